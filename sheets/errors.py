@@ -1,0 +1,74 @@
+"""Google's failures -> one clear line each (the edge between gspread and the user).
+
+    403  the spreadsheet is not shared with <service-account email>: how to share it
+    404  no spreadsheet with that id: where the id is in the URL
+    429  quota still exhausted after N tries: the limits, and what to change
+    5xx  Google kept failing after N tries: the previous content is intact
+    token endpoint refused the key: bad or revoked credentials file
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+import requests
+from google.auth.exceptions import RefreshError, TransportError
+from gspread.exceptions import APIError
+
+from metrics_core.errors import ConfigError, InternalError, KpiUserError
+
+from .http import status_of
+
+
+class SheetsError(KpiUserError):
+    """The Sheets API refused or failed a sync; nothing partial was written (batchUpdate is atomic)."""
+
+
+class QuotaExhausted(SheetsError):
+    pass
+
+
+class SheetsUnavailable(SheetsError):
+    pass
+
+
+@contextmanager
+def api_errors(spreadsheet_id: str, email: str, attempts: int) -> Iterator[None]:
+    """Translate what gspread/google-auth raise inside the block."""
+    try:
+        yield
+    except APIError as e:
+        raise explain(e, spreadsheet_id, email, attempts) from e
+    except RefreshError as e:
+        raise ConfigError(f"Google refused the service-account key of {email} ({_first(e)}): the key may be "
+                          "deleted or revoked; download a new JSON key for the account") from e
+    except (requests.ConnectionError, requests.Timeout, TransportError) as e:
+        raise SheetsUnavailable(f"cannot reach the Google Sheets API after {attempts} tries ({_first(e)}); "
+                                "nothing was written") from e
+
+
+def explain(e: APIError, spreadsheet_id: str, email: str, attempts: int) -> KpiUserError | InternalError:
+    status = status_of(e) or 0
+    message = str(e.error.get("message", "")) if isinstance(e.error, dict) else str(e)
+    if status == 403:
+        return SheetsError(f"the spreadsheet {spreadsheet_id} is not shared with the service account {email}: "
+                           f"in Google Sheets open Share and add {email} as an Editor ({message})")
+    if status == 404:
+        return SheetsError(f"no spreadsheet with id '{spreadsheet_id}' (or it was deleted): the id is the part "
+                           "of the sheet's URL between /d/ and /edit; set sheets.spreadsheet or --spreadsheet")
+    if status == 401:
+        return ConfigError(f"Google rejected the access token of {email} ({message}); check the key file")
+    if status == 429:
+        return QuotaExhausted(f"Google Sheets quota still exhausted after {attempts} tries (60 writes and 60 "
+                              "reads a minute per service account): sync less often (--every) or retry later; "
+                              "nothing was written")
+    if status >= 500 or status == 408:
+        return SheetsUnavailable(f"Google Sheets kept failing ({status} {message}) after {attempts} tries; "
+                                 "nothing was written, the sheet still shows the previous sync")
+    return InternalError(f"Google Sheets rejected the update ({status} {message}): this is a kpi bug")
+
+
+def _first(e: BaseException) -> str:
+    text = str(e.args[0] if e.args else e)
+    return text.splitlines()[0][:200] if text else type(e).__name__

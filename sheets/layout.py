@@ -1,0 +1,137 @@
+"""Report data -> a grid of cells with formats (pure; no gspread, no openpyxl).
+
+Positions are stable: they depend only on the configuration (metrics in config order, breakdown
+values in configured or sorted order), never on which numbers came back, so a user's formulas and
+charts that point at ``B3`` keep pointing at the same metric and period column every run::
+
+    row 1  Win rates · Dec 2025 – Nov 2026 (2025-12-01 to 2026-11-27) · updated 2026-11-27 09:15 (UTC)
+    row 2  Metric        Dec 2025  ...  Nov 2026  Target  Status      <- frozen, bold
+    row 3  Win rate      31.0%     ...  28.4%     30.0%   behind
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .formats import NumberFormat, number_format
+from .report import MetricDoc, MetricRow, SyncStatus, TabData
+
+LABEL_WIDTH, DIM_WIDTH, VALUE_WIDTH, TEXT_WIDTH = 220, 140, 95, 320
+
+
+@dataclass(frozen=True)
+class Cell:
+    value: float | int | str | None = None  # strings are always written as text, never formulas
+    fmt: NumberFormat | None = None
+    bold: bool = False
+
+
+@dataclass(frozen=True)
+class TabLayout:
+    key: str  # identity of the managed tab
+    title: str
+    rows: tuple[tuple[Cell, ...], ...]
+    frozen_rows: int = 0
+    frozen_cols: int = 0
+    widths: tuple[int, ...] = ()  # pixels, per column from A
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.rows)
+
+    @property
+    def n_cols(self) -> int:
+        return max((len(r) for r in self.rows), default=0)
+
+    def cell(self, a1: str) -> Cell:
+        """The cell at ``"B3"`` (blank when outside the grid): handy in tests and docs."""
+        col = ord(a1[0].upper()) - 65
+        row = int(a1[1:]) - 1
+        cells = self.rows[row] if row < len(self.rows) else ()
+        return cells[col] if col < len(cells) else Cell()
+
+
+def text(value: str | None, bold: bool = False) -> Cell:
+    return Cell(None if value is None else str(value), None, bold)
+
+
+def title_line(tab: TabData) -> str:
+    if not tab.periods:
+        return tab.title
+    first, last = tab.periods[0], tab.periods[-1]
+    window = f"{first.label} – {last.label}" if len(tab.periods) > 1 else first.label
+    return (f"{tab.title} · {window} ({first.start.isoformat()} to {last.end.isoformat()}) · "
+            f"updated {tab.updated:%Y-%m-%d %H:%M} ({tab.timezone})")
+
+
+def layout_tab(tab: TabData) -> TabLayout:
+    """The cells of a metrics x periods tab, with a block per breakdown value when asked."""
+    rows_style = tab.by is not None and tab.style == "rows"
+    head = [text("Metric", True)] + ([text(tab.by.title(), True)] if rows_style else [])
+    head += [text(p.label, True) for p in tab.periods]
+    head += [text("Target", True), text("Status", True)] if tab.targets else []
+    grid: list[tuple[Cell, ...]] = [(text(title_line(tab), True),), tuple(head)]
+    grid += _body(tab, rows_style)
+    lead = 2 if rows_style else 1
+    widths = (LABEL_WIDTH,) + ((DIM_WIDTH,) if rows_style else ()) + (VALUE_WIDTH,) * (len(head) - lead)
+    return TabLayout(tab.key, tab.title, tuple(grid), frozen_rows=2, frozen_cols=lead, widths=widths)
+
+
+def _body(tab: TabData, rows_style: bool) -> list[tuple[Cell, ...]]:
+    index = {(r.group, r.metric): r for r in tab.rows}
+    metrics = list(dict.fromkeys((r.metric, r.label) for r in tab.rows))
+    groups: list[str | None] = list(tab.groups) if tab.by else [None]
+    out: list[tuple[Cell, ...]] = []
+    for n, group in enumerate(groups):
+        if tab.by and not rows_style:
+            out += ([()] if n else []) + [(text(f"{tab.by.title()}: {group}", True),)]
+        for metric, label in metrics:
+            row = index.get((group, metric))
+            lead = [text(label)] + ([text(group)] if rows_style else [])
+            out.append(tuple(lead + _value_cells(row, len(tab.periods), tab.targets)))
+    return out
+
+
+def _value_cells(row: MetricRow | None, n: int, targets: bool) -> list[Cell]:
+    if row is None:
+        return [Cell()] * (n + (2 if targets else 0))
+    fmt = number_format(row.format, row.currency)
+    cells = [Cell(_number(v), fmt) for v in row.values]
+    cells += [Cell()] * (n - len(cells))
+    if targets:
+        cells += [Cell(_number(row.target), fmt), text(row.status)]
+    return cells
+
+
+def _number(v: float | None) -> float | None:
+    """A plain float for the API (NaN and inf become blank cells)."""
+    if v is None:
+        return None
+    f = float(v)
+    return None if f != f or f in (float("inf"), float("-inf")) else f
+
+
+def layout_definitions(key: str, title: str, docs: list[MetricDoc], source: str) -> TabLayout:
+    """The Definitions tab: what each metric means, where its number comes from, who owns it."""
+    head = ("Metric", "Name", "Description", "Formula", "Format", "Better", "Owner")
+    rows = [(text(f"Metric definitions · from {source}", True),), tuple(text(h, True) for h in head)]
+    for d in docs:
+        fmt = f"{d.format} ({d.currency})" if d.format == "currency" and d.currency else d.format
+        rows.append(tuple(text(v) for v in (d.label, d.name, d.description, d.formula, fmt, d.better, d.owner)))
+    widths = (LABEL_WIDTH, DIM_WIDTH, TEXT_WIDTH, TEXT_WIDTH, DIM_WIDTH, VALUE_WIDTH, DIM_WIDTH)
+    return TabLayout(key, title, tuple(rows), frozen_rows=2, frozen_cols=1, widths=widths)
+
+
+def layout_status(key: str, title: str, status: SyncStatus) -> TabLayout:
+    """The status tab: when the last sync ran, how it went, and where the numbers came from."""
+    pairs = [
+        ("Last sync", f"{status.updated:%Y-%m-%d %H:%M:%S} ({status.timezone})"),
+        ("Result", status.result),
+        ("Source", status.source),
+        ("As of", status.as_of.isoformat()),
+        ("Data through", status.data_through.isoformat() if status.data_through else "unknown"),
+        ("Tabs", ", ".join(status.tabs)),
+        *status.extra,
+    ]
+    rows = [(text("kpi sync status", True),)] + [(text(k, True), text(v)) for k, v in pairs]
+    return TabLayout(key, title, tuple(rows), frozen_rows=1, frozen_cols=0, widths=(LABEL_WIDTH, TEXT_WIDTH * 2))

@@ -37,7 +37,7 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def spark_session() -> Iterator[object]:
+def spark_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """A local[2] SparkSession with kpi's light settings (UTC, 2 shuffle partitions, no UI)."""
     try:
         services.check_spark()
@@ -45,7 +45,8 @@ def spark_session() -> Iterator[object]:
         unavailable(str(e))
     from metrics_core.backends.spark import builder_for
 
-    session = builder_for("spark://local[2]").getOrCreate()
+    warehouse = str(tmp_path_factory.mktemp("spark-warehouse"))
+    session = builder_for("spark://local[2]", warehouse_dir=warehouse).getOrCreate()
     try:
         yield session
     finally:

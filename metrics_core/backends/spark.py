@@ -14,6 +14,7 @@ division by zero returning NULL.
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 from typing import Any
 
@@ -42,7 +43,7 @@ def _pyspark_sql() -> Any:
     return sql
 
 
-def builder_for(url: str) -> Any:
+def builder_for(url: str, *, warehouse_dir: str | None = None) -> Any:
     """A SparkSession builder for a spark:// or sc:// URL (not yet started)."""
     sql = _pyspark_sql()
     scheme, _, rest = url.partition("://")
@@ -50,10 +51,13 @@ def builder_for(url: str) -> Any:
         return sql.SparkSession.builder.remote(url)
     if scheme != "spark" or not rest:
         raise ConfigError(f"connection '{url}': expected spark://local[N], spark://host:port or sc://host:port")
-    master = rest.rstrip("/") if rest.startswith("local") else f"spark://{rest}"
+    local = rest.startswith("local")
+    master = rest.rstrip("/") if local else f"spark://{rest}"
     builder = sql.SparkSession.builder.master(master).appName("kpi")
     for key, value in LOCAL_CONF.items():
         builder = builder.config(key, value)
+    if local:  # not ./spark-warehouse in whatever directory kpi runs from
+        builder = builder.config("spark.sql.warehouse.dir", os.path.abspath(warehouse_dir or ".kpi/spark-warehouse"))
     return builder
 
 

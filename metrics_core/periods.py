@@ -169,6 +169,11 @@ def _enclosing(kind: str, d: date, cal: Calendar) -> tuple[date, date]:
     return s, _add_months(s, months) - ONE_DAY
 
 
+def enclosing(kind: str, d: date, cal: Calendar) -> tuple[date, date]:
+    """(start, end) of the whole calendar period of ``kind`` (a Grain value) that contains ``d``."""
+    return _enclosing(kind, d, cal)
+
+
 def _fiscal_year(fy_start: date, cal: Calendar) -> int:
     """FY number of the fiscal year starting on ``fy_start``: Feb 2026..Jan 2027 is FY2027 when named by end."""
     return fy_start.year + (1 if cal.fiscal_year_named_by == "end" and cal.fiscal_year_start_month > 1 else 0)

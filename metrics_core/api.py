@@ -1,0 +1,250 @@
+"""The facade (top layer): definitions + a backend -> answers. The public Python API.
+
+    from metrics_core import KPI
+    kpi = KPI.from_path("definitions.yaml")          # or KPI.from_text(yaml_text, base_dir=...)
+    r = kpi.query("win_rate last-quarter by region", as_of=date(2026, 11, 27))
+    r.value, r.formatted, r.components, r.comparison, r.breakdown  # a MetricResult
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Sequence
+
+from .assemble import Assembler, Request, build_result
+from .backends import Backend, connect
+from .catalog import Catalog, normalize_words
+from .compile import Compiled, MetricQuery, Slot, compile_query
+from .compile_tables import TableSQL
+from .errors import QueryError, hint_for
+from .grammar import GRAINS, parse_query
+from .load import Loaded, load_definitions, parse_definitions
+from .models import Definitions
+from .periods import Grain, Period, buckets, previous_period, resolve_period, today, trailing, year_ago
+from .result import MetricResult
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    name: str
+    label: str
+    description: str
+    type: str  # simple | ratio | derived | conversion | constant
+    synonyms: tuple[str, ...]
+    format: str
+    currency: str | None
+    better: str
+    dimensions: tuple[str, ...]  # dimensions it may be broken down by
+    formula: str  # human-readable, e.g. "won_deals / closed_deals"
+    owner: str | None = None
+
+
+@dataclass(frozen=True)
+class Explanation:
+    metric: MetricInfo
+    text: str  # multi-line plain text: definition, formula, what each part counts
+    components: tuple[tuple[str, str], ...]  # (name, description) of each measure / sub-metric
+    sql: str  # the SQL for "<metric> <default period>" in the backend's dialect
+
+
+class KPI:
+    """Answers questions against one set of definitions and one backend (thread-safe for reads)."""
+
+    def __init__(self, loaded: Loaded, *, connection: str | None = None, backend: Backend | None = None,
+                 cache: Any = None) -> None:
+        self.loaded = loaded
+        self.definitions: Definitions = loaded.defs
+        self.catalog = Catalog(self.definitions)
+        self.calendar = self.definitions.calendar.to_calendar()
+        self.url = connection or self.definitions.connection.url
+        self._backend = backend
+        self._lock = threading.Lock()
+        self._fresh: tuple[float, date | None] | None = None
+        self.cache = cache
+        self._asm = Assembler(self.definitions, self.calendar)
+
+    @classmethod
+    def from_path(cls, path: str | Path | None = None, **kw: Any) -> "KPI":
+        return cls(load_definitions(path), **kw)
+
+    @classmethod
+    def from_text(cls, text: str, *, source: str = "definitions.yaml", base_dir: str | Path = ".", **kw: Any) -> "KPI":
+        return cls(parse_definitions(text, source=source, base_dir=base_dir), **kw)
+
+    # -- engine --------------------------------------------------------------------------------
+    @property
+    def backend(self) -> Backend:
+        with self._lock:
+            if self._backend is None:
+                self._backend = connect(self.url, base_dir=self.loaded.base_dir)
+            return self._backend
+
+    @property
+    def dialect(self) -> str:
+        return self._backend.dialect if self._backend is not None else _dialect_of(self.url)
+
+    def close(self) -> None:
+        if self._backend is not None:
+            self._backend.close()
+
+    def _run(self, compiled: Compiled, use_cache: bool) -> tuple[Any, bool]:
+        backend = self.backend
+        if self.cache is not None and use_cache:
+            return self.cache.fetch(backend, compiled.sql, compiled.params)
+        return backend.run(compiled.sql, compiled.params), False
+
+    # -- questions -----------------------------------------------------------------------------
+    def query(self, text: str, *, as_of: date | None = None, use_cache: bool = True) -> MetricResult:
+        req = self.plan(text, as_of=as_of)
+        return self._answer(req, use_cache)
+
+    def ask(self, metric: str, period: str = "", *, by: Sequence[str] = (), where: dict[str, Sequence[str]] | None = None,
+            compare: str | None = "previous", grain: str | None = None, as_of: date | None = None) -> MetricResult:
+        name = self.metric_info(metric).name
+        filters = tuple((k, tuple(v)) for k, v in (where or {}).items())
+        req = self._request(name, period or None, tuple(by), filters, compare or "none", grain, as_of)
+        return self._answer(req, True)
+
+    def trend(self, metric: str, *, grain: str = "month", count: int = 12, by: Sequence[str] = (),
+              as_of: date | None = None) -> MetricResult:
+        """`count` trailing periods of `grain` (the last one to date) in one query: result.series has one
+        row per period (start, end, label, value, formatted, and the dimension columns when `by` is given)."""
+        as_of = as_of or today(self.calendar)
+        name = self.metric_info(metric).name
+        periods = trailing(_grain(grain), count, self.calendar, as_of)
+        current = periods[-1]
+        slots = (Slot(0, "current", current), *(Slot(i + 2, "bucket", p) for i, p in enumerate(periods)))
+        q = MetricQuery(name, slots, self._dims(name, tuple(by)), ())
+        return self._answer(Request(q, None, grain, as_of), True)
+
+    def sql(self, text: str, *, as_of: date | None = None, dialect: str | None = None) -> tuple[str, dict[str, Any]]:
+        req = self.plan(text, as_of=as_of)
+        c = compile_query(self.catalog, self.calendar, req.query, dialect or self.dialect, base_dir=self.loaded.base_dir)
+        return c.sql, c.params
+
+    def plan(self, text: str, *, as_of: date | None = None) -> Request:
+        p = parse_query(text, self.catalog.synonyms)
+        return self._request(p.metric, p.period, p.by, p.where, p.compare, p.grain, as_of)
+
+    def _request(self, metric: str, period_text: str | None, by: tuple[str, ...], where: tuple,
+                 compare: str | None, grain: str | None, as_of: date | None) -> Request:
+        as_of = as_of or today(self.calendar)
+        d = self.definitions.defaults
+        period = resolve_period(period_text or d.period, self.calendar, as_of)
+        slots = [Slot(0, "current", period)]
+        kind, cmp = self._comparison(period, compare or d.compare, as_of)
+        if cmp is not None:
+            slots.append(Slot(1, "comparison", cmp))
+        if grain:
+            slots += [Slot(i + 2, "bucket", b) for i, b in enumerate(buckets(period, _grain(grain), self.calendar))]
+        dims = self._dims(metric, by)
+        known = set(self.catalog.metric_dimensions(metric))
+        for dim, _ in where:
+            if dim not in known:
+                raise QueryError(f"cannot filter {metric} by '{dim}'{hint_for(dim, known, what='its dimensions')}")
+        return Request(MetricQuery(metric, tuple(slots), dims, tuple(where)), kind, grain, as_of)
+
+    def _comparison(self, period: Period, text: str, as_of: date) -> tuple[str | None, Period | None]:
+        key = normalize_words(text)
+        if key in ("none", "no", "nothing"):
+            return None, None
+        if key in ("previous", "prev", "previous period", "prior", "last period"):
+            return "previous", previous_period(period, self.calendar)
+        if key in ("last year", "previous year", "year ago", "a year ago", "py", "yoy"):
+            return "last-year", year_ago(period, self.calendar)
+        try:
+            return "custom", resolve_period(text, self.calendar, as_of)
+        except QueryError:
+            raise QueryError(f"unknown comparison '{text}' (use vs previous, vs last-year, vs none, or vs a period like 2025-Q3)") from None
+
+    def _dims(self, metric: str, by: tuple[str, ...]) -> tuple[str, ...]:
+        if self.definitions.metrics[metric].type == "constant" and by:
+            raise QueryError(f"'{metric}' is a constant; it has no breakdown")
+        allowed = self.catalog.metric_dimensions(metric)
+        for dim in by:
+            if dim not in allowed:
+                raise QueryError(f"cannot break {metric} down by '{dim}'{hint_for(dim, allowed, what='it can use')}")
+        return by
+
+    def _answer(self, req: Request, use_cache: bool) -> MetricResult:
+        compiled = compile_query(self.catalog, self.calendar, req.query, self.dialect, base_dir=self.loaded.base_dir)
+        df, cached = self._run(compiled, use_cache)
+        return build_result(self._asm, self.definitions, req, compiled, df, cached)
+
+    # -- the catalogue -------------------------------------------------------------------------
+    def metrics(self) -> list[MetricInfo]:
+        return [self._info(n) for n, m in self.definitions.metrics.items() if not m.hidden]
+
+    def metric_info(self, name_or_synonym: str) -> MetricInfo:
+        name = self.catalog.synonyms.get(normalize_words(name_or_synonym))
+        if name is None:
+            raise QueryError(f"unknown metric '{name_or_synonym}'"
+                             f"{hint_for(name_or_synonym, list(self.definitions.metrics), what='metrics')}")
+        return self._info(name)
+
+    def match_metric(self, words: str) -> MetricInfo | None:
+        """Tolerant lookup in free text ("what was win rate last quarter?") by name/synonym/label."""
+        text = " " + normalize_words(words) + " "
+        best = max(((len(k), n) for k, n in self.catalog.synonyms.items() if f" {k} " in text), default=None)
+        if best:
+            return self._info(best[1])
+        from .errors import suggest
+
+        for word in normalize_words(words).split():
+            close = suggest(word, [k for k in self.catalog.synonyms if " " not in k], cutoff=0.8, limit=1)
+            if close:
+                return self._info(self.catalog.synonyms[close[0]])
+        return None
+
+    def _info(self, name: str) -> MetricInfo:
+        m = self.definitions.metrics[name]
+        return MetricInfo(name, self.definitions.metric_label(name), m.description, m.type, tuple(m.synonyms),
+                          m.format.kind, m.format.currency or self.definitions.locale.currency, m.better,
+                          tuple(self.catalog.metric_dimensions(name)), formula(self.definitions, name), m.owner)
+
+    def explain(self, name: str, *, as_of: date | None = None) -> Explanation:
+        from .explain import explain_metric
+
+        info = self.metric_info(name)
+        sql, _ = self.sql(info.name, as_of=as_of)
+        return explain_metric(self.definitions, self.catalog, info, sql)
+
+    def freshness(self) -> date | None:
+        """The latest event date seen across the metric time columns (cached for a minute)."""
+        if self._fresh and time.monotonic() - self._fresh[0] < 60:
+            return self._fresh[1]
+        from .explain import freshness_sql
+
+        sql = freshness_sql(self.catalog, TableSQL(self.catalog, self.loaded.base_dir))
+        df = self.backend.run(sql, {}) if sql else None
+        value = None
+        if df is not None and len(df) and df.iloc[0, 0] is not None:
+            v = df.iloc[0, 0]
+            value = v.date() if hasattr(v, "date") else v
+        self._fresh = (time.monotonic(), value)
+        return value
+
+
+def formula(defs: Definitions, name: str) -> str:
+    m = defs.metrics[name]
+    return {"simple": lambda: m.measure, "ratio": lambda: f"{m.numerator} / {m.denominator}",
+            "derived": lambda: m.expr, "constant": lambda: f"{m.value:g}",
+            "conversion": lambda: f"share of {m.base.measure} ({m.base.entity}) followed by "
+                                  f"{m.target.measure} ({m.target.entity}) within {m.within}"}[m.type]()
+
+
+def _grain(g: str) -> Grain:
+    key = normalize_words(g).replace(" ", "_")
+    if key not in GRAINS:
+        raise QueryError(f"unknown grain '{g}'{hint_for(g, GRAINS)}")
+    return Grain(key)
+
+
+def _dialect_of(url: str) -> str:
+    scheme = url.split("://", 1)[0].split("+")[0].lower() if "://" in url else "duckdb"
+    return {"postgresql": "postgres", "postgres": "postgres", "sc": "spark", "spark": "spark",
+            "bigquery": "bigquery", "snowflake": "snowflake"}.get(scheme, "duckdb")

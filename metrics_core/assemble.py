@@ -1,0 +1,237 @@
+"""Rows of one compiled statement -> a MetricResult (layer: facade helpers; pure).
+
+The statement returns one row per (window, breakdown value) plus a total row per window (g=1
+when broken down). This module picks the rows apart: the asked window's total is the value,
+the comparison window's total the previous value, the rest the breakdown and the series; it
+formats every number and says in words what was counted.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from .compile import Compiled, MetricQuery
+from .formatting import fmt_count, fmt_value
+from .models import ConversionMetric, Definitions, DerivedMetric, FormatDef, RatioMetric, SimpleMetric
+from .periods import Calendar, Period, enclosing, period_label, target_kind
+from .result import Comparison, Component, MetricResult, TargetStatus
+
+
+@dataclass(frozen=True)
+class Request:
+    query: MetricQuery
+    compare_kind: str | None  # "previous" | "last-year" | "custom" | None
+    grain: str | None
+    as_of: date
+
+
+def _f(x: Any) -> float | None:
+    if x is None:
+        return None
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(v) or math.isinf(v) else v
+
+
+class Assembler:
+    def __init__(self, defs: Definitions, cal: Calendar) -> None:
+        self.defs, self.cal = defs, cal
+        self.locale = defs.locale.locale
+
+    def fmt(self, value: float | None, f: FormatDef) -> str:
+        return fmt_value(value, f.kind, self.locale, currency=f.currency or self.defs.locale.currency, decimals=f.decimals)
+
+    def metric_fmt(self, name: str, value: float | None) -> str:
+        return self.fmt(value, self.defs.metrics[name].format)
+
+    # -- components ----------------------------------------------------------------------------
+    def components(self, metric: str, row: pd.Series, c: Compiled) -> tuple[Component, ...]:
+        m = self.defs.metrics[metric]
+
+        def measure(name: str, role: str) -> Component:
+            col = c.measure_cols[name]
+            md = self.defs.measures[name]
+            v = _f(row.get(col))
+            return Component(name, role, self.defs.measure_label(name), v, self.fmt(v, md.format),
+                             int(_f(row.get(col + "_n")) or 0), md.description)
+
+        if isinstance(m, SimpleMetric):
+            return (measure(m.measure, "value"),)
+        if isinstance(m, RatioMetric):
+            return (measure(m.numerator, "numerator"), measure(m.denominator, "denominator"))
+        if isinstance(m, ConversionMetric):
+            conv, base = (_f(row.get(x)) for x in c.conversion_cols[metric])
+            label = self.defs.measure_label(m.base.measure)
+            return (Component(m.target.measure, "numerator", f"converted within {m.within}", conv, fmt_count(conv, self.locale), None),
+                    Component(m.base.measure, "denominator", label, base, fmt_count(base, self.locale), int(base or 0)))
+        if isinstance(m, DerivedMetric):
+            out = []
+            for sub, col in c.metric_cols.items():
+                if sub == metric:
+                    continue
+                v = _f(row.get(col))
+                out.append(Component(sub, sub, self.defs.metric_label(sub), v, self.metric_fmt(sub, v), None,
+                                     self.defs.metrics[sub].description))
+            return tuple(out)
+        return ()
+
+    def sample_size(self, comps: tuple[Component, ...], c: Compiled, row: pd.Series) -> int | None:
+        counts = [comp.rows for comp in comps if comp.rows is not None]
+        if not counts and c.measure_cols:  # derived: the thinnest measure behind it
+            counts = [int(_f(row.get(col + "_n")) or 0) for col in c.measure_cols.values()]
+        return min(counts) if counts else None
+
+    def counted(self, metric: str, comps: tuple[Component, ...]) -> str:
+        m = self.defs.metrics[metric]
+        if isinstance(m, (RatioMetric, ConversionMetric)) and len(comps) == 2:
+            num, den = comps
+            joiner = " of " if m.format.kind == "percent" else " ÷ "
+            return f"{num.formatted} {num.label}{joiner}{den.formatted} {den.label}"
+        if isinstance(m, SimpleMetric) and comps:
+            comp = comps[0]
+            agg = self.defs.measures[comp.name].agg
+            if agg in ("count", "count_distinct", "sum"):
+                return f"{comp.formatted} {comp.label} ({fmt_count(comp.rows, self.locale)} rows)"
+            word = {"avg": "average", "percentile": f"p{int((self.defs.measures[comp.name].p or 0) * 100)}"}.get(agg, agg)
+            return f"{word} over {fmt_count(comp.rows, self.locale)} {comp.label}"
+        if isinstance(m, DerivedMetric):
+            parts = ", ".join(f"{c.label} {c.formatted}" for c in comps)
+            return f"{m.expr} ({parts})" if parts else m.expr
+        return "a fixed value from definitions.yaml" if not comps else ""
+
+    # -- targets -------------------------------------------------------------------------------
+    def target(self, metric: str, period: Period, value: float | None, where: dict[str, str],
+               additive: bool) -> TargetStatus | None:
+        m = self.defs.metrics[metric]
+        kind = target_kind(period)
+        fits = [t for t in m.targets if t.period in ("any", kind)
+                and all(where.get(k, "").lower() == v.lower() for k, v in t.where.items())]
+        if not fits or value is None:
+            return None
+        t = max(fits, key=lambda t: (len(t.where), t.period != "any"))
+        higher = m.better == "higher"
+        projected = None
+        if period.to_date and additive and kind:
+            full = _full_days(period, self.cal)
+            projected = value * full / max(period.days, 1)
+        basis = projected if projected is not None else value
+        good = basis >= t.value if higher else basis <= t.value
+        status = ("on_track" if good else "behind") if period.to_date else ("met" if good else "missed")
+        return TargetStatus(t.value, self.metric_fmt(metric, t.value), status,
+                            value / t.value if t.value else None, projected,
+                            self.metric_fmt(metric, projected) if projected is not None else None, dict(t.where))
+
+    def comparison(self, metric: str, kind: str, period: Period, cur: float | None, prev: float | None,
+                   comps: tuple[Component, ...]) -> Comparison:
+        absolute = cur - prev if cur is not None and prev is not None else None
+        relative = absolute / abs(prev) if absolute is not None and prev else None
+        improved = None
+        if absolute:
+            improved = (absolute > 0) == (self.defs.metrics[metric].better == "higher")
+        return Comparison(kind, period, prev, self.metric_fmt(metric, prev), absolute, relative, improved, comps)  # type: ignore[arg-type]
+
+    def label(self, p: Period) -> str:
+        return period_label(p, self.cal, self.locale)
+
+
+def _full_days(p: Period, cal: Calendar) -> int:
+    """Length of the whole period a to-date window belongs to (Nov 1..27 -> 30)."""
+    kind = target_kind(p)
+    if not kind:
+        return p.days
+    start, end = enclosing(kind, p.start, cal)
+    return (end - start).days + 1
+
+
+def build_result(asm: Assembler, defs: Definitions, req: Request, c: Compiled, df: pd.DataFrame,
+                 cached: bool = False) -> MetricResult:
+    """The MetricResult for one statement's rows."""
+    q = req.query
+    name = q.metric
+    m = defs.metrics[name]
+    df = df.rename(columns=str.lower)
+    slots = {s.pid: s for s in q.slots}
+    dim_names = dict(zip(c.dim_cols, q.dimensions))
+    broken = bool(q.dimensions)
+    totals = df[df["g"] == (1 if broken else 0)]
+    rows = df[df["g"] == 0] if broken else df.iloc[0:0]
+
+    def total(pid: int) -> pd.Series | None:
+        hit = totals[totals["pid"] == pid]
+        return hit.iloc[0] if len(hit) else None
+
+    cur = total(0)
+    value = _f(cur["value"]) if cur is not None else None
+    comps = asm.components(name, cur, c) if cur is not None else ()
+    sample = asm.sample_size(comps, c, cur) if cur is not None else None
+    additive = m.type == "simple" and defs.measures[m.measure].agg in ("count", "count_distinct", "sum")
+    filters = {k: tuple(v) for k, v in q.filters}
+    where = {k: v[0] for k, v in q.filters if len(v) == 1}
+    comparison = None
+    if 1 in slots:
+        prev = total(1)
+        pv = _f(prev["value"]) if prev is not None else None
+        pcomps = asm.components(name, prev, c) if prev is not None else ()
+        comparison = asm.comparison(name, req.compare_kind or "previous", slots[1].period, value, pv, pcomps)
+    breakdown = _breakdown(asm, name, rows, dim_names, additive, slots[0].period, where) if broken else None
+    series = _series(asm, name, df, slots, dim_names, broken) if any(s.role == "bucket" for s in q.slots) else None
+    small = m.type not in ("constant",) and sample is not None and sample < defs.defaults.small_sample
+    return MetricResult(
+        metric=name, label=defs.metric_label(name), description=m.description, format=m.format.kind,
+        currency=m.format.currency or defs.locale.currency, better=m.better, period=slots[0].period, as_of=req.as_of,
+        value=value, formatted=asm.metric_fmt(name, value), components=comps, comparison=comparison,
+        target=asm.target(name, slots[0].period, value, where, additive), dimensions=q.dimensions, filters=filters,
+        breakdown=breakdown, series=series, grain=req.grain, sample_size=sample, small_sample=small,
+        counted=asm.counted(name, comps), sql=c.sql, params=dict(c.params), dialect=c.dialect, cached=cached)
+
+
+def _breakdown(asm: Assembler, name: str, rows: pd.DataFrame, dim_names: dict[str, str], additive: bool,
+               period: Period, where: dict[str, str]) -> pd.DataFrame:
+    cur = rows[rows["pid"] == 0]
+    prev = rows[rows["pid"] == 1]
+    cols = list(dim_names)
+    prev_map = {tuple(r[c] for c in cols): _f(r["value"]) for _, r in prev.iterrows()}
+    out = []
+    for _, r in cur.iterrows():
+        key = tuple(r[c] for c in cols)
+        v = _f(r["value"])
+        rec: dict[str, Any] = {dim_names[c]: (None if pd.isna(r[c]) else r[c]) for c in cols}
+        rec["value"] = v
+        rec["formatted"] = asm.metric_fmt(name, v)
+        pv = prev_map.get(key)
+        rec["previous"] = pv
+        rec["change"] = (v - pv) / abs(pv) if v is not None and pv else None
+        for col in r.index:
+            if col.startswith(("m", "c")) and col[1:2].isdigit():
+                rec[col] = _f(r[col])
+        row_where = {**where, **{dim_names[c]: str(rec[dim_names[c]]) for c in cols}}
+        t = asm.target(name, period, v, row_where, additive)
+        rec["target"] = t.target if t and t.where else None
+        rec["status"] = t.status if t and t.where else None
+        out.append(rec)
+    df = pd.DataFrame(out, columns=[*dim_names.values(), "value", "formatted", "previous", "change", "target", "status"]
+                      + sorted({k for rec in out for k in rec} - set(dim_names.values())
+                               - {"value", "formatted", "previous", "change", "target", "status"}))
+    return df.sort_values("value", ascending=False, na_position="last", kind="stable").reset_index(drop=True)
+
+
+def _series(asm: Assembler, name: str, df: pd.DataFrame, slots: dict, dim_names: dict[str, str],
+            broken: bool) -> pd.DataFrame:
+    sub = df[(df["pid"] >= 2) & (df["g"] == 0)] if broken else df[df["pid"] >= 2]
+    out = []
+    for _, r in sub.iterrows():
+        p: Period = slots[int(r["pid"])].period
+        v = _f(r["value"])
+        rec = {"start": p.start, "end": p.end, "label": asm.label(p), "to_date": p.to_date,
+               **{dim_names[c]: (None if pd.isna(r[c]) else r[c]) for c in dim_names},
+               "value": v, "formatted": asm.metric_fmt(name, v)}
+        out.append(rec)
+    cols = ["start", "end", "label", "to_date", *dim_names.values(), "value", "formatted"]
+    return pd.DataFrame(out, columns=cols).sort_values(["start", *dim_names.values()], kind="stable").reset_index(drop=True)

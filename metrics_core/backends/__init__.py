@@ -1,0 +1,65 @@
+"""Execution behind one small protocol (layer: backends; the only layer that does I/O on data).
+
+A backend runs SQL that the compiler already rendered in its dialect, with bound parameters, and
+returns a pandas DataFrame. The compiler never imports a driver; drivers are optional extras
+imported lazily, and a missing one is named with its install command.
+
+    backend = connect("duckdb:///.kpi/kpi.duckdb", base_dir=Path("."))
+    backend.dialect            # "duckdb" (a SQLGlot dialect name)
+    backend.run(sql, {"p0": "webinar"})  -> DataFrame
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+from urllib.parse import urlparse
+
+import pandas as pd
+
+from ..errors import ConfigError, hint_for
+
+SCHEMES = ("duckdb", "postgresql", "postgres", "spark", "sc", "bigquery", "snowflake")
+
+
+@runtime_checkable
+class Backend(Protocol):
+    dialect: str
+    url: str
+
+    def run(self, sql: str, params: dict[str, Any]) -> pd.DataFrame:
+        """Run one statement; ``params`` are bound by name (placeholders rendered by the compiler)."""
+
+    def table_columns(self, table: str) -> list[str] | None:
+        """Column names of a table in the connection, or None when it does not exist."""
+
+    def data_version(self) -> str | None:
+        """A token that changes when the data changes (for the result cache), or None if unknown."""
+
+    def close(self) -> None: ...
+
+
+def connect(url: str, *, base_dir: Path = Path("."), read_only: bool = False) -> Backend:
+    """Open the backend a connection URL names (see README "Connections")."""
+    scheme = urlparse(url).scheme.split("+")[0].lower()
+    if scheme == "duckdb" or url.endswith((".duckdb", ".db")) and "://" not in url:
+        from .duckdb import DuckDBBackend
+
+        return DuckDBBackend.from_url(url, base_dir=base_dir, read_only=read_only)
+    if scheme in ("postgresql", "postgres"):
+        from .postgres import PostgresBackend
+
+        return PostgresBackend(url)
+    if scheme in ("spark", "sc"):
+        from .spark import SparkBackend
+
+        return SparkBackend.from_url(url)
+    if scheme == "bigquery":
+        from .bigquery import BigQueryBackend
+
+        return BigQueryBackend.from_url(url)
+    if scheme == "snowflake":
+        from .snowflake import SnowflakeBackend
+
+        return SnowflakeBackend.from_url(url)
+    raise ConfigError(f"connection '{url}': unknown engine '{scheme}'{hint_for(scheme, SCHEMES)}")

@@ -1,0 +1,149 @@
+"""What a validated Definitions can serve (layer: definitions; pure).
+
+The catalog answers the questions both the validator and the compiler ask: which columns a
+table has, what ``alias.column`` means in a table's expressions, which measures a metric
+reads, and which dimensions every one of those measures can be broken down by.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from sqlglot import exp
+
+from .expressions import ExprError, column_refs, identifiers, parse_snippet
+from .models import ConversionMetric, Definitions, DerivedMetric, DimensionDef, RatioMetric, SimpleMetric
+
+BUILTINS = ("period_days",)  # names a derived expression may use besides metrics
+
+
+class Catalog:
+    def __init__(self, defs: Definitions) -> None:
+        self.defs = defs
+        self.dialect = defs.sql_dialect
+
+    # -- tables -------------------------------------------------------------------------------
+    def scope(self, table: str) -> dict[str, str]:
+        """Qualifier -> logical table for expressions on ``table`` ('' is the table itself)."""
+        out = {"": table}
+        for alias, j in self.defs.tables[table].joins.items():
+            out[alias] = j.table
+        return out
+
+    def columns(self, table: str) -> set[str]:
+        return set(self.defs.tables[table].columns)
+
+    def column_type(self, table: str, column: str) -> str | None:
+        c = self.defs.tables[table].columns.get(column)
+        return c.type if c else None
+
+    def resolve(self, table: str, ref_qualifier: str, name: str) -> tuple[str, str] | None:
+        """(logical table, column) a reference in an expression on ``table`` points at, or None."""
+        target = self.scope(table).get(ref_qualifier)
+        if target is None or target not in self.defs.tables or name not in self.columns(target):
+            return None
+        return target, name
+
+    def parse(self, sql: str, table: str) -> exp.Expression:
+        """Parse a snippet on ``table`` and check every column it reads (raises ExprError)."""
+        expr = parse_snippet(sql, self.dialect)
+        for ref in column_refs(expr):
+            if self.resolve(table, ref.qualifier, ref.name) is None:
+                raise ExprError(self._unknown_column(table, ref.qualifier, ref.name))
+        return expr
+
+    def _unknown_column(self, table: str, qualifier: str, name: str) -> str:
+        from .errors import hint_for
+
+        scope = self.scope(table)
+        if qualifier and qualifier not in scope:
+            return f"unknown table alias '{qualifier}' on table '{table}'{hint_for(qualifier, [a for a in scope if a], what='joins')}"
+        target = scope[qualifier]
+        known = self.columns(target) if target in self.defs.tables else set()
+        where = f"table '{target}'" + (f" (joined as '{qualifier}')" if qualifier else "")
+        return f"unknown column '{name}' in {where}{hint_for(name, known, what='columns')}"
+
+    def join_path(self, table: str, alias: str) -> list[str]:
+        """Join aliases needed, in order, to reach ``alias`` (a join may start from an earlier one)."""
+        joins = self.defs.tables[table].joins
+        path: list[str] = []
+        while alias and alias not in path:
+            path.insert(0, alias)
+            locals_ = [k.split(".", 1)[0] for k in joins[alias].on if "." in k]
+            alias = locals_[0] if locals_ else ""
+        return path
+
+    # -- dimensions ---------------------------------------------------------------------------
+    def table_dimensions(self, table: str) -> dict[str, DimensionDef]:
+        t = self.defs.tables[table]
+        dims = dict(t.dimensions)
+        for col, cdef in t.columns.items():  # every string column can be a breakdown too
+            if cdef.type in ("string", "boolean") and col not in dims and col != t.primary_key and not col.endswith("_id"):
+                dims[col] = DimensionDef(expr=col)
+        return dims
+
+    def measure_dimensions(self, measure: str) -> dict[str, DimensionDef]:
+        return self.table_dimensions(self.defs.measures[measure].table)
+
+    # -- metrics ------------------------------------------------------------------------------
+    def metric_refs(self, name: str) -> tuple[list[str], list[str]]:
+        """(measures, metrics) a metric reads directly."""
+        m = self.defs.metrics[name]
+        if isinstance(m, SimpleMetric):
+            return [m.measure], []
+        if isinstance(m, RatioMetric):
+            return [m.numerator, m.denominator], []
+        if isinstance(m, ConversionMetric):
+            return [m.base.measure, m.target.measure], []
+        if isinstance(m, DerivedMetric):
+            names = identifiers(parse_snippet(m.expr, self.dialect))
+            return [], [n for n in dict.fromkeys(names) if n not in BUILTINS]
+        return [], []
+
+    def measures_of(self, name: str, _seen: frozenset[str] = frozenset()) -> list[str]:
+        """Every measure a metric needs, through derived metrics (cycle-safe)."""
+        measures, metrics = self.metric_refs(name)
+        out = list(measures)
+        for sub in metrics:
+            if sub in self.defs.metrics and sub not in _seen:
+                out += self.measures_of(sub, _seen | {name})
+        return list(dict.fromkeys(out))
+
+    def breakdown_measures(self, name: str) -> list[str]:
+        """Measures whose rows a breakdown splits (a conversion splits by its base only)."""
+        m = self.defs.metrics[name]
+        if isinstance(m, ConversionMetric):
+            return [m.base.measure]
+        _, metrics = self.metric_refs(name)
+        out = list(self.metric_refs(name)[0])
+        for sub in metrics:
+            if sub in self.defs.metrics:
+                out += self.breakdown_measures(sub)
+        return list(dict.fromkeys(out))
+
+    def metric_dimensions(self, name: str) -> list[str]:
+        """Dimensions every measure of the metric serves, limited by its ``dimensions:`` list."""
+        measures = [m for m in self.breakdown_measures(name) if m in self.defs.measures]
+        if not measures:
+            return []
+        common = set(self.measure_dimensions(measures[0]))
+        for m in measures[1:]:
+            common &= set(self.measure_dimensions(m))
+        allowed = self.defs.metrics[name].dimensions
+        if allowed is not None:
+            common &= set(allowed)
+        return sorted(common)
+
+    @cached_property
+    def synonyms(self) -> dict[str, str]:
+        """Normalised name, label or synonym -> metric name."""
+        out: dict[str, str] = {}
+        for name, m in self.defs.metrics.items():
+            for word in (name, self.defs.metric_label(name), *m.synonyms):
+                out.setdefault(normalize_words(word), name)
+        return out
+
+
+def normalize_words(text: str) -> str:
+    """'Win-Rate', 'win_rate', ' win  rate ' -> 'win rate'."""
+    return " ".join(text.lower().replace("-", " ").replace("_", " ").split())

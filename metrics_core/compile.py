@@ -1,0 +1,328 @@
+"""MetricQuery -> one SQL statement (layer: compile; pure: no driver, no I/O).
+
+Shape of every answer, whatever the metric type::
+
+    WITH periods AS (SELECT 0 AS pid, <bounds> UNION ALL SELECT 1 ...),  -- current, comparison, buckets
+         m_won_deals AS (... one row per period x breakdown (+ a total row per period) ...),
+         m_closed_deals AS (...),
+         c_lead_to_win AS (...),                                        -- conversions
+         u AS (SELECT ... FROM m_won_deals UNION ALL ... UNION ALL <one spine row per period>),
+         a AS (SELECT pid, dims, g, SUM(m0) AS m0, ... FROM u GROUP BY pid, dims, g)
+    SELECT a.pid, a.g, dims, <metric expression> AS value, <components> FROM a JOIN periods p ...
+
+Each measure is aggregated on its own table and aligned on (period, breakdown) with the others,
+so a ratio of two tables, the comparison period and the breakdown are all one statement. A row
+lands in a period by joining the small ``periods`` table on its time column (a snapshot measure
+joins on "started before the period end and not ended by then"), so overlapping windows (a
+series and its total) need no second query. User values (``where source=webinar``) become bound
+parameters; identifiers come from validated definitions only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+
+from .catalog import Catalog
+from .compile_tables import TableSQL
+from .errors import QueryError, hint_for
+from .models import (ConstantMetric, ConversionMetric, DerivedMetric, MeasureDef, RatioMetric,
+                     SimpleMetric)
+from .periods import Calendar, Period, utc_bounds
+
+ADDITIVE = ("count", "count_distinct", "sum")
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One window the statement computes: 0 = the asked period, 1 = comparison, 2.. = series buckets."""
+
+    pid: int
+    role: str  # "current" | "comparison" | "bucket"
+    period: Period
+
+
+@dataclass(frozen=True)
+class MetricQuery:
+    """What to compute (frozen). Built by the grammar from text, or directly by API callers."""
+
+    metric: str
+    slots: tuple[Slot, ...]
+    dimensions: tuple[str, ...] = ()
+    filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+@dataclass(frozen=True)
+class Compiled:
+    sql: str
+    params: dict[str, Any]
+    dialect: str
+    measure_cols: dict[str, str]  # measure name -> column ("m0"); its row count is column + "_n"
+    conversion_cols: dict[str, tuple[str, str]]  # conversion metric -> (converted col, base col)
+    metric_cols: dict[str, str]  # metric name -> column holding its value ("value" for the asked one)
+    dim_cols: tuple[str, ...] = field(default=())
+
+
+def _q(name: str) -> str:
+    return exp.to_identifier(name, quoted=True).sql("duckdb")
+
+
+class _Builder:
+    def __init__(self, cat: Catalog, cal: Calendar, query: MetricQuery, base_dir: Path | None) -> None:
+        self.cat, self.cal, self.q = cat, cal, query
+        self.defs = cat.defs
+        self.params: dict[str, Any] = {}
+        self.tables = TableSQL(cat, base_dir)
+        self.measures: list[str] = []
+        self.conversions: list[str] = []
+        self._collect(query.metric, ())
+        self.dim_cols = tuple(f"d{i}" for i in range(len(query.dimensions)))
+
+    # -- what is needed ------------------------------------------------------------------------
+    def _collect(self, name: str, seen: tuple[str, ...]) -> None:
+        if name in seen:
+            raise QueryError(f"metric '{name}' refers to itself: " + " -> ".join([*seen, name]))
+        m = self.defs.metrics[name]
+        if isinstance(m, ConversionMetric):
+            if name not in self.conversions:
+                self.conversions.append(name)
+            return
+        measures, metrics = self.cat.metric_refs(name)
+        for meas in measures:
+            if meas not in self.measures:
+                self.measures.append(meas)
+        for sub in metrics:
+            self._collect(sub, (*seen, name))
+
+    # -- periods -------------------------------------------------------------------------------
+    def periods_cte(self) -> str:
+        rows = []
+        for s in self.q.slots:
+            lo_ts, hi_ts = utc_bounds(s.period, self.cal)
+            rows.append(
+                f"SELECT {s.pid} AS pid, DATE '{s.period.start.isoformat()}' AS lo_d, "
+                f"DATE '{s.period.end_exclusive.isoformat()}' AS hi_d, "
+                f"TIMESTAMP '{lo_ts:%Y-%m-%d %H:%M:%S}' AS lo_ts, TIMESTAMP '{hi_ts:%Y-%m-%d %H:%M:%S}' AS hi_ts, "
+                f"{s.period.days} AS days")
+        return "periods AS (" + " UNION ALL ".join(rows) + ")"
+
+    def _bounds(self, table: str, column: str) -> tuple[str, str, str, str]:
+        """(lo column, hi column, min literal, max literal) for a time column's type."""
+        starts = [s.period.start for s in self.q.slots]
+        ends = [s.period.end_exclusive for s in self.q.slots]
+        if self.cat.column_type(table, column) == "timestamp":
+            lo = min(utc_bounds(s.period, self.cal)[0] for s in self.q.slots)
+            hi = max(utc_bounds(s.period, self.cal)[1] for s in self.q.slots)
+            return "p.lo_ts", "p.hi_ts", f"TIMESTAMP '{lo:%Y-%m-%d %H:%M:%S}'", f"TIMESTAMP '{hi:%Y-%m-%d %H:%M:%S}'"
+        return "p.lo_d", "p.hi_d", f"DATE '{min(starts).isoformat()}'", f"DATE '{max(ends).isoformat()}'"
+
+    # -- breakdowns and filters ----------------------------------------------------------------
+    def _dimension_sql(self, measure: str, dim: str) -> str:
+        dims = self.cat.measure_dimensions(measure)
+        if dim not in dims:
+            table = self.defs.measures[measure].table
+            raise QueryError(f"metric '{self.q.metric}' cannot be broken down by '{dim}': measure '{measure}' "
+                             f"(table '{table}') has no such dimension"
+                             f"{hint_for(dim, self.cat.metric_dimensions(self.q.metric), what='this metric can use')}")
+        return self.tables.expr(dims[dim].expr, self.defs.measures[measure].table)
+
+    def _filter_sql(self, measure: str) -> list[str]:
+        out = []
+        for dim, values in self.q.filters:
+            col = self._dimension_sql(measure, dim)
+            names = []
+            for v in values:
+                key = f"p{len(self.params)}"
+                self.params[key] = str(v).lower()
+                names.append(f":{key}")
+            out.append(f"LOWER(CAST({col} AS VARCHAR)) IN ({', '.join(names)})")
+        return out
+
+    def _grouping(self) -> tuple[str, str]:
+        """(select list of dims + grouping flag, GROUP BY clause) for a measure CTE."""
+        if not self.dim_cols:
+            return "0 AS g", "GROUP BY pid"
+        cols = ", ".join(self.dim_cols)
+        return f"{cols}, GROUPING({self.dim_cols[0]}) AS g", f"GROUP BY GROUPING SETS ((pid, {cols}), (pid))"
+
+    # -- measures ------------------------------------------------------------------------------
+    def measure_cte(self, name: str) -> str:
+        m: MeasureDef = self.defs.measures[name]
+        alias_sql = self.tables.from_clause(m, self._needed(name, m))
+        dims = [f"{self._dimension_sql(name, d)} AS {c}" for d, c in zip(self.q.dimensions, self.dim_cols)]
+        x = self.tables.expr(m.expr, m.table) if m.expr else "1"
+        where = [self.tables.expr(m.filter, m.table)] if m.filter else []
+        where += self._filter_sql(name)
+        join = self._time_join(m)
+        inner = ", ".join(["p.pid", *dims, f"{x} AS x"])
+        where_sql = (" WHERE " + " AND ".join(f"({w})" for w in where)) if where else ""
+        sel_dims, group = self._grouping()
+        return (f"m_{name} AS (SELECT pid, {sel_dims}, {_agg(m)} AS v, COUNT(*) AS n FROM "
+                f"(SELECT {inner} FROM {alias_sql} JOIN periods AS p ON {join}{where_sql}) AS r {group})")
+
+    def _needed(self, name: str, m: MeasureDef) -> list[str]:
+        sqls = [m.expr, m.filter, m.time or self.defs.tables[m.table].time, m.first_per]
+        if m.snapshot:
+            sqls += [m.snapshot.from_, m.snapshot.to]
+        dims = self.cat.measure_dimensions(name)
+        sqls += [dims[d].expr for d in self.q.dimensions if d in dims]
+        sqls += [dims[d].expr for d, _ in self.q.filters if d in dims]
+        return [s for s in sqls if s]
+
+    def _time_join(self, m: MeasureDef) -> str:
+        t = self.tables.expr
+        if m.snapshot:
+            s = m.snapshot
+            lo, hi, _, _ = self._bounds(m.table, s.from_)
+            edge = hi if s.at == "end" else lo
+            started = f"{t(s.from_, m.table)} < {edge}"
+            if not s.to:
+                return started
+            to_edge = (self._bounds(m.table, s.to)[1] if s.at == "end" else self._bounds(m.table, s.to)[0])
+            return f"{started} AND ({t(s.to, m.table)} IS NULL OR {t(s.to, m.table)} >= {to_edge})"
+        col = m.time or self.defs.tables[m.table].time
+        lo, hi, lo_lit, hi_lit = self._bounds(m.table, col)
+        c = t(col, m.table)
+        # The literal range lets engines prune by zone maps/partitions before the join.
+        return f"{c} >= {lo} AND {c} < {hi} AND {c} >= {lo_lit} AND {c} < {hi_lit}"
+
+    # -- conversions ---------------------------------------------------------------------------
+    def conversion_cte(self, name: str) -> str:
+        c: ConversionMetric = self.defs.metrics[name]
+        bm, tm = self.defs.measures[c.base.measure], self.defs.measures[c.target.measure]
+        b_from = self.tables.from_clause(bm, [*self._needed(c.base.measure, bm), c.base.entity])
+        t_from = self.tables.from_clause(tm, [tm.filter or "", tm.time or self.defs.tables[tm.table].time or "", c.target.entity])
+        dims = [f"{self._dimension_sql(c.base.measure, d)} AS {col}" for d, col in zip(self.q.dimensions, self.dim_cols)]
+        b_time = self.tables.expr(bm.time or self.defs.tables[bm.table].time, bm.table)
+        t_time = self.tables.expr(tm.time or self.defs.tables[tm.table].time, tm.table)
+        b_where = ([self.tables.expr(bm.filter, bm.table)] if bm.filter else []) + self._filter_sql(c.base.measure)
+        t_where = [self.tables.expr(tm.filter, tm.table)] if tm.filter else []
+        t_where.append(f"{t_time} IS NOT NULL")
+        bw = (" WHERE " + " AND ".join(f"({w})" for w in b_where)) if b_where else ""
+        tw = " WHERE " + " AND ".join(f"({w})" for w in t_where)
+        dcols = "".join(f", b.{d}" for d in self.dim_cols)
+        sel_dims, group = self._grouping()
+        base = (f"SELECT p.pid{''.join(', ' + d for d in dims)}, {self.tables.expr(c.base.entity, bm.table)} AS ent, "
+                f"CAST({b_time} AS DATE) AS bt FROM {b_from} JOIN periods AS p ON {self._time_join(bm)}{bw}")
+        target = (f"SELECT DISTINCT {self.tables.expr(c.target.entity, tm.table)} AS ent, CAST({t_time} AS DATE) AS tt "
+                  f"FROM {t_from}{tw}")
+        within = c.within_days
+        per_entity = (f"SELECT b.pid{dcols}, b.ent, MAX(CASE WHEN tg.ent IS NULL THEN 0 ELSE 1 END) AS conv "
+                      f"FROM ({base}) AS b LEFT JOIN ({target}) AS tg ON tg.ent = b.ent AND tg.tt >= b.bt "
+                      f"AND tg.tt <= b.bt + INTERVAL {within} DAY GROUP BY b.pid{dcols}, b.ent")
+        return (f"c_{name} AS (SELECT pid, {sel_dims}, SUM(conv) AS conv, COUNT(*) AS base "
+                f"FROM ({per_entity}) AS e {group})")
+
+    # -- assembly ------------------------------------------------------------------------------
+    def build(self) -> tuple[str, dict[str, str], dict[str, tuple[str, str]]]:
+        ctes = [self.periods_cte()]
+        ctes += [self.measure_cte(m) for m in self.measures]
+        ctes += [self.conversion_cte(c) for c in self.conversions]
+        mcols = {m: f"m{i}" for i, m in enumerate(self.measures)}
+        ccols = {c: (f"c{i}", f"c{i}_base") for i, c in enumerate(self.conversions)}
+        value_cols = [*[(c, c + "_n") for c in mcols.values()], *ccols.values()]
+        dims = ", ".join(self.dim_cols)
+        branches = []
+        for i, (name, (vc, nc)) in enumerate([*((m, (mcols[m], mcols[m] + "_n")) for m in self.measures),
+                                             *((c, ccols[c]) for c in self.conversions)]):
+            src, v, n = (f"m_{name}", "v", "n") if i < len(self.measures) else (f"c_{name}", "conv", "base")
+            cols = [f"CAST({v} AS DOUBLE) AS {a}" if a == vc else (f"CAST({n} AS DOUBLE) AS {a}" if a == nc
+                    else f"CAST(NULL AS DOUBLE) AS {a}") for pair in value_cols for a in pair]
+            branches.append(f"SELECT pid, {dims + ', ' if dims else ''}g, {', '.join(cols)} FROM {src}")
+        spine_cols = ", ".join(f"CAST(NULL AS DOUBLE) AS {a}" for pair in value_cols for a in pair)
+        null_dims = "".join(f"NULL AS {d}, " for d in self.dim_cols)
+        branches.append(f"SELECT pid, {null_dims}{1 if self.dim_cols else 0} AS g{', ' if spine_cols else ''}{spine_cols} FROM periods")
+        ctes.append("u AS (" + " UNION ALL ".join(branches) + ")")
+        sums = []
+        for m, col in mcols.items():
+            additive = self.defs.measures[m].agg in ADDITIVE
+            sums.append(f"COALESCE(SUM({col}), 0) AS {col}" if additive else f"SUM({col}) AS {col}")
+            sums.append(f"COALESCE(SUM({col}_n), 0) AS {col}_n")
+        for conv, base in ccols.values():
+            sums += [f"COALESCE(SUM({conv}), 0) AS {conv}", f"COALESCE(SUM({base}), 0) AS {base}"]
+        ctes.append(f"a AS (SELECT pid, {dims + ', ' if dims else ''}g, {', '.join(sums)} FROM u "
+                    f"GROUP BY pid, {dims + ', ' if dims else ''}g)")
+        return "WITH " + ",\n".join(ctes), mcols, ccols
+
+    def metric_sql(self, name: str, mcols: dict[str, str], ccols: dict[str, tuple[str, str]]) -> str:
+        m = self.defs.metrics[name]
+        if isinstance(m, SimpleMetric):
+            return f"a.{mcols[m.measure]}"
+        if isinstance(m, RatioMetric):
+            return _div(f"a.{mcols[m.numerator]}", f"a.{mcols[m.denominator]}")
+        if isinstance(m, ConversionMetric):
+            conv, base = ccols[name]
+            return _div(f"a.{conv}", f"a.{base}")
+        if isinstance(m, ConstantMetric):
+            return repr(float(m.value))
+        if isinstance(m, DerivedMetric):
+            tree = sqlglot.parse_one(m.expr, read=self.cat.dialect)
+
+            def safe_div(node: exp.Expression) -> exp.Expression:
+                if isinstance(node, exp.Div):
+                    return sqlglot.parse_one(_div(node.this.sql("duckdb"), node.expression.sql("duckdb")), read="duckdb")
+                return node
+
+            def swap(node: exp.Expression) -> exp.Expression:
+                if isinstance(node, exp.Column) and not node.table:
+                    if node.name == "period_days":
+                        return sqlglot.parse_one("CAST(p.days AS DOUBLE)")
+                    return exp.paren(sqlglot.parse_one(self.metric_sql(node.name, mcols, ccols), read="duckdb"))
+                return node
+
+            # Divisions first (their operands are still metric names), then metric names -> SQL.
+            return tree.transform(safe_div).transform(swap).sql("duckdb")
+        raise AssertionError(f"unhandled metric type {type(m).__name__}")
+
+
+def _div(num: str, den: str) -> str:
+    # Always floating division, and a zero denominator gives NULL (no value) on every engine.
+    return f"CAST({num} AS DOUBLE) / NULLIF(CAST({den} AS DOUBLE), 0)"
+
+
+def _agg(m: MeasureDef) -> str:
+    match m.agg:
+        case "count":
+            return "COUNT(x)"
+        case "count_distinct":
+            return "COUNT(DISTINCT x)"
+        case "sum":
+            return "SUM(x)"
+        case "avg":
+            return "AVG(CAST(x AS DOUBLE))"
+        case "min":
+            return "MIN(x)"
+        case "max":
+            return "MAX(x)"
+        case "median":
+            return "QUANTILE_CONT(x, 0.5)"
+        case "percentile":
+            return f"QUANTILE_CONT(x, {float(m.p)})"
+    raise AssertionError(m.agg)
+
+
+def compile_query(cat: Catalog, cal: Calendar, query: MetricQuery, dialect: str = "duckdb", *,
+                  base_dir: Path | None = None) -> Compiled:
+    """The statement for ``query`` in ``dialect`` (a SQLGlot dialect name), with its parameters."""
+    b = _Builder(cat, cal, query, base_dir)
+    head, mcols, ccols = b.build()
+    metric_cols = {query.metric: "value"}
+    selects = [f"{b.metric_sql(query.metric, mcols, ccols)} AS value"]
+    _, subs = cat.metric_refs(query.metric)
+    for i, sub in enumerate(subs):
+        metric_cols[sub] = f"s{i}"
+        selects.append(f"{b.metric_sql(sub, mcols, ccols)} AS s{i}")
+    comps = [f"a.{c}" for c in mcols.values()] + [f"a.{c}_n" for c in mcols.values()]
+    comps += [f"a.{c}" for pair in ccols.values() for c in pair]
+    dims = "".join(f", a.{d}" for d in b.dim_cols)
+    order = "".join(f", a.{d}" for d in b.dim_cols)
+    text = (f"{head}\nSELECT a.pid, a.g{dims}, {', '.join(selects + comps)} FROM a JOIN periods AS p ON a.pid = p.pid "
+            f"ORDER BY a.pid, a.g DESC{order}")
+    tree = sqlglot.parse_one(text, read="duckdb")
+    sql = tree.sql(dialect=dialect, pretty=True)
+    return Compiled(sql, dict(b.params), dialect, mcols, ccols, metric_cols, b.dim_cols)
+

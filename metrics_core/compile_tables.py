@@ -1,0 +1,159 @@
+"""Logical tables -> SQL FROM clauses (layer: compile; pure).
+
+A logical table is its source (a table, CSV/Parquet files, or a query) seen through its column
+declarations: renames (``from:``), value mappings (``Closed Won`` -> ``won``), text dates parsed
+with a format, numbers with thousands separators cleaned. Only the columns a measure reads are
+staged, so the engine reads no more than hand-written SQL would::
+
+    (SELECT CAST("Close Date" AS DATE) AS closed_at,
+            CASE LOWER(TRIM("Stage")) WHEN 'closed won' THEN 'won' ... ELSE 'open' END AS stage
+     FROM crm_deals) AS t
+    LEFT JOIN (SELECT account_id, segment FROM crm_accounts) AS j_account ON t.account_id = j_account.account_id
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+from sqlglot import exp
+
+from .catalog import Catalog
+from .expressions import column_refs
+from .models import ColumnDef, MeasureDef, SourceDef
+
+
+def _q(name: str) -> str:
+    return exp.to_identifier(name, quoted=True).sql("duckdb")
+
+
+def _lit(text: str) -> str:
+    return exp.Literal.string(text).sql("duckdb")
+
+
+class TableSQL:
+    def __init__(self, cat: Catalog, base_dir: Path | None = None) -> None:
+        self.cat = cat
+        self.defs = cat.defs
+        self.base_dir = base_dir or Path(".")
+
+    # -- expressions ---------------------------------------------------------------------------
+    def expr(self, sql: str, table: str) -> str:
+        """A snippet on ``table`` with its columns qualified: ``t.stage``, ``j_account.segment``."""
+        tree = self.cat.parse(sql, table)
+
+        def qualify(node: exp.Expression) -> exp.Expression:
+            if isinstance(node, exp.Column):
+                parts = [p.name for p in node.parts]
+                alias = "t" if len(parts) == 1 else "j_" + parts[0]
+                return exp.column(parts[-1], table=alias, quoted=True)
+            return node
+
+        return tree.transform(qualify).sql("duckdb")
+
+    # -- FROM ----------------------------------------------------------------------------------
+    def from_clause(self, m: MeasureDef, snippets: list[str]) -> str:
+        table = m.table
+        needed: dict[str, set[str]] = defaultdict(set)
+        for sql in snippets:
+            if sql:
+                for ref in column_refs(self.cat.parse(sql, table)):
+                    needed[ref.qualifier].add(ref.name)
+        joins = self.defs.tables[table].joins
+        order: list[str] = []
+        for alias in [a for a in needed if a]:
+            for step in self.cat.join_path(table, alias):
+                if step not in order:
+                    order.append(step)
+        for alias in order:  # join keys are needed on both sides
+            for local, remote in joins[alias].on.items():
+                q, _, col = local.rpartition(".")
+                needed[q].add(col)
+                needed[alias].add(remote)
+        if m.first_per:
+            needed[""] |= {ref.name for ref in column_refs(self.cat.parse(m.first_per, table))}
+            needed[""].add(m.time or self.defs.tables[table].time)
+            if self.defs.tables[table].primary_key:
+                needed[""].add(self.defs.tables[table].primary_key)
+        base = self.stage(table, sorted(needed[""]))
+        if m.first_per:
+            base = self._first_only(m, base)
+        sql = f"{base} AS t"
+        for alias in order:
+            j = joins[alias]
+            cond = " AND ".join(
+                f"{'j_' + local.rpartition('.')[0] if '.' in local else 't'}.{_q(local.rpartition('.')[2])} = j_{alias}.{_q(remote)}"
+                for local, remote in j.on.items())
+            sql += f" LEFT JOIN {self.stage(j.table, sorted(needed[alias]))} AS j_{alias} ON {cond}"
+        return sql
+
+    def _first_only(self, m: MeasureDef, staged: str) -> str:
+        """Keep each entity's first row that passes the filter (e.g. an account's first won deal)."""
+        t = self.defs.tables[m.table]
+        time = m.time or t.time
+        where = f" WHERE {self.expr(m.filter, m.table)}" if m.filter else ""
+        order = f"t.{_q(time)}" + (f", t.{_q(t.primary_key)}" if t.primary_key else "")
+        part = self.expr(m.first_per, m.table)
+        ranked = (f"SELECT t.*, {part} AS first_key_, ROW_NUMBER() OVER (PARTITION BY {part} ORDER BY {order}) "
+                  f"AS first_rank_ FROM {staged} AS t{where}")
+        return f"(SELECT * FROM ({ranked}) AS ranked_ WHERE first_rank_ = 1 AND first_key_ IS NOT NULL)"
+
+    def stage(self, table: str, columns: list[str]) -> str:
+        t = self.defs.tables[table]
+        cols = [f"{self.column_sql(t.columns[c], c)} AS {_q(c)}" for c in columns if c in t.columns]
+        return f"(SELECT {', '.join(cols) or '1 AS one_'} FROM {self.source_sql(t.source)})"
+
+    def source_sql(self, s: SourceDef) -> str:
+        if s.table:
+            return ".".join(_q(p) for p in s.table.split("."))
+        if s.sql:
+            return f"({s.sql}) AS src_"
+        path = Path(s.files)  # type: ignore[arg-type]
+        if not path.is_absolute():
+            path = self.base_dir / path
+        if str(path).lower().endswith(".parquet"):
+            return f"read_parquet({_lit(str(path))})"
+        opts = f", header = {'true' if s.header else 'false'}, all_varchar = true"
+        if s.delimiter:
+            opts += f", delim = {_lit(s.delimiter)}"
+        return f"read_csv({_lit(str(path))}{opts})"
+
+    # -- one column ----------------------------------------------------------------------------
+    def column_sql(self, c: ColumnDef, name: str) -> str:
+        if c.expr:
+            raw = exp.maybe_parse(c.expr, dialect=self.cat.dialect).sql("duckdb")
+        else:
+            raw = _q(c.from_ or name)
+        if c.type == "string":
+            return self._mapped(c, raw)
+        text = f"NULLIF(TRIM(CAST({raw} AS VARCHAR)), '')"
+        if c.type in ("date", "timestamp"):
+            target = c.type.upper()
+            if c.format:
+                return f"CAST(STRPTIME({text}, {_lit(c.format)}) AS {target})"
+            return f"CAST({raw} AS {target})"
+        if c.type in ("number", "integer"):
+            target = "DOUBLE" if c.type == "number" else "BIGINT"
+            if not c.format:
+                return f"CAST({raw} AS {target})"
+            if c.format == "1,234.56":
+                cleaned = f"REGEXP_REPLACE({text}, '[^0-9.\\-]', '', 'g')"
+            else:  # '1.234,56' or '1 234,56': drop grouping, decimal comma -> point
+                cleaned = f"REPLACE(REGEXP_REPLACE({text}, '[^0-9,\\-]', '', 'g'), ',', '.')"
+            return f"CAST(NULLIF({cleaned}, '') AS {target})"
+        if c.type == "boolean":
+            return f"CAST({raw} AS BOOLEAN)"
+        raise AssertionError(c.type)
+
+    def _mapped(self, c: ColumnDef, raw: str) -> str:
+        if not c.values and not c.normalize:
+            return raw
+        key = f"LOWER(TRIM({raw}))" if c.normalize else raw
+        whens = []
+        for src, dst in (c.values or {}).items():
+            k = src.strip().lower() if c.normalize else src
+            whens.append(f"WHEN {_lit(k)} THEN {'NULL' if dst is None else _lit(dst)}")
+        fallback = _lit(c.default) if c.default is not None else (f"TRIM({raw})" if c.normalize else raw)
+        if not whens:
+            return fallback
+        return f"CASE {key} {' '.join(whens)} ELSE {fallback} END"

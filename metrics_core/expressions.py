@@ -1,0 +1,75 @@
+"""SQL snippets from definitions.yaml, parsed with SQLGlot and checked (layer: definitions; pure).
+
+A snippet is one scalar expression (``stage = 'won'``, ``date_diff('day', created_at, closed_at)``,
+``account.segment``). It may use columns of its table, ``alias.column`` of the table's joins,
+literals, operators, CASE and scalar functions. It may not hold a subquery, an aggregate, a
+window, or a statement: aggregation is the measure's ``agg``, and nothing in the file can run
+arbitrary SQL except a table's explicit ``source: {sql: ...}``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError
+
+FORBIDDEN = (exp.Select, exp.Subquery, exp.Union, exp.AggFunc, exp.Window, exp.Insert, exp.Delete,
+             exp.Update, exp.Drop, exp.Create, exp.Command, exp.Placeholder, exp.Star)
+
+
+@dataclass(frozen=True)
+class ColumnRef:
+    qualifier: str  # "" for the table's own column, else a join alias
+    name: str
+
+
+class ExprError(ValueError):
+    """A snippet that does not parse or uses something not allowed; message is user-facing."""
+
+
+def parse_snippet(sql: str, dialect: str) -> exp.Expression:
+    """Parse one scalar SQL expression; raise ExprError with a short reason."""
+    if not isinstance(sql, str) or not sql.strip():
+        raise ExprError("empty SQL expression")
+    if ";" in sql:
+        raise ExprError("one expression only (no ';')")
+    try:
+        node = sqlglot.parse_one(f"SELECT {sql}", read=dialect)
+    except ParseError as e:
+        first = str(e).splitlines()[0]
+        raise ExprError(f"cannot parse SQL '{sql}': {first}") from e
+    if not isinstance(node, exp.Select) or len(node.expressions) != 1 or node.args.get("from_") or node.args.get("from"):
+        raise ExprError(f"'{sql}' is not one scalar expression")
+    expr = node.expressions[0]
+    if isinstance(expr, exp.Alias):
+        raise ExprError(f"'{sql}': no aliases (AS) in an expression")
+    for bad in expr.find_all(*FORBIDDEN):
+        what = type(bad).__name__.lower()
+        raise ExprError(f"'{sql}': {what} is not allowed here (aggregation is the measure's agg; no subqueries)")
+    return expr
+
+
+def column_refs(expr: exp.Expression) -> list[ColumnRef]:
+    """Every column the expression reads, as (qualifier, name)."""
+    refs = []
+    for col in expr.find_all(exp.Column):
+        parts = [p.name for p in col.parts]
+        if len(parts) == 1:
+            refs.append(ColumnRef("", parts[0]))
+        elif len(parts) == 2:
+            refs.append(ColumnRef(parts[0], parts[1]))
+        else:
+            refs.append(ColumnRef(".".join(parts[:-1]), parts[-1]))
+    return refs
+
+
+def identifiers(expr: exp.Expression) -> list[str]:
+    """Bare names used in a derived-metric expression (metric names, constants, period_days)."""
+    names = []
+    for col in expr.find_all(exp.Column):
+        if col.table:
+            raise ExprError(f"'{col.sql()}': a derived expression names metrics, not table columns")
+        names.append(col.name)
+    return names

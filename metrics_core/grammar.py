@@ -1,0 +1,99 @@
+"""The question grammar, the same in the terminal and in Slack (layer: query parsing; pure).
+
+    <metric> [period] [by dim[, dim]] [where dim=value [and dim in (a, b)]] [vs previous|last-year|none|<period>]
+             [grain day|week|month|quarter|year]
+
+    "cac last-quarter"
+    "win rate this month by region"                        (synonyms and spaces are fine)
+    "conversion_rate 2026-Q3 where source=webinar vs last-year"
+    "sales_cycle_days last-6-months grain month"           ("by month" means the same)
+
+Clause keywords split the text; the head is the metric (longest match among names, labels and
+synonyms) followed by the period. Values after ``where`` are kept as text: the compiler binds
+them as parameters.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .catalog import normalize_words
+from .errors import QueryError, hint_for
+
+GRAINS = ("day", "week", "month", "quarter", "year", "fiscal_quarter", "fiscal_year")
+USAGE = "usage: <metric> [period] [by dim] [where dim=value] [vs previous|last-year] [grain month]"
+_CLAUSE = re.compile(r"\s+(by|where|vs\.?|versus|compared\s+to|grain)\s+", re.IGNORECASE)
+_FILTER = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(!=|=|\s+in\s+|\s+is\s+)\s*(.+?)\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    metric: str
+    period: str | None = None
+    by: tuple[str, ...] = ()
+    where: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    compare: str | None = None  # None: the default; "none": no comparison
+    grain: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def parse_query(text: str, metric_names: dict[str, str]) -> ParsedQuery:
+    """Split ``text`` into its parts; ``metric_names`` maps normalised names/synonyms -> metric."""
+    text = (text or "").strip()
+    if not text:
+        raise QueryError(f"empty question; {USAGE}")
+    parts = _CLAUSE.split(" " + text)
+    head, clauses = parts[0].strip(), parts[1:]
+    metric, period = _split_head(head, metric_names)
+    by: list[str] = []
+    where: list[tuple[str, tuple[str, ...]]] = []
+    compare = grain = None
+    for kw, body in zip(clauses[::2], clauses[1::2]):
+        kw = normalize_words(kw.rstrip("."))
+        body = body.strip()
+        if kw == "by":
+            for item in re.split(r"\s*,\s*|\s+and\s+", body):
+                if normalize_words(item).replace(" ", "_") in GRAINS:
+                    grain = normalize_words(item).replace(" ", "_")
+                elif item:
+                    by.append(item.strip().lower())
+        elif kw == "where":
+            where += [_filter(f) for f in re.split(r"\s+and\s+", body, flags=re.IGNORECASE)]
+        elif kw == "grain":
+            grain = normalize_words(body).replace(" ", "_")
+            if grain not in GRAINS:
+                raise QueryError(f"unknown grain '{body}'{hint_for(body, GRAINS)}")
+        else:  # vs / versus / compared to
+            compare = body.lower()
+    return ParsedQuery(metric, period or None, tuple(dict.fromkeys(by)), tuple(where), compare, grain)
+
+
+def _split_head(head: str, names: dict[str, str]) -> tuple[str, str]:
+    words = head.split()
+    for n in range(len(words), 0, -1):  # longest metric name first: "win rate" before "win"
+        key = normalize_words(" ".join(words[:n]))
+        if key in names:
+            return names[key], " ".join(words[n:])
+    first = words[0] if words else ""
+    raise QueryError(f"unknown metric '{first}'{hint_for(first, sorted(set(names.values())), what='metrics')}; "
+                     "`kpi metrics` lists them")
+
+
+def _filter(text: str) -> tuple[str, tuple[str, ...]]:
+    m = _FILTER.match(text)
+    if not m:
+        raise QueryError(f"cannot read filter '{text}'; write dim=value or dim in (a, b)")
+    dim, op, value = m.group(1).lower(), m.group(2).strip().lower(), m.group(3)
+    if op == "!=":
+        raise QueryError(f"filter '{text}': only = and in (...) are supported")
+    if op == "in":
+        value = value.strip()
+        if not (value.startswith("(") and value.endswith(")")):
+            raise QueryError(f"filter '{text}': write {dim} in (a, b)")
+        values = tuple(v.strip().strip("'\"") for v in value[1:-1].split(",") if v.strip())
+    else:
+        values = (value.strip().strip("'\""),)
+    if not values or not all(values):
+        raise QueryError(f"filter '{text}' has no value")
+    return dim, values

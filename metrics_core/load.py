@@ -1,0 +1,171 @@
+"""definitions.yaml -> validated ``Definitions`` (layer: definitions).
+
+``parse_definitions(text, source=...)`` is pure (tests pass literal strings);
+``load_definitions(path)`` only adds the file read. Every problem -- YAML syntax, shape (pydantic),
+meaning (``validate.RULES``), and the ``slack:``/``sheets:`` sections checked by their own
+packages through the ``kpi.sections`` entry point -- is collected and raised once as a
+``DefinitionError`` whose lines read ``definitions.yaml:42: metrics.cac.numerator: ...``.
+"""
+
+from __future__ import annotations
+
+import os
+import types
+import typing
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .errors import ConfigError, DefinitionError, Issue, hint_for
+from .models import Definitions
+from .validate import check
+from .yamlio import dotted, line_of, load_yaml
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """Validated definitions plus where they came from (``raw`` keeps YAML line numbers)."""
+
+    defs: Definitions
+    raw: Any
+    source: str
+    base_dir: Path
+
+
+def find_definitions(path: str | Path | None = None) -> Path:
+    """--definitions, then $KPI_DEFINITIONS, then ./definitions.yaml."""
+    chosen = path or os.environ.get("KPI_DEFINITIONS") or "definitions.yaml"
+    p = Path(chosen)
+    if not p.is_file():
+        how = "--definitions" if path else ("KPI_DEFINITIONS" if os.environ.get("KPI_DEFINITIONS") else "the current directory")
+        raise ConfigError(f"no definitions file at '{p}' (from {how}); pass --definitions PATH or set KPI_DEFINITIONS")
+    return p
+
+
+def load_definitions(path: str | Path | None = None, *, sections: bool = True) -> Loaded:
+    p = find_definitions(path)
+    return parse_definitions(p.read_text(encoding="utf-8"), source=str(p), base_dir=p.resolve().parent,
+                             sections=sections)
+
+
+def parse_definitions(text: str, *, source: str = "definitions.yaml", base_dir: str | Path = ".",
+                      sections: bool = True) -> Loaded:
+    raw, issues = load_yaml(text, source=source)
+    if raw is not None and not isinstance(raw, dict):
+        issues.append(Issue("the file must be a mapping (tables:, measures:, metrics: ...)", source, 1))
+    if issues:
+        raise DefinitionError(issues)
+    try:
+        defs = Definitions.model_validate(raw)
+    except ValidationError as e:
+        raise DefinitionError(_pydantic_issues(e, raw, source)) from None
+    issues = check(defs, raw, source)
+    if sections:
+        issues += _section_issues(defs, raw, source)
+    if issues:
+        raise DefinitionError(issues)
+    return Loaded(defs, raw, source, Path(base_dir))
+
+
+def _section_issues(defs: Definitions, raw: Any, source: str) -> list[Issue]:
+    """Let bot/ and sheets/ validate their own sections, without metrics_core importing them."""
+    issues: list[Issue] = []
+    for ep in entry_points(group="kpi.sections"):
+        if ep.name in raw:
+            validate = ep.load()
+            for issue in validate(raw[ep.name], defs):
+                issues.append(Issue(issue.message, source, issue.line, issue.key or ep.name))
+    return issues
+
+
+# -- pydantic errors -> issues ------------------------------------------------------------------
+
+def _pydantic_issues(err: ValidationError, raw: Any, source: str) -> list[Issue]:
+    issues = []
+    for e in err.errors():
+        loc = tuple(e["loc"])
+        path = _data_path(raw, loc)
+        issues.append(Issue(_message(e, loc, raw), source, line_of(raw, path), dotted(path)))
+    return issues
+
+
+def _data_path(raw: Any, loc: tuple) -> tuple:
+    """Drop the parts of a pydantic location that are not keys in the file (union tags, [key])."""
+    node, path = raw, []
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+            path.append(part)
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+            path.append(part)
+    return tuple(path)
+
+
+def _message(e: dict, loc: tuple, raw: Any) -> str:
+    kind, msg = e["type"], e["msg"]
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        allowed = _allowed_keys(loc[:-1])
+        return f"unknown key '{key}'{hint_for(key, allowed, what='allowed keys')}"
+    if kind == "missing":
+        return f"missing required key '{loc[-1]}'"
+    if kind in ("literal_error", "enum"):
+        expected = e.get("ctx", {}).get("expected", "")
+        options = [o.strip(" '") for o in expected.replace(" or ", ",").split(",") if o.strip()]
+        got = str(e.get("input"))
+        return f"'{got}' is not allowed{hint_for(got, options, what='allowed')}"
+    if kind == "string_pattern_mismatch" and loc and loc[-1] == "[key]":
+        return f"'{loc[-2]}' is not a valid name (letters, digits and _; not starting with a digit)"
+    if kind == "string_pattern_mismatch":
+        return f"'{e.get('input')}' is not a valid name (letters, digits and _; not starting with a digit)"
+    if kind == "union_tag_invalid":
+        tag = e.get("ctx", {}).get("tag", "")
+        return f"unknown metric type '{tag}'{hint_for(str(tag), ['simple', 'ratio', 'derived', 'conversion', 'constant'])}"
+    return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
+def _allowed_keys(loc: tuple) -> list[str]:
+    """Field names of the model at a pydantic location (walks annotations; skips dict keys)."""
+    t: Any = Definitions
+    for part in loc:
+        t = _step(t, part)
+        if t is None:
+            return []
+    t = _strip(t)
+    if isinstance(t, type) and issubclass(t, BaseModel):
+        return [f.alias or n for n, f in t.model_fields.items()]
+    return []
+
+
+def _strip(t: Any) -> Any:
+    while typing.get_origin(t) is typing.Annotated:
+        t = typing.get_args(t)[0]
+    return t
+
+
+def _step(t: Any, part: Any) -> Any:
+    t = _strip(t)
+    origin = typing.get_origin(t)
+    if isinstance(t, type) and issubclass(t, BaseModel):
+        for n, f in t.model_fields.items():
+            if part in (n, f.alias):
+                return f.annotation
+        return None
+    if origin is dict:
+        return typing.get_args(t)[1]
+    if origin is list:
+        return typing.get_args(t)[0]
+    if origin in (typing.Union, types.UnionType):
+        for member in typing.get_args(t):
+            meta = typing.get_args(member)[1:] if typing.get_origin(member) is typing.Annotated else ()
+            if any(getattr(m, "tag", None) == part for m in meta):
+                return _strip(member)
+            inner = _strip(member)
+            if isinstance(inner, type) and issubclass(inner, BaseModel) and part in inner.model_fields:
+                return _step(inner, part)
+        return None
+    return None

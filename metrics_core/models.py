@@ -1,0 +1,331 @@
+"""The definitions.yaml format as pydantic models (layer: definitions; pure).
+
+Unknown keys are rejected (``extra="forbid"``), so a typo fails at load with a location, not at
+query time. Shorthands keep the file short and are expanded here:
+
+    columns: {created_at: date}                 -> ColumnDef(type="date")
+    source: crm_deals                           -> SourceDef(table="crm_deals")
+    dimensions: {segment: account.segment}      -> DimensionDef(expr="account.segment")
+    metrics: {gross_margin: 0.75}               -> ConstantMetric(value=0.75)
+    format: percent                             -> FormatDef(kind="percent")
+
+A metric's ``type`` may be left out when its keys make it obvious (``numerator`` -> ratio,
+``measure`` -> simple, ``expr`` -> derived, ``base`` -> conversion, ``value`` -> constant).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+
+from .periods import Calendar
+
+Identifier = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+AGGREGATIONS = ("count", "count_distinct", "sum", "avg", "min", "max", "median", "percentile")
+FORMAT_KINDS = ("number", "currency", "percent", "days", "months", "ratio")
+TARGET_PERIODS = ("any", "day", "week", "month", "quarter", "year", "fiscal_quarter", "fiscal_year")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class ConnectionDef(Strict):
+    url: str = "duckdb:///.kpi/kpi.duckdb"
+    cache_ttl_seconds: int = Field(300, ge=0, description="How long a warehouse answer is reused; 0 turns the cache off.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, v: Any) -> Any:
+        return {"url": v} if isinstance(v, str) else v
+
+
+class CalendarDef(Strict):
+    timezone: str = "UTC"
+    week_start: Literal[WEEKDAYS] = "monday"  # type: ignore[valid-type]
+    fiscal_year_start_month: int = Field(1, ge=1, le=12)
+    fiscal_year_named_by: Literal["end", "start"] = "end"
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            raise ValueError(f"unknown timezone '{v}' (use an IANA name like 'America/New_York' or 'Europe/Warsaw')") from e
+        return v
+
+    def to_calendar(self) -> Calendar:
+        return Calendar(self.timezone, WEEKDAYS.index(self.week_start), self.fiscal_year_start_month,
+                        self.fiscal_year_named_by)
+
+
+class LocaleDef(Strict):
+    locale: str = "en_US"
+    currency: str = "USD"
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, v: str) -> str:
+        from babel import Locale, UnknownLocaleError
+
+        try:
+            Locale.parse(v)
+        except (UnknownLocaleError, ValueError) as e:
+            raise ValueError(f"unknown locale '{v}' (e.g. en_US, en_GB, de_DE, pl_PL)") from e
+        return v
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, v: str) -> str:
+        from babel.numbers import list_currencies
+
+        if v.upper() not in list_currencies():
+            raise ValueError(f"unknown currency code '{v}' (ISO 4217, e.g. USD, EUR, PLN)")
+        return v.upper()
+
+
+class DefaultsDef(Strict):
+    period: str = "last-month"
+    compare: str = "previous"
+    small_sample: int = Field(30, ge=0, description="Warn when fewer rows than this are behind a number.")
+
+
+class SourceDef(Strict):
+    table: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}$")
+    files: str | None = None  # path or glob, relative to definitions.yaml; CSV or Parquet (DuckDB only)
+    sql: str | None = None
+    delimiter: str | None = None
+    header: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, v: Any) -> Any:
+        return {"table": v} if isinstance(v, str) else v
+
+    @model_validator(mode="after")
+    def _one_of(self) -> "SourceDef":
+        given = [k for k in ("table", "files", "sql") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError("give exactly one of table, files or sql" + (f" (got {', '.join(given)})" if given else ""))
+        return self
+
+
+class ColumnDef(Strict):
+    type: Literal["string", "number", "integer", "date", "timestamp", "boolean"] = "string"
+    from_: str | None = Field(None, alias="from", description="The column's name in the source, when it differs.")
+    expr: str | None = Field(None, description="A SQL expression over the source's columns instead of one column.")
+    format: str | None = Field(None, description="strptime format for text dates ('%d.%m.%Y'); for numbers: '1,234.56' or '1.234,56'.")
+    values: dict[str, str | None] | None = Field(None, description="Value mapping, e.g. {'Closed Won': won}.")
+    default: str | None = Field(None, description="Value for anything values: does not map (default: keep it).")
+    normalize: bool = Field(False, description="Trim and lower-case before mapping, so ' SMB' and 'smb' map alike.")
+    description: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, v: Any) -> Any:
+        return {"type": v} if isinstance(v, str) else ({} if v is None else v)
+
+    @model_validator(mode="after")
+    def _check(self) -> "ColumnDef":
+        if self.from_ and self.expr:
+            raise ValueError("give either from or expr, not both")
+        if self.format and self.type not in ("date", "timestamp", "number", "integer"):
+            raise ValueError(f"format applies to date, timestamp and number columns, not {self.type}")
+        if self.format and self.type in ("number", "integer") and self.format not in ("1,234.56", "1.234,56", "1 234,56"):
+            raise ValueError("number format must be '1,234.56', '1.234,56' or '1 234,56'")
+        return self
+
+
+class JoinDef(Strict):
+    table: Identifier
+    on: dict[str, str] = Field(description="local column -> column of the joined table (many-to-one)")
+
+
+class DimensionDef(Strict):
+    expr: str
+    label: str | None = None
+    description: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, v: Any) -> Any:
+        return {"expr": v} if isinstance(v, str) else v
+
+
+class TableDef(Strict):
+    source: SourceDef
+    description: str = ""
+    primary_key: str | None = None
+    time: str | None = Field(None, description="Default time column for this table's measures.")
+    columns: dict[Identifier, ColumnDef]
+    joins: dict[Identifier, JoinDef] = {}
+    dimensions: dict[Identifier, DimensionDef] = {}
+
+
+class SnapshotDef(Strict):
+    from_: str = Field(alias="from", description="When a row starts to count (e.g. created_at).")
+    to: str | None = Field(None, description="When it stops (e.g. closed_at); NULL = still counting.")
+    at: Literal["end", "start"] = "end"
+
+
+class MeasureDef(Strict):
+    table: Identifier
+    agg: Literal[AGGREGATIONS]  # type: ignore[valid-type]
+    expr: str | None = None
+    p: float | None = Field(None, gt=0, lt=1, description="The percentile for agg: percentile, e.g. 0.9.")
+    filter: str | None = None
+    time: str | None = None
+    snapshot: SnapshotDef | None = None
+    first_per: str | None = Field(None, description="Count only each entity's first matching row (by time).")
+    label: str | None = None
+    description: str = ""
+    format: "FormatDef" = Field(default_factory=lambda: FormatDef(), description="How the measure is shown as a component.")
+
+    @model_validator(mode="after")
+    def _check(self) -> "MeasureDef":
+        if self.agg != "count" and not self.expr:
+            raise ValueError(f"agg '{self.agg}' needs expr (the SQL expression to aggregate)")
+        if (self.agg == "percentile") != (self.p is not None):
+            raise ValueError("p (0..1) is required with agg: percentile and only there")
+        if self.snapshot and self.first_per:
+            raise ValueError("first_per and snapshot cannot be combined")
+        return self
+
+
+class FormatDef(Strict):
+    kind: Literal[FORMAT_KINDS] = "number"  # type: ignore[valid-type]
+    currency: str | None = None
+    decimals: int | None = Field(None, ge=0, le=6)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, v: Any) -> Any:
+        return {"kind": v} if isinstance(v, str) else v
+
+
+class TargetDef(Strict):
+    value: float
+    period: Literal[TARGET_PERIODS] = "any"  # type: ignore[valid-type]
+    where: dict[Identifier, str] = {}
+
+
+MeasureDef.model_rebuild()
+
+
+class MetricBase(Strict):
+    label: str | None = None
+    description: str = ""
+    synonyms: list[str] = []
+    format: FormatDef = FormatDef()
+    better: Literal["higher", "lower"] = "higher"
+    targets: list[TargetDef] = []
+    dimensions: list[Identifier] | None = Field(None, description="Allowed breakdowns; default: all that every measure serves.")
+    owner: str | None = None
+    hidden: bool = False
+
+
+class SimpleMetric(MetricBase):
+    type: Literal["simple"] = "simple"
+    measure: Identifier
+
+
+class RatioMetric(MetricBase):
+    type: Literal["ratio"] = "ratio"
+    numerator: Identifier
+    denominator: Identifier
+
+
+class DerivedMetric(MetricBase):
+    type: Literal["derived"] = "derived"
+    expr: str
+
+
+class ConversionSide(Strict):
+    measure: Identifier
+    entity: str
+
+
+class ConversionMetric(MetricBase):
+    type: Literal["conversion"] = "conversion"
+    base: ConversionSide
+    target: ConversionSide
+    within: str = Field(pattern=r"^\s*\d+\s*(d|day|days)\s*$", description="e.g. '90 days'")
+
+    @property
+    def within_days(self) -> int:
+        return int(re.match(r"\s*(\d+)", self.within).group(1))  # type: ignore[union-attr]
+
+
+class ConstantMetric(MetricBase):
+    type: Literal["constant"] = "constant"
+    value: float
+
+
+def _metric_type(v: Any) -> str | None:
+    if not isinstance(v, dict):
+        return "constant" if isinstance(v, (int, float)) else None
+    if "type" in v:
+        return v["type"]
+    for key, kind in (("numerator", "ratio"), ("measure", "simple"), ("base", "conversion"),
+                      ("expr", "derived"), ("value", "constant")):
+        if key in v:
+            return kind
+    return None
+
+
+def _constant_shorthand(v: Any) -> Any:
+    return {"type": "constant", "value": v} if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+
+
+MetricDef = Annotated[
+    Union[
+        Annotated[SimpleMetric, Tag("simple")],
+        Annotated[RatioMetric, Tag("ratio")],
+        Annotated[DerivedMetric, Tag("derived")],
+        Annotated[ConversionMetric, Tag("conversion")],
+        Annotated[ConstantMetric, Tag("constant")],
+    ],
+    Discriminator(_metric_type, custom_error_type="metric_type",
+                  custom_error_message="cannot tell the metric's type: give type: simple|ratio|derived|conversion|constant"),
+]
+METRIC_TYPES = ("simple", "ratio", "derived", "conversion", "constant")
+
+
+class Definitions(Strict):
+    version: Literal[1] = 1
+    sql_dialect: str = Field("duckdb", description="The SQL dialect the expressions in this file are written in.")
+    connection: ConnectionDef = ConnectionDef()
+    calendar: CalendarDef = CalendarDef()
+    locale: LocaleDef = LocaleDef()
+    defaults: DefaultsDef = DefaultsDef()
+    tables: dict[Identifier, TableDef]
+    measures: dict[Identifier, MeasureDef]
+    metrics: dict[Identifier, MetricDef]
+    slack: dict[str, Any] | None = Field(None, description="Slack bot settings (see bot/README.md).")
+    sheets: dict[str, Any] | None = Field(None, description="Google Sheets workbook (see sheets/README.md).")
+
+    @field_validator("metrics", mode="before")
+    @classmethod
+    def _constants(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            for k in list(v):
+                v[k] = _constant_shorthand(v[k])
+        return v
+
+    @property
+    def sections(self) -> dict[str, Any]:
+        """Extension sections (``slack:``, ``sheets:``) as raw data, validated by their packages."""
+        return {k: getattr(self, k) for k in ("slack", "sheets") if getattr(self, k) is not None}
+
+    def metric_label(self, name: str) -> str:
+        m = self.metrics[name]
+        return m.label or name.replace("_", " ").capitalize()
+
+    def measure_label(self, name: str) -> str:
+        return self.measures[name].label or name.replace("_", " ")

@@ -1,0 +1,200 @@
+"""Semantic rules over a structurally valid Definitions (layer: definitions; pure).
+
+Each rule yields ``(path, message)`` findings; ``check(defs, raw)`` runs them all and turns the
+paths into ``Issue``s with file:line. Nothing stops at the first problem.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator
+
+from .catalog import BUILTINS, Catalog
+from .errors import Issue, hint_for
+from .expressions import ExprError, parse_snippet
+from .models import ConversionMetric, Definitions, DerivedMetric, METRIC_TYPES
+from .yamlio import dotted, line_of
+
+Finding = tuple[tuple[Any, ...], str]
+TIME_TYPES = ("date", "timestamp")
+
+
+def check(defs: Definitions, raw: Any, source: str) -> list[Issue]:
+    cat = Catalog(defs)
+    issues = []
+    for rule in RULES:
+        for path, message in rule(cat):
+            issues.append(Issue(message, source, line_of(raw, path), dotted(path)))
+    return issues
+
+
+def _expr(cat: Catalog, sql: str | None, table: str, path: tuple) -> Iterator[Finding]:
+    if sql is None:
+        return
+    try:
+        cat.parse(sql, table)
+    except ExprError as e:
+        yield path, str(e)
+
+
+def _time_column(cat: Catalog, table: str, column: str | None, path: tuple, what: str) -> Iterator[Finding]:
+    if column is None:
+        return
+    t = cat.column_type(table, column)
+    if t is None:
+        yield path, f"unknown column '{column}' in table '{table}'{hint_for(column, cat.columns(table), what='columns')}"
+    elif t not in TIME_TYPES:
+        yield path, f"{what} '{column}' is a {t} column; it must be declared date or timestamp"
+
+
+def rule_tables(cat: Catalog) -> Iterator[Finding]:
+    tables = cat.defs.tables
+    for name, t in tables.items():
+        base = ("tables", name)
+        for alias, j in t.joins.items():
+            if j.table not in tables:
+                yield (*base, "joins", alias, "table"), f"unknown table '{j.table}'{hint_for(j.table, tables, what='tables')}"
+                continue
+            for local, remote in j.on.items():
+                q, _, col = local.rpartition(".")
+                if q and q not in t.joins:
+                    yield (*base, "joins", alias, "on"), f"'{local}': unknown join '{q}'{hint_for(q, t.joins, what='joins')}"
+                elif not q and col not in t.columns:
+                    yield (*base, "joins", alias, "on"), f"unknown column '{col}' in table '{name}'{hint_for(col, t.columns, what='columns')}"
+                if remote not in tables[j.table].columns:
+                    yield (*base, "joins", alias, "on"), f"unknown column '{remote}' in joined table '{j.table}'{hint_for(remote, tables[j.table].columns, what='columns')}"
+        for dim, d in t.dimensions.items():
+            yield from _expr(cat, d.expr, name, (*base, "dimensions", dim))
+        for key in ("primary_key",):
+            col = getattr(t, key)
+            if col and col not in t.columns:
+                yield (*base, key), f"unknown column '{col}'{hint_for(col, t.columns, what='columns')}"
+        yield from _time_column(cat, name, t.time, (*base, "time"), "time")
+        for col, c in t.columns.items():
+            if c.values is not None and c.type != "string":
+                yield (*base, "columns", col, "values"), f"values: maps text; column '{col}' is {c.type}"
+            if c.expr is not None:
+                try:
+                    parse_snippet(c.expr, cat.dialect)
+                except ExprError as e:
+                    yield (*base, "columns", col, "expr"), str(e)
+
+
+def rule_measures(cat: Catalog) -> Iterator[Finding]:
+    tables = cat.defs.tables
+    for name, m in cat.defs.measures.items():
+        base = ("measures", name)
+        if m.table not in tables:
+            yield (*base, "table"), f"unknown table '{m.table}'{hint_for(m.table, tables, what='tables')}"
+            continue
+        yield from _expr(cat, m.expr, m.table, (*base, "expr"))
+        yield from _expr(cat, m.filter, m.table, (*base, "filter"))
+        if m.snapshot:
+            yield from _time_column(cat, m.table, m.snapshot.from_, (*base, "snapshot", "from"), "snapshot from")
+            yield from _time_column(cat, m.table, m.snapshot.to, (*base, "snapshot", "to"), "snapshot to")
+        else:
+            time = m.time or tables[m.table].time
+            if time is None:
+                yield (*base, "time"), "no time column: give time: (the date that places a row in a period) here or on the table"
+            yield from _time_column(cat, m.table, time, (*base, "time"), "time")
+        if m.first_per:
+            yield from _expr(cat, m.first_per, m.table, (*base, "first_per"))
+
+
+def rule_metric_refs(cat: Catalog) -> Iterator[Finding]:
+    defs = cat.defs
+    for name, m in defs.metrics.items():
+        base = ("metrics", name)
+        for key in ("measure", "numerator", "denominator"):
+            ref = getattr(m, key, None)
+            if ref is not None and ref not in defs.measures:
+                yield (*base, key), f"unknown measure '{ref}'{hint_for(ref, defs.measures, what='measures')}"
+        if isinstance(m, ConversionMetric):
+            for side in ("base", "target"):
+                s = getattr(m, side)
+                if s.measure not in defs.measures:
+                    yield (*base, side, "measure"), f"unknown measure '{s.measure}'{hint_for(s.measure, defs.measures, what='measures')}"
+                else:
+                    yield from _expr(cat, s.entity, defs.measures[s.measure].table, (*base, side, "entity"))
+        if isinstance(m, DerivedMetric):
+            try:
+                _, subs = cat.metric_refs(name)
+            except ExprError as e:
+                yield (*base, "expr"), str(e)
+                continue
+            for sub in subs:
+                if sub not in defs.metrics:
+                    yield (*base, "expr"), f"unknown metric '{sub}'{hint_for(sub, [*defs.metrics, *BUILTINS], what='metrics')}"
+
+
+def rule_cycles(cat: Catalog) -> Iterator[Finding]:
+    graph: dict[str, list[str]] = {}
+    for name in cat.defs.metrics:
+        try:
+            graph[name] = [s for s in cat.metric_refs(name)[1] if s in cat.defs.metrics]
+        except ExprError:
+            graph[name] = []
+    reported: set[frozenset[str]] = set()
+    for start in graph:
+        stack = [(start, [start])]
+        while stack:
+            node, path = stack.pop()
+            for nxt in graph[node]:
+                if nxt == start and frozenset(path) not in reported:
+                    reported.add(frozenset(path))
+                    yield ("metrics", start, "expr"), "derived metrics form a cycle: " + " -> ".join([*path, start])
+                elif nxt not in path:
+                    stack.append((nxt, [*path, nxt]))
+
+
+def rule_dimensions(cat: Catalog) -> Iterator[Finding]:
+    defs = cat.defs
+    for name, m in defs.metrics.items():
+        try:
+            measures = [x for x in cat.breakdown_measures(name) if x in defs.measures and defs.measures[x].table in defs.tables]
+        except ExprError:
+            continue
+        for dim in m.dimensions or []:
+            for meas in measures:
+                if dim not in cat.measure_dimensions(meas):
+                    table = defs.measures[meas].table
+                    yield ("metrics", name, "dimensions"), (
+                        f"dimension '{dim}' cannot break down measure '{meas}': table '{table}' has no such dimension"
+                        f"{hint_for(dim, cat.measure_dimensions(meas), what='its dimensions')}")
+        known = set(cat.metric_dimensions(name)) if measures else set()
+        for i, t in enumerate(m.targets):
+            for dim in t.where:
+                if dim not in known:
+                    yield ("metrics", name, "targets", i, "where"), f"unknown dimension '{dim}'{hint_for(dim, known, what='dimensions')}"
+
+
+def rule_synonyms(cat: Catalog) -> Iterator[Finding]:
+    from .catalog import normalize_words
+
+    owner: dict[str, str] = {normalize_words(n): n for n in cat.defs.metrics}
+    for name, m in cat.defs.metrics.items():
+        for i, word in enumerate(m.synonyms):
+            key = normalize_words(word)
+            if owner.setdefault(key, name) != name:
+                yield ("metrics", name, "synonyms", i), f"synonym '{word}' is already used by metric '{owner[key]}'"
+        if m.format.currency:
+            from babel.numbers import list_currencies
+
+            if m.format.currency.upper() not in list_currencies():
+                yield ("metrics", name, "format", "currency"), f"unknown currency code '{m.format.currency}' (ISO 4217, e.g. USD, EUR, PLN)"
+
+
+def rule_defaults(cat: Catalog) -> Iterator[Finding]:
+    from datetime import date
+
+    from .errors import QueryError
+    from .periods import resolve_period
+
+    try:
+        resolve_period(cat.defs.defaults.period, cat.defs.calendar.to_calendar(), date(2026, 1, 15))
+    except QueryError as e:
+        yield ("defaults", "period"), str(e)
+
+
+RULES: tuple[Callable[[Catalog], Iterator[Finding]], ...] = (
+    rule_tables, rule_measures, rule_metric_refs, rule_cycles, rule_dimensions, rule_synonyms, rule_defaults)
+__all__ = ["check", "RULES", "METRIC_TYPES"]

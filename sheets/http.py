@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar
@@ -20,7 +21,7 @@ from typing import Any, Callable, ClassVar
 import requests
 from gspread.exceptions import APIError
 from gspread.http_client import HTTPClient
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 GOOGLE_API_ROOT = "https://sheets.googleapis.com"
 RETRY_STATUS = frozenset({408, 429})  # and every 5xx
@@ -101,12 +102,14 @@ class SheetsHTTPClient(HTTPClient):
 
 
 def _wait(p: RetryPolicy) -> Callable[[RetryCallState], float]:
-    backoff = wait_exponential_jitter(initial=p.initial, max=p.maximum, jitter=p.jitter)
-
     def wait(state: RetryCallState) -> float:
+        """Retry-After when the server says; else initial * 2^(n-1) plus jitter, capped."""
         exc = state.outcome.exception() if state.outcome else None
         after = retry_after(exc) if exc else None
-        return min(after, p.maximum) if after is not None else backoff(state)
+        if after is not None:
+            return min(after, p.maximum)
+        backoff = p.initial * 2 ** (state.attempt_number - 1) + random.uniform(0, p.jitter)
+        return min(backoff, p.maximum)
 
     return wait
 

@@ -62,3 +62,65 @@ def segment_tab(groups: tuple[str, ...] = ("Enterprise", "SMB")) -> TabData:
                  for i, g in enumerate(groups) for r in base.rows)
     return TabData("by-segment", "KPIs by segment", "month", base.periods, rows, base.updated, "UTC",
                    by="segment", groups=groups, targets=False)
+
+
+class StubKPI:
+    """Stands in for ``metrics_core.api.KPI`` with the same methods the sync calls, answering from a
+    dict ``{metric: {period_start: value}}`` (or ``{metric: {(group, start): value}}`` when asked by)."""
+
+    META = {"win_rate": ("Win rate", "percent", None, ("segment",)),
+            "avg_deal_size": ("Average deal size", "currency", "USD", ("segment",)),
+            "sales_cycle_days": ("Sales cycle", "days", None, ())}
+
+    def __init__(self, data: dict, sheets: dict | None = None, as_of: date = date(2026, 11, 27)):
+        from types import SimpleNamespace
+
+        self.data, self.as_of, self.calls = data, as_of, []
+        targets = {"win_rate": SimpleNamespace(targets=[1])}
+        self.definitions = SimpleNamespace(sections={"sheets": sheets} if sheets else {},
+                                           calendar=SimpleNamespace(timezone="UTC"), metrics=targets)
+        self.source = "tests/definitions.yaml"
+
+    def _result(self, metric: str, series=None, target=None):
+        from metrics_core.periods import Period
+        from metrics_core.result import MetricResult
+
+        label, fmt, cur, _ = self.META[metric]
+        p = Period("this-month", "month", date(2026, 11, 1), self.as_of, to_date=True)
+        return MetricResult(metric, label, "", fmt, cur, "higher", p, self.as_of, None, "–",
+                            series=series, target=target)
+
+    def trend(self, metric, *, grain="month", count=12, by=(), as_of=None):
+        import pandas as pd
+        from metrics_core.periods import Calendar, period_label, trailing
+
+        self.calls.append(("trend", metric, grain, count, tuple(by)))
+        cal = Calendar()
+        recs = []
+        for p in trailing(grain, count, cal, as_of or self.as_of):
+            for group in (self.groups(metric) if by else [None]):
+                key = (group, p.start) if by else p.start
+                rec = {"start": p.start, "end": p.end, "label": period_label(p, cal),
+                       "value": self.data.get(metric, {}).get(key), "formatted": ""}
+                if by:
+                    rec[by[0]] = group
+                recs.append(rec)
+        return self._result(metric, series=pd.DataFrame(recs))
+
+    def groups(self, metric):
+        return sorted({k[0] for k in self.data.get(metric, {}) if isinstance(k, tuple)})
+
+    def ask(self, metric, period="", *, by=(), where=None, compare="previous", grain=None, as_of=None):
+        from metrics_core.result import TargetStatus
+
+        self.calls.append(("ask", metric, period))
+        return self._result(metric, target=TargetStatus(0.3, "30.0%", "behind", 0.9))
+
+    def metrics(self):
+        from metrics_core.api import MetricInfo
+
+        return [MetricInfo(m, lab, f"What {lab} means", "ratio", (), fmt, cur, "higher", dims, f"{m} formula",
+                           "sales-ops") for m, (lab, fmt, cur, dims) in self.META.items()]
+
+    def freshness(self):
+        return date(2026, 11, 26)

@@ -1,0 +1,114 @@
+"""``kpi sheets sync``: the command line of the Sheets sync (edge layer; registered via entry point).
+
+    kpi sheets sync --spreadsheet 1AbC...            once
+    kpi sheets sync --every 1h                       now, then every hour (APScheduler)
+    kpi sheets sync --dry-run                        the planned tabs and request count; no network
+    kpi sheets sync --xlsx kpis.xlsx                 the same tabs as an Excel file; no Google account
+    kpi sheets sync --tab "KPIs by month" --as-of 2026-11-27 --definitions path/to/definitions.yaml
+
+User errors propagate to ``kpi``'s edge (one clean line, exit 1); in a repeated run they are
+printed and the schedule goes on.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import typer
+from rich.console import Console
+
+from metrics_core.errors import ConfigError, KpiUserError
+
+from .config import parse_every
+from .preview import print_dry_run, print_report, progress_for
+
+console = Console(stderr=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``kpi sheets ...`` to the main command line (the ``kpi.cli`` entry point)."""
+    sheets_app = typer.Typer(help="Keep KPI tabs current in Google Sheets, or write them to .xlsx.",
+                             no_args_is_help=True)
+    sheets_app.command("sync")(sync_command)
+    app.add_typer(sheets_app, name="sheets")
+
+
+def sync_command(
+    spreadsheet: Optional[str] = typer.Option(None, "--spreadsheet", help="Spreadsheet id or URL (else sheets.spreadsheet)."),
+    tab: Optional[str] = typer.Option(None, "--tab", help="Sync only this tab (name or key)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the planned tabs and request count; send nothing."),
+    every: Optional[str] = typer.Option(None, "--every", help="Repeat: 15m, 1h, 1d (else sheets.every / sheets.cron)."),
+    xlsx: Optional[Path] = typer.Option(None, "--xlsx", help="Write an .xlsx workbook instead of Google Sheets."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Compute as of this date (YYYY-MM-DD)."),
+    definitions: Optional[Path] = typer.Option(None, "--definitions", help="definitions.yaml (else KPI_DEFINITIONS or ./)."),
+) -> None:
+    """Compute the workbook's tabs and write them: one read and one atomic write per sync."""
+    from metrics_core.api import KPI
+
+    from .workbook import workbook_for
+
+    day = _date(as_of)
+    kpi = KPI.from_path(definitions)
+    cfg = workbook_for(kpi)
+    job = _job(kpi, spreadsheet=spreadsheet, tab=tab, dry_run=dry_run, xlsx=xlsx, as_of=day)
+    schedule = every or (None if dry_run else cfg.every)
+    if schedule or (cfg.cron and not dry_run and every is None):
+        repeat(job, every=schedule, cron=None if schedule else cfg.cron)
+    else:
+        job()
+
+
+def _date(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"--as-of '{text}' is not a date (write YYYY-MM-DD, e.g. 2026-11-27)") from None
+
+
+def _job(kpi: Any, *, spreadsheet: str | None, tab: str | None, dry_run: bool, xlsx: Path | None,
+         as_of: date | None) -> Callable[[], None]:
+    from .pipeline import export_xlsx, sync
+    from .workbook import select_tabs, workbook_for
+
+    def run() -> None:
+        cfg = select_tabs(workbook_for(kpi), tab)
+        with progress_for(cfg, console) as step:
+            if xlsx is not None:
+                path = export_xlsx(kpi, xlsx, as_of=as_of, tab=tab, on_step=step)
+                console.print(f"wrote {path} ({len(cfg.titles())} tabs)")
+                return
+            report = sync(kpi, spreadsheet=spreadsheet, tab=tab, as_of=as_of, dry_run=dry_run, on_step=step)
+        (print_dry_run if dry_run else print_report)(report, console)
+
+    return run
+
+
+def repeat(job: Callable[[], None], *, every: str | None, cron: str | None) -> None:
+    """Run ``job`` now and then on the schedule until Ctrl-C; one failed run does not stop the next."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+    from apscheduler.triggers.cron import CronTrigger
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    trigger = IntervalTrigger(seconds=parse_every(every).total_seconds()) if every else CronTrigger.from_crontab(cron)
+    scheduler = BlockingScheduler()
+    scheduler.add_job(_guarded(job), trigger, next_run_time=datetime.now().astimezone(),
+                      max_instances=1, coalesce=True, misfire_grace_time=300)
+    console.print(f"syncing {'every ' + every if every else 'on cron ' + str(cron)}; Ctrl-C to stop")
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        scheduler.shutdown(wait=False)
+
+
+def _guarded(job: Callable[[], None]) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            job()
+        except KpiUserError as e:
+            console.print(f"[red]sync failed:[/red] {e}")
+
+    return run

@@ -1,0 +1,133 @@
+"""Workbook config + a KPI -> report data for every tab (calls the core; no Sheets I/O).
+
+Each (metric, grain, count, breakdown) is asked once with ``kpi.trend``, which computes all its
+periods in one query; a metric shown on two tabs with the same shape is computed once. Columns
+come from the first answer's series and every other metric is matched to them by period start,
+so a metric with no data in a month leaves that cell blank rather than shifting the row.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Callable, Iterable
+
+from .config import TabConfig, WorkbookConfig
+from .report import MetricDoc, MetricRow, PeriodColumn, TabData
+
+NO_VALUE = "(none)"
+# The current period to date, as period text the core resolves (for its target).
+_THIS = {"day": "today", "week": "this-week", "month": "this-month", "quarter": "this-quarter",
+         "year": "this-year", "fiscal_quarter": "this-fiscal-quarter", "fiscal_year": "this-fiscal-year"}
+
+
+@dataclass
+class Computer:
+    """Asks the core, remembering answers for the duration of one sync."""
+
+    kpi: Any
+    as_of: date | None = None
+    on_step: Callable[[str], None] = lambda label: None
+    _trends: dict[tuple, Any] = field(default_factory=dict)
+
+    def trend(self, metric: str, tab: TabConfig) -> Any:
+        by = (tab.breakdown.by,) if tab.breakdown else ()
+        key = (metric, tab.grain, tab.periods, by)
+        if key not in self._trends:
+            self.on_step(f"{metric} by {tab.grain}" + (f" and {by[0]}" if by else ""))
+            self._trends[key] = self.kpi.trend(metric, grain=tab.grain, count=tab.periods, by=by, as_of=self.as_of)
+        return self._trends[key]
+
+    def target(self, metric: str, tab: TabConfig) -> tuple[float | None, str | None]:
+        if not (tab.targets and tab.breakdown is None and _has_targets(self.kpi, metric)):
+            return None, None
+        self.on_step(f"{metric} target")
+        result = self.kpi.ask(metric, _THIS[tab.grain], compare=None, as_of=self.as_of)
+        t = result.target
+        return (t.target, t.status) if t is not None else (None, None)
+
+
+def steps(cfg: WorkbookConfig, tabs: Iterable[TabConfig]) -> int:
+    """How many core calls a sync makes at most (for the progress bar)."""
+    return sum(len(t.metrics) * (1 + int(t.targets and t.breakdown is None)) for t in tabs)
+
+
+def compute_tab(comp: Computer, tab: TabConfig, updated: datetime, timezone: str) -> TabData:
+    results = [comp.trend(m, tab) for m in tab.metrics]
+    periods = _columns(results[0])
+    by = tab.breakdown.by if tab.breakdown else None
+    groups = _groups(tab, results) if by else ()
+    rows: list[MetricRow] = []
+    for metric, result in zip(tab.metrics, results):
+        target, status = comp.target(metric, tab)
+        for group in groups or (None,):
+            values = _values(result.series, periods, by, group)
+            rows.append(MetricRow(metric, result.label, result.format, result.currency, values, group,
+                                  target, status))
+    return TabData(tab.id, tab.name, tab.grain, periods, tuple(rows), updated, timezone, by=by,
+                   style=tab.breakdown.style if tab.breakdown else "blocks", groups=groups,
+                   targets=tab.targets and by is None)
+
+
+def _columns(result: Any) -> tuple[PeriodColumn, ...]:
+    seen: dict[date, PeriodColumn] = {}
+    for rec in result.series[["start", "end", "label"]].to_dict("records"):
+        start, end = _day(rec["start"]), _day(rec["end"])
+        seen.setdefault(start, PeriodColumn(str(rec["label"]), start, end))
+    return tuple(sorted(seen.values(), key=lambda p: p.start))
+
+
+def _groups(tab: TabConfig, results: list[Any]) -> tuple[str, ...]:
+    assert tab.breakdown is not None
+    if tab.breakdown.values:
+        return tuple(tab.breakdown.values)
+    found = {_group(v) for r in results if r.series is not None and tab.breakdown.by in r.series
+             for v in r.series[tab.breakdown.by]}
+    return tuple(sorted(found))
+
+
+def _values(series: Any, periods: tuple[PeriodColumn, ...], by: str | None,
+            group: str | None) -> tuple[float | None, ...]:
+    by_start: dict[date, float | None] = {}
+    if series is not None and len(series):
+        cols = ["start", "value"] + ([by] if by else [])
+        for rec in series[cols].to_dict("records"):
+            if by is None or _group(rec[by]) == group:
+                by_start[_day(rec["start"])] = _float(rec["value"])
+    return tuple(by_start.get(p.start) for p in periods)
+
+
+def _group(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return NO_VALUE
+    return str(value)
+
+
+def _day(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if hasattr(value, "date"):  # pandas Timestamp
+        return value.date()
+    return date.fromisoformat(str(value)[:10])
+
+
+def _float(value: Any) -> float | None:
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) or math.isinf(f) else f
+
+
+def _has_targets(kpi: Any, metric: str) -> bool:
+    metrics = getattr(getattr(kpi, "definitions", None), "metrics", {}) or {}
+    return bool(getattr(metrics.get(metric), "targets", None))
+
+
+def metric_docs(kpi: Any) -> list[MetricDoc]:
+    """The Definitions tab's rows, from ``kpi.metrics()`` (hidden metrics are not listed there)."""
+    return [MetricDoc(m.name, m.label, m.description, m.formula, m.format, m.currency, m.better, m.owner)
+            for m in kpi.metrics()]

@@ -1,0 +1,158 @@
+"""One sync: compute every tab, lay it out, then one read + one atomic write (orchestration layer).
+
+    report = sync(kpi, spreadsheet="1AbC...")           # Google Sheets
+    report = sync(kpi, dry_run=True)                    # plan only: no credentials, no network
+    export_xlsx(kpi, "kpis.xlsx")                       # the same tabs as an Excel file
+
+When computing fails (a metric that cannot be answered), the status tab alone is written with the
+error, and the report tabs keep the previous sync's numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+from metrics_core.errors import ConfigError, KpiUserError
+
+from .compute import Computer, compute_tab, metric_docs, steps
+from .config import WorkbookConfig
+from .layout import TabLayout, layout_definitions, layout_status, layout_tab
+from .plan import SpreadsheetState, plan_requests
+from .report import SyncStatus
+from .workbook import select_tabs, workbook_for
+from .writer import read_state, write
+
+_ID_IN_URL = re.compile(r"/spreadsheets/d/([A-Za-z0-9_-]+)")
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    spreadsheet_id: str | None
+    tabs: tuple[str, ...]
+    sub_requests: int  # requests inside the one batchUpdate
+    api_requests: int  # HTTP requests to the Sheets API (planned ones on a dry run)
+    bytes_sent: int  # JSON size of the batchUpdate body
+    compute_seconds: float
+    write_seconds: float = 0.0
+    dry_run: bool = False
+    layouts: tuple[TabLayout, ...] = ()
+
+
+def spreadsheet_id(arg: str | None, cfg: WorkbookConfig) -> str:
+    """``--spreadsheet`` beats the config; a full sheet URL is accepted and cut to its id."""
+    raw = (arg or cfg.spreadsheet or "").strip()
+    if not raw:
+        raise ConfigError("no spreadsheet: pass --spreadsheet ID or set sheets.spreadsheet in definitions.yaml "
+                          "(the id is the part of the sheet's URL between /d/ and /edit)")
+    m = _ID_IN_URL.search(raw)
+    return m.group(1) if m else raw
+
+
+def _calendar(kpi: Any) -> str:
+    cal = getattr(getattr(kpi, "definitions", None), "calendar", None)
+    return getattr(cal, "timezone", None) or "UTC"
+
+
+def _source(kpi: Any) -> str:
+    src = getattr(kpi, "source", None) or getattr(getattr(kpi, "loaded", None), "source", None)
+    dialect = getattr(getattr(kpi, "backend", None), "dialect", None)
+    return " · ".join(str(s) for s in (src or "definitions.yaml", dialect) if s)
+
+
+def build_layouts(kpi: Any, cfg: WorkbookConfig, *, as_of: date | None = None, now: datetime | None = None,
+                  on_step: Callable[[str], None] = lambda s: None) -> list[TabLayout]:
+    """Every managed tab's cells, status tab last (its 'Result' says ok: it is only sent with them)."""
+    tz = _calendar(kpi)
+    now = now or datetime.now(ZoneInfo(tz))
+    comp = Computer(kpi, as_of, on_step)
+    tabs = [compute_tab(comp, t, now, tz) for t in cfg.tabs]
+    layouts = [layout_tab(t) for t in tabs]
+    if cfg.definitions_tab:
+        layouts.append(layout_definitions("definitions", cfg.definitions_tab, metric_docs(kpi), _source(kpi)))
+    if cfg.status_tab:
+        layouts.append(_status(kpi, cfg, now, tz, "ok", tuple(lay.title for lay in layouts), as_of))
+    return layouts
+
+
+def _status(kpi: Any, cfg: WorkbookConfig, now: datetime, tz: str, result: str, tabs: tuple[str, ...],
+            as_of: date | None) -> TabLayout:
+    through = None
+    try:
+        through = kpi.freshness()
+    except Exception:  # freshness is a nice-to-have on the status tab, never a reason to fail a sync
+        through = None
+    status = SyncStatus(now, tz, result, _source(kpi), as_of or now.date(), through, tabs)
+    return layout_status("status", cfg.status_tab or "Sync status", status)
+
+
+def plan(layouts: list[TabLayout], state: SpreadsheetState) -> tuple[list[dict[str, Any]], int]:
+    """The batchUpdate requests and the size of their JSON body in bytes."""
+    requests = plan_requests(layouts, state)
+    body = {"requests": requests, "includeSpreadsheetInResponse": False}
+    return requests, len(json.dumps(body))
+
+
+def sync(kpi: Any, *, spreadsheet: str | None = None, tab: str | None = None, as_of: date | None = None,
+         client: Any = None, dry_run: bool = False, on_step: Callable[[str], None] = lambda s: None,
+         cfg: WorkbookConfig | None = None) -> SyncReport:
+    """Compute, lay out and write the workbook: 1 spreadsheets.get + 1 spreadsheets.batchUpdate."""
+    cfg = select_tabs(cfg or workbook_for(kpi), tab)
+    sid = spreadsheet_id(spreadsheet, cfg) if not dry_run or spreadsheet or cfg.spreadsheet else None
+    if not dry_run and client is None:
+        client = client_for(kpi, cfg)
+    t0 = time.perf_counter()
+    try:
+        layouts = build_layouts(kpi, cfg, as_of=as_of, on_step=on_step)
+    except KpiUserError as e:
+        if not dry_run and cfg.status_tab:
+            _report_failure(kpi, cfg, client, sid, as_of, e)  # type: ignore[arg-type]
+        raise
+    compute = time.perf_counter() - t0
+    if dry_run:
+        requests, size = plan(layouts, SpreadsheetState(sid or "", ""))
+        return SyncReport(sid, _titles(layouts), len(requests), 2, size, compute, dry_run=True, layouts=tuple(layouts))
+    t1 = time.perf_counter()
+    requests, size = plan(layouts, read_state(client, sid))  # type: ignore[arg-type]
+    write(client, sid, requests)  # type: ignore[arg-type]
+    return SyncReport(sid, _titles(layouts), len(requests), 2, size, compute, time.perf_counter() - t1,
+                      layouts=tuple(layouts))
+
+
+def _titles(layouts: list[TabLayout]) -> tuple[str, ...]:
+    return tuple(lay.title for lay in layouts)
+
+
+def _report_failure(kpi: Any, cfg: WorkbookConfig, client: Any, sid: str, as_of: date | None,
+                    error: Exception) -> None:
+    """Write only the status tab, saying what failed; the report tabs keep their last numbers."""
+    tz = _calendar(kpi)
+    now = datetime.now(ZoneInfo(tz))
+    layout = _status(kpi, cfg, now, tz, f"failed: {str(error).splitlines()[0]}", (), as_of)
+    try:
+        write(client, sid, plan_requests([layout], read_state(client, sid)))
+    except KpiUserError:
+        pass  # the original error is the one to show
+
+
+def client_for(kpi: Any, cfg: WorkbookConfig) -> Any:
+    """A gspread client from the configured or environment credentials."""
+    from .auth import credentials_path, load_service_account, open_client
+
+    base = getattr(kpi, "base_dir", None) or getattr(getattr(kpi, "loaded", None), "base_dir", None) or "."
+    return open_client(load_service_account(credentials_path(cfg.credentials, base)))
+
+
+def export_xlsx(kpi: Any, path: str | Path, *, as_of: date | None = None, tab: str | None = None,
+                on_step: Callable[[str], None] = lambda s: None) -> Path:
+    """The workbook as an .xlsx file (same tabs, values and number formats as the Sheets sync)."""
+    from .xlsx import write_xlsx
+
+    cfg = select_tabs(workbook_for(kpi), tab)
+    return write_xlsx(build_layouts(kpi, cfg, as_of=as_of, on_step=on_step), path)

@@ -1,0 +1,55 @@
+"""Layouts -> an Excel workbook with openpyxl (I/O; the no-Google-account path of the sync).
+
+The same cells as the Sheets sync: numbers as numbers with the same number-format patterns, bold
+headers, frozen panes, column widths. Text that looks like a formula (``=HYPERLINK(...)``) is
+stored as text, never as a formula.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from .layout import Cell, TabLayout
+
+_PX_PER_CHAR = 7  # Excel column width is in characters of the default font, about 7 px each
+_BOLD = Font(bold=True)
+
+
+def write_xlsx(layouts: list[TabLayout], path: str | Path) -> Path:
+    """Write every layout as a worksheet (in order) and return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = Workbook()
+    wb.remove(wb.active)
+    for lay in layouts:
+        _sheet(wb, lay)
+    wb.save(path)
+    return path
+
+
+def _sheet(wb: Workbook, lay: TabLayout) -> None:
+    ws = wb.create_sheet(lay.title[:31])  # Excel's limit on sheet names
+    for r, row in enumerate(lay.rows, start=1):
+        for c, cell in enumerate(row, start=1):
+            _put(ws.cell(row=r, column=c), cell)
+    if lay.frozen_rows or lay.frozen_cols:
+        ws.freeze_panes = ws.cell(row=lay.frozen_rows + 1, column=lay.frozen_cols + 1)
+    for i, px in enumerate(lay.widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = round(px / _PX_PER_CHAR, 1)
+
+
+def _put(target, cell: Cell) -> None:  # type: ignore[no-untyped-def]
+    if isinstance(cell.value, str):
+        target.value = ILLEGAL_CHARACTERS_RE.sub("", cell.value)
+        target.data_type = "s"  # openpyxl would store "=..." as a formula
+    else:
+        target.value = cell.value
+    if cell.fmt is not None:
+        target.number_format = cell.fmt.pattern
+    if cell.bold:
+        target.font = _BOLD

@@ -1,0 +1,87 @@
+"""The pure half: formats, cell positions, title line, the plan's requests (no server)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import monthly_tab, segment_tab
+
+from sheets.formats import number_format
+from sheets.layout import layout_tab
+from sheets.plan import SpreadsheetState, cell_data, choose_sheet_id, plan_requests
+
+
+@pytest.mark.parametrize("kind,currency,type_,pattern", [
+    ("percent", None, "PERCENT", "0.0%"),
+    ("currency", "USD", "CURRENCY", '"$"#,##0'),
+    ("currency", "CHF", "CURRENCY", '#,##0 "CHF"'),
+    ("days", None, "NUMBER", '#,##0.0 "days"'),
+    ("months", None, "NUMBER", '#,##0.0 "months"'),
+    ("ratio", None, "NUMBER", '0.0"×"'),
+    ("number", None, "NUMBER", "#,##0.00"),
+])
+def test_each_metric_format_has_one_pattern(kind, currency, type_, pattern):
+    fmt = number_format(kind, currency)
+    assert (fmt.type, fmt.pattern) == (type_, pattern)
+
+
+def test_unknown_format_lists_the_allowed_ones():
+    with pytest.raises(ValueError, match="allowed: number, currency"):
+        number_format("percentage")
+
+
+def test_monthly_tab_cells_and_formats():
+    lay = layout_tab(monthly_tab())
+    assert lay.cell("A1").value.startswith("KPIs by month · Sep 2026 – Nov 2026 to date (2026-09-01 to 2026-11-27)")
+    assert lay.cell("A1").value.endswith("updated 2026-11-27 09:15 (UTC)")
+    assert [c.value for c in lay.rows[1]] == ["Metric", "Sep 2026", "Oct 2026", "Nov 2026 to date", "Target", "Status"]
+    assert all(c.bold for c in lay.rows[1])
+    assert (lay.cell("A3").value, lay.cell("B3").value, lay.cell("D3").value) == ("Win rate", 0.25, 0.284)
+    assert lay.cell("B3").fmt.pattern == "0.0%" and lay.cell("E3").value == 0.3 and lay.cell("F3").value == "behind"
+    assert lay.cell("C4").value == 15230.4 and lay.cell("C4").fmt.type == "CURRENCY"
+    assert lay.cell("D4").value is None  # no value: a blank cell, not 0 and not "–"
+    assert (lay.frozen_rows, lay.frozen_cols) == (2, 1)
+
+
+def test_positions_do_not_depend_on_the_numbers():
+    a = layout_tab(monthly_tab())
+    b = layout_tab(monthly_tab({"win_rate": [None, None, None], "avg_deal_size": [1.0, 2.0, 3.0]}))
+    assert (a.n_rows, a.n_cols) == (b.n_rows, b.n_cols)
+    assert [r[0].value for r in a.rows[1:]] == [r[0].value for r in b.rows[1:]]
+
+
+def test_breakdown_blocks_follow_the_configured_values_even_when_one_is_missing():
+    lay = layout_tab(segment_tab(groups=("Enterprise", "Mid-Market", "SMB")))
+    firsts = [r[0].value if r else None for r in lay.rows]
+    assert firsts[2:] == ["Segment: Enterprise", "Win rate", "Average deal size", None,
+                          "Segment: Mid-Market", "Win rate", "Average deal size", None,
+                          "Segment: SMB", "Win rate", "Average deal size"]
+    assert lay.cell("B8").value == 1.25  # Mid-Market's win rate for Sep, block 2
+
+
+def test_nan_and_infinity_become_blank_cells():
+    lay = layout_tab(monthly_tab({"win_rate": [float("nan"), float("inf"), 0.2]}))
+    assert lay.cell("B3").value is None and lay.cell("C3").value is None and lay.cell("D3").value == 0.2
+
+
+def test_text_that_looks_like_a_formula_is_sent_as_stringValue():
+    from sheets.layout import text
+
+    assert cell_data(text("=IMPORTXML(A1)")) == {"userEnteredValue": {"stringValue": "=IMPORTXML(A1)"}}
+
+
+def test_first_sync_plan_adds_tabs_with_chosen_ids_and_marks_them():
+    lays = [layout_tab(monthly_tab()), layout_tab(segment_tab())]
+    reqs = plan_requests(lays, SpreadsheetState("x", "t"))
+    kinds = [next(iter(r)) for r in reqs]
+    assert kinds.count("addSheet") == 2 and kinds.count("createDeveloperMetadata") == 2
+    sid = reqs[0]["addSheet"]["properties"]["sheetId"]
+    assert sid == choose_sheet_id("monthly", set())
+    marker = json.loads(reqs[1]["createDeveloperMetadata"]["developerMetadata"]["metadataValue"])
+    assert marker == {"key": "monthly", "rows": 4, "cols": 6}
+
+
+def test_chosen_sheet_id_avoids_ids_in_use():
+    sid = choose_sheet_id("monthly", set())
+    assert choose_sheet_id("monthly", {sid}) == sid + 1

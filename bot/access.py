@@ -1,0 +1,57 @@
+"""Who may see which metric (pure; layer: bot logic).
+
+A metric named by no ``slack.access`` rule is open. A metric named by one or more rules may be asked
+about in any channel listed by one of them, or by any user listed by one of them. Channels match by id
+(``C0123``) or by name (``#sales`` or ``sales``). Digests and alerts are checked by channel only.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from metrics_core.errors import AccessDenied
+
+from .config import AccessRule
+
+log = logging.getLogger("kpi.bot.access")
+
+
+@dataclass(frozen=True)
+class Asker:
+    user_id: str = ""
+    channel_id: str = ""
+    channel_name: str = ""
+
+
+class AccessPolicy:
+    def __init__(self, rules: tuple[AccessRule, ...] = ()) -> None:
+        self.rules = rules
+
+    def _rules_for(self, metric: str) -> list[AccessRule]:
+        return [r for r in self.rules if metric in r.metrics]
+
+    def channel_allowed(self, metric: str, channel: str, channel_name: str = "") -> bool:
+        rules = self._rules_for(metric)
+        if not rules:
+            return True
+        names = {_norm(channel), _norm(channel_name)} - {""}
+        return any(_norm(c) in names for r in rules for c in r.channels)
+
+    def allowed(self, metric: str, asker: Asker) -> bool:
+        if self.channel_allowed(metric, asker.channel_id, asker.channel_name):
+            return True
+        return any(asker.user_id and asker.user_id in r.users for r in self._rules_for(metric))
+
+    def check(self, metric: str, asker: Asker) -> None:
+        """Raise AccessDenied (a user error, answered politely and ephemerally) and log the refusal."""
+        if self.allowed(metric, asker):
+            return
+        log.warning("access refused: user=%s channel=%s (%s) metric=%s",
+                    asker.user_id, asker.channel_id, asker.channel_name, metric)
+        raise AccessDenied(f"Sorry, '{metric}' is not available here. Ask in a channel where it is shared, "
+                           "or ask an admin for access.")
+
+
+def _norm(channel: str) -> str:
+    return channel.strip().lstrip("#").lower()

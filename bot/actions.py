@@ -1,0 +1,73 @@
+"""Buttons under an answer: Trend (chart upload), Explain (formula, components, SQL), Share (post in channel).
+
+Each click is acked at once; the work runs in a lazy listener. A button carries its question and its
+as-of day (``render.button_value``), so a click answers exactly what was shown. Access is checked again
+for the channel the click came from.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from slack_bolt import App
+
+from .answer import answer_explain, answer_query, guarded, metric_of, trend_args
+from .chart import trend_png
+from .context import BotContext, asker_of
+from .messages import Reply
+from .render import ACTION_EXPLAIN, ACTION_SHARE, ACTION_TREND
+
+
+def _question(body: dict[str, Any]) -> tuple[str, date | None]:
+    value = json.loads(body["actions"][0]["value"])
+    return value["q"], date.fromisoformat(value["as_of"]) if value.get("as_of") else None
+
+
+def _ack(ack: Any) -> None:
+    ack()
+
+
+def register(app: App, ctx: BotContext) -> None:
+    def trend(body: dict[str, Any], client: Any, respond: Any) -> None:
+        query, as_of = _question(body)
+        asker, snap = asker_of(body), ctx.current()
+
+        def run() -> Reply:
+            metric = metric_of(snap, query)
+            snap.policy.check(metric, asker)
+            by, grain = trend_args(query)
+            result = snap.kpi.trend(metric, grain=grain, count=12, by=by, as_of=as_of)
+            client.files_upload_v2(channel=asker.channel_id, file=trend_png(result),
+                                   filename=f"{metric}-trend.png", title=f"{result.label}: last 12 {grain}s",
+                                   initial_comment=f"<@{asker.user_id}> asked for the {result.label} trend")
+            return Reply(text="chart posted")
+        reply = guarded(run)
+        if not reply.ok:
+            respond(**reply.message(replace_original=False))
+
+    def explain(body: dict[str, Any], respond: Any) -> None:
+        query, _ = _question(body)
+        reply = answer_explain(ctx.current(), query, asker_of(body))
+        respond(**reply.message(replace_original=False))
+
+    def share(body: dict[str, Any], client: Any, respond: Any) -> None:
+        query, as_of = _question(body)
+        asker = asker_of(body)
+
+        def run() -> Reply:
+            reply = answer_query(ctx.current(), query, asker, as_of=as_of, ephemeral=False,
+                                 shared_by=asker.user_id)
+            if reply.ok:
+                client.chat_postMessage(channel=asker.channel_id, text=reply.text, blocks=reply.blocks)
+            return reply
+        reply = guarded(run)
+        if reply.ok:
+            respond(delete_original=True)
+        else:
+            respond(**reply.message(replace_original=False))
+
+    app.action(ACTION_TREND)(ack=_ack, lazy=[trend])
+    app.action(ACTION_EXPLAIN)(ack=_ack, lazy=[explain])
+    app.action(ACTION_SHARE)(ack=_ack, lazy=[share])

@@ -1,0 +1,87 @@
+"""Question -> Reply: the one thin adapter between Slack surfaces and the metrics core (layer: bot logic).
+
+    reply = answer_query(snap, "win_rate last-quarter by region", Asker(user_id="U1", channel_id="C1"))
+
+Steps: find the metric (the first word of the grammar) -> access check -> ``kpi.query`` ->
+``render_blocks``. Errors are translated here, at the edge, and nowhere else: a ``KpiUserError``
+(unknown metric, bad period, access refused) is shown as it is; anything else is logged with its trace
+and a short reference the user can quote ("something broke (ref 3f9a2c)").
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from datetime import date
+from typing import Any, Callable
+
+from metrics_core.errors import AccessDenied, KpiUserError, QueryError
+
+from .access import Asker
+from .messages import Reply, error_reply, explain_reply, help_reply, internal_error_reply, list_reply
+from .render import render_blocks, render_text
+
+log = logging.getLogger("kpi.bot")
+_BY = re.compile(r"\bby\s+([\w\s,]+?)(?=\s+(?:where|vs|grain)\b|$)")
+_GRAIN = re.compile(r"\bgrain\s+(\w+)")
+
+
+def guarded(fn: Callable[[], Reply]) -> Reply:
+    """Run ``fn``; turn user errors into ephemeral replies and internal ones into a logged reference."""
+    try:
+        return fn()
+    except KpiUserError as e:
+        return error_reply(str(e), usage=not isinstance(e, AccessDenied))
+    except Exception:  # noqa: BLE001 - the edge: logged with its trace, answered with a reference
+        ref = uuid.uuid4().hex[:6]
+        log.exception("internal error (ref %s)", ref)
+        return internal_error_reply(ref)
+
+
+def metric_of(snap: Any, query: str) -> str:
+    """The canonical metric name of a query (its first word); QueryError with suggestions if unknown."""
+    words = query.split()
+    if not words:
+        raise QueryError("ask for a metric, e.g. `win_rate last-quarter` (`/kpi list` shows them all)")
+    return snap.kpi.metric_info(words[0]).name
+
+
+def answer_query(snap: Any, query: str, asker: Asker, *, as_of: date | None = None,
+                 ephemeral: bool = True, shared_by: str | None = None) -> Reply:
+    def run() -> Reply:
+        snap.policy.check(metric_of(snap, query), asker)
+        result = snap.kpi.query(query, as_of=as_of)
+        blocks = render_blocks(result, query=query, freshness=snap.kpi.freshness(), calendar=snap.calendar,
+                               locale=snap.locale, ephemeral=ephemeral, shared_by=shared_by)
+        return Reply(render_text(result, snap.calendar, snap.locale), blocks, ephemeral=ephemeral)
+    return guarded(run)
+
+
+def answer_command(snap: Any, text: str, asker: Asker, *, as_of: date | None = None) -> Reply:
+    """``/kpi <text>``: help, list, explain <metric>, or a query."""
+    text = " ".join(text.split())
+    head, _, rest = text.partition(" ")
+    if head.lower() in ("", "help"):
+        return help_reply(sorted(snap.shortcuts.items()))
+    if head.lower() == "list":
+        return guarded(lambda: list_reply(snap.kpi.metrics(), {m: c for c, m in snap.shortcuts.items()}))
+    if head.lower() == "explain":
+        return answer_explain(snap, rest, asker)
+    return answer_query(snap, text, asker, as_of=as_of)
+
+
+def answer_explain(snap: Any, query: str, asker: Asker) -> Reply:
+    def run() -> Reply:
+        name = metric_of(snap, query)
+        snap.policy.check(name, asker)
+        return explain_reply(snap.kpi.explain(name))
+    return guarded(run)
+
+
+def trend_args(query: str) -> tuple[tuple[str, ...], str]:
+    """(by, grain) of a query text: "win_rate ytd by region grain week" -> (("region",), "week")."""
+    by = _BY.search(query)
+    dims = tuple(d for d in re.split(r"[\s,]+|\band\b", by[1]) if d) if by else ()
+    grain = _GRAIN.search(query)
+    return dims, grain[1] if grain else "month"

@@ -1,0 +1,59 @@
+"""The Bolt app factory: wires the Slack surfaces to the metrics core (layer: bot entry).
+
+    app = create_app(KpiProvider.from_path("definitions.yaml"))             # settings from the env
+    app = create_app(kpi, client=WebClient(base_url=fake.api_url), settings=Settings(...))  # tests
+
+Handlers live by surface: ``commands`` (slash commands), ``events`` (mentions), ``actions`` (buttons).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+
+from . import actions, commands, events
+from .budget import Rendezvous
+from .context import BotContext
+from .provider import KpiProvider
+from .settings import Settings
+
+log = logging.getLogger("kpi.bot")
+
+
+def make_client(settings: Settings, *, max_rate_limit_retries: int = 3) -> WebClient:
+    """A WebClient that also retries 429s after ``Retry-After`` (the default retries connections only)."""
+    return WebClient(token=settings.bot_token, base_url=settings.api_url, retry_handlers=[
+        ConnectionErrorRetryHandler(), RateLimitErrorRetryHandler(max_retry_count=max_rate_limit_retries)])
+
+
+def as_provider(kpi_or_provider: Any) -> KpiProvider:
+    return kpi_or_provider if isinstance(kpi_or_provider, KpiProvider) else KpiProvider.static(kpi_or_provider)
+
+
+def create_app(kpi_provider: Any, *, client: WebClient | None = None, settings: Settings | None = None,
+               workers: int = 32) -> App:
+    """A ready Bolt app. ``kpi_provider``: a KpiProvider (reloading) or a KPI (fixed)."""
+    settings = settings or Settings.from_env()
+    client = client or make_client(settings)
+    secret = settings.signing_secret
+    app = App(client=client, signing_secret=secret, request_verification_enabled=bool(secret),
+              process_before_response=False, name="kpi")
+    ctx = BotContext(as_provider(kpi_provider), Rendezvous(ThreadPoolExecutor(workers, "kpi-answer")))
+    commands.register(app, ctx)
+    events.register(app, ctx)
+    actions.register(app, ctx)
+    app.error(_log_error)
+    app.kpi = ctx  # type: ignore[attr-defined]  # for the scheduler and tests
+    return app
+
+
+def _log_error(error: Exception, body: dict[str, Any]) -> None:
+    """Last resort for a listener that raised: log the trace with a reference (the user saw the ack)."""
+    ref = uuid.uuid4().hex[:6]
+    log.error("listener failed (ref %s) for %s", ref, body.get("type") or body.get("command"), exc_info=error)

@@ -1,0 +1,56 @@
+"""A trend MetricResult -> PNG bytes (matplotlib, Agg backend: no display needed; layer: bot presentation).
+
+    png = trend_png(kpi.trend("win_rate", grain="month", count=12))
+
+``result.series`` has one row per bucket (start, label, value[, dimension columns]); with a
+breakdown, the largest ``max_lines`` groups get a line each.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+_AXIS = {"percent": lambda v: f"{v * 100:.0f}%", "currency": lambda v: f"{v:,.0f}",
+         "days": lambda v: f"{v:.0f} d", "months": lambda v: f"{v:.1f} mo", "ratio": lambda v: f"{v:.1f}x",
+         "number": lambda v: f"{v:,.0f}"}
+
+
+def trend_png(result: Any, *, max_lines: int = 6, dpi: int = 110) -> bytes:
+    series = result.series
+    fig, ax = plt.subplots(figsize=(8, 4), dpi=dpi)
+    try:
+        if series is None or series.empty:
+            ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
+        elif result.dimensions:
+            _plot_groups(ax, series, result.dimensions, max_lines)
+        else:
+            ax.plot(series["label"].astype(str), series["value"], marker="o", color="#1264a3")
+        fmt = _AXIS.get(result.format, _AXIS["number"])
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt(v)))
+        ax.set_title(f"{result.label} by {result.grain or 'period'}", loc="left", fontsize=12)
+        ax.grid(axis="y", alpha=0.3)
+        ax.spines[["top", "right"]].set_visible(False)
+        fig.autofmt_xdate(rotation=45)
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+        return buf.getvalue()
+    finally:
+        plt.close(fig)
+
+
+def _plot_groups(ax: Any, series: Any, dims: tuple[str, ...], max_lines: int) -> None:
+    key = series[list(dims)].astype(str).agg(" / ".join, axis=1)
+    frame = series.assign(_group=key)
+    top = frame.groupby("_group")["value"].sum().sort_values(ascending=False).index[:max_lines]
+    for name in top:
+        part = frame[frame["_group"] == name]
+        ax.plot(part["label"].astype(str), part["value"], marker="o", label=name)
+    ax.legend(fontsize=8, frameon=False)

@@ -1,0 +1,194 @@
+"""The ``slack:`` section of definitions.yaml: digests, alerts, access rules, commands, admin channel.
+
+Layer: bot configuration (pure; imports only the core's public errors / yamlio helpers).
+The core's ``kpi validate`` finds ``validate_section`` through the ``kpi.sections`` entry point and
+passes the raw section (a dict that remembers its lines), so problems are reported as
+``definitions.yaml:57: slack.digests.0.schedule: ...`` next to the core's own findings.
+
+    slack:
+      admin_channel: "#kpi-admin"
+      commands: {win_rate: /winrate}          # shortcut names; default "/" + name without "_"
+      access:
+        - metrics: [cac, clv]
+          channels: ["#leadership"]
+          users: [U0CFO]
+      digests:
+        - {channel: "#sales", schedule: every Monday 09:00, metrics: [win_rate], period: last-week, by: [region]}
+      alerts:
+        - {metric: win_rate, when: below target, period: this-month, channel: "#sales", schedule: every day 08:00}
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from metrics_core.errors import Issue, QueryError, hint_for, suggest
+
+from .conditions import parse_condition
+from .schedule import parse_schedule
+
+_COMMAND = re.compile(r"^/[a-z0-9_\-]{1,31}$")
+
+
+def _checked(parse: Any, v: str, *args: Any) -> str:
+    """Run a parser for its errors only; pydantic reports ValueErrors with the key's location."""
+    try:
+        parse(v, *args)
+    except QueryError as e:
+        raise ValueError(str(e)) from e
+    return v
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AccessRule(_Model):
+    """Who may ask about ``metrics`` (a group): any listed channel OR any listed user. Unlisted metrics are open."""
+
+    metrics: tuple[str, ...] = Field(min_length=1)
+    channels: tuple[str, ...] = ()  # channel ids (C0123) or names ("#sales")
+    users: tuple[str, ...] = ()  # user ids (U0123)
+
+
+class Digest(_Model):
+    channel: str
+    schedule: str  # cron "0 9 * * 1" or "every Monday 09:00" (calendar timezone)
+    metrics: tuple[str, ...] = Field(min_length=1)
+    period: str = "last-week"
+    by: tuple[str, ...] = ()
+    name: str = ""
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, v: str) -> str:
+        return _checked(parse_schedule, v, "UTC")
+
+
+class Alert(_Model):
+    metric: str
+    when: str  # "below target", "above 0.3", "change beyond 10%", "drop beyond 5%"
+    channel: str
+    schedule: str = "every day 08:00"
+    period: str = "this-month"
+    name: str = ""
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, v: str) -> str:
+        return _checked(parse_schedule, v, "UTC")
+
+    @field_validator("when")
+    @classmethod
+    def _when(cls, v: str) -> str:
+        return _checked(parse_condition, v)
+
+    @property
+    def key(self) -> str:
+        return self.name or f"{self.metric}:{self.when}:{self.period}:{self.channel}"
+
+
+class SlackConfig(_Model):
+    admin_channel: str | None = None
+    timezone: str | None = None  # default: the calendar's timezone
+    locale: str | None = None  # default: the definitions' locale
+    ack_budget_seconds: float = Field(default=2.0, gt=0, le=2.8)
+    commands: dict[str, str] = {}  # metric -> "/shortcut"
+    access: tuple[AccessRule, ...] = ()
+    digests: tuple[Digest, ...] = ()
+    alerts: tuple[Alert, ...] = ()
+
+    @field_validator("commands")
+    @classmethod
+    def _commands(cls, v: dict[str, str]) -> dict[str, str]:
+        for metric, cmd in v.items():
+            if not _COMMAND.match(cmd):
+                raise ValueError(f"{metric}: {cmd!r} is not a slash command (lowercase, '/' + at most 31 chars)")
+        return v
+
+
+_ALL_KEYS = sorted({f for m in (SlackConfig, AccessRule, Digest, Alert) for f in m.model_fields})
+
+
+def parse_section(raw: dict | None) -> SlackConfig:
+    """The validated section (raises pydantic's ValidationError; callers wanting issues use validate_section)."""
+    return SlackConfig.model_validate(dict(raw or {}))
+
+
+def config_of(defs: Any) -> SlackConfig:
+    """The SlackConfig of a loaded definitions model (empty config when there is no ``slack:`` section)."""
+    sections = getattr(defs, "sections", None) or {}
+    return parse_section(sections.get("slack"))
+
+
+def validate_section(raw: dict, defs: Any) -> list[Issue]:
+    """Every problem of the ``slack:`` section, with file and line (entry point ``kpi.sections``)."""
+    source = str(getattr(defs, "source", None) or "definitions.yaml")
+    try:
+        cfg = parse_section(raw)
+    except ValidationError as e:
+        return [_issue_of(err, raw, source) for err in e.errors()]
+    return _semantic_issues(cfg, raw, defs, source)
+
+
+def _issue_of(err: dict, raw: Any, source: str) -> Issue:
+    loc = tuple(err["loc"])
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        close = suggest(str(loc[-1]), _ALL_KEYS)
+        msg = f"unknown key '{loc[-1]}'" + (f" (did you mean '{close[0]}'?)" if close else "")
+    return Issue(msg, source, _line(raw, loc), "slack." + ".".join(str(p) for p in loc))
+
+
+def _line(raw: Any, loc: Iterable[Any]) -> int | None:
+    try:
+        from metrics_core.yamlio import line_of
+    except ImportError:  # an older core without line tracking: report the section without a line
+        return None
+    return line_of(raw, list(loc))
+
+
+def _semantic_issues(cfg: SlackConfig, raw: Any, defs: Any, source: str) -> list[Issue]:
+    """Names that must exist in the definitions: metrics and dimensions."""
+    metrics = _metric_dims(defs)
+    if metrics is None:  # definitions not loaded (their own issues are reported by the core)
+        return []
+    issues: list[Issue] = []
+
+    def check(name: str, loc: tuple) -> None:
+        if name not in metrics:
+            issues.append(Issue(f"unknown metric '{name}'{hint_for(name, metrics)}", source,
+                                _line(raw, loc), "slack." + ".".join(map(str, loc))))
+
+    for m in cfg.commands:
+        check(m, ("commands", m))
+    for i, rule in enumerate(cfg.access):
+        for j, m in enumerate(rule.metrics):
+            check(m, ("access", i, "metrics", j))
+    for i, d in enumerate(cfg.digests):
+        for j, m in enumerate(d.metrics):
+            check(m, ("digests", i, "metrics", j))
+            for k, dim in enumerate(d.by):
+                dims = metrics.get(m)
+                if dims is not None and dim not in dims:
+                    issues.append(Issue(f"metric '{m}' cannot be broken down by '{dim}'{hint_for(dim, dims)}",
+                                        source, _line(raw, ("digests", i, "by", k)), f"slack.digests.{i}.by.{k}"))
+    for i, a in enumerate(cfg.alerts):
+        check(a.metric, ("alerts", i, "metric"))
+    return issues
+
+
+def _metric_dims(defs: Any) -> dict[str, tuple[str, ...] | None] | None:
+    """metric name -> allowed dimensions (None when unknown), from whatever the definitions model offers."""
+    found = getattr(defs, "metrics", None)
+    if found is None:
+        return None
+    items = found.items() if isinstance(found, dict) else ((getattr(m, "name", m), m) for m in found)
+    out: dict[str, tuple[str, ...] | None] = {}
+    for name, m in items:
+        dims = getattr(m, "dimensions", None)
+        out[str(name)] = tuple(dims) if isinstance(dims, (list, tuple)) else None
+    return out

@@ -1,0 +1,86 @@
+"""Small text helpers shared by the renderers (pure; layer: bot presentation).
+
+    window_text(p, cal)          -> "Q3 2026 · Jul 1 - Sep 30, 2026"
+    change_text(cmp, "percent")  -> "+3.1 pts"     change_text(cmp, "currency") -> "+12.0%"
+    esc("a < b & c")             -> "a &lt; b &amp; c"   (Slack mrkdwn control characters)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from metrics_core.periods import Calendar, Period, period_label, window_label
+
+COLOUR = {True: ":large_green_circle:", False: ":red_circle:", None: ":white_circle:"}
+
+
+def esc(text: Any) -> str:
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def period_name(p: Period, cal: Calendar | None, locale: str = "en_US") -> str:
+    return period_label(p, cal or Calendar(), locale)
+
+
+def window_text(p: Period, cal: Calendar | None, locale: str = "en_US") -> str:
+    name, window = period_name(p, cal, locale), window_label(p, locale)
+    return name if name == window else f"{name} · {window}"
+
+
+def is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def delta_text(value: Any, previous: Any, fmt: str) -> str:
+    """The change from ``previous`` to ``value``: points for percentages, a relative % otherwise."""
+    if not (is_number(value) and is_number(previous)):
+        return ""
+    if fmt == "percent":
+        return f"{(value - previous) * 100:+.1f} pts"
+    if previous == 0:
+        return "new" if value else "±0"
+    return f"{(value - previous) / abs(previous) * 100:+.1f}%"
+
+
+def arrow(value: Any, previous: Any) -> str:
+    if not (is_number(value) and is_number(previous)) or value == previous:
+        return "■"
+    return "▲" if value > previous else "▼"
+
+
+def improved(value: Any, previous: Any, better: str) -> bool | None:
+    if not (is_number(value) and is_number(previous)) or value == previous:
+        return None
+    return (value > previous) == (better == "higher")
+
+
+def change_line(result: Any, cal: Calendar | None, locale: str = "en_US") -> str:
+    """":red_circle: ▼ -3.1 pts vs Q2 2026 (44.3%)" for a result with a comparison, else ""."""
+    cmp = result.comparison
+    if cmp is None:
+        return ""
+    name = period_name(cmp.period, cal, locale)
+    if cmp.value is None or result.value is None:
+        return f"{COLOUR[None]} no value to compare in {name}"
+    delta = delta_text(result.value, cmp.value, result.format)
+    return f"{COLOUR[cmp.improved]} {arrow(result.value, cmp.value)} {delta} vs {name} ({esc(cmp.formatted)})"
+
+
+_STATUS = {"met": (":dart:", "met"), "ahead": (":rocket:", "ahead of pace"),
+           "on_track": (":white_check_mark:", "on track"), "behind": (":warning:", "behind pace"),
+           "missed": (":x:", "missed")}
+
+
+def target_line(t: Any) -> str:
+    icon, words = _STATUS.get(t.status, (":grey_question:", str(t.status)))
+    parts = [f"{icon} Target {esc(t.formatted)}: {words}"]
+    if is_number(t.attainment):
+        parts.append(f"{t.attainment:.0%} of target")
+    if t.projected_formatted:
+        parts.append(f"pace {esc(t.projected_formatted)}")
+    return " · ".join(parts)

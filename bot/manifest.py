@@ -1,0 +1,45 @@
+"""A Slack app manifest for the current definitions (pure; printed by ``kpi slack manifest``).
+
+    kpi slack manifest --socket                      # Socket Mode: no public URL
+    kpi slack manifest --http https://kpi.example.com/slack/events
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .context import MAIN_COMMAND
+
+BOT_SCOPES = ("app_mentions:read", "chat:write", "chat:write.public", "commands", "files:write")
+
+
+def build_manifest(snap: Any, *, url: str | None = None, name: str = "kpi") -> dict[str, Any]:
+    """Every command (``/kpi`` + one shortcut per metric), the scopes the features need, the mode."""
+    socket = url is None
+    commands = [_command(MAIN_COMMAND, "Ask for a sales metric", "win_rate last-quarter by region", url)]
+    labels = {m.name: m for m in snap.kpi.metrics()}
+    for cmd, metric in sorted(snap.shortcuts.items()):
+        info = labels.get(metric)
+        desc = f"{info.label}: {info.description}" if info and info.description else (info.label if info else metric)
+        commands.append(_command(cmd, desc, "[period] [by dim] [vs previous|last-year]", url))
+    settings: dict[str, Any] = {"event_subscriptions": {"bot_events": ["app_mention"]},
+                                "interactivity": {"is_enabled": True},
+                                "org_deploy_enabled": False, "socket_mode_enabled": socket,
+                                "token_rotation_enabled": False}
+    if not socket:
+        settings["event_subscriptions"]["request_url"] = url
+        settings["interactivity"]["request_url"] = url
+    return {
+        "display_information": {"name": name, "description": "Sales metrics, answered in Slack"},
+        "features": {"bot_user": {"display_name": name, "always_online": True}, "slash_commands": commands[:50]},
+        "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
+        "settings": settings,
+    }
+
+
+def _command(command: str, description: str, hint: str, url: str | None) -> dict[str, Any]:
+    out = {"command": command[:32], "description": description[:100], "usage_hint": hint[:100],
+           "should_escape": False}
+    if url:
+        out["url"] = url
+    return out

@@ -1,0 +1,95 @@
+"""The bot's other replies as Block Kit: help, metric list, explanation, errors (pure).
+
+Every function returns a ``Reply`` (text fallback + blocks + whether it is ephemeral), the one shape
+the Slack handlers and ``kpi ask`` send or print.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from .labels import cut, esc
+
+USAGE = ("`/kpi <metric> [period] [by dim[, dim]] [where dim=value [and ...]] [vs previous|last-year]`\n"
+         "e.g. `/kpi win_rate last-quarter by region`, `/kpi cac ytd where segment=SMB vs last-year`")
+MAX_BLOCKS = 50
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    ephemeral: bool = True
+    ok: bool = True
+
+    def message(self, **extra: Any) -> dict[str, Any]:
+        """The body for an ack, ``respond()`` or ``chat.postMessage`` (minus the channel)."""
+        return {"response_type": "ephemeral" if self.ephemeral else "in_channel",
+                "text": self.text, "blocks": self.blocks, **extra}
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": cut(text, 3000)}}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": cut(text, 3000)}]}
+
+
+def error_reply(message: str, *, usage: bool = True) -> Reply:
+    """A user error (unknown metric, bad period, access refused): shown as it is, ephemeral."""
+    blocks = [_section(f":warning: {esc(message)}")]
+    if usage:
+        blocks.append(_context("Usage: " + USAGE + "\n`/kpi help` · `/kpi list`"))
+    return Reply(text=message, blocks=blocks, ok=False)
+
+
+def internal_error_reply(ref: str) -> Reply:
+    msg = f"Something broke on our side (ref {ref}). It has been logged; please try again later."
+    return Reply(text=msg, blocks=[_section(f":boom: {msg}")], ok=False)
+
+
+def working_reply(query: str) -> Reply:
+    return Reply(text=f"Working on `{query}`...", blocks=[_context(f":hourglass_flowing_sand: Working on `{esc(cut(query, 200))}`...")])
+
+
+def help_reply(shortcuts: Sequence[tuple[str, str]] = ()) -> Reply:
+    lines = ["*Ask for a sales metric*", USAGE,
+             "Periods: today, this-month, last-quarter, ytd, last-7-days, 2026-Q3, 2026-09, fy2027",
+             "`/kpi list` shows the metrics · `/kpi explain <metric>` shows how one is computed",
+             "Mention me too: `@kpi what was win rate last quarter by region?`"]
+    if shortcuts:
+        lines.append("Shortcuts: " + ", ".join(f"`{cmd}` ({m})" for cmd, m in shortcuts[:40]))
+    return Reply(text="kpi help", blocks=[_section("\n".join(lines))])
+
+
+def list_reply(metrics: Sequence[Any], shortcuts: dict[str, str]) -> Reply:
+    """One line per metric; packed into sections under Slack's 3000 characters and 50 blocks."""
+    lines = []
+    for m in metrics:
+        cmd = f" · `{shortcuts[m.name]}`" if m.name in shortcuts else ""
+        syn = f" (also: {', '.join(m.synonyms[:3])})" if m.synonyms else ""
+        lines.append(f"*{esc(m.label)}* `{m.name}`{cmd}{esc(syn)}\n{esc(cut(m.description or m.formula, 200))}")
+    blocks = [{"type": "header", "text": {"type": "plain_text", "text": f"{len(metrics)} metrics"}}]
+    chunk: list[str] = []
+    for line in lines:
+        if sum(len(x) + 1 for x in chunk) + len(line) > 2900:
+            blocks.append(_section("\n".join(chunk)))
+            chunk = []
+        chunk.append(line)
+    if chunk:
+        blocks.append(_section("\n".join(chunk)))
+    return Reply(text=f"{len(metrics)} metrics", blocks=blocks[:MAX_BLOCKS])
+
+
+def explain_reply(explanation: Any) -> Reply:
+    m = explanation.metric
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": cut(f"How {m.label} is computed", 150)}},
+        _section(f"*Formula:* `{esc(m.formula)}`\n{esc(explanation.text)}")]
+    if explanation.components:
+        blocks.append(_section("\n".join(f"• *{esc(n)}*: {esc(d)}" for n, d in explanation.components[:30])))
+    if explanation.sql:
+        blocks.append(_section("```" + esc(cut(explanation.sql, 2800)) + "```"))
+    return Reply(text=f"How {m.label} is computed", blocks=blocks)

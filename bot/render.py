@@ -1,0 +1,102 @@
+"""A MetricResult -> Slack Block Kit (pure: no Slack, no I/O; golden-tested in tests/bot/snapshots).
+
+    blocks = render_blocks(result, query="win_rate last-quarter by region", freshness=date(2026, 11, 26))
+    text = render_text(result)            # the notification / fallback text
+
+Layout: header (label: big number) · window and change vs the previous period (coloured by whether
+higher is better) · target status and pace · what was counted, small-sample warning · breakdown
+table (cut to Slack's limits) · footer with data freshness · Trend / Explain / Share buttons.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from metrics_core.periods import Calendar
+from metrics_core.result import MetricResult
+
+from .labels import change_line, cut, esc, period_name, target_line, window_text
+from .render_table import table_blocks
+
+HEADER_CHARS = 150
+BUTTON_VALUE_CHARS = 2000
+ACTION_TREND, ACTION_EXPLAIN, ACTION_SHARE = "kpi_trend", "kpi_explain", "kpi_share"
+
+
+def render_text(result: MetricResult, cal: Calendar | None = None, locale: str = "en_US") -> str:
+    return f"{result.label} ({period_name(result.period, cal, locale)}): {result.formatted}"
+
+
+def render_blocks(result: MetricResult, *, query: str = "", freshness: date | None = None,
+                  calendar: Calendar | None = None, locale: str = "en_US", ephemeral: bool = True,
+                  buttons: bool = True, shared_by: str | None = None, max_rows: int = 30) -> list[dict[str, Any]]:
+    """The answer message's blocks. ``ephemeral`` adds the Share button; ``shared_by`` a "shared by" line."""
+    blocks: list[dict[str, Any]] = [_header(result), _summary(result, calendar, locale)]
+    notes = _notes(result)
+    if notes:
+        blocks.append(_context(notes))
+    if result.dimensions:
+        title = cut(result.label, 14)
+        blocks += table_blocks(result.breakdown, result.dimensions, fmt=result.format,
+                               value_title=title, max_rows=max_rows)
+    blocks.append(_context([_footer(result, query, freshness, shared_by)]))
+    if buttons:
+        blocks.append(action_buttons(query or result.metric, result.as_of, share=ephemeral))
+    return blocks
+
+
+def _header(result: MetricResult) -> dict[str, Any]:
+    text = cut(f"{result.label}: {result.formatted}", HEADER_CHARS)
+    return {"type": "header", "text": {"type": "plain_text", "text": text, "emoji": True}}
+
+
+def _summary(result: MetricResult, cal: Calendar | None, locale: str) -> dict[str, Any]:
+    lines = [f"*{esc(window_text(result.period, cal, locale))}*"]
+    if result.filters:
+        where = " and ".join(f"{k} = {', '.join(v)}" for k, v in result.filters.items())
+        lines.append(f"where {esc(where)}")
+    if change := change_line(result, cal, locale):
+        lines.append(change)
+    if result.target is not None:
+        lines.append(target_line(result.target))
+    return {"type": "section", "text": {"type": "mrkdwn", "text": cut("\n".join(lines), 3000)}}
+
+
+def _notes(result: MetricResult) -> list[str]:
+    notes = []
+    if result.counted:
+        notes.append(esc(result.counted))
+    if result.small_sample:
+        n = f" ({result.sample_size:,})" if result.sample_size is not None else ""
+        notes.append(f":warning: Small sample{n}: read with care.")
+    return notes
+
+
+def _footer(result: MetricResult, query: str, freshness: date | None, shared_by: str | None) -> str:
+    parts = []
+    if shared_by:
+        parts.append(f"Shared by <@{shared_by}>")
+    parts.append(f"Data through {freshness:%b %-d, %Y}" if freshness else "Data freshness unknown")
+    parts.append(f"as of {result.as_of:%b %-d, %Y}")
+    if query:
+        parts.append(f"`{esc(cut(query, 200))}`")
+    return " · ".join(parts)
+
+
+def _context(texts: list[str]) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": cut(t, 3000)} for t in texts[:10]]}
+
+
+def button_value(query: str, as_of: date) -> str:
+    """What a button carries back: the query and its as-of day, so a click answers the same question."""
+    return json.dumps({"q": cut(query, BUTTON_VALUE_CHARS - 40), "as_of": as_of.isoformat()})
+
+
+def action_buttons(query: str, as_of: date, *, share: bool) -> dict[str, Any]:
+    value = button_value(query, as_of)
+    names = [("Trend", ACTION_TREND), ("Explain", ACTION_EXPLAIN)] + ([("Share", ACTION_SHARE)] if share else [])
+    return {"type": "actions", "block_id": "kpi_actions", "elements": [
+        {"type": "button", "text": {"type": "plain_text", "text": label}, "action_id": action, "value": value}
+        for label, action in names]}

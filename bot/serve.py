@@ -1,0 +1,76 @@
+"""Running the bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP under waitress (layer: bot entry).
+
+    kpi slack serve [--definitions definitions.yaml] [--port 3000]
+
+HTTP mode serves bolt's usual path ``/slack/events`` with a multi-threaded production server; the
+signing secret is checked on every request by bolt. Both modes start the digest/alert scheduler and
+the definitions watcher.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+from .app import create_app
+from .provider import KpiProvider
+from .scheduler import start_scheduler
+from .settings import Settings
+
+log = logging.getLogger("kpi.bot")
+EVENTS_PATH = "/slack/events"
+
+
+def wsgi_app(app: App) -> Any:
+    """The WSGI callable: bolt at /slack/events, 404 elsewhere."""
+    return SlackRequestHandler(app, path=EVENTS_PATH)
+
+
+def http_server(app: App, *, host: str = "0.0.0.0", port: int = 3000, threads: int = 16) -> Any:
+    """A waitress server (not yet running): ``server.run()`` blocks; ``server.effective_port`` is the port."""
+    from waitress.server import create_server
+
+    return create_server(wsgi_app(app), host=host, port=port, threads=threads, ident="kpi")
+
+
+def socket_handler(app: App, app_token: str) -> Any:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    return SocketModeHandler(app, app_token)
+
+
+def serve(definitions: Path, *, port: int | None = None, settings: Settings | None = None) -> None:
+    """Start everything and block until interrupted."""
+    settings = settings or Settings.from_env()
+    holder: dict[str, App] = {}
+    provider = KpiProvider.from_path(definitions, on_error=lambda msg: _tell_admin(holder.get("app"), msg))
+    app = holder["app"] = create_app(provider, settings=settings)
+    stop = threading.Event()
+    provider.watch(stop)
+    scheduler = start_scheduler(app, provider, state_dir=settings.state_dir)
+    try:
+        if settings.mode == "socket":
+            log.info("kpi bot: Socket Mode")
+            socket_handler(app, settings.app_token or "").start()
+        else:
+            server = http_server(app, port=port or settings.port)
+            log.info("kpi bot: HTTP on port %s%s", server.effective_port, EVENTS_PATH)
+            server.run()
+    finally:
+        stop.set()
+        scheduler.shutdown(wait=False)
+
+
+def _tell_admin(app: App | None, message: str) -> None:
+    """Definition errors on reload go to slack.admin_channel when configured (the log has them anyway)."""
+    if app is None:
+        return
+    channel = app.kpi.current().config.admin_channel  # type: ignore[attr-defined]
+    if channel:
+        app.client.chat_postMessage(channel=channel, text=f":warning: definitions.yaml was not reloaded, "
+                                    f"still serving the last good version:\n```{message[:2800]}```")

@@ -1,0 +1,59 @@
+"""Fixtures for the Slack bot: a loopback fake Slack Web API, the real bolt app pointed at it, a real
+waitress HTTP server on 127.0.0.1:0, signed request builders and golden snapshots."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator
+
+import pytest
+from slack_sdk import WebClient
+
+from bot.app import create_app, make_client
+from bot.serve import http_server
+from bot.settings import Settings
+from fakes.slack_api import FakeSlack
+from slack_requests import SECRET
+
+
+
+@pytest.fixture(autouse=True)
+def _no_oauth_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """slack_bolt switches to OAuth mode when both of these are set; the bot never wants that."""
+    for var in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"):
+        monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    fake = FakeSlack().start()
+    yield fake
+    fake.stop()  # fails the test if the bot called anything the fake does not know
+
+
+@pytest.fixture
+def settings(slack: FakeSlack) -> Settings:
+    return Settings(bot_token="xoxb-test", signing_secret=SECRET, api_url=slack.api_url)
+
+
+@pytest.fixture
+def make_bot(settings: Settings) -> Callable[..., Any]:
+    def build(kpi: Any, *, client: WebClient | None = None) -> Any:
+        return create_app(kpi, client=client or make_client(settings), settings=settings)
+    return build
+
+
+@pytest.fixture
+def serve_http() -> Iterator[Callable[[Any], str]]:
+    """Start the production HTTP server (waitress) for an app; returns the /slack/events URL."""
+    import threading
+
+    servers = []
+
+    def start(app: Any) -> str:
+        server = http_server(app, host="127.0.0.1", port=0, threads=64)
+        servers.append(server)
+        threading.Thread(target=server.run, daemon=True).start()
+        return f"http://127.0.0.1:{server.effective_port}/slack/events"
+    yield start
+    for s in servers:
+        s.close()

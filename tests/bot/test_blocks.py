@@ -1,0 +1,102 @@
+"""Rendered answers: golden Block Kit snapshots, and every answer kind within Slack's limits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from slack_sdk.models.blocks import Block
+
+from bot.messages import error_reply, explain_reply, help_reply, internal_error_reply, list_reply, working_reply
+from bot.render import render_blocks
+from slack_doubles import INFOS, FakeKPI, make_result
+from slack_requests import assert_snapshot
+
+FRESH = FakeKPI().freshness()
+
+
+def check_limits(blocks: list[dict[str, Any]]) -> None:
+    """Slack's documented limits, checked by hand and by slack_sdk's own block models."""
+    assert 0 < len(blocks) <= 50
+    for b in blocks:
+        Block.parse(b).to_dict()  # raises SlackObjectFormationError past a limit
+        if b["type"] == "section":
+            assert len(b.get("text", {}).get("text", "")) <= 3000
+            assert len(b.get("fields", [])) <= 10
+        if b["type"] == "header":
+            assert len(b["text"]["text"]) <= 150
+        if b["type"] == "actions":
+            assert len(b["elements"]) <= 25
+            assert all(len(e.get("value", "")) <= 2000 for e in b["elements"])
+        if b["type"] == "context":
+            assert len(b["elements"]) <= 10
+
+
+ANSWERS = {
+    "answer_simple": lambda: render_blocks(make_result(), query="win_rate last-quarter", freshness=FRESH),
+    "answer_breakdown": lambda: render_blocks(make_result(rows=4, dims=("region",)),
+                                              query="win_rate last-quarter by region", freshness=FRESH),
+    "answer_two_dims": lambda: render_blocks(make_result(rows=6, dims=("region", "segment")),
+                                             query="win_rate last-quarter by region, segment", freshness=FRESH),
+    "answer_lower_is_better": lambda: render_blocks(
+        make_result("cac", "this-month", value=1520.0, previous=1400.0, target=1500.0), query="cac this-month"),
+    "answer_small_sample_no_compare": lambda: render_blocks(
+        make_result("sales_cycle_days", "last-7-days", value=41.5, previous=None, target=None, small=True),
+        query="sales_cycle_days last-7-days", freshness=FRESH),
+    "answer_no_value": lambda: render_blocks(make_result(value=None, target=None), query="win_rate last-quarter"),
+    "answer_shared": lambda: render_blocks(make_result(), query="win_rate last-quarter", freshness=FRESH,
+                                           ephemeral=False, shared_by="U0ALICE"),
+    "answer_500_rows": lambda: render_blocks(make_result(rows=500, dims=("region",)),
+                                             query="win_rate last-quarter by region", freshness=FRESH),
+}
+OTHERS = {
+    "help": lambda: help_reply([("/cac", "cac"), ("/winrate", "win_rate")]).blocks,
+    "list": lambda: list_reply(list(INFOS.values()), {"win_rate": "/winrate"}).blocks,
+    "list_200_metrics": lambda: list_reply(list(INFOS.values()) * 70, {}).blocks,
+    "explain": lambda: explain_reply(FakeKPI().explain("win_rate")).blocks,
+    "explain_huge_sql": lambda: explain_reply(
+        FakeKPI().explain("cac").__class__(INFOS["cac"], "x" * 5000, (("a", "b"),) * 80, "SELECT 1 " * 1000)).blocks,
+    "error": lambda: error_reply("unknown metric 'wn_rate' (did you mean 'win_rate'?)").blocks,
+    "internal_error": lambda: internal_error_reply("abc123").blocks,
+    "working": lambda: working_reply("/kpi win_rate ytd").blocks,
+}
+
+
+@pytest.mark.parametrize("name", sorted(ANSWERS))
+def test_answer_snapshot(name: str) -> None:
+    blocks = ANSWERS[name]()
+    check_limits(blocks)
+    assert_snapshot(name, blocks)
+
+
+@pytest.mark.parametrize("name", sorted(OTHERS))
+def test_every_other_reply_fits_slack(name: str) -> None:
+    check_limits(OTHERS[name]())
+
+
+def test_500_row_breakdown_is_cut_with_a_count() -> None:
+    blocks = ANSWERS["answer_500_rows"]()
+    texts = [e["text"] for b in blocks if b["type"] == "context" for e in b["elements"]]
+    assert any("... and 470 more" in t for t in texts)
+
+
+def test_data_values_cannot_inject_mrkdwn() -> None:
+    """Dimension values like '<!channel>' or '&' are escaped, never interpreted by Slack."""
+    blocks = ANSWERS["answer_500_rows"]()
+    table = next(b for b in blocks if b["type"] == "section" and "```" in b["text"]["text"])
+    assert "&lt;000&gt; &amp; co" in table["text"]["text"]
+    assert "<000>" not in table["text"]["text"]
+
+
+def test_colour_follows_better_direction() -> None:
+    up_good = render_blocks(make_result(value=0.5, previous=0.4))[1]["text"]["text"]
+    up_bad = render_blocks(make_result("cac", value=1500.0, previous=1000.0, target=None))[1]["text"]["text"]
+    assert ":large_green_circle: ▲ +10.0 pts" in up_good
+    assert ":red_circle: ▲ +50.0%" in up_bad
+
+
+def test_share_button_only_on_ephemeral_answers() -> None:
+    def actions(**kw: Any) -> list[str]:
+        return [e["action_id"] for e in render_blocks(make_result(), **kw)[-1]["elements"]]
+    assert actions(ephemeral=True) == ["kpi_trend", "kpi_explain", "kpi_share"]
+    assert actions(ephemeral=False) == ["kpi_trend", "kpi_explain"]

@@ -4,7 +4,7 @@ Warehouse queries cost money and seconds; the same question asked from the CLI, 
 Sheets sync should run once. A result is valid for one compiled SQL text, its bound parameters,
 one backend URL, and one data version:
 
-    cache = ResultCache(".kpi/cache", ttl=900)
+    cache = ResultCache(".kpi/cache", ttl_seconds=900)
     key = CacheKey.of(sql, params, backend.url, backend.data_version())
     df = cache.get(key)                      # None on a miss or when expired
     if df is None:
@@ -13,7 +13,7 @@ one backend URL, and one data version:
 
 When the backend knows its data version (DuckDB file stamp, PostgreSQL WAL position, ...), that
 version is part of the key: new data means new keys, and entries live up to ``max_age``. When it
-does not (Spark, or a backend returning None), entries expire after ``ttl`` seconds. Relative
+does not (Spark, or a backend returning None), entries expire after ``ttl_seconds``. Relative
 periods need no special care: "this-month" binds its dates as parameters, so tomorrow's key differs.
 
 Files are parquet (no code runs on load, unlike pickle), written to a temporary name and renamed,
@@ -89,7 +89,7 @@ class ResultCache:
     """Parquet files under ``directory``; safe to share between threads and processes."""
 
     directory: Path
-    ttl: float = DEFAULT_TTL
+    ttl_seconds: float = DEFAULT_TTL
     max_age: float = DEFAULT_MAX_AGE
     clock: Callable[[], float] = time.time
     stats: CacheStats = field(default_factory=CacheStats)
@@ -107,7 +107,7 @@ class ResultCache:
         path = self.path_for(key)
         try:
             age = self.clock() - path.stat().st_mtime
-            fresh = age <= (self.max_age if key.versioned else self.ttl)
+            fresh = age <= (self.max_age if key.versioned else self.ttl_seconds)
             df = pd.read_parquet(path) if fresh else None
         except (OSError, ValueError):  # missing, or truncated by a crash mid-copy
             df = None
@@ -130,6 +130,11 @@ class ResultCache:
             Path(tmp).unlink(missing_ok=True)
             raise
         self._count("writes")
+
+    def fetch(self, backend: Any, sql: str, params: dict[str, Any], *, use_cache: bool = True
+              ) -> tuple[pd.DataFrame, bool]:
+        """Run ``sql`` on ``backend`` through this cache: (frame, was_cached). See ``cached_run``."""
+        return cached_run(self, backend, sql, params, use_cache=use_cache)
 
     def prune(self) -> int:
         """Delete entries older than ``max_age`` (and stray temp files); return how many went."""

@@ -64,7 +64,7 @@ def test_key_depends_on_sql_params_url_version_and_param_types():
 
 def test_unversioned_entries_expire_after_ttl(tmp_path, frame):
     clock = Clock()
-    cache = ResultCache(tmp_path, ttl=60, clock=clock)
+    cache = ResultCache(tmp_path, ttl_seconds=60, clock=clock)
     key = CacheKey.of("SELECT 1", {}, "spark://local[2]", None)
     cache.put(key, frame)
     clock.now = os.stat(cache.path_for(key)).st_mtime + 59
@@ -75,7 +75,7 @@ def test_unversioned_entries_expire_after_ttl(tmp_path, frame):
 
 def test_versioned_entries_outlive_ttl_until_max_age(tmp_path, frame):
     clock = Clock()
-    cache = ResultCache(tmp_path, ttl=60, max_age=3600, clock=clock)
+    cache = ResultCache(tmp_path, ttl_seconds=60, max_age=3600, clock=clock)
     key = CacheKey.of("SELECT 1", {}, "duckdb:///x", "v1")
     cache.put(key, frame)
     clock.now = os.stat(cache.path_for(key)).st_mtime + 600

@@ -9,11 +9,12 @@ so a metric with no data in a month leaves that cell blank rather than shifting 
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Callable, Iterable
 
-from .config import TabConfig, WorkbookConfig
+from .config import TabConfig
 from .report import MetricDoc, MetricRow, PeriodColumn, TabData
 
 NO_VALUE = "(none)"
@@ -29,28 +30,55 @@ class Computer:
     kpi: Any
     as_of: date | None = None
     on_step: Callable[[str], None] = lambda label: None
-    _trends: dict[tuple, Any] = field(default_factory=dict)
+    workers: int = 4  # the warehouse runs one query while the next one compiles
+    _answers: dict[tuple, Any] = field(default_factory=dict)
+
+    def prefetch(self, tabs: Iterable[TabConfig]) -> None:
+        """Ask every distinct question of ``tabs`` once, ``workers`` at a time (KPI reads are thread-safe)."""
+        todo = list(dict.fromkeys(k for t in tabs for m in t.metrics for k in self._keys(m, t)))
+        todo = [k for k in todo if k not in self._answers]
+        if self.workers <= 1 or len(todo) <= 1:
+            for k in todo:
+                self._answers[k] = self._ask(k)
+            return
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="kpi-sheets") as pool:
+            for k, answer in zip(todo, pool.map(self._ask, todo)):
+                self._answers[k] = answer
+
+    def _keys(self, metric: str, tab: TabConfig) -> list[tuple]:
+        by = (tab.breakdown.by,) if tab.breakdown else ()
+        keys: list[tuple] = [("trend", metric, tab.grain, tab.periods, by)]
+        if tab.targets and not by and _has_targets(self.kpi, metric):
+            keys.append(("target", metric, tab.grain))
+        return keys
+
+    def _ask(self, key: tuple) -> Any:
+        if key[0] == "trend":
+            _, metric, grain, count, by = key
+            self.on_step(f"{metric} by {grain}" + (f" and {by[0]}" if by else ""))
+            return self.kpi.trend(metric, grain=grain, count=count, by=by, as_of=self.as_of)
+        _, metric, grain = key
+        self.on_step(f"{metric} target")
+        return self.kpi.ask(metric, _THIS[grain], compare=None, as_of=self.as_of).target
+
+    def _get(self, key: tuple) -> Any:
+        if key not in self._answers:
+            self._answers[key] = self._ask(key)
+        return self._answers[key]
 
     def trend(self, metric: str, tab: TabConfig) -> Any:
-        by = (tab.breakdown.by,) if tab.breakdown else ()
-        key = (metric, tab.grain, tab.periods, by)
-        if key not in self._trends:
-            self.on_step(f"{metric} by {tab.grain}" + (f" and {by[0]}" if by else ""))
-            self._trends[key] = self.kpi.trend(metric, grain=tab.grain, count=tab.periods, by=by, as_of=self.as_of)
-        return self._trends[key]
+        return self._get(self._keys(metric, tab)[0])
 
     def target(self, metric: str, tab: TabConfig) -> tuple[float | None, str | None]:
-        if not (tab.targets and tab.breakdown is None and _has_targets(self.kpi, metric)):
-            return None, None
-        self.on_step(f"{metric} target")
-        result = self.kpi.ask(metric, _THIS[tab.grain], compare=None, as_of=self.as_of)
-        t = result.target
+        keys = self._keys(metric, tab)
+        t = self._get(keys[1]) if len(keys) > 1 else None
         return (t.target, t.status) if t is not None else (None, None)
 
 
-def steps(cfg: WorkbookConfig, tabs: Iterable[TabConfig]) -> int:
-    """How many core calls a sync makes at most (for the progress bar)."""
-    return sum(len(t.metrics) * (1 + int(t.targets and t.breakdown is None)) for t in tabs)
+def steps(kpi: Any, tabs: Iterable[TabConfig]) -> int:
+    """How many core calls a sync makes (for the progress bar)."""
+    comp = Computer(kpi)
+    return len({k for t in tabs for m in t.metrics for k in comp._keys(m, t)})
 
 
 def compute_tab(comp: Computer, tab: TabConfig, updated: datetime, timezone: str) -> TabData:

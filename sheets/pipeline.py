@@ -61,9 +61,10 @@ def _calendar(kpi: Any) -> str:
 
 
 def _source(kpi: Any) -> str:
-    src = getattr(kpi, "source", None) or getattr(getattr(kpi, "loaded", None), "source", None)
-    dialect = getattr(getattr(kpi, "backend", None), "dialect", None)
-    return " · ".join(str(s) for s in (src or "definitions.yaml", dialect) if s)
+    """"definitions.yaml · duckdb" (``kpi.dialect`` does not connect; ``kpi.backend`` would)."""
+    src = getattr(getattr(kpi, "loaded", None), "source", None) or getattr(kpi, "source", None)
+    dialect = getattr(kpi, "dialect", None)
+    return " · ".join(str(s) for s in (src or "definitions.yaml", dialect) if isinstance(s, str) and s)
 
 
 def build_layouts(kpi: Any, cfg: WorkbookConfig, *, as_of: date | None = None, now: datetime | None = None,
@@ -72,6 +73,7 @@ def build_layouts(kpi: Any, cfg: WorkbookConfig, *, as_of: date | None = None, n
     tz = _calendar(kpi)
     now = now or datetime.now(ZoneInfo(tz))
     comp = Computer(kpi, as_of, on_step)
+    comp.prefetch(cfg.tabs)
     tabs = [compute_tab(comp, t, now, tz) for t in cfg.tabs]
     layouts = [layout_tab(t) for t in tabs]
     if cfg.definitions_tab:

@@ -11,15 +11,15 @@ from rich.table import Table
 
 from .compute import steps
 from .config import WorkbookConfig
-from .layout import TabLayout
+from .layout import Cell, TabLayout
 
 PREVIEW_ROWS, PREVIEW_COLS = 12, 8
 
 
 @contextmanager
-def progress_for(cfg: WorkbookConfig, console: Console) -> Iterator[Callable[[str], None]]:
+def progress_for(kpi: Any, cfg: WorkbookConfig, console: Console) -> Iterator[Callable[[str], None]]:
     """A Rich progress bar over the core calls of one sync; yields the ``on_step`` callback."""
-    total = steps(cfg, cfg.tabs)
+    total = steps(kpi, cfg.tabs)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
         task = progress.add_task("computing", total=total)
@@ -31,25 +31,33 @@ def progress_for(cfg: WorkbookConfig, console: Console) -> Iterator[Callable[[st
 
 
 def layout_table(lay: TabLayout) -> Table:
-    """The first rows and columns of a tab, values shown as Sheets would format them (roughly)."""
-    table = Table(title=f"{lay.title}  ({lay.n_rows} x {lay.n_cols} cells, frozen {lay.frozen_rows}r/{lay.frozen_cols}c)",
+    """The tab's title line, then its first rows and columns, numbers shown roughly as Sheets would."""
+    title = lay.rows[0][0].value if lay.rows and lay.rows[0] else lay.title
+    table = Table(title=f"[bold]{lay.title}[/bold] ({lay.n_rows} x {lay.n_cols} cells): {title}",
                   show_header=False, title_justify="left")
-    for _ in range(min(lay.n_cols, PREVIEW_COLS)):
-        table.add_column(overflow="ellipsis", max_width=28)
-    for row in lay.rows[:PREVIEW_ROWS]:
-        cells = [_show(c.value, c.fmt.type if c.fmt else None) for c in row[:PREVIEW_COLS]]
-        table.add_row(*(cells + [""] * (min(lay.n_cols, PREVIEW_COLS) - len(cells))))
+    ncols = min(lay.n_cols, PREVIEW_COLS)
+    for _ in range(ncols):
+        table.add_column(overflow="ellipsis", no_wrap=True, max_width=30)
+    for row in lay.rows[1:PREVIEW_ROWS]:
+        cells = [_show(c) for c in row[:ncols]]
+        table.add_row(*(cells + [""] * (ncols - len(cells))))
     return table
 
 
-def _show(value: Any, kind: str | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if kind == "PERCENT":
-        return f"{value:.1%}"
-    return f"{value:,.2f}"
+def _show(cell: Cell) -> str:
+    """A rough rendering of the number format ('12.3%', '$15,230', '41.3 days')."""
+    v = cell.value
+    if v is None or isinstance(v, str):
+        return v or ""
+    pattern = cell.fmt.pattern if cell.fmt else ""
+    if pattern.endswith("%"):
+        return f"{v:.1%}"
+    unit = pattern.rsplit('"', 2)[1] if pattern.endswith('"') else ""
+    if pattern.startswith('"'):
+        return f"{pattern.split(chr(34))[1]}{v:,.0f}"
+    if "#,##0 " in pattern and unit and "CURRENCY" == (cell.fmt.type if cell.fmt else ""):
+        return f"{v:,.0f} {unit}"
+    return f"{v:,.1f}{unit if unit == '×' else (' ' + unit if unit else '')}"
 
 
 def print_dry_run(report: Any, console: Console) -> None:

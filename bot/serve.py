@@ -31,11 +31,22 @@ def wsgi_app(app: App) -> Any:
     return SlackRequestHandler(app, path=EVENTS_PATH)
 
 
-def http_server(app: App, *, host: str = "0.0.0.0", port: int = 3000, threads: int = 16) -> Any:
+def http_server(app: App, *, host: str = "0.0.0.0", port: int = 3000, threads: int = 64) -> Any:
     """A waitress server (not yet running): ``server.run()`` blocks; ``server.effective_port`` is the port."""
     from waitress.server import create_server
 
     return create_server(wsgi_app(app), host=host, port=port, threads=threads, ident="kpi")
+
+
+def stop_http(server: Any) -> None:
+    """Stop a running waitress server from another thread, closing it inside its own loop."""
+    from waitress import wasyncore
+
+    def close_everything() -> None:
+        server.task_dispatcher.shutdown(timeout=1)
+        wasyncore.close_all(server._map)  # an empty map ends server.run()
+
+    server.trigger.pull_trigger(close_everything)
 
 
 def socket_handler(app: App, app_token: str) -> Any:

@@ -9,7 +9,7 @@ import pytest
 from slack_sdk import WebClient
 
 from bot.app import create_app, make_client
-from bot.serve import http_server
+from bot.serve import http_server, stop_http
 from bot.settings import Settings
 from fakes.slack_api import FakeSlack
 from slack_requests import SECRET
@@ -47,13 +47,16 @@ def serve_http() -> Iterator[Callable[[Any], str]]:
     """Start the production HTTP server (waitress) for an app; returns the /slack/events URL."""
     import threading
 
-    servers = []
+    running = []
 
     def start(app: Any) -> str:
-        server = http_server(app, host="127.0.0.1", port=0, threads=64)
-        servers.append(server)
-        threading.Thread(target=server.run, daemon=True).start()
+        server = http_server(app, host="127.0.0.1", port=0)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        running.append((server, thread))
         return f"http://127.0.0.1:{server.effective_port}/slack/events"
     yield start
-    for s in servers:
-        s.close()
+    for server, thread in running:
+        stop_http(server)
+        thread.join(timeout=5)
+        assert not thread.is_alive(), "the HTTP server did not stop"

@@ -87,11 +87,12 @@ def make_trend(metric: str = "win_rate", count: int = 12) -> MetricResult:
 class FakeKPI:
     """The facade calls the bot makes. ``delay``: seconds each query sleeps; ``boom``: raise a bug."""
 
-    def __init__(self, *, slack: dict | None = None, delay: float = 0.0, boom: bool = False, rows: int = 4) -> None:
+    def __init__(self, *, slack: dict | None = None, delay: float = 0.0, boom: bool = False, rows: int = 4,
+                 value: float = 0.412) -> None:
         self.definitions = SimpleNamespace(sections={"slack": slack} if slack else {}, metrics=INFOS,
                                            calendar=SimpleNamespace(to_calendar=lambda: CAL),
                                            locale=SimpleNamespace(locale="en_US"))
-        self.delay, self.boom, self.rows = delay, boom, rows
+        self.delay, self.boom, self.rows, self.value = delay, boom, rows, value
         self.queries: list[str] = []
 
     def metrics(self) -> list[MetricInfo]:
@@ -121,7 +122,7 @@ class FakeKPI:
         period = words[1] if len(words) > 1 and words[1] != "by" else "last-month"
         resolve_period(period, CAL, as_of or AS_OF)  # a bad period is a QueryError, as in the core
         dims = tuple(text.split(" by ", 1)[1].split()[0].split(",")) if " by " in text else ()
-        return make_result(metric, period, rows=self.rows, dims=dims)
+        return make_result(metric, period, rows=self.rows, dims=dims, value=self.value)
 
     def trend(self, metric: str, *, grain: str = "month", count: int = 12, by: Any = (), as_of: Any = None) -> MetricResult:
         return make_trend(metric, count)

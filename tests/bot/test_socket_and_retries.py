@@ -1,0 +1,56 @@
+"""Socket Mode round trip against the fake's websocket, and 429 + Retry-After retried by the client."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import parse_qsl
+
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+from bot.app import make_client
+from bot.settings import Settings
+from slack_doubles import FakeKPI
+from slack_requests import command_body
+
+
+def test_socket_mode_envelope_round_trip(slack) -> None:
+    from bot.app import create_app
+
+    settings = Settings(bot_token="xoxb-test", app_token="xapp-test", api_url=slack.api_url)
+    app = create_app(FakeKPI(), settings=settings)  # no signing secret: Socket Mode needs none
+    handler = SocketModeHandler(app, "xapp-test")
+    handler.connect()
+    try:
+        slack.wait_ws_client()
+        (opened,) = slack.calls_to("apps.connections.open")
+        assert opened.headers["authorization"] == "Bearer xapp-test"
+        payload = dict(parse_qsl(command_body("win_rate last-quarter").decode()))
+        slack.ws_send({"envelope_id": "env-1", "type": "slash_commands", "payload": payload,
+                       "accepts_response_payload": True})
+        deadline = time.monotonic() + 5
+        while not slack.ws_received and time.monotonic() < deadline:
+            time.sleep(0.02)
+        (answer,) = slack.ws_received
+        assert answer["envelope_id"] == "env-1"
+        assert answer["payload"]["blocks"][0]["text"]["text"] == "Win rate: 41.2%"
+    finally:
+        handler.close()
+
+
+def test_rate_limited_post_is_retried_after_retry_after(slack, settings) -> None:
+    slack.rate_limit("chat.postMessage", times=1, retry_after=1)
+    client = make_client(settings)
+    start = time.monotonic()
+    resp = client.chat_postMessage(channel="C0SALES", text="hello")
+    assert resp["ok"] and time.monotonic() - start >= 1.0
+    assert len(slack.calls_to("chat.postMessage")) == 2
+
+
+def test_fake_fails_loudly_on_unknown_methods(slack, settings) -> None:
+    client = make_client(settings)
+    try:
+        client.api_call("conversations.kick", params={"channel": "C1"})
+    except Exception:  # noqa: BLE001 - slack_sdk raises SlackApiError on the 500
+        pass
+    assert slack.failures and "conversations.kick" in slack.failures[0]
+    slack.failures.clear()  # expected here; any other test with a failure fails at teardown

@@ -102,8 +102,8 @@ class Assembler:
             word = {"avg": "average", "percentile": f"p{int((self.defs.measures[comp.name].p or 0) * 100)}"}.get(agg, agg)
             return f"{word} over {fmt_count(comp.rows, self.locale)} {comp.label}"
         if isinstance(m, DerivedMetric):
-            parts = ", ".join(f"{c.label} {c.formatted}" for c in comps)
-            return f"{m.expr} ({parts})" if parts else m.expr
+            parts = ", ".join(f"{c.name} {c.formatted}" for c in comps)
+            return f"{m.expr}, with {parts}" if parts else m.expr
         return "a fixed value from definitions.yaml" if not comps else ""
 
     # -- targets -------------------------------------------------------------------------------

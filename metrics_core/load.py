@@ -9,6 +9,7 @@ packages through the ``kpi.sections`` entry point -- is collected and raised onc
 
 from __future__ import annotations
 
+import copy
 import os
 import types
 import typing
@@ -54,6 +55,7 @@ def load_definitions(path: str | Path | None = None, *, sections: bool = True) -
 def parse_definitions(text: str, *, source: str = "definitions.yaml", base_dir: str | Path = ".",
                       sections: bool = True) -> Loaded:
     raw, issues = load_yaml(text, source=source)
+    issues = list(issues)
     if raw is not None and not isinstance(raw, dict):
         issues.append(Issue("the file must be a mapping (tables:, measures:, metrics: ...)", source, 1))
     if issues:
@@ -61,13 +63,33 @@ def parse_definitions(text: str, *, source: str = "definitions.yaml", base_dir: 
     try:
         defs = Definitions.model_validate(raw)
     except ValidationError as e:
-        raise DefinitionError(_pydantic_issues(e, raw, source)) from None
-    issues = check(defs, raw, source)
+        issues = _pydantic_issues(e, raw, source)
+        defs = _without_unknown_keys(e, raw)
+        if defs is None:
+            raise DefinitionError(issues) from None
+    issues += check(defs, raw, source)
     if sections:
         issues += _section_issues(defs, raw, source)
     if issues:
         raise DefinitionError(issues)
     return Loaded(defs, raw, source, Path(base_dir))
+
+
+def _without_unknown_keys(err: ValidationError, raw: Any) -> Definitions | None:
+    """When the only problems are unknown keys, validate without them so the meaning checks run
+    too and one `kpi validate` lists everything (a typo'd key and a wrong measure name together)."""
+    if any(e["type"] != "extra_forbidden" for e in err.errors()):
+        return None
+    trimmed = copy.deepcopy(raw)
+    for e in err.errors():
+        node = trimmed
+        for part in _data_path(raw, tuple(e["loc"]))[:-1]:
+            node = node[part]
+        node.pop(e["loc"][-1], None)
+    try:
+        return Definitions.model_validate(trimmed)
+    except ValidationError:
+        return None
 
 
 def _section_issues(defs: Definitions, raw: Any, source: str) -> list[Issue]:

@@ -1,0 +1,29 @@
+# The two commands of the README, and the benchmark. Each one sets up what it needs.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test bench clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+# The main job on the embedded default: sample CRM data in DuckDB, answers, a workbook (kpi.xlsx).
+demo: $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	$(BIN)/kpi demo
+
+# Installs the test extras and runs every test. Set KPI_REQUIRE_SERVICES=1 to make a missing
+# PostgreSQL or Java a failure instead of a skip (.ci/run does).
+test: $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pytest -q
+
+# Builds the M dataset once (bench/.data), then prints the tables in bench/README.md.
+bench: $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .kpi bench/.data kpi.xlsx

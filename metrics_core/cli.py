@@ -1,0 +1,184 @@
+"""The `kpi` command line (edge layer: Typer + Rich; I/O and exit codes live here only).
+
+    kpi demo [--deals 20000] [--until DATE]     sample CRM into the embedded DuckDB + a tour
+    kpi validate [--check-data]                 every problem in definitions.yaml, with file:line
+    kpi metrics | kpi explain METRIC | kpi schema
+    kpi query "win_rate last-quarter by region" [--as-of DATE] [--json] [--sql] [--no-cache]
+
+User errors print one clean message and exit 1; anything else prints "internal error" (the
+trace with -v) and exits 2. bot/ and sheets/ add their commands (`kpi slack ...`, `kpi ask`,
+`kpi sheets ...`) through the ``kpi.cli`` entry point, so this module never imports them.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from datetime import date, datetime
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Annotated, Callable, Optional
+
+import typer
+from rich.console import Console
+
+from .errors import KpiUserError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="kpi: sales metrics defined once in YAML, answered anywhere.")
+out = Console()
+err = Console(stderr=True)
+STATE = {"verbose": False}
+
+DefinitionsOpt = Annotated[Optional[Path], typer.Option("--definitions", "-d", help="definitions.yaml to use (else $KPI_DEFINITIONS, else ./definitions.yaml).")]
+AsOfOpt = Annotated[Optional[str], typer.Option("--as-of", help="Pin 'today' (YYYY-MM-DD) for relative periods.")]
+
+
+def parse_as_of(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return datetime.strptime(text.strip(), "%Y-%m-%d").date()
+    except ValueError:
+        raise KpiUserError(f"--as-of '{text}': write a date as YYYY-MM-DD") from None
+
+
+def guarded(fn: Callable[[], None]) -> None:
+    """Run a command body; turn errors into one clean message and an exit code."""
+    try:
+        fn()
+    except KpiUserError as e:
+        err.print(f"[red]error:[/red] {e}", markup=True, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        raise
+    except Exception as e:  # a bug: say so, show the trace only when asked
+        if STATE["verbose"]:
+            traceback.print_exc()
+        err.print(f"[red]internal error:[/red] {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''} "
+                  "(run with -v for the trace)", markup=True, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
+@app.callback()
+def _root(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks of internal errors.")] = False) -> None:
+    STATE["verbose"] = verbose
+
+
+def open_kpi(definitions: Path | None, *, cache: bool = True):  # noqa: ANN201 - KPI
+    from .api import KPI
+    from .cache import ResultCache
+
+    kpi = KPI.from_path(definitions)
+    ttl = kpi.definitions.connection.cache_ttl_seconds
+    if cache and ttl and not kpi.url.startswith("duckdb"):
+        kpi.cache = ResultCache(kpi.loaded.base_dir / ".kpi" / "cache", ttl_seconds=ttl)
+    return kpi
+
+
+@app.command()
+def query(text: Annotated[str, typer.Argument(help='e.g. "cac last-quarter", "win_rate this-month by region"')],
+          definitions: DefinitionsOpt = None, as_of: AsOfOpt = None,
+          as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+          sql: Annotated[bool, typer.Option("--sql", help="Print the SQL it runs (and still answer).")] = False,
+          no_cache: Annotated[bool, typer.Option("--no-cache", help="Ask the engine even if a cached answer exists.")] = False) -> None:
+    """Answer one question."""
+    def body() -> None:
+        from .cli_render import render_result, render_sql
+
+        kpi = open_kpi(definitions, cache=not no_cache)
+        day = parse_as_of(as_of)
+        if sql:
+            text_sql, params = kpi.sql(text, as_of=day)
+            render_sql(out, text_sql, params, kpi.dialect)
+            if not as_json:
+                return
+        result = kpi.query(text, as_of=day, use_cache=not no_cache)
+        if as_json:
+            print(json.dumps(result.to_json(), ensure_ascii=False, default=str))
+        else:
+            render_result(out, result, kpi)
+    guarded(body)
+
+
+@app.command()
+def validate(definitions: DefinitionsOpt = None,
+             check_data: Annotated[bool, typer.Option("--check-data", help="Also check every column against the real tables.")] = False) -> None:
+    """Check definitions.yaml; list every problem with file:line (exit 1 if any)."""
+    def body() -> None:
+        from .load import load_definitions
+
+        loaded = load_definitions(definitions)
+        d = loaded.defs
+        if check_data:
+            from .checkdata import check_data as run_check
+
+            run_check(loaded)
+        out.print(f"[green]ok[/green] {loaded.source}: {len(d.tables)} tables, {len(d.measures)} measures, "
+                  f"{len(d.metrics)} metrics" + (" (columns checked against the data)" if check_data else ""))
+    guarded(body)
+
+
+@app.command()
+def metrics(definitions: DefinitionsOpt = None) -> None:
+    """List the metrics with what each one counts."""
+    def body() -> None:
+        from .cli_render import render_metrics
+        from .api import KPI
+
+        render_metrics(out, KPI.from_path(definitions).metrics())
+    guarded(body)
+
+
+@app.command()
+def explain(metric: str, definitions: DefinitionsOpt = None, as_of: AsOfOpt = None) -> None:
+    """Show a metric's definition, formula, components and SQL."""
+    def body() -> None:
+        from .cli_render import render_sql
+        from .api import KPI
+
+        e = KPI.from_path(definitions).explain(metric, as_of=parse_as_of(as_of))
+        out.print(e.text, highlight=False)
+        out.print()
+        render_sql(out, e.sql, {}, None)
+    guarded(body)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of definitions.yaml (for editor completion and checks)."""
+    from .schema import definitions_schema
+
+    print(json.dumps(definitions_schema(), indent=2))
+
+
+@app.command()
+def demo(definitions: DefinitionsOpt = None,
+         deals: Annotated[int, typer.Option(help="How many deals (leads are 5x). The benchmark's M size is 1000000.")] = 20_000,
+         until: Annotated[Optional[str], typer.Option(help="Last day of data (default: today).")] = None,
+         seed: int = 7) -> None:
+    """Generate a realistic sample CRM into the embedded DuckDB and print a short tour."""
+    def body() -> None:
+        from .demo import run_demo
+
+        run_demo(out, definitions, deals=deals, until=parse_as_of(until), seed=seed)
+    guarded(body)
+
+
+def _register_plugins() -> None:
+    """Commands from bot/ and sheets/ (entry point group ``kpi.cli``); a broken one is reported, not fatal."""
+    for ep in entry_points(group="kpi.cli"):
+        try:
+            ep.load()(app)
+        except Exception as e:  # keep the core commands usable whatever a plugin does
+            err.print(f"[yellow]warning:[/yellow] kpi plugin '{ep.name}' not loaded: {type(e).__name__}: {e}")
+
+
+def main() -> None:
+    _register_plugins()
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -153,26 +153,44 @@ def _line(raw: Any, loc: list[Any]) -> int | None:
 
 def _semantic_issues(cfg: WorkbookConfig, raw: dict[str, Any], defs: Any, source: str) -> list[Issue]:
     issues: list[Issue] = []
-    metrics, dims = _known_names(defs)
     seen: set[str] = set()
     for title in cfg.titles():
         if title.lower() in seen:
             issues.append(Issue(f"two tabs are named {title!r}", source, _line(raw, ["tabs"]), "sheets.tabs"))
         seen.add(title.lower())
+    dims_of = _dimensions_of(defs)
     for i, tab in enumerate(cfg.tabs):
-        for name in tab.metrics if metrics else ():
-            if name not in metrics:
-                issues.append(Issue(f"unknown metric '{name}'" + hint_for(name, metrics), source,
-                                    _line(raw, ["tabs", i, "metrics"]), f"sheets.tabs.{i}.metrics"))
-        by = tab.breakdown.by if tab.breakdown else None
-        if by and dims and by not in dims:
-            issues.append(Issue(f"unknown dimension '{by}'" + hint_for(by, dims), source,
-                                _line(raw, ["tabs", i, "breakdown", "by"]), f"sheets.tabs.{i}.breakdown.by"))
+        issues += _tab_issues(i, tab, dims_of, raw, source)
     return issues
 
 
-def _known_names(defs: Any) -> tuple[list[str], list[str]]:
-    """Metric and dimension names of the validated definitions (empty when unknown)."""
-    metrics = getattr(defs, "metrics", None) or {}
-    dims = getattr(defs, "dimensions", None) or {}
-    return [str(m) for m in metrics], [str(d) for d in dims]
+def _tab_issues(i: int, tab: TabConfig, dims_of: dict[str, list[str]], raw: Any, source: str) -> list[Issue]:
+    issues: list[Issue] = []
+    where = ["tabs", i, "metrics"]
+    for name in tab.metrics if dims_of else ():
+        if name not in dims_of:
+            issues.append(Issue(f"unknown metric '{name}'" + hint_for(name, dims_of), source, _line(raw, where),
+                                f"sheets.tabs.{i}.metrics"))
+    by = tab.breakdown.by if tab.breakdown else None
+    if not (by and dims_of):
+        return issues
+    key, line = f"sheets.tabs.{i}.breakdown.by", _line(raw, ["tabs", i, "breakdown", "by"])
+    every = sorted({d for dims in dims_of.values() for d in dims})
+    if by not in every:
+        return issues + [Issue(f"unknown dimension '{by}'" + hint_for(by, every), source, line, key)]
+    for name in tab.metrics:
+        if name in dims_of and by not in dims_of[name]:
+            issues.append(Issue(f"metric '{name}' cannot be broken down by '{by}'"
+                                + hint_for(by, dims_of[name], what="it can use"), source, line, key))
+    return issues
+
+
+def _dimensions_of(defs: Any) -> dict[str, list[str]]:
+    """metric -> the dimensions it can be broken down by ({} when the definitions are unknown)."""
+    metrics = getattr(defs, "metrics", None)
+    if not metrics:
+        return {}
+    from metrics_core.catalog import Catalog
+
+    catalog = Catalog(defs)
+    return {str(m): list(catalog.metric_dimensions(m)) for m in metrics}

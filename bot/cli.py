@@ -2,33 +2,34 @@
 
     kpi ask "cac last-quarter"            # what the bot would answer, as terminal text
     kpi ask "win_rate ytd by region" --blocks --as-of 2026-11-27   # the exact Block Kit JSON
-    kpi slack manifest --socket           # app manifest with every command
+    kpi slack manifest                    # app manifest (Socket Mode) with every command
+    kpi slack manifest --http https://kpi.example.com/slack/events
     kpi slack serve                       # Socket Mode with SLACK_APP_TOKEN, else HTTP on :3000
+
+Errors go through the core CLI's ``guarded``: a user error is one clean line and exit 1.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from metrics_core.errors import KpiUserError
+from metrics_core.cli import guarded, open_kpi, parse_as_of
 
 from .access import Asker
 from .answer import answer_command
 
-DEFINITIONS = typer.Option(None, "--definitions", "-d", help="definitions.yaml (default: the core's lookup)")
+DEFINITIONS = typer.Option(None, "--definitions", "-d",
+                           help="definitions.yaml (default: $KPI_DEFINITIONS, then ./definitions.yaml)")
 
 
 def _snapshot(definitions: Optional[Path]):  # type: ignore[no-untyped-def]
-    from metrics_core.api import KPI
-
     from .provider import snapshot_of
 
-    return snapshot_of(KPI.from_path(definitions))
+    return snapshot_of(open_kpi(definitions))
 
 
 def ask(question: str = typer.Argument(..., help='What you would type after /kpi, e.g. "cac last-quarter"'),
@@ -36,38 +37,48 @@ def ask(question: str = typer.Argument(..., help='What you would type after /kpi
         as_of: Optional[str] = typer.Option(None, "--as-of", help="answer as of this day (YYYY-MM-DD)"),
         definitions: Optional[Path] = DEFINITIONS) -> None:
     """Render exactly what the Slack bot would answer, with no Slack at all."""
-    day = date.fromisoformat(as_of) if as_of else None
-    reply = answer_command(_snapshot(definitions), question, Asker(user_id="cli"), as_of=day)
-    if blocks:
-        typer.echo(json.dumps(reply.message(), indent=2, ensure_ascii=False))
-    else:
-        from .terminal import blocks_to_text
+    def body() -> None:
+        reply = answer_command(_snapshot(definitions), question, Asker(user_id="cli"), as_of=parse_as_of(as_of))
+        if blocks:
+            typer.echo(json.dumps(reply.message(), indent=2, ensure_ascii=False))
+        else:
+            from .terminal import blocks_to_text
 
-        typer.echo(blocks_to_text(reply.blocks))
-    if not reply.ok:
-        raise typer.Exit(1)
+            typer.echo(blocks_to_text(reply.blocks))
+        if not reply.ok:
+            raise typer.Exit(1)
+    guarded(body)
 
 
-def manifest(socket: bool = typer.Option(True, "--socket/--no-socket", help="Socket Mode (default)"),
-             http: Optional[str] = typer.Option(None, "--http", help="HTTP mode: the public URL of /slack/events"),
+def manifest(http: Optional[str] = typer.Option(None, "--http", metavar="URL",
+                                                 help="HTTP mode: the public URL of /slack/events"),
+             socket: bool = typer.Option(False, "--socket", help="Socket Mode (the default)"),
              definitions: Optional[Path] = DEFINITIONS) -> None:
     """Print a Slack app manifest (JSON) with every command and the scopes the bot needs."""
-    from .manifest import build_manifest
+    def body() -> None:
+        from metrics_core.errors import KpiUserError
 
-    typer.echo(json.dumps(build_manifest(_snapshot(definitions), url=http), indent=2))
+        from .manifest import build_manifest
+
+        if socket and http:
+            raise KpiUserError("choose one of --socket and --http URL")
+        typer.echo(json.dumps(build_manifest(_snapshot(definitions), url=http), indent=2))
+    guarded(body)
 
 
 def serve(definitions: Optional[Path] = DEFINITIONS,
-          port: Optional[int] = typer.Option(None, "--port", help="HTTP port (default KPI_BOT_PORT or 3000)")) -> None:
+          port: Optional[int] = typer.Option(None, "--port", help="HTTP port (default $KPI_BOT_PORT or 3000)")) -> None:
     """Run the bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP at /slack/events."""
-    import logging
+    def body() -> None:
+        import logging
 
-    from .serve import serve as run
+        from metrics_core.load import find_definitions
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if definitions is None:
-        raise KpiUserError("kpi slack serve needs --definitions PATH (the file it watches and reloads)")
-    run(definitions, port=port)
+        from .serve import serve as run
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        run(find_definitions(definitions), port=port)
+    guarded(body)
 
 
 def register(app: typer.Typer) -> None:

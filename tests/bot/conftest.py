@@ -3,6 +3,7 @@ waitress HTTP server on 127.0.0.1:0, signed request builders and golden snapshot
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
@@ -60,3 +61,47 @@ def serve_http() -> Iterator[Callable[[Any], str]]:
         stop_http(server)
         thread.join(timeout=5)
         assert not thread.is_alive(), "the HTTP server did not stop"
+
+
+E2E_AS_OF = "2026-11-27"
+SLACK_SECTION = """
+slack:
+  admin_channel: "#kpi-admin"
+  commands: {win_rate: /winrate}
+  access:
+    - metrics: [cac, ltv_cac_ratio]
+      channels: ["#leadership"]
+  digests:
+    - {name: weekly, channel: "#sales", schedule: every Monday 09:00, metrics: [win_rate], period: last-week}
+  alerts:
+    - {name: wr-target, metric: win_rate, when: below target, channel: "#sales", schedule: every day 08:00}
+"""
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped definitions.yaml (plus a slack: section) over 3,000 demo deals in a DuckDB file."""
+    import datetime as dt
+    import re
+
+    import duckdb
+
+    from metrics_core.demo_data import generate
+
+    root = tmp_path_factory.mktemp("kpi-demo")
+    con = duckdb.connect(str(root / "demo.duckdb"))
+    generate(con, deals=3000, until=dt.date(2026, 11, 26))
+    con.close()
+    text = (Path(__file__).resolve().parents[2] / "definitions.yaml").read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^(\s+url:\s*).*$", r"\1duckdb:///demo.duckdb", text, count=1)
+    if "\nslack:" not in text:
+        text += SLACK_SECTION
+    (root / "definitions.yaml").write_text(text, encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="session")
+def real_kpi(demo_dir: Path) -> Any:
+    from metrics_core.api import KPI
+
+    return KPI.from_path(demo_dir / "definitions.yaml")

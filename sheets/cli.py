@@ -45,12 +45,12 @@ def sync_command(
     definitions: Optional[Path] = typer.Option(None, "--definitions", help="definitions.yaml (else KPI_DEFINITIONS or ./)."),
 ) -> None:
     """Compute the workbook's tabs and write them: one read and one atomic write per sync."""
-    from metrics_core.api import KPI
+    from metrics_core.cli import open_kpi  # the core's: same result cache as `kpi query`
 
     from .workbook import workbook_for
 
     day = _date(as_of)
-    kpi = KPI.from_path(definitions)
+    kpi = open_kpi(definitions)
     cfg = workbook_for(kpi)
     job = _job(kpi, spreadsheet=spreadsheet, tab=tab, dry_run=dry_run, xlsx=xlsx, as_of=day)
     schedule = every or (None if dry_run else cfg.every)

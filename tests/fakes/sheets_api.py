@@ -101,6 +101,7 @@ class Call:
     status: int
     body: Any = None
     size: int = 0
+    query: dict[str, list[str]] = field(default_factory=dict)
 
 
 class FakeSheets:
@@ -479,7 +480,8 @@ class _Handler(BaseHTTPRequestHandler):
             except Exception as e:  # a bug in the fake or a malformed request: loud
                 status, payload = 400, _envelope(400, f"fake could not handle the request: {e!r}")
                 fake.failures.append(f"{self.command} {self.path}: {e!r}")
-            fake.calls.append(Call(self.command, url.path, kind, status, body, len(body)))
+            fake.calls.append(Call(self.command, url.path, kind, status, body, len(body),
+                                   urllib.parse.parse_qs(url.query)))
         out = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=UTF-8")

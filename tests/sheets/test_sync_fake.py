@@ -11,7 +11,7 @@ from conftest import SHEET_ID, StubKPI
 from metrics_core.errors import ConfigError
 from sheets.errors import QuotaExhausted, SheetsError, SheetsUnavailable
 from sheets.pipeline import sync
-from sheets.plan import TabConflict
+from sheets.plan import GET_FIELDS, TabConflict
 
 SEP, OCT, NOV = date(2026, 9, 1), date(2026, 10, 1), date(2026, 11, 1)
 WORKBOOK = {"spreadsheet": SHEET_ID, "tabs": [
@@ -32,7 +32,9 @@ def stub(win_nov: float = 0.284, extra: dict | None = None) -> StubKPI:
 def test_first_sync_creates_the_tabs_with_values_and_formats(fake, client):
     report = sync(stub(), client=client)
     assert report.tabs == ("KPIs by month", "KPIs by segment", "Definitions", "Sync status")
+    get, _ = fake.sheets_calls()
     assert [c.kind for c in fake.sheets_calls()] == ["get", "batchUpdate"]
+    assert get.query["fields"] == [GET_FIELDS] and "includeGridData" not in get.query  # metadata only
     v = fake.values(SHEET_ID, "KPIs by month")
     assert v[1] == ["Metric", "Sep 2026", "Oct 2026", "Nov 2026 to date", "Target", "Status"]
     assert v[2] == ["Win rate", 0.25, 0.3, 0.284, 0.3, "behind"]

@@ -1,0 +1,223 @@
+"""The `kpi` command line on the shipped definitions and a small demo DuckDB (edge layer).
+
+One module-scoped fixture copies definitions.yaml to a temp dir, points its connection there
+(KPI_CONNECTION, which the shipped file reads as ${KPI_CONNECTION:-...}) and runs `kpi demo` once.
+Most calls go through typer's CliRunner on ``metrics_core.cli.app`` (fast, no plugins); a few run the
+installed `kpi` to check the real process (exit codes, streams, entry-point plugins loaded).
+Numbers are not checked here (tests/test_metrics_handmade.py does that); shapes and contracts are.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from metrics_core.cli import app
+
+REPO = Path(__file__).resolve().parent.parent
+KPI_BIN = str(REPO / ".venv" / "bin" / "kpi")
+AS_OF = "2026-11-27"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """definitions.yaml in a temp dir, its DuckDB filled by `kpi demo --deals 2000`."""
+    root = tmp_path_factory.mktemp("cli")
+    shutil.copy(REPO / "definitions.yaml", root / "definitions.yaml")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KPI_CONNECTION", f"duckdb:///{root}/kpi.duckdb")
+        mp.delenv("KPI_DEFINITIONS", raising=False)
+        result = CliRunner().invoke(app, ["demo", "-d", str(root / "definitions.yaml"), "--deals", "2000",
+                                          "--until", AS_OF])
+        assert result.exit_code == 0, result.output
+        yield root / "definitions.yaml"
+
+
+def test_demo_fills_the_absolute_duckdb_path(demo: Path) -> None:
+    """KPI_CONNECTION=duckdb:////abs/dir/kpi.duckdb names an absolute file (four slashes, as in SQLAlchemy
+    URLs); only relative paths are taken relative to definitions.yaml."""
+    made = sorted(str(p.relative_to(demo.parent)) for p in demo.parent.rglob("*.duckdb"))
+    assert made == ["kpi.duckdb"]
+
+
+def kpi(definitions: Path, *args: str) -> Result:
+    return CliRunner().invoke(app, [*args, "-d", str(definitions)])
+
+
+def query_json(definitions: Path, text: str) -> dict:
+    result = kpi(definitions, "query", text, "--as-of", AS_OF, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+# -- kpi query --json ---------------------------------------------------------------------------------
+
+def test_query_json_shape(demo: Path) -> None:
+    out = query_json(demo, "win_rate last-quarter by segment")
+    assert {"metric", "label", "period", "value", "formatted", "previous", "change", "components", "rows"} <= set(out)
+    assert (out["metric"], out["label"]) == ("win_rate", "Win rate")
+    assert {k: out["period"][k] for k in ("text", "start", "end")} == {
+        "text": "last-quarter", "start": "2026-07-01", "end": "2026-09-30"}
+    assert (out["previous"]["period"]["start"], out["previous"]["period"]["end"]) == ("2026-04-01", "2026-06-30")
+    assert isinstance(out["value"], float) and isinstance(out["previous"]["value"], float)
+    assert out["formatted"].endswith("%")
+    assert {"absolute", "relative"} <= set(out["change"])
+    assert out["change"]["absolute"] == pytest.approx(out["value"] - out["previous"]["value"])
+    comps = out["components"]
+    assert (comps["numerator"]["name"], comps["denominator"]["name"]) == ("won_deals", "closed_deals")
+    assert out["value"] == pytest.approx(comps["numerator"]["value"] / comps["denominator"]["value"])
+    assert out["dimensions"] == ["segment"]
+    assert {r["segment"] for r in out["rows"]} == {"SMB", "Mid-Market", "Enterprise"}
+    assert all({"segment", "value", "formatted", "previous"} <= set(r) for r in out["rows"])
+
+
+def test_query_json_vs_none_has_no_previous(demo: Path) -> None:
+    out = query_json(demo, "win_rate last-quarter vs none")
+    assert out["previous"] is None and out["change"] == {"absolute": None, "relative": None}
+    assert "rows" not in out
+
+
+def test_query_json_series_by_month(demo: Path) -> None:
+    out = query_json(demo, "cac 2026-Q3 by month")
+    assert out["grain"] == "month"
+    assert [(s["start"], s["end"]) for s in out["series"]] == [
+        ("2026-07-01", "2026-07-31"), ("2026-08-01", "2026-08-31"), ("2026-09-01", "2026-09-30")]
+
+
+def test_query_json_filters_are_echoed(demo: Path) -> None:
+    out = query_json(demo, "conversion_rate last-quarter where source=webinar")
+    assert out["filters"] == {"source": ["webinar"]}
+
+
+def test_ratio_sample_size_is_its_denominator_rows(demo: Path) -> None:
+    """result.py: sample_size is 'rows behind the value (denominator rows for ratios)'."""
+    out = query_json(demo, "win_rate last-quarter")
+    assert out["sample_size"] == out["components"]["denominator"]["rows"]
+
+
+@pytest.mark.parametrize("period, start, end, to_date", [
+    ("last-quarter", "2026-07-01", "2026-09-30", False),
+    ("this-quarter", "2026-10-01", "2026-11-27", True),
+    ("ytd", "2026-01-01", "2026-11-27", True),
+])
+def test_query_windows_follow_as_of(demo: Path, period: str, start: str, end: str, to_date: bool) -> None:
+    p = query_json(demo, f"win_rate {period}")["period"]
+    assert (p["start"], p["end"], p["to_date"]) == (start, end, to_date)
+
+
+def test_query_text_output(demo: Path) -> None:
+    result = kpi(demo, "query", "win_rate last-quarter by segment", "--as-of", AS_OF)
+    assert result.exit_code == 0, result.output
+    assert "Win rate" in result.stdout and "as of 2026-11-27" in result.stdout
+    assert all(seg in result.stdout for seg in ("SMB", "Mid-Market", "Enterprise"))
+
+
+def test_query_sql_prints_select_and_parameters(demo: Path) -> None:
+    result = kpi(demo, "query", "win_rate last-quarter where source=webinar", "--as-of", AS_OF, "--sql")
+    assert result.exit_code == 0, result.output
+    assert "SELECT" in result.stdout and "webinar" not in result.stdout.split("-- parameters:")[0]
+    assert result.stdout.rstrip().splitlines()[-1] == "-- parameters: p0 = 'webinar', p1 = 'webinar'"
+
+
+# -- kpi metrics / explain ------------------------------------------------------------------------------
+
+def test_metrics_lists_every_metric(demo: Path) -> None:
+    from metrics_core import load_definitions
+
+    result = kpi(demo, "metrics")
+    assert result.exit_code == 0, result.output
+    names = [line.split("\t")[0] for line in result.stdout.splitlines() if line.strip()]
+    shipped = load_definitions(demo).defs.metrics
+    assert names == [n for n, m in shipped.items() if not m.hidden]
+    assert "win_rate\tWin rate\tratio\tpercent\t" in result.stdout
+
+
+def test_explain_shows_formula_components_and_sql(demo: Path) -> None:
+    result = kpi(demo, "explain", "cac", "--as-of", AS_OF)
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert text.startswith("Customer acquisition cost (cac, ratio)")
+    assert "formula:     acquisition_spend / new_customers" in text
+    assert "acquisition_spend: sum of amount in spend" in text and "new_customers: number of rows in deals" in text
+    assert "SELECT" in text and '"spend"' in text
+
+
+def test_explain_by_synonym(demo: Path) -> None:
+    result = kpi(demo, "explain", "customer acquisition cost", "--as-of", AS_OF)
+    assert result.exit_code == 0 and result.stdout.startswith("Customer acquisition cost (cac, ratio)")
+
+
+# -- errors: one line on stderr, exit 1 -----------------------------------------------------------------
+
+@pytest.mark.parametrize("args, message", [
+    (["query", "winn_rate last-quarter"], "unknown metric 'winn_rate' (did you mean 'win_rate'"),
+    (["query", "win_rate by regoin"], "cannot break win_rate down by 'regoin' (did you mean 'region'?)"),
+    (["query", "win_rate where segment != SMB"], "only = and in (...) are supported"),
+    (["query", "win_rate last-fortnight"], "unknown period 'last-fortnight'"),
+    (["query", ""], "empty question"),
+    (["query", "win_rate", "--as-of", "2026-13-01"], "--as-of '2026-13-01': write a date as YYYY-MM-DD"),
+    (["explain", "nope_metric"], "unknown metric 'nope_metric'"),
+])
+def test_user_errors_are_one_line_on_stderr(demo: Path, args: list[str], message: str) -> None:
+    result = kpi(demo, *args)
+    assert result.exit_code == 1, result.output
+    assert result.stdout == ""
+    assert result.stderr.startswith("error: ") and message in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_real_process_answers_and_fails_cleanly(demo: Path) -> None:
+    env = {**os.environ, "KPI_CONNECTION": f"duckdb:///{demo.parent}/kpi.duckdb"}
+    ok = subprocess.run([KPI_BIN, "query", "win_rate last-quarter", "--as-of", AS_OF, "--json", "-d", str(demo)],
+                        capture_output=True, text=True, env=env)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["metric"] == "win_rate"
+    bad = subprocess.run([KPI_BIN, "query", "win_rate by regoin", "--as-of", AS_OF, "-d", str(demo)],
+                         capture_output=True, text=True, env=env)
+    assert (bad.returncode, bad.stdout) == (1, "")
+    assert bad.stderr.startswith("error: cannot break win_rate down by 'regoin'") and "Traceback" not in bad.stderr
+
+
+# -- which definitions file ---------------------------------------------------------------------------
+
+@pytest.fixture
+def three_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    """Three copies whose win_rate labels say where they came from; cwd holds the 'cwd' one."""
+    text = (REPO / "definitions.yaml").read_text(encoding="utf-8")
+    files = {}
+    for name in ("flag", "env", "cwd"):
+        d = tmp_path / name
+        d.mkdir()
+        files[name] = d / "definitions.yaml"
+        files[name].write_text(text.replace("label: Win rate\n", f"label: Win rate {name}\n"), encoding="utf-8")
+    monkeypatch.chdir(tmp_path / "cwd")
+    monkeypatch.delenv("KPI_DEFINITIONS", raising=False)
+    return files
+
+
+def win_rate_label(args: list[str]) -> str:
+    result = CliRunner().invoke(app, ["metrics", *args])
+    assert result.exit_code == 0, result.output
+    return next(line.split("\t")[1] for line in result.stdout.splitlines() if line.startswith("win_rate\t"))
+
+
+def test_definitions_flag_beats_env_beats_cwd(three_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    assert win_rate_label([]) == "Win rate cwd"
+    monkeypatch.setenv("KPI_DEFINITIONS", str(three_files["env"]))
+    assert win_rate_label([]) == "Win rate env"
+    assert win_rate_label(["--definitions", str(three_files["flag"])]) == "Win rate flag"
+
+
+def test_missing_definitions_names_where_it_looked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KPI_DEFINITIONS", str(tmp_path / "nowhere.yaml"))
+    result = CliRunner().invoke(app, ["metrics"])
+    assert result.exit_code == 1
+    assert "no definitions file at" in result.stderr and "KPI_DEFINITIONS" in result.stderr

@@ -55,10 +55,13 @@ def ensure_data(path: Path, deals: int) -> Path:
     return defs
 
 
+RESPONSE_URL = ["http://127.0.0.1:9/none"]  # set to the fake Slack's response_url in main()
+
+
 def command(text: str, n: int) -> tuple[bytes, dict[str, str]]:
     body = urlencode({"token": "x", "team_id": "T1", "team_domain": "b", "channel_id": "C1", "channel_name": "b",
                       "user_id": f"U{n % 10}", "user_name": "b", "command": "/kpi", "text": text,
-                      "response_url": "http://127.0.0.1:9/none", "trigger_id": f"t.{n}.{time.time_ns()}",
+                      "response_url": RESPONSE_URL[0], "trigger_id": f"t.{n}.{time.time_ns()}",
                       "api_app_id": "A1"}).encode()
     ts = str(int(time.time()))
     sig = SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body.decode())
@@ -132,6 +135,7 @@ def main() -> None:
 
     kpi = KPI.from_path(ensure_data(args.data, args.deals))
     fake = FakeSlack().start()
+    RESPONSE_URL[0] = fake.response_url()
     settings = Settings(bot_token="xoxb-bench", signing_secret=SECRET, api_url=fake.api_url)
     server = http_server(create_app(kpi, client=make_client(settings), settings=settings), host="127.0.0.1", port=0)
     threading.Thread(target=server.run, daemon=True).start()

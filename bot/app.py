@@ -9,6 +9,7 @@ Handlers live by surface: ``commands`` (slash commands), ``events`` (mentions), 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -37,13 +38,19 @@ def as_provider(kpi_or_provider: Any) -> KpiProvider:
 
 
 def create_app(kpi_provider: Any, *, client: WebClient | None = None, settings: Settings | None = None,
-               workers: int = 32) -> App:
-    """A ready Bolt app. ``kpi_provider``: a KpiProvider (reloading) or a KPI (fixed)."""
+               workers: int = 32, listener_threads: int = 128) -> App:
+    """A ready Bolt app. ``kpi_provider``: a KpiProvider (reloading) or a KPI (fixed).
+
+    ``workers`` answer questions; ``listener_threads`` run bolt's ack and lazy listeners. Bolt's own
+    default (5 threads) queues acks behind slow ones past Slack's 3 s under a burst of commands.
+    """
     settings = settings or Settings.from_env()
     client = client or make_client(settings)
     secret = settings.signing_secret
     app = App(client=client, signing_secret=secret, request_verification_enabled=bool(secret),
-              process_before_response=False, name="kpi")
+              process_before_response=False, name="kpi",
+              listener_executor=ThreadPoolExecutor(listener_threads, "kpi-listener"))
+    app.use(_stamp_arrival)
     ctx = BotContext(as_provider(kpi_provider), Rendezvous(ThreadPoolExecutor(workers, "kpi-answer")))
     commands.register(app, ctx)
     events.register(app, ctx)
@@ -51,6 +58,12 @@ def create_app(kpi_provider: Any, *, client: WebClient | None = None, settings: 
     app.error(_log_error)
     app.kpi = ctx  # type: ignore[attr-defined]  # for the scheduler and tests
     return app
+
+
+def _stamp_arrival(context: Any, next: Any) -> None:  # noqa: A002 - bolt's middleware signature
+    """Remember when bolt got the request, so the ack budget counts from arrival, not from a free thread."""
+    context["received_at"] = time.monotonic()
+    next()
 
 
 def _log_error(error: Exception, body: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ through ``respond()`` (the response_url). See ``budget.py``.
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from slack_bolt import App
@@ -30,11 +31,13 @@ def answer_slash(snap: Snapshot, command: str, text: str, asker: Asker) -> Reply
 
 
 def register(app: App, ctx: BotContext) -> None:
-    def ack_command(ack: Any, body: dict[str, Any]) -> None:
+    def ack_command(ack: Any, body: dict[str, Any], context: Any) -> None:
         snap = ctx.current()
         command, text = body.get("command", ""), body.get("text", "")
         work = lambda: answer_slash(snap, command, text, asker_of(body))  # noqa: E731
-        reply = ctx.rendezvous.ack_side(request_key(body), work, snap.config.ack_budget_seconds)
+        waited = time.monotonic() - context.get("received_at", time.monotonic())
+        budget = max(0.05, snap.config.ack_budget_seconds - waited)
+        reply = ctx.rendezvous.ack_side(request_key(body), work, budget)
         ack(**(reply or working_reply(f"{command} {text}".strip())).message())
 
     def deliver_command(body: dict[str, Any], respond: Any) -> None:

@@ -163,8 +163,13 @@ def _semantic_issues(cfg: SlackConfig, raw: Any, defs: Any, source: str) -> list
             issues.append(Issue(f"unknown metric '{name}'{hint_for(name, metrics)}", source,
                                 _line(raw, loc), "slack." + ".".join(map(str, loc))))
 
-    for m in cfg.commands:
+    seen: dict[str, str] = {}
+    for m, cmd in cfg.commands.items():
         check(m, ("commands", m))
+        if cmd in seen:
+            issues.append(Issue(f"{cmd} is already the command of '{seen[cmd]}'", source,
+                                _line(raw, ("commands", m)), f"slack.commands.{m}"))
+        seen[cmd] = m
     for i, rule in enumerate(cfg.access):
         for j, m in enumerate(rule.metrics):
             check(m, ("access", i, "metrics", j))
@@ -182,13 +187,14 @@ def _semantic_issues(cfg: SlackConfig, raw: Any, defs: Any, source: str) -> list
 
 
 def _metric_dims(defs: Any) -> dict[str, tuple[str, ...] | None] | None:
-    """metric name -> allowed dimensions (None when unknown), from whatever the definitions model offers."""
-    found = getattr(defs, "metrics", None)
-    if found is None:
+    """metric name -> the dimensions it may be broken down by (None when unknown)."""
+    from metrics_core.catalog import Catalog
+    from metrics_core.models import Definitions
+
+    if isinstance(defs, Definitions):
+        catalog = Catalog(defs)
+        return {str(m): tuple(catalog.metric_dimensions(m)) for m in defs.metrics}
+    found = getattr(defs, "metrics", None)  # a stand-in (tests): name -> object with .dimensions
+    if not isinstance(found, dict):
         return None
-    items = found.items() if isinstance(found, dict) else ((getattr(m, "name", m), m) for m in found)
-    out: dict[str, tuple[str, ...] | None] = {}
-    for name, m in items:
-        dims = getattr(m, "dimensions", None)
-        out[str(name)] = tuple(dims) if isinstance(dims, (list, tuple)) else None
-    return out
+    return {str(n): tuple(getattr(m, "dimensions", ()) or ()) for n, m in found.items()}

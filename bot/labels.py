@@ -23,6 +23,19 @@ def cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def fenced(text: str, limit: int = 3000, more: str = "…") -> str:
+    """Escaped text in a code block of at most ``limit`` characters, never cutting an entity in half."""
+    body = esc(text)
+    room = limit - 6
+    if len(body) > room:
+        body = body[: room - len(more) - 1]
+        amp = body.rfind("&")
+        if amp > body.rfind(";"):
+            body = body[:amp]
+        body += "\n" + more
+    return "```" + body + "```"
+
+
 def period_name(p: Period, cal: Calendar | None, locale: str = "en_US") -> str:
     return period_label(p, cal or Calendar(), locale)
 

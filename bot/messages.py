@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from .labels import cut, esc
+from .labels import cut, esc, fenced
 
 USAGE = ("`/kpi <metric> [period] [by dim[, dim]] [where dim=value [and ...]] [vs previous|last-year]`\n"
          "e.g. `/kpi win_rate last-quarter by region`, `/kpi cac ytd where segment=SMB vs last-year`")
@@ -84,12 +84,13 @@ def list_reply(metrics: Sequence[Any], shortcuts: dict[str, str]) -> Reply:
 
 
 def explain_reply(explanation: Any) -> Reply:
+    """Definition, formula, components (the core's text) and the SQL it runs, cut to Slack's limits."""
     m = explanation.metric
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": cut(f"How {m.label} is computed", 150)}},
-        _section(f"*Formula:* `{esc(m.formula)}`\n{esc(explanation.text)}")]
-    if explanation.components:
-        blocks.append(_section("\n".join(f"• *{esc(n)}*: {esc(d)}" for n, d in explanation.components[:30])))
+        _section(f"{esc(m.description)}\n*Formula:* `{esc(m.formula)}`"),
+        _section(fenced(explanation.text))]
     if explanation.sql:
-        blocks.append(_section("```" + esc(cut(explanation.sql, 2800)) + "```"))
+        blocks += [_context("SQL it runs:"),
+                   _section(fenced(explanation.sql, more=f"... (cut here; the whole SQL: kpi explain {m.name})"))]
     return Reply(text=f"How {m.label} is computed", blocks=blocks)

@@ -116,6 +116,11 @@ def test_invalid_slack_section_is_reported_with_file_and_line(demo_dir, tmp_path
     line_no = next(i for i, ln in enumerate(text.splitlines(), 1) if "Moonday" in ln)
     assert any(f"definitions.yaml:{line_no}: slack.digests.0.schedule" in ln and "every Monday 09:00" in ln for ln in lines)
     assert any("unknown key 'admin_chanel' (did you mean 'admin_channel'?)" in ln for ln in lines)
+    (tmp_path / "definitions.yaml").write_text(
+        (demo_dir / "definitions.yaml").read_text().replace("period: last-week}", "period: last-week, by: [regon]}"))
+    with pytest.raises(DefinitionError, match=r"slack.digests.0.by.0: metric 'win_rate' cannot be broken down by "
+                                              r"'regon' \(did you mean 'region'\?\)"):
+        KPI.from_path(tmp_path / "definitions.yaml")
 
 
 def test_reload_keeps_last_good_definitions_and_reports(demo_dir, tmp_path) -> None:

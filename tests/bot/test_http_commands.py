@@ -135,3 +135,17 @@ def test_in_process_dispatch_rejects_unsigned(slack, make_bot) -> None:
     body = command_body("win_rate")
     resp = app.dispatch(BoltRequest(body=body.decode(), headers={"Content-Type": "application/x-www-form-urlencoded"}))
     assert resp.status == 401
+
+
+def test_fifty_concurrent_slow_commands_are_all_acked_within_3s(slack, make_bot, serve_http) -> None:
+    """Regression: bolt's default pool has 5 workers, so 50 acks waiting on 1 s queries queued past 3 s."""
+    url = serve_http(make_bot(FakeKPI(delay=1.0)))
+    bodies = [command_body("win_rate last-quarter", user=f"U{i:03d}", response_url=slack.response_url())
+              for i in range(50)]
+    with ThreadPoolExecutor(50) as pool:
+        results = list(pool.map(lambda b: post(url, b, signed_headers(b)), bodies))
+    assert [r[0] for r in results] == [200] * 50
+    slowest = max(r[2] for r in results)
+    assert slowest < 3.0, f"slowest ack took {slowest:.2f}s"
+    late = [r for r in results if "Working on" in r[1]["text"]]
+    slack.wait_for("response_url", count=len(late), timeout=15)

@@ -2,6 +2,8 @@
 
     kpi sheets sync --spreadsheet 1AbC...            once
     kpi sheets sync --every 1h                       now, then every hour (APScheduler)
+    kpi sheets sync                                  once, or on sheets.every / sheets.cron when set
+    kpi sheets sync --every once                     once, whatever the settings say
     kpi sheets sync --dry-run                        the planned tabs and request count; no network
     kpi sheets sync --xlsx kpis.xlsx                 the same tabs as an Excel file; no Google account
     kpi sheets sync --tab "KPIs by month" --as-of 2026-11-27 --definitions path/to/definitions.yaml
@@ -39,7 +41,7 @@ def sync_command(
     spreadsheet: Optional[str] = typer.Option(None, "--spreadsheet", help="Spreadsheet id or URL (else sheets.spreadsheet)."),
     tab: Optional[str] = typer.Option(None, "--tab", help="Sync only this tab (name or key)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the planned tabs and request count; send nothing."),
-    every: Optional[str] = typer.Option(None, "--every", help="Repeat: 15m, 1h, 1d (else sheets.every / sheets.cron)."),
+    every: Optional[str] = typer.Option(None, "--every", help="Repeat: 15m, 1h, 1d; 'once' ignores sheets.every / sheets.cron."),
     xlsx: Optional[Path] = typer.Option(None, "--xlsx", help="Write an .xlsx workbook instead of Google Sheets."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Compute as of this date (YYYY-MM-DD)."),
     definitions: Optional[Path] = typer.Option(None, "--definitions", help="definitions.yaml (else KPI_DEFINITIONS or ./)."),
@@ -53,11 +55,20 @@ def sync_command(
     kpi = open_kpi(definitions)
     cfg = workbook_for(kpi)
     job = _job(kpi, spreadsheet=spreadsheet, tab=tab, dry_run=dry_run, xlsx=xlsx, as_of=day)
-    schedule = every or (None if dry_run else cfg.every)
-    if schedule or (cfg.cron and not dry_run and every is None):
-        repeat(job, every=schedule, cron=None if schedule else cfg.cron)
+    every, cron = _schedule(every, cfg.every, cfg.cron, dry_run)
+    if every or cron:
+        repeat(job, every=every, cron=cron)
     else:
         job()
+
+
+def _schedule(flag: str | None, every: str | None, cron: str | None, dry_run: bool) -> tuple[str | None, str | None]:
+    """--every beats sheets.every / sheets.cron; ``--every once`` and --dry-run run a single sync."""
+    if dry_run or (flag or "").strip().lower() == "once":
+        return None, None
+    if flag:
+        return flag, None
+    return (every, None) if every else (None, cron)
 
 
 def _date(text: str | None) -> date | None:

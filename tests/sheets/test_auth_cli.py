@@ -87,3 +87,15 @@ def test_cron_setting(monkeypatch):
     monkeypatch.setattr("apscheduler.schedulers.blocking.BlockingScheduler", Scheduler)
     cli.repeat(lambda: None, every=None, cron="0 7 * * 1-5")
     assert "hour='7'" in str(seen["trigger"])
+
+
+@pytest.mark.parametrize("flag,every,cron,dry,expected", [
+    (None, None, None, False, (None, None)),
+    ("30m", "1h", None, False, ("30m", None)),
+    (None, "1h", "0 7 * * *", False, ("1h", None)),
+    (None, None, "0 7 * * *", False, (None, "0 7 * * *")),
+    ("once", "1h", None, False, (None, None)),
+    ("1h", None, None, True, (None, None)),
+])
+def test_schedule_choice(flag, every, cron, dry, expected):
+    assert cli._schedule(flag, every, cron, dry) == expected

@@ -99,3 +99,14 @@ def test_unknown_tab_option_lists_the_tabs():
     cfg = workbook_for(StubKPI({}))
     with pytest.raises(Exception, match="no tab 'KPIs by monht' in the workbook .did you mean 'KPIs by month'"):
         select_tabs(cfg, "KPIs by monht")
+
+
+def test_the_readme_default_workbook_is_valid_for_the_shipped_definitions(monkeypatch):
+    """Keeps sheets/README.md honest: its YAML snippet loads with the shipped definitions."""
+    readme = (Path(__file__).parents[2] / "sheets" / "README.md").read_text()
+    snippet = readme.split("### Default workbook", 1)[1].split("```yaml", 1)[1].split("```", 1)[0]
+    monkeypatch.setenv("KPI_SHEETS_SPREADSHEET", "1AbC")
+    loaded = parse_definitions(with_section(snippet))
+    cfg = workbook_for(type("K", (), {"definitions": loaded.defs})())
+    assert cfg.spreadsheet == "1AbC" and [t.name for t in cfg.tabs] == ["KPIs by month", "KPIs by segment"]
+    assert len(cfg.tabs[0].metrics) == 10

@@ -132,6 +132,12 @@ def test_quoted_value_may_contain_and(names: dict[str, str]) -> None:
     assert p.where == (("segment", ("Small and Medium",)),)
 
 
+def test_quoted_value_may_contain_a_comma(names: dict[str, str]) -> None:
+    """In an in-list, a comma inside quotes belongs to the value."""
+    p = parse("win_rate where office in ('Austin, TX', Boston)", names)
+    assert p.where == (("office", ("Austin, TX", "Boston")),)
+
+
 def test_quoted_value_may_contain_a_clause_keyword(names: dict[str, str]) -> None:
     """A quoted value containing ' by ' must stay a value, not silently become a breakdown."""
     p = parse("win_rate where source='word of mouth by phone'", names)

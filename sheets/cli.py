@@ -87,7 +87,7 @@ def _job(kpi: Any, *, spreadsheet: str | None, tab: str | None, dry_run: bool, x
 
     def run() -> None:
         cfg = select_tabs(workbook_for(kpi), tab)
-        with progress_for(kpi, cfg, console) as step:
+        with progress_for(cfg, console) as step:
             if xlsx is not None:
                 path = export_xlsx(kpi, xlsx, as_of=as_of, tab=tab, on_step=step)
                 console.print(f"wrote {path} ({len(cfg.titles())} tabs)")

@@ -18,9 +18,6 @@ from .config import TabConfig
 from .report import MetricDoc, MetricRow, PeriodColumn, TabData
 
 NO_VALUE = "(none)"
-# The current period to date, as period text the core resolves (for its target).
-_THIS = {"day": "today", "week": "this-week", "month": "this-month", "quarter": "this-quarter",
-         "year": "this-year", "fiscal_quarter": "this-fiscal-quarter", "fiscal_year": "this-fiscal-year"}
 
 
 @dataclass
@@ -35,7 +32,7 @@ class Computer:
 
     def prefetch(self, tabs: Iterable[TabConfig]) -> None:
         """Ask every distinct question of ``tabs`` once, ``workers`` at a time (KPI reads are thread-safe)."""
-        todo = list(dict.fromkeys(k for t in tabs for m in t.metrics for k in self._keys(m, t)))
+        todo = list(dict.fromkeys(self._key(m, t) for t in tabs for m in t.metrics))
         todo = [k for k in todo if k not in self._answers]
         if self.workers <= 1 or len(todo) <= 1:
             for k in todo:
@@ -45,40 +42,25 @@ class Computer:
             for k, answer in zip(todo, pool.map(self._ask, todo)):
                 self._answers[k] = answer
 
-    def _keys(self, metric: str, tab: TabConfig) -> list[tuple]:
-        by = (tab.breakdown.by,) if tab.breakdown else ()
-        keys: list[tuple] = [("trend", metric, tab.grain, tab.periods, by)]
-        if tab.targets and not by and _has_targets(self.kpi, metric):
-            keys.append(("target", metric, tab.grain))
-        return keys
+    @staticmethod
+    def _key(metric: str, tab: TabConfig) -> tuple[str, str, int, tuple[str, ...]]:
+        return metric, tab.grain, tab.periods, (tab.breakdown.by,) if tab.breakdown else ()
 
-    def _ask(self, key: tuple) -> Any:
-        if key[0] == "trend":
-            _, metric, grain, count, by = key
-            self.on_step(f"{metric} by {grain}" + (f" and {by[0]}" if by else ""))
-            return self.kpi.trend(metric, grain=grain, count=count, by=by, as_of=self.as_of)
-        _, metric, grain = key
-        self.on_step(f"{metric} target")
-        return self.kpi.ask(metric, _THIS[grain], compare=None, as_of=self.as_of).target
+    def _ask(self, key: tuple[str, str, int, tuple[str, ...]]) -> Any:
+        metric, grain, count, by = key
+        self.on_step(f"{metric} by {grain}" + (f" and {by[0]}" if by else ""))
+        return self.kpi.trend(metric, grain=grain, count=count, by=by, as_of=self.as_of)
 
-    def _get(self, key: tuple) -> Any:
+    def trend(self, metric: str, tab: TabConfig) -> Any:
+        key = self._key(metric, tab)
         if key not in self._answers:
             self._answers[key] = self._ask(key)
         return self._answers[key]
 
-    def trend(self, metric: str, tab: TabConfig) -> Any:
-        return self._get(self._keys(metric, tab)[0])
 
-    def target(self, metric: str, tab: TabConfig) -> tuple[float | None, str | None]:
-        keys = self._keys(metric, tab)
-        t = self._get(keys[1]) if len(keys) > 1 else None
-        return (t.target, t.status) if t is not None else (None, None)
-
-
-def steps(kpi: Any, tabs: Iterable[TabConfig]) -> int:
+def steps(tabs: Iterable[TabConfig]) -> int:
     """How many core calls a sync makes (for the progress bar)."""
-    comp = Computer(kpi)
-    return len({k for t in tabs for m in t.metrics for k in comp._keys(m, t)})
+    return len({Computer._key(m, t) for t in tabs for m in t.metrics})
 
 
 def compute_tab(comp: Computer, tab: TabConfig, updated: datetime, timezone: str) -> TabData:
@@ -88,7 +70,9 @@ def compute_tab(comp: Computer, tab: TabConfig, updated: datetime, timezone: str
     groups = _groups(tab, results) if by else ()
     rows: list[MetricRow] = []
     for metric, result in zip(tab.metrics, results):
-        target, status = comp.target(metric, tab)
+        # trend's current slot is the last period (to date): its target is the one to show
+        t = result.target if tab.targets and by is None else None
+        target, status = (t.target, t.status) if t is not None else (None, None)
         for group in groups or (None,):
             values = _values(result.series, periods, by, group)
             rows.append(MetricRow(metric, result.label, result.format, result.currency, values, group,
@@ -148,11 +132,6 @@ def _float(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return None if math.isnan(f) or math.isinf(f) else f
-
-
-def _has_targets(kpi: Any, metric: str) -> bool:
-    metrics = getattr(getattr(kpi, "definitions", None), "metrics", {}) or {}
-    return bool(getattr(metrics.get(metric), "targets", None))
 
 
 def metric_docs(kpi: Any) -> list[MetricDoc]:

@@ -17,9 +17,9 @@ PREVIEW_ROWS, PREVIEW_COLS = 12, 8
 
 
 @contextmanager
-def progress_for(kpi: Any, cfg: WorkbookConfig, console: Console) -> Iterator[Callable[[str], None]]:
+def progress_for(cfg: WorkbookConfig, console: Console) -> Iterator[Callable[[str], None]]:
     """A Rich progress bar over the core calls of one sync; yields the ``on_step`` callback."""
-    total = steps(kpi, cfg.tabs)
+    total = steps(cfg.tabs)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
         task = progress.add_task("computing", total=total)

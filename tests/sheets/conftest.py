@@ -76,9 +76,8 @@ class StubKPI:
         from types import SimpleNamespace
 
         self.data, self.as_of, self.calls = data, as_of, []
-        targets = {"win_rate": SimpleNamespace(targets=[1])}
         self.definitions = SimpleNamespace(sections={"sheets": sheets} if sheets else {},
-                                           calendar=SimpleNamespace(timezone="UTC"), metrics=targets)
+                                           calendar=SimpleNamespace(timezone="UTC"))
         self.source = "tests/definitions.yaml"
 
     def _result(self, metric: str, series=None, target=None):
@@ -105,7 +104,8 @@ class StubKPI:
                 if by:
                     rec[by[0]] = group
                 recs.append(rec)
-        return self._result(metric, series=pd.DataFrame(recs))
+        target = self.ask(metric).target if metric == "win_rate" and not by else None
+        return self._result(metric, series=pd.DataFrame(recs), target=target)
 
     def groups(self, metric):
         return sorted({k[0] for k in self.data.get(metric, {}) if isinstance(k, tuple)})
@@ -113,7 +113,6 @@ class StubKPI:
     def ask(self, metric, period="", *, by=(), where=None, compare="previous", grain=None, as_of=None):
         from metrics_core.result import TargetStatus
 
-        self.calls.append(("ask", metric, period))
         return self._result(metric, target=TargetStatus(0.3, "30.0%", "behind", 0.9))
 
     def metrics(self):

@@ -305,6 +305,27 @@ def _agg(m: MeasureDef) -> str:
     raise AssertionError(m.agg)
 
 
+def _exact_percentiles(tree: exp.Expression, dialect: str) -> exp.Expression:
+    """Keep medians and percentiles exact on every engine.
+
+    SQLGlot renders DuckDB's QUANTILE_CONT for Spark as a form Spark rejects (or as
+    PERCENTILE_APPROX, which changes numbers); Spark's exact aggregate is PERCENTILE(x, p).
+    BigQuery has no exact percentile aggregate at all, so say so instead of answering roughly.
+    """
+    if dialect not in ("spark", "spark2", "databricks", "bigquery"):
+        return tree
+
+    def swap(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, (exp.PercentileCont, exp.Quantile)):
+            if dialect == "bigquery":
+                raise QueryError("median and percentile measures cannot be computed exactly on BigQuery "
+                                 "(no exact percentile aggregate); use avg, or run this metric on another engine")
+            return exp.Anonymous(this="PERCENTILE", expressions=[node.this.copy(), node.expression.copy()])
+        return node
+
+    return tree.transform(swap)
+
+
 def compile_query(cat: Catalog, cal: Calendar, query: MetricQuery, dialect: str = "duckdb", *,
                   base_dir: Path | None = None) -> Compiled:
     """The statement for ``query`` in ``dialect`` (a SQLGlot dialect name), with its parameters."""
@@ -322,7 +343,7 @@ def compile_query(cat: Catalog, cal: Calendar, query: MetricQuery, dialect: str 
     order = "".join(f", a.{d}" for d in b.dim_cols)
     text = (f"{head}\nSELECT a.pid, a.g{dims}, {', '.join(selects + comps)} FROM a JOIN periods AS p ON a.pid = p.pid "
             f"ORDER BY a.pid, a.g DESC{order}")
-    tree = sqlglot.parse_one(text, read="duckdb")
+    tree = _exact_percentiles(sqlglot.parse_one(text, read="duckdb"), dialect)
     sql = tree.sql(dialect=dialect, pretty=True)
     return Compiled(sql, dict(b.params), dialect, mcols, ccols, metric_cols, b.dim_cols)
 

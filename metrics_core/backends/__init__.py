@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
-from urllib.parse import urlparse
 
 import pandas as pd
 
@@ -41,7 +40,8 @@ class Backend(Protocol):
 
 def connect(url: str, *, base_dir: Path = Path("."), read_only: bool = False) -> Backend:
     """Open the backend a connection URL names (see README "Connections")."""
-    scheme = urlparse(url).scheme.split("+")[0].lower()
+    # Not urlparse: "spark://local[2]" reads as a bracketed IPv6 host there.
+    scheme = url.split("://", 1)[0].split("+")[0].lower() if "://" in url else ""
     if scheme == "duckdb" or url.endswith((".duckdb", ".db")) and "://" not in url:
         from .duckdb import DuckDBBackend
 

@@ -120,6 +120,12 @@ def test_unknown_metric_type_names_the_type_and_suggests() -> None:
     assert "'ration'" in str(err) and "did you mean 'ratio'" in str(err)
 
 
+def test_bad_within_says_how_to_write_a_window() -> None:
+    """`within: 3 weeks` is a window, not a name: the message must not say "not a valid name"."""
+    message = str(definition_error((BROKEN / "bad_within.yaml").read_text(encoding="utf-8")))
+    assert "not a valid name" not in message and "days" in message
+
+
 def test_env_var_with_default_and_yaml12_booleans_load() -> None:
     """${VAR:-default} needs no VAR; `on:`/`yes:` stay text keys (YAML 1.1 would make them True)."""
     text = BASE.replace("      stage: string", "      stage:\n        type: string\n        values: {yes: won, no: lost}")

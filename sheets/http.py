@@ -90,7 +90,7 @@ class SheetsHTTPClient(HTTPClient):
         return retrying(self._once, method, endpoint, **kwargs)
 
     def _once(self, method: str, endpoint: str, **kwargs: Any) -> requests.Response:
-        size = len(json.dumps(kwargs["json"])) if kwargs.get("json") is not None else 0
+        size = len(json.dumps(kwargs["json"])) if kwargs.get("json") is not None else len(kwargs.get("data") or b"")
         path = endpoint.split("://", 1)[-1].split("/", 1)[-1]
         try:
             response = super().request(method, endpoint, **kwargs)

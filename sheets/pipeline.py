@@ -10,7 +10,6 @@ error, and the report tabs keep the previous sync's numbers.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from .layout import TabLayout, layout_definitions, layout_status, layout_tab
 from .plan import SpreadsheetState, plan_requests
 from .report import SyncStatus
 from .workbook import select_tabs, workbook_for
-from .writer import read_state, write
+from .writer import encode, read_state, write
 
 _ID_IN_URL = re.compile(r"/spreadsheets/d/([A-Za-z0-9_-]+)")
 
@@ -97,8 +96,7 @@ def _status(kpi: Any, cfg: WorkbookConfig, now: datetime, tz: str, result: str, 
 def plan(layouts: list[TabLayout], state: SpreadsheetState) -> tuple[list[dict[str, Any]], int]:
     """The batchUpdate requests and the size of their JSON body in bytes."""
     requests = plan_requests(layouts, state)
-    body = {"requests": requests, "includeSpreadsheetInResponse": False}
-    return requests, len(json.dumps(body))
+    return requests, len(encode(requests))
 
 
 def sync(kpi: Any, *, spreadsheet: str | None = None, tab: str | None = None, as_of: date | None = None,

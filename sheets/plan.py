@@ -5,6 +5,7 @@ identity and the extent kpi wrote last time. Everything else is the user's and i
 
 - a new tab: ``addSheet`` with a sheetId chosen here (stable: a hash of the key), its metadata,
   then its cells, in the same atomic batch;
+- cells: see ``cells.py`` (values in one updateCells, formats in a repeatCell per block);
 - an existing managed tab (found by metadata, whatever its current name): renamed back to the
   configured name, grown (never shrunk), cells rewritten over the union of the old and the new
   extent (so a shorter report leaves no stale rows) and nothing outside it;
@@ -20,12 +21,12 @@ from typing import Any
 
 from metrics_core.errors import KpiUserError
 
-from .layout import Cell, TabLayout
+from .cells import update_cells
+from .layout import TabLayout
 
 MANAGED_KEY = "kpi.managed"
 GET_FIELDS = ("spreadsheetId,properties(title),sheets(properties(sheetId,title,index,"
               "gridProperties(rowCount,columnCount)),developerMetadata(metadataId,metadataKey,metadataValue))")
-CELL_FIELDS = "userEnteredValue,userEnteredFormat"
 SPARE_ROWS, SPARE_COLS = 20, 2
 
 
@@ -100,7 +101,7 @@ def plan_requests(layouts: list[TabLayout], state: SpreadsheetState) -> list[dic
             sid = sheet.sheet_id
             requests += _update_tab(lay, sheet)
             old_rows, old_cols = sheet.managed.rows, sheet.managed.cols  # type: ignore[union-attr]
-        requests.append(update_cells(lay, sid, max(old_rows, lay.n_rows), max(old_cols, lay.n_cols)))
+        requests += update_cells(lay, sid, max(old_rows, lay.n_rows), max(old_cols, lay.n_cols))
         requests += _widths(lay, sid)
     return requests
 
@@ -155,30 +156,6 @@ def _update_tab(lay: TabLayout, sheet: SheetState) -> list[dict[str, Any]]:
             "dataFilters": [{"developerMetadataLookup": {"metadataId": sheet.managed.metadata_id}}],  # type: ignore[union-attr]
             "developerMetadata": {"metadataValue": _marker(lay)}, "fields": "metadataValue"}},
     ]
-
-
-def update_cells(lay: TabLayout, sid: int, rows: int, cols: int) -> dict[str, Any]:
-    """Values and formats of the whole managed range; cells of the range not in ``rows`` are cleared."""
-    rng = {"sheetId": sid, "startRowIndex": 0, "endRowIndex": rows, "startColumnIndex": 0, "endColumnIndex": cols}
-    data = [{"values": [cell_data(c) for c in row]} for row in lay.rows]
-    return {"updateCells": {"range": rng, "rows": data, "fields": CELL_FIELDS}}
-
-
-def cell_data(cell: Cell) -> dict[str, Any]:
-    """A CellData. Text goes in ``stringValue``, which Sheets never parses: ``=SUM(A1)`` stays text."""
-    out: dict[str, Any] = {}
-    if isinstance(cell.value, str):
-        out["userEnteredValue"] = {"stringValue": cell.value}
-    elif cell.value is not None:
-        out["userEnteredValue"] = {"numberValue": cell.value}
-    fmt: dict[str, Any] = {}
-    if cell.fmt is not None:
-        fmt["numberFormat"] = cell.fmt.to_sheets()
-    if cell.bold:
-        fmt["textFormat"] = {"bold": True}
-    if fmt:
-        out["userEnteredFormat"] = fmt
-    return out
 
 
 def _widths(lay: TabLayout, sid: int) -> list[dict[str, Any]]:

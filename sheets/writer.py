@@ -8,9 +8,11 @@ The authenticated client is passed in (see ``auth.open_client``); this module ne
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import gspread
+from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL
 
 from .errors import api_errors
 from .plan import GET_FIELDS, SpreadsheetState
@@ -33,10 +35,17 @@ def read_state(client: gspread.Client, spreadsheet_id: str) -> SpreadsheetState:
     return SpreadsheetState.from_api(body)
 
 
+def encode(requests: list[dict[str, Any]]) -> bytes:
+    """The batchUpdate body as compact UTF-8 JSON (gspread's ``batch_update`` would add spaces: +8 %)."""
+    body = {"requests": requests, "includeSpreadsheetInResponse": False}
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
 def write(client: gspread.Client, spreadsheet_id: str, requests: list[dict[str, Any]]) -> dict[str, Any]:
     """Send every sub-request in one atomic batchUpdate: all of it applies, or none."""
     if not requests:
         return {}
-    body = {"requests": requests, "includeSpreadsheetInResponse": False}
     with api_errors(spreadsheet_id, _email(client), _attempts(client)):
-        return client.http_client.batch_update(spreadsheet_id, body)
+        r = client.http_client.request("post", SPREADSHEET_BATCH_UPDATE_URL % spreadsheet_id, data=encode(requests),
+                                       headers={"Content-Type": "application/json; charset=utf-8"})
+        return r.json()

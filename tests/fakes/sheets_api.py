@@ -344,6 +344,22 @@ def _update_cells(book: Spreadsheet, args: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+def _repeat_cell(book: Spreadsheet, args: dict[str, Any]) -> dict[str, Any]:
+    fields = set(args["fields"].split(","))
+    if fields - _CELL_FIELDS:
+        raise ApiFault(400, f"fake does not know cell fields {sorted(fields - _CELL_FIELDS)}")
+    rng = args["range"]
+    sheet = book.sheet(rng["sheetId"])
+    r0, r1 = rng.get("startRowIndex", 0), rng.get("endRowIndex", sheet.rows)
+    c0, c1 = rng.get("startColumnIndex", 0), rng.get("endColumnIndex", sheet.cols)
+    if r1 > sheet.rows or c1 > sheet.cols:
+        raise ApiFault(400, f"Range ({sheet.title}!R{r0 + 1}C{c0 + 1}:R{r1}C{c1}) exceeds grid limits.", loud=False)
+    for r in range(r0, r1):
+        for c in range(c0, c1):
+            _write_cell(sheet, (r, c), args.get("cell", {}), fields)
+    return {}
+
+
 def _write_cell(sheet: Sheet, at: tuple[int, int], data: dict[str, Any], fields: set[str]) -> None:
     unknown = set(data) - _CELL_FIELDS
     value = data.get("userEnteredValue", {})
@@ -398,7 +414,7 @@ def _delete_sheet(book: Spreadsheet, args: dict[str, Any]) -> dict[str, Any]:
 
 
 _HANDLERS = {"addSheet": _add_sheet, "updateSheetProperties": _update_sheet_properties,
-             "updateCells": _update_cells, "updateDimensionProperties": _update_dimension_properties,
+             "updateCells": _update_cells, "repeatCell": _repeat_cell, "updateDimensionProperties": _update_dimension_properties,
              "createDeveloperMetadata": _create_developer_metadata,
              "updateDeveloperMetadata": _update_developer_metadata, "deleteSheet": _delete_sheet}
 

@@ -9,7 +9,8 @@ from conftest import monthly_tab, segment_tab
 
 from sheets.formats import number_format
 from sheets.layout import layout_tab
-from sheets.plan import SpreadsheetState, cell_data, choose_sheet_id, plan_requests
+from sheets.cells import cell_data
+from sheets.plan import SpreadsheetState, choose_sheet_id, plan_requests
 
 
 @pytest.mark.parametrize("kind,currency,type_,pattern", [

@@ -2,7 +2,9 @@
 
 A metric named by no ``slack.access`` rule is open. A metric named by one or more rules may be asked
 about in any channel listed by one of them, or by any user listed by one of them. Channels match by id
-(``C0123``) or by name (``#sales`` or ``sales``). Digests and alerts are checked by channel only.
+(``C0123``) or by name (``#sales`` or ``sales``); mentions carry only the id. Anything posted *publicly*
+(Share, Trend charts, mention answers, digests, alerts) needs the channel itself to be allowed: a
+listed user may see a restricted metric privately anywhere, but not post it where others would.
 """
 
 from __future__ import annotations
@@ -38,17 +40,20 @@ class AccessPolicy:
         names = {_norm(channel), _norm(channel_name)} - {""}
         return any(_norm(c) in names for r in rules for c in r.channels)
 
-    def allowed(self, metric: str, asker: Asker) -> bool:
+    def allowed(self, metric: str, asker: Asker, *, public: bool = False) -> bool:
         if self.channel_allowed(metric, asker.channel_id, asker.channel_name):
             return True
-        return any(asker.user_id and asker.user_id in r.users for r in self._rules_for(metric))
+        return not public and any(asker.user_id and asker.user_id in r.users for r in self._rules_for(metric))
 
-    def check(self, metric: str, asker: Asker) -> None:
+    def check(self, metric: str, asker: Asker, *, public: bool = False) -> None:
         """Raise AccessDenied (a user error, answered politely and ephemerally) and log the refusal."""
-        if self.allowed(metric, asker):
+        if self.allowed(metric, asker, public=public):
             return
-        log.warning("access refused: user=%s channel=%s (%s) metric=%s",
-                    asker.user_id, asker.channel_id, asker.channel_name, metric)
+        log.warning("access refused: user=%s channel=%s (%s) metric=%s public=%s",
+                    asker.user_id, asker.channel_id, asker.channel_name, metric, public)
+        if public and self.allowed(metric, asker):
+            raise AccessDenied(f"Sorry, '{metric}' is not available here for everyone to see: you may ask for it "
+                               "with /kpi (only you see that answer), but not post it in this channel.")
         raise AccessDenied(f"Sorry, '{metric}' is not available here. Ask in a channel where it is shared, "
                            "or ask an admin for access.")
 

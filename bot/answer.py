@@ -50,7 +50,7 @@ def metric_of(snap: Any, query: str) -> str:
 def answer_query(snap: Any, query: str, asker: Asker, *, as_of: date | None = None,
                  ephemeral: bool = True, shared_by: str | None = None) -> Reply:
     def run() -> Reply:
-        snap.policy.check(metric_of(snap, query), asker)
+        snap.policy.check(metric_of(snap, query), asker, public=not ephemeral)
         result = snap.kpi.query(query, as_of=as_of)
         blocks = render_blocks(result, query=query, freshness=snap.kpi.freshness(), calendar=snap.calendar,
                                locale=snap.locale, ephemeral=ephemeral, shared_by=shared_by)

@@ -65,16 +65,39 @@ def serve_http() -> Iterator[Callable[[Any], str]]:
 
 E2E_AS_OF = "2026-11-27"
 SLACK_SECTION = """
+# The Slack bot (bot/README.md): shortcut commands, who may ask what, digests and alerts.
 slack:
   admin_channel: "#kpi-admin"
-  commands: {win_rate: /winrate}
+  commands:
+    win_rate: /winrate
   access:
-    - metrics: [cac, ltv_cac_ratio]
-      channels: ["#leadership"]
+    - metrics: [cac, clv, ltv_cac_ratio, cac_payback_months]
+      channels: ["#leadership", "#revops"]
   digests:
-    - {name: weekly, channel: "#sales", schedule: every Monday 09:00, metrics: [win_rate], period: last-week}
+    - name: monday-sales
+      channel: "#sales"
+      schedule: every Monday 09:00
+      metrics: [win_rate, avg_deal_size, sales_cycle_days, pipeline_velocity]
+      period: last-week
+      by: [region]
+    - name: monthly-leadership
+      channel: "#leadership"
+      schedule: every month on the 1st 09:00
+      metrics: [cac, ltv_cac_ratio, cac_payback_months]
+      period: last-month
   alerts:
-    - {name: wr-target, metric: win_rate, when: below target, channel: "#sales", schedule: every day 08:00}
+    - name: win-rate-below-target
+      metric: win_rate
+      when: below target
+      period: this-quarter
+      channel: "#sales"
+      schedule: every weekday 08:30
+    - name: conversion-drop
+      metric: conversion_rate
+      when: drop beyond 15%
+      period: last-month
+      channel: "#marketing"
+      schedule: every Monday 08:00
 """
 
 

@@ -71,3 +71,18 @@ def test_digest_skips_metrics_the_channel_may_not_see(slack, settings, caplog) -
     (posted,) = slack.calls_to("chat.postMessage")
     assert "Win rate" in posted.params["text"]
     assert any("cac skipped" in r.getMessage() for r in caplog.records)
+
+
+def test_listed_user_sees_privately_but_cannot_post_publicly(slack, make_bot, serve_http) -> None:
+    """Regression guard: a user-level grant must not leak a restricted metric into a channel."""
+    url = serve_http(make_bot(FakeKPI(slack=RULES)))
+    body = command_body("cac ytd", user="U0CFO", channel="C0SALES", channel_name="sales")
+    assert post(url, body, signed_headers(body))[1]["blocks"][0]["text"]["text"].startswith("CAC:")
+    for action in ("kpi_share", "kpi_trend"):
+        body = action_body(action, button_value("cac ytd", AS_OF), response_url=slack.response_url(), user="U0CFO")
+        post(url, body, signed_headers(body))
+    assert all("not available here" in c.params["text"] for c in slack.wait_for("response_url", count=2))
+    body = mention_body("<@U0BOT> cac ytd", user="U0CFO")
+    post(url, body, signed_headers(body, ctype="application/json"))
+    assert "not available here" in slack.wait_for("chat.postEphemeral")[0].params["text"]
+    assert not slack.calls_to("chat.postMessage") and not slack.calls_to("files.getUploadURLExternal")

@@ -23,7 +23,7 @@ from test_blocks import check_limits
 from test_http_commands import post
 
 AS_OF = date(2026, 11, 27)
-HERE = Asker("U0ALICE", "C0LEAD", "leadership")
+HERE = Asker("U0ALICE", "C0LEAD", "leadership")  # allowed for every metric
 
 
 def test_every_shipped_metric_renders_within_slack_limits(real_kpi) -> None:
@@ -117,7 +117,7 @@ def test_invalid_slack_section_is_reported_with_file_and_line(demo_dir, tmp_path
     assert any(f"definitions.yaml:{line_no}: slack.digests.0.schedule" in ln and "every Monday 09:00" in ln for ln in lines)
     assert any("unknown key 'admin_chanel' (did you mean 'admin_channel'?)" in ln for ln in lines)
     (tmp_path / "definitions.yaml").write_text(
-        (demo_dir / "definitions.yaml").read_text().replace("period: last-week}", "period: last-week, by: [regon]}"))
+        (demo_dir / "definitions.yaml").read_text().replace("by: [region]", "by: [regon]"))
     with pytest.raises(DefinitionError, match=r"slack.digests.0.by.0: metric 'win_rate' cannot be broken down by "
                                               r"'regon' \(did you mean 'region'\?\)"):
         KPI.from_path(tmp_path / "definitions.yaml")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -55,33 +56,59 @@ def socket_handler(app: App, app_token: str) -> Any:
     return SocketModeHandler(app, app_token)
 
 
+@dataclass
+class Bot:
+    """A started bot minus its transport: the app, the reloading definitions, scheduler and watcher."""
+
+    app: App
+    provider: KpiProvider
+    scheduler: Any
+    stop_event: threading.Event
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.scheduler.shutdown(wait=False)
+
+
+def start_bot(definitions: Path, settings: Settings, *, client: Any = None) -> Bot:
+    """Load the definitions, build the app, start the watcher and the digest/alert scheduler."""
+    holder: dict[str, App] = {}
+    provider = KpiProvider.from_path(definitions, on_error=lambda msg: _tell_admin(holder.get("app"), msg))
+    app = holder["app"] = create_app(provider, settings=settings, client=client)
+    stop = threading.Event()
+    provider.watch(stop)
+    return Bot(app, provider, start_scheduler(app, provider, state_dir=settings.state_dir), stop)
+
+
 def serve(definitions: Path, *, port: int | None = None, settings: Settings | None = None) -> None:
     """Start everything and block until interrupted."""
     settings = settings or Settings.from_env()
-    holder: dict[str, App] = {}
-    provider = KpiProvider.from_path(definitions, on_error=lambda msg: _tell_admin(holder.get("app"), msg))
-    app = holder["app"] = create_app(provider, settings=settings)
-    stop = threading.Event()
-    provider.watch(stop)
-    scheduler = start_scheduler(app, provider, state_dir=settings.state_dir)
+    bot = start_bot(definitions, settings)
     try:
         if settings.mode == "socket":
             log.info("kpi bot: Socket Mode")
-            socket_handler(app, settings.app_token or "").start()
+            socket_handler(bot.app, settings.app_token or "").start()
         else:
-            server = http_server(app, port=port or settings.port)
+            server = http_server(bot.app, port=port or settings.port)
             log.info("kpi bot: HTTP on port %s%s", server.effective_port, EVENTS_PATH)
             server.run()
     finally:
-        stop.set()
-        scheduler.shutdown(wait=False)
+        bot.stop()
 
 
 def _tell_admin(app: App | None, message: str) -> None:
-    """Definition errors on reload go to slack.admin_channel when configured (the log has them anyway)."""
+    """Definition errors on reload go to slack.admin_channel when configured (the log has them anyway).
+
+    A failure to post is logged, not raised: the watcher must keep watching."""
     if app is None:
         return
     channel = app.kpi.current().config.admin_channel  # type: ignore[attr-defined]
-    if channel:
+    if not channel:
+        return
+    from slack_sdk.errors import SlackApiError
+
+    try:
         app.client.chat_postMessage(channel=channel, text=f":warning: definitions.yaml was not reloaded, "
                                     f"still serving the last good version:\n```{message[:2800]}```")
+    except SlackApiError as e:
+        log.error("could not tell %s about the reload error: %s", channel, e)

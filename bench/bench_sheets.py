@@ -76,14 +76,11 @@ def main() -> None:
     info = fake.service_account()
     fake.create_spreadsheet("bench", shared_with=[info["client_email"]])
     client = open_client(info, api_url=fake.url)
-    import sheets.compute as compute
-
-    compute.Computer.workers = args.workers  # dataclass default, read at construction
     try:
         for run in ("first sync", "second sync"):
             n = len(fake.sheets_calls())
             t = time.perf_counter()
-            report = sync(kpi, client=client, cfg=cfg, as_of=AS_OF)
+            report = sync(kpi, client=client, cfg=cfg, as_of=AS_OF, workers=args.workers)
             total = time.perf_counter() - t
             calls = fake.sheets_calls()[n:]
             cells = sum(lay.n_rows * lay.n_cols for lay in report.layouts)

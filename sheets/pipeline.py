@@ -67,11 +67,11 @@ def _source(kpi: Any) -> str:
 
 
 def build_layouts(kpi: Any, cfg: WorkbookConfig, *, as_of: date | None = None, now: datetime | None = None,
-                  on_step: Callable[[str], None] = lambda s: None) -> list[TabLayout]:
+                  on_step: Callable[[str], None] = lambda s: None, workers: int = 4) -> list[TabLayout]:
     """Every managed tab's cells, status tab last (its 'Result' says ok: it is only sent with them)."""
     tz = _calendar(kpi)
     now = now or datetime.now(ZoneInfo(tz))
-    comp = Computer(kpi, as_of, on_step)
+    comp = Computer(kpi, as_of, on_step, workers)
     comp.prefetch(cfg.tabs)
     tabs = [compute_tab(comp, t, now, tz) for t in cfg.tabs]
     layouts = [layout_tab(t) for t in tabs]
@@ -101,7 +101,7 @@ def plan(layouts: list[TabLayout], state: SpreadsheetState) -> tuple[list[dict[s
 
 def sync(kpi: Any, *, spreadsheet: str | None = None, tab: str | None = None, as_of: date | None = None,
          client: Any = None, dry_run: bool = False, on_step: Callable[[str], None] = lambda s: None,
-         cfg: WorkbookConfig | None = None) -> SyncReport:
+         cfg: WorkbookConfig | None = None, workers: int = 4) -> SyncReport:
     """Compute, lay out and write the workbook: 1 spreadsheets.get + 1 spreadsheets.batchUpdate."""
     cfg = select_tabs(cfg or workbook_for(kpi), tab)
     sid = spreadsheet_id(spreadsheet, cfg) if not dry_run or spreadsheet or cfg.spreadsheet else None
@@ -109,8 +109,8 @@ def sync(kpi: Any, *, spreadsheet: str | None = None, tab: str | None = None, as
         client = client_for(kpi, cfg)
     t0 = time.perf_counter()
     try:
-        layouts = build_layouts(kpi, cfg, as_of=as_of, on_step=on_step)
-    except KpiUserError as e:
+        layouts = build_layouts(kpi, cfg, as_of=as_of, on_step=on_step, workers=workers)
+    except Exception as e:
         if not dry_run and cfg.status_tab:
             _report_failure(kpi, cfg, client, sid, as_of, e)  # type: ignore[arg-type]
         raise
@@ -134,11 +134,12 @@ def _report_failure(kpi: Any, cfg: WorkbookConfig, client: Any, sid: str, as_of:
     """Write only the status tab, saying what failed; the report tabs keep their last numbers."""
     tz = _calendar(kpi)
     now = datetime.now(ZoneInfo(tz))
-    layout = _status(kpi, cfg, now, tz, f"failed: {str(error).splitlines()[0]}", (), as_of)
+    what = str(error).splitlines()[0] if isinstance(error, KpiUserError) else f"internal error ({type(error).__name__})"
+    layout = _status(kpi, cfg, now, tz, f"failed: {what}", (), as_of)
     try:
         write(client, sid, plan_requests([layout], read_state(client, sid)))
-    except KpiUserError:
-        pass  # the original error is the one to show
+    except Exception:  # noqa: BLE001 - best effort: the original error is the one to show
+        pass
 
 
 def client_for(kpi: Any, cfg: WorkbookConfig) -> Any:

@@ -1,0 +1,238 @@
+WITH periods AS (
+  SELECT
+    0 AS pid,
+    CAST('2026-07-01' AS DATE) AS lo_d,
+    CAST('2026-10-01' AS DATE) AS hi_d,
+    CAST('2026-07-01 04:00:00' AS DATETIME) AS lo_ts,
+    CAST('2026-10-01 04:00:00' AS DATETIME) AS hi_ts,
+    92 AS days
+  UNION ALL
+  SELECT
+    1 AS pid,
+    CAST('2026-04-01' AS DATE) AS lo_d,
+    CAST('2026-07-01' AS DATE) AS hi_d,
+    CAST('2026-04-01 04:00:00' AS DATETIME) AS lo_ts,
+    CAST('2026-07-01 04:00:00' AS DATETIME) AS hi_ts,
+    91 AS days
+), m_won_deals AS (
+  SELECT
+    pid,
+    d0,
+    GROUPING(d0) AS g,
+    COUNT(x) AS v,
+    COUNT(*) AS n
+  FROM (
+    SELECT
+      p.pid,
+      `j_account`.`segment` AS d0,
+      1 AS x
+    FROM (
+      SELECT
+        `account_id` AS `account_id`,
+        CAST(`closed_at` AS DATE) AS `closed_at`,
+        `lead_id` AS `lead_id`,
+        CASE LOWER(TRIM(`stage`))
+          WHEN 'closed won'
+          THEN 'won'
+          WHEN 'won'
+          THEN 'won'
+          WHEN 'closed lost'
+          THEN 'lost'
+          WHEN 'closed-lost'
+          THEN 'lost'
+          ELSE 'open'
+        END AS `stage`
+      FROM `crm_deals`
+    ) AS t
+    LEFT JOIN (
+      SELECT
+        `account_id` AS `account_id`,
+        CASE LOWER(TRIM(`segment`))
+          WHEN 'smb'
+          THEN 'SMB'
+          WHEN 'mid-market'
+          THEN 'Mid-Market'
+          WHEN 'mid market'
+          THEN 'Mid-Market'
+          WHEN 'enterprise'
+          THEN 'Enterprise'
+          WHEN 'ent'
+          THEN 'Enterprise'
+          ELSE TRIM(`segment`)
+        END AS `segment`
+      FROM `crm_accounts`
+    ) AS j_account
+      ON t.`account_id` = j_account.`account_id`
+    LEFT JOIN (
+      SELECT
+        `lead_id` AS `lead_id`,
+        CASE LOWER(TRIM(`source`))
+          WHEN 'paid search'
+          THEN 'paid_search'
+          ELSE TRIM(`source`)
+        END AS `source`
+      FROM `crm_leads`
+    ) AS j_lead
+      ON t.`lead_id` = j_lead.`lead_id`
+    JOIN periods AS p
+      ON `t`.`closed_at` >= p.lo_d
+      AND `t`.`closed_at` < p.hi_d
+      AND `t`.`closed_at` >= CAST('2026-04-01' AS DATE)
+      AND `t`.`closed_at` < CAST('2026-10-01' AS DATE)
+    WHERE
+      (
+        `t`.`stage` = 'won'
+      )
+      AND (
+        LOWER(CAST(`j_lead`.`source` AS STRING)) IN (@p0)
+      )
+  ) AS r
+  GROUP BY
+    GROUPING SETS (
+      (pid, d0),
+      (
+        pid
+      )
+    )
+), m_closed_deals AS (
+  SELECT
+    pid,
+    d0,
+    GROUPING(d0) AS g,
+    COUNT(x) AS v,
+    COUNT(*) AS n
+  FROM (
+    SELECT
+      p.pid,
+      `j_account`.`segment` AS d0,
+      1 AS x
+    FROM (
+      SELECT
+        `account_id` AS `account_id`,
+        CAST(`closed_at` AS DATE) AS `closed_at`,
+        `lead_id` AS `lead_id`,
+        CASE LOWER(TRIM(`stage`))
+          WHEN 'closed won'
+          THEN 'won'
+          WHEN 'won'
+          THEN 'won'
+          WHEN 'closed lost'
+          THEN 'lost'
+          WHEN 'closed-lost'
+          THEN 'lost'
+          ELSE 'open'
+        END AS `stage`
+      FROM `crm_deals`
+    ) AS t
+    LEFT JOIN (
+      SELECT
+        `account_id` AS `account_id`,
+        CASE LOWER(TRIM(`segment`))
+          WHEN 'smb'
+          THEN 'SMB'
+          WHEN 'mid-market'
+          THEN 'Mid-Market'
+          WHEN 'mid market'
+          THEN 'Mid-Market'
+          WHEN 'enterprise'
+          THEN 'Enterprise'
+          WHEN 'ent'
+          THEN 'Enterprise'
+          ELSE TRIM(`segment`)
+        END AS `segment`
+      FROM `crm_accounts`
+    ) AS j_account
+      ON t.`account_id` = j_account.`account_id`
+    LEFT JOIN (
+      SELECT
+        `lead_id` AS `lead_id`,
+        CASE LOWER(TRIM(`source`))
+          WHEN 'paid search'
+          THEN 'paid_search'
+          ELSE TRIM(`source`)
+        END AS `source`
+      FROM `crm_leads`
+    ) AS j_lead
+      ON t.`lead_id` = j_lead.`lead_id`
+    JOIN periods AS p
+      ON `t`.`closed_at` >= p.lo_d
+      AND `t`.`closed_at` < p.hi_d
+      AND `t`.`closed_at` >= CAST('2026-04-01' AS DATE)
+      AND `t`.`closed_at` < CAST('2026-10-01' AS DATE)
+    WHERE
+      (
+        `t`.`stage` IN ('won', 'lost')
+      )
+      AND (
+        LOWER(CAST(`j_lead`.`source` AS STRING)) IN (@p1)
+      )
+  ) AS r
+  GROUP BY
+    GROUPING SETS (
+      (pid, d0),
+      (
+        pid
+      )
+    )
+), u AS (
+  SELECT
+    pid,
+    d0,
+    g,
+    CAST(v AS FLOAT64) AS m0,
+    CAST(n AS FLOAT64) AS m0_n,
+    CAST(NULL AS FLOAT64) AS m1,
+    CAST(NULL AS FLOAT64) AS m1_n
+  FROM m_won_deals
+  UNION ALL
+  SELECT
+    pid,
+    d0,
+    g,
+    CAST(NULL AS FLOAT64) AS m0,
+    CAST(NULL AS FLOAT64) AS m0_n,
+    CAST(v AS FLOAT64) AS m1,
+    CAST(n AS FLOAT64) AS m1_n
+  FROM m_closed_deals
+  UNION ALL
+  SELECT
+    pid,
+    NULL AS d0,
+    1 AS g,
+    CAST(NULL AS FLOAT64) AS m0,
+    CAST(NULL AS FLOAT64) AS m0_n,
+    CAST(NULL AS FLOAT64) AS m1,
+    CAST(NULL AS FLOAT64) AS m1_n
+  FROM periods
+), a AS (
+  SELECT
+    pid,
+    d0,
+    g,
+    COALESCE(SUM(m0), 0) AS m0,
+    COALESCE(SUM(m0_n), 0) AS m0_n,
+    COALESCE(SUM(m1), 0) AS m1,
+    COALESCE(SUM(m1_n), 0) AS m1_n
+  FROM u
+  GROUP BY
+    pid,
+    d0,
+    g
+)
+SELECT
+  a.pid,
+  a.g,
+  a.d0,
+  CAST(a.m0 AS FLOAT64) / NULLIF(CAST(a.m1 AS FLOAT64), 0) AS value,
+  a.m0,
+  a.m1,
+  a.m0_n,
+  a.m1_n
+FROM a
+JOIN periods AS p
+  ON a.pid = p.pid
+ORDER BY
+  a.pid NULLS LAST,
+  a.g DESC,
+  a.d0 NULLS LAST
+-- params: {"p0": "webinar", "p1": "webinar"}

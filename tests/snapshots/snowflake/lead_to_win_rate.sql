@@ -1,0 +1,144 @@
+WITH periods AS (
+  SELECT
+    0 AS pid,
+    CAST('2026-07-01' AS DATE) AS lo_d,
+    CAST('2026-10-01' AS DATE) AS hi_d,
+    CAST('2026-07-01 04:00:00' AS TIMESTAMPNTZ) AS lo_ts,
+    CAST('2026-10-01 04:00:00' AS TIMESTAMPNTZ) AS hi_ts,
+    92 AS days
+  UNION ALL
+  SELECT
+    1 AS pid,
+    CAST('2026-04-01' AS DATE) AS lo_d,
+    CAST('2026-07-01' AS DATE) AS hi_d,
+    CAST('2026-04-01 04:00:00' AS TIMESTAMPNTZ) AS lo_ts,
+    CAST('2026-07-01 04:00:00' AS TIMESTAMPNTZ) AS hi_ts,
+    91 AS days
+), c_lead_to_win_rate AS (
+  SELECT
+    pid,
+    d0,
+    GROUPING(d0) AS g,
+    SUM(conv) AS conv,
+    COUNT(*) AS base
+  FROM (
+    SELECT
+      b.pid,
+      b.d0,
+      b.ent,
+      MAX(CASE WHEN tg.ent IS NULL THEN 0 ELSE 1 END) AS conv
+    FROM (
+      SELECT
+        p.pid,
+        "t"."segment" AS d0,
+        "t"."lead_id" AS ent,
+        CAST("t"."created_at" AS DATE) AS bt
+      FROM (
+        SELECT
+          CAST("created_at" AS TIMESTAMPNTZ) AS "created_at",
+          "lead_id" AS "lead_id",
+          CASE LOWER(TRIM("segment"))
+            WHEN 'smb'
+            THEN 'SMB'
+            WHEN 'mid-market'
+            THEN 'Mid-Market'
+            WHEN 'mid market'
+            THEN 'Mid-Market'
+            WHEN 'enterprise'
+            THEN 'Enterprise'
+            WHEN 'ent'
+            THEN 'Enterprise'
+            ELSE TRIM("segment")
+          END AS "segment"
+        FROM "crm_leads"
+      ) AS t
+      JOIN periods AS p
+        ON "t"."created_at" >= p.lo_ts
+        AND "t"."created_at" < p.hi_ts
+        AND "t"."created_at" >= CAST('2026-04-01 04:00:00' AS TIMESTAMPNTZ)
+        AND "t"."created_at" < CAST('2026-10-01 04:00:00' AS TIMESTAMPNTZ)
+    ) AS b
+    LEFT JOIN (
+      SELECT DISTINCT
+        "t"."lead_id" AS ent,
+        CAST("t"."closed_at" AS DATE) AS tt
+      FROM (
+        SELECT
+          CAST("closed_at" AS DATE) AS "closed_at",
+          "lead_id" AS "lead_id",
+          CASE LOWER(TRIM("stage"))
+            WHEN 'closed won'
+            THEN 'won'
+            WHEN 'won'
+            THEN 'won'
+            WHEN 'closed lost'
+            THEN 'lost'
+            WHEN 'closed-lost'
+            THEN 'lost'
+            ELSE 'open'
+          END AS "stage"
+        FROM "crm_deals"
+      ) AS t
+      WHERE
+        (
+          "t"."stage" = 'won'
+        ) AND (
+          NOT "t"."closed_at" IS NULL
+        )
+    ) AS tg
+      ON tg.ent = b.ent AND tg.tt >= b.bt AND tg.tt <= b.bt + INTERVAL '90 DAY'
+    GROUP BY
+      b.pid,
+      b.d0,
+      b.ent
+  ) AS e
+  GROUP BY
+    GROUPING SETS (
+      (pid, d0),
+      (
+        pid
+      )
+    )
+), u AS (
+  SELECT
+    pid,
+    d0,
+    g,
+    CAST(conv AS DOUBLE) AS c0,
+    CAST(base AS DOUBLE) AS c0_base
+  FROM c_lead_to_win_rate
+  UNION ALL
+  SELECT
+    pid,
+    NULL AS d0,
+    1 AS g,
+    CAST(NULL AS DOUBLE) AS c0,
+    CAST(NULL AS DOUBLE) AS c0_base
+  FROM periods
+), a AS (
+  SELECT
+    pid,
+    d0,
+    g,
+    COALESCE(SUM(c0), 0) AS c0,
+    COALESCE(SUM(c0_base), 0) AS c0_base
+  FROM u
+  GROUP BY
+    pid,
+    d0,
+    g
+)
+SELECT
+  a.pid,
+  a.g,
+  a.d0,
+  CAST(a.c0 AS DOUBLE) / NULLIF(CAST(a.c0_base AS DOUBLE), 0) AS value,
+  a.c0,
+  a.c0_base
+FROM a
+JOIN periods AS p
+  ON a.pid = p.pid
+ORDER BY
+  a.pid,
+  a.g DESC NULLS LAST,
+  a.d0

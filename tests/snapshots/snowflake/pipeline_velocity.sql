@@ -1,0 +1,480 @@
+WITH periods AS (
+  SELECT
+    0 AS pid,
+    CAST('2026-07-01' AS DATE) AS lo_d,
+    CAST('2026-10-01' AS DATE) AS hi_d,
+    CAST('2026-07-01 04:00:00' AS TIMESTAMPNTZ) AS lo_ts,
+    CAST('2026-10-01 04:00:00' AS TIMESTAMPNTZ) AS hi_ts,
+    92 AS days
+  UNION ALL
+  SELECT
+    1 AS pid,
+    CAST('2026-04-01' AS DATE) AS lo_d,
+    CAST('2026-07-01' AS DATE) AS hi_d,
+    CAST('2026-04-01 04:00:00' AS TIMESTAMPNTZ) AS lo_ts,
+    CAST('2026-07-01 04:00:00' AS TIMESTAMPNTZ) AS hi_ts,
+    91 AS days
+), m_won_cycle_days AS (
+  SELECT
+    pid,
+    d0,
+    GROUPING(d0) AS g,
+    AVG(CAST(x AS DOUBLE)) AS v,
+    COUNT(*) AS n
+  FROM (
+    SELECT
+      p.pid,
+      "j_account"."segment" AS d0,
+      DATEDIFF(DAY, "t"."created_at", "t"."closed_at") AS x
+    FROM (
+      SELECT
+        "account_id" AS "account_id",
+        CAST("closed_at" AS DATE) AS "closed_at",
+        CAST("created_at" AS DATE) AS "created_at",
+        CASE LOWER(TRIM("stage"))
+          WHEN 'closed won'
+          THEN 'won'
+          WHEN 'won'
+          THEN 'won'
+          WHEN 'closed lost'
+          THEN 'lost'
+          WHEN 'closed-lost'
+          THEN 'lost'
+          ELSE 'open'
+        END AS "stage"
+      FROM "crm_deals"
+    ) AS t
+    LEFT JOIN (
+      SELECT
+        "account_id" AS "account_id",
+        CASE LOWER(TRIM("segment"))
+          WHEN 'smb'
+          THEN 'SMB'
+          WHEN 'mid-market'
+          THEN 'Mid-Market'
+          WHEN 'mid market'
+          THEN 'Mid-Market'
+          WHEN 'enterprise'
+          THEN 'Enterprise'
+          WHEN 'ent'
+          THEN 'Enterprise'
+          ELSE TRIM("segment")
+        END AS "segment"
+      FROM "crm_accounts"
+    ) AS j_account
+      ON t."account_id" = j_account."account_id"
+    JOIN periods AS p
+      ON "t"."closed_at" >= p.lo_d
+      AND "t"."closed_at" < p.hi_d
+      AND "t"."closed_at" >= CAST('2026-04-01' AS DATE)
+      AND "t"."closed_at" < CAST('2026-10-01' AS DATE)
+    WHERE
+      (
+        "t"."stage" = 'won' AND "t"."closed_at" >= "t"."created_at"
+      )
+  ) AS r
+  GROUP BY
+    GROUPING SETS (
+      (pid, d0),
+      (
+        pid
+      )
+    )
+), m_avg_won_amount AS (
+  SELECT
+    pid,
+    d0,
+    GROUPING(d0) AS g,
+    AVG(CAST(x AS DOUBLE)) AS v,
+    COUNT(*) AS n
+  FROM (
+    SELECT
+      p.pid,
+      "j_account"."segment" AS d0,
+      "t"."amount" AS x
+    FROM (
+      SELECT
+        "account_id" AS "account_id",
+        CAST("amount" AS DOUBLE) AS "amount",
+        CAST("closed_at" AS DATE) AS "closed_at",
+        CASE LOWER(TRIM("stage"))
+          WHEN 'closed won'
+          THEN 'won'
+          WHEN 'won'
+          THEN 'won'
+          WHEN 'closed lost'
+          THEN 'lost'
+          WHEN 'closed-lost'
+          THEN 'lost'
+          ELSE 'open'
+        END AS "stage"
+      FROM "crm_deals"
+    ) AS t
+    LEFT JOIN (
+      SELECT
+        "account_id" AS "account_id",
+        CASE LOWER(TRIM("segment"))
+          WHEN 'smb'
+          THEN 'SMB'
+          WHEN 'mid-market'
+          THEN 'Mid-Market'
+          WHEN 'mid market'
+          THEN 'Mid-Market'
+          WHEN 'enterprise'
+          THEN 'Enterprise'
+          WHEN 'ent'
+          THEN 'Enterprise'
+          ELSE TRIM("segment")
+        END AS "segment"
+      FROM "crm_accounts"
+    ) AS j_account
+      ON t."account_id" = j_account."account_id"
+    JOIN periods AS p
+      ON "t"."closed_at" >= p.lo_d
+      AND "t"."closed_at" < p.hi_d
+      AND "t"."closed_at" >= CAST('2026-04-01' AS DATE)
+      AND "t"."closed_at" < CAST('2026-10-01' AS DATE)
+    WHERE
+      (
+        "t"."stage" = 'won' AND NOT "t"."amount" IS NULL
+      )
+  ) AS r
+  GROUP BY
+    GROUPING SETS (
+      (pid, d0),
+      (
+        pid
+      )
+    )
+), m_open_deals AS (
+  SELECT
+    pid,
+    d0,
+    GROUPING(d0) AS g,
+    COUNT(x) AS v,
+    COUNT(*) AS n
+  FROM (
+    SELECT
+      p.pid,
+      "j_account"."segment" AS d0,
+      1 AS x
+    FROM (
+      SELECT
+        "account_id" AS "account_id",
+        CAST("closed_at" AS DATE) AS "closed_at",
+        CAST("created_at" AS DATE) AS "created_at"
+      FROM "crm_deals"
+    ) AS t
+    LEFT JOIN (
+      SELECT
+        "account_id" AS "account_id",
+        CASE LOWER(TRIM("segment"))
+          WHEN 'smb'
+          THEN 'SMB'
+          WHEN 'mid-market'
+          THEN 'Mid-Market'
+          WHEN 'mid market'
+          THEN 'Mid-Market'
+          WHEN 'enterprise'
+          THEN 'Enterprise'
+          WHEN 'ent'
+          THEN 'Enterprise'
+          ELSE TRIM("segment")
+        END AS "segment"
+      FROM "crm_accounts"
+    ) AS j_account
+      ON t."account_id" = j_account."account_id"
+    JOIN periods AS p
+      ON "t"."created_at" < p.hi_d
+      AND (
+        "t"."closed_at" IS NULL OR "t"."closed_at" >= p.hi_d
+      )
+  ) AS r
+  GROUP BY
+    GROUPING SETS (
+      (pid, d0),
+      (
+        pid
+      )
+    )
+), m_won_deals AS (
+  SELECT
+    pid,
+    d0,
+    GROUPING(d0) AS g,
+    COUNT(x) AS v,
+    COUNT(*) AS n
+  FROM (
+    SELECT
+      p.pid,
+      "j_account"."segment" AS d0,
+      1 AS x
+    FROM (
+      SELECT
+        "account_id" AS "account_id",
+        CAST("closed_at" AS DATE) AS "closed_at",
+        CASE LOWER(TRIM("stage"))
+          WHEN 'closed won'
+          THEN 'won'
+          WHEN 'won'
+          THEN 'won'
+          WHEN 'closed lost'
+          THEN 'lost'
+          WHEN 'closed-lost'
+          THEN 'lost'
+          ELSE 'open'
+        END AS "stage"
+      FROM "crm_deals"
+    ) AS t
+    LEFT JOIN (
+      SELECT
+        "account_id" AS "account_id",
+        CASE LOWER(TRIM("segment"))
+          WHEN 'smb'
+          THEN 'SMB'
+          WHEN 'mid-market'
+          THEN 'Mid-Market'
+          WHEN 'mid market'
+          THEN 'Mid-Market'
+          WHEN 'enterprise'
+          THEN 'Enterprise'
+          WHEN 'ent'
+          THEN 'Enterprise'
+          ELSE TRIM("segment")
+        END AS "segment"
+      FROM "crm_accounts"
+    ) AS j_account
+      ON t."account_id" = j_account."account_id"
+    JOIN periods AS p
+      ON "t"."closed_at" >= p.lo_d
+      AND "t"."closed_at" < p.hi_d
+      AND "t"."closed_at" >= CAST('2026-04-01' AS DATE)
+      AND "t"."closed_at" < CAST('2026-10-01' AS DATE)
+    WHERE
+      (
+        "t"."stage" = 'won'
+      )
+  ) AS r
+  GROUP BY
+    GROUPING SETS (
+      (pid, d0),
+      (
+        pid
+      )
+    )
+), m_closed_deals AS (
+  SELECT
+    pid,
+    d0,
+    GROUPING(d0) AS g,
+    COUNT(x) AS v,
+    COUNT(*) AS n
+  FROM (
+    SELECT
+      p.pid,
+      "j_account"."segment" AS d0,
+      1 AS x
+    FROM (
+      SELECT
+        "account_id" AS "account_id",
+        CAST("closed_at" AS DATE) AS "closed_at",
+        CASE LOWER(TRIM("stage"))
+          WHEN 'closed won'
+          THEN 'won'
+          WHEN 'won'
+          THEN 'won'
+          WHEN 'closed lost'
+          THEN 'lost'
+          WHEN 'closed-lost'
+          THEN 'lost'
+          ELSE 'open'
+        END AS "stage"
+      FROM "crm_deals"
+    ) AS t
+    LEFT JOIN (
+      SELECT
+        "account_id" AS "account_id",
+        CASE LOWER(TRIM("segment"))
+          WHEN 'smb'
+          THEN 'SMB'
+          WHEN 'mid-market'
+          THEN 'Mid-Market'
+          WHEN 'mid market'
+          THEN 'Mid-Market'
+          WHEN 'enterprise'
+          THEN 'Enterprise'
+          WHEN 'ent'
+          THEN 'Enterprise'
+          ELSE TRIM("segment")
+        END AS "segment"
+      FROM "crm_accounts"
+    ) AS j_account
+      ON t."account_id" = j_account."account_id"
+    JOIN periods AS p
+      ON "t"."closed_at" >= p.lo_d
+      AND "t"."closed_at" < p.hi_d
+      AND "t"."closed_at" >= CAST('2026-04-01' AS DATE)
+      AND "t"."closed_at" < CAST('2026-10-01' AS DATE)
+    WHERE
+      (
+        "t"."stage" IN ('won', 'lost')
+      )
+  ) AS r
+  GROUP BY
+    GROUPING SETS (
+      (pid, d0),
+      (
+        pid
+      )
+    )
+), u AS (
+  SELECT
+    pid,
+    d0,
+    g,
+    CAST(v AS DOUBLE) AS m0,
+    CAST(n AS DOUBLE) AS m0_n,
+    CAST(NULL AS DOUBLE) AS m1,
+    CAST(NULL AS DOUBLE) AS m1_n,
+    CAST(NULL AS DOUBLE) AS m2,
+    CAST(NULL AS DOUBLE) AS m2_n,
+    CAST(NULL AS DOUBLE) AS m3,
+    CAST(NULL AS DOUBLE) AS m3_n,
+    CAST(NULL AS DOUBLE) AS m4,
+    CAST(NULL AS DOUBLE) AS m4_n
+  FROM m_won_cycle_days
+  UNION ALL
+  SELECT
+    pid,
+    d0,
+    g,
+    CAST(NULL AS DOUBLE) AS m0,
+    CAST(NULL AS DOUBLE) AS m0_n,
+    CAST(v AS DOUBLE) AS m1,
+    CAST(n AS DOUBLE) AS m1_n,
+    CAST(NULL AS DOUBLE) AS m2,
+    CAST(NULL AS DOUBLE) AS m2_n,
+    CAST(NULL AS DOUBLE) AS m3,
+    CAST(NULL AS DOUBLE) AS m3_n,
+    CAST(NULL AS DOUBLE) AS m4,
+    CAST(NULL AS DOUBLE) AS m4_n
+  FROM m_avg_won_amount
+  UNION ALL
+  SELECT
+    pid,
+    d0,
+    g,
+    CAST(NULL AS DOUBLE) AS m0,
+    CAST(NULL AS DOUBLE) AS m0_n,
+    CAST(NULL AS DOUBLE) AS m1,
+    CAST(NULL AS DOUBLE) AS m1_n,
+    CAST(v AS DOUBLE) AS m2,
+    CAST(n AS DOUBLE) AS m2_n,
+    CAST(NULL AS DOUBLE) AS m3,
+    CAST(NULL AS DOUBLE) AS m3_n,
+    CAST(NULL AS DOUBLE) AS m4,
+    CAST(NULL AS DOUBLE) AS m4_n
+  FROM m_open_deals
+  UNION ALL
+  SELECT
+    pid,
+    d0,
+    g,
+    CAST(NULL AS DOUBLE) AS m0,
+    CAST(NULL AS DOUBLE) AS m0_n,
+    CAST(NULL AS DOUBLE) AS m1,
+    CAST(NULL AS DOUBLE) AS m1_n,
+    CAST(NULL AS DOUBLE) AS m2,
+    CAST(NULL AS DOUBLE) AS m2_n,
+    CAST(v AS DOUBLE) AS m3,
+    CAST(n AS DOUBLE) AS m3_n,
+    CAST(NULL AS DOUBLE) AS m4,
+    CAST(NULL AS DOUBLE) AS m4_n
+  FROM m_won_deals
+  UNION ALL
+  SELECT
+    pid,
+    d0,
+    g,
+    CAST(NULL AS DOUBLE) AS m0,
+    CAST(NULL AS DOUBLE) AS m0_n,
+    CAST(NULL AS DOUBLE) AS m1,
+    CAST(NULL AS DOUBLE) AS m1_n,
+    CAST(NULL AS DOUBLE) AS m2,
+    CAST(NULL AS DOUBLE) AS m2_n,
+    CAST(NULL AS DOUBLE) AS m3,
+    CAST(NULL AS DOUBLE) AS m3_n,
+    CAST(v AS DOUBLE) AS m4,
+    CAST(n AS DOUBLE) AS m4_n
+  FROM m_closed_deals
+  UNION ALL
+  SELECT
+    pid,
+    NULL AS d0,
+    1 AS g,
+    CAST(NULL AS DOUBLE) AS m0,
+    CAST(NULL AS DOUBLE) AS m0_n,
+    CAST(NULL AS DOUBLE) AS m1,
+    CAST(NULL AS DOUBLE) AS m1_n,
+    CAST(NULL AS DOUBLE) AS m2,
+    CAST(NULL AS DOUBLE) AS m2_n,
+    CAST(NULL AS DOUBLE) AS m3,
+    CAST(NULL AS DOUBLE) AS m3_n,
+    CAST(NULL AS DOUBLE) AS m4,
+    CAST(NULL AS DOUBLE) AS m4_n
+  FROM periods
+), a AS (
+  SELECT
+    pid,
+    d0,
+    g,
+    SUM(m0) AS m0,
+    COALESCE(SUM(m0_n), 0) AS m0_n,
+    SUM(m1) AS m1,
+    COALESCE(SUM(m1_n), 0) AS m1_n,
+    COALESCE(SUM(m2), 0) AS m2,
+    COALESCE(SUM(m2_n), 0) AS m2_n,
+    COALESCE(SUM(m3), 0) AS m3,
+    COALESCE(SUM(m3_n), 0) AS m3_n,
+    COALESCE(SUM(m4), 0) AS m4,
+    COALESCE(SUM(m4_n), 0) AS m4_n
+  FROM u
+  GROUP BY
+    pid,
+    d0,
+    g
+)
+SELECT
+  a.pid,
+  a.g,
+  a.d0,
+  CAST((
+    a.m2
+  ) * (
+    CAST(a.m3 AS DOUBLE) / NULLIF(CAST(a.m4 AS DOUBLE), 0)
+  ) * (
+    a.m1
+  ) AS DOUBLE) / NULLIF(CAST((
+    a.m0
+  ) AS DOUBLE), 0) AS value,
+  a.m0 AS s0,
+  a.m1 AS s1,
+  a.m2 AS s2,
+  CAST(a.m3 AS DOUBLE) / NULLIF(CAST(a.m4 AS DOUBLE), 0) AS s3,
+  a.m0,
+  a.m1,
+  a.m2,
+  a.m3,
+  a.m4,
+  a.m0_n,
+  a.m1_n,
+  a.m2_n,
+  a.m3_n,
+  a.m4_n
+FROM a
+JOIN periods AS p
+  ON a.pid = p.pid
+ORDER BY
+  a.pid,
+  a.g DESC NULLS LAST,
+  a.d0

@@ -65,10 +65,16 @@ def answer_command(snap: Any, text: str, asker: Asker, *, as_of: date | None = N
     if head.lower() in ("", "help"):
         return help_reply(sorted(snap.shortcuts.items()))
     if head.lower() == "list":
-        return guarded(lambda: list_reply(snap.kpi.metrics(), {m: c for c, m in snap.shortcuts.items()}))
+        return guarded(lambda: _list(snap, asker))
     if head.lower() == "explain":
         return answer_explain(snap, rest, asker)
     return answer_query(snap, text, asker, as_of=as_of)
+
+
+def _list(snap: Any, asker: Asker) -> Reply:
+    metrics = snap.kpi.metrics()
+    locked = frozenset(m.name for m in metrics if not snap.policy.allowed(m.name, asker))
+    return list_reply(metrics, {m: c for c, m in snap.shortcuts.items()}, locked)
 
 
 def answer_explain(snap: Any, query: str, asker: Asker) -> Reply:

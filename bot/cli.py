@@ -35,10 +35,14 @@ def _snapshot(definitions: Optional[Path]):  # type: ignore[no-untyped-def]
 def ask(question: str = typer.Argument(..., help='What you would type after /kpi, e.g. "cac last-quarter"'),
         blocks: bool = typer.Option(False, "--blocks", help="print the Block Kit JSON the bot would send"),
         as_of: Optional[str] = typer.Option(None, "--as-of", help="answer as of this day (YYYY-MM-DD)"),
+        channel: Optional[str] = typer.Option(None, "--channel", help="apply slack.access as if asked in this channel"),
+        user: Optional[str] = typer.Option(None, "--user", help="apply slack.access as if asked by this user id"),
         definitions: Optional[Path] = DEFINITIONS) -> None:
     """Render exactly what the Slack bot would answer, with no Slack at all."""
     def body() -> None:
-        reply = answer_command(_snapshot(definitions), question, Asker(user_id="cli"), as_of=parse_as_of(as_of))
+        asker = Asker(user_id=user or "", channel_id=channel or "", channel_name=channel or "",
+                      trusted=channel is None and user is None)
+        reply = answer_command(_snapshot(definitions), question, asker, as_of=parse_as_of(as_of))
         if blocks:
             typer.echo(json.dumps(reply.message(), indent=2, ensure_ascii=False))
         else:

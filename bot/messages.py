@@ -64,11 +64,12 @@ def help_reply(shortcuts: Sequence[tuple[str, str]] = ()) -> Reply:
     return Reply(text="kpi help", blocks=[_section("\n".join(lines))])
 
 
-def list_reply(metrics: Sequence[Any], shortcuts: dict[str, str]) -> Reply:
-    """One line per metric; packed into sections under Slack's 3000 characters and 50 blocks."""
+def list_reply(metrics: Sequence[Any], shortcuts: dict[str, str], locked: frozenset[str] = frozenset()) -> Reply:
+    """One line per metric (:lock: when not available here); sections under 3000 characters, 50 blocks."""
     lines = []
     for m in metrics:
         cmd = f" · `{shortcuts[m.name]}`" if m.name in shortcuts else ""
+        cmd += " :lock: not available here" if m.name in locked else ""
         syn = f" (also: {', '.join(m.synonyms[:3])})" if m.synonyms else ""
         lines.append(f"*{esc(m.label)}* `{m.name}`{cmd}{esc(syn)}\n{esc(cut(m.description or m.formula, 200))}")
     blocks = [{"type": "header", "text": {"type": "plain_text", "text": f"{len(metrics)} metrics"}}]

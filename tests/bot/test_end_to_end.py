@@ -156,3 +156,13 @@ def test_watch_reloads_on_file_change(demo_dir, tmp_path) -> None:
     finally:
         stop.set()
         thread.join(5)
+
+
+def test_kpi_ask_applies_access_only_when_simulating_a_channel(demo_dir) -> None:
+    defs = str(demo_dir / "definitions.yaml")
+    code, out = run_cli("ask", "cac ytd", "-d", defs)
+    assert code == 0 and out.startswith("Customer acquisition cost:")
+    code, out = run_cli("ask", "cac ytd", "--channel", "#sales", "-d", defs)
+    assert code == 1 and "not available here" in out
+    code, out = run_cli("ask", "list", "--channel", "#sales", "-d", defs)
+    assert code == 0 and "not available here" in out

@@ -17,7 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
-_AXIS = {"percent": lambda v: f"{v * 100:.0f}%", "currency": lambda v: f"{v:,.0f}",
+_AXIS = {"percent": lambda v: f"{v * 100:.0f}%",
          "days": lambda v: f"{v:.0f} d", "months": lambda v: f"{v:.1f} mo", "ratio": lambda v: f"{v:.1f}x",
          "number": lambda v: f"{v:,.0f}"}
 
@@ -32,7 +32,8 @@ def trend_png(result: Any, *, max_lines: int = 6, dpi: int = 110) -> bytes:
             _plot_groups(ax, series, result.dimensions, max_lines)
         else:
             ax.plot(series["label"].astype(str), series["value"], marker="o", color="#1264a3")
-        fmt = _AXIS.get(result.format, _AXIS["number"])
+            _mark_to_date(ax, series)
+        fmt = _axis_format(result)
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt(v)))
         ax.set_title(f"{result.label} by {result.grain or 'period'}", loc="left", fontsize=12)
         ax.grid(axis="y", alpha=0.3)
@@ -44,6 +45,22 @@ def trend_png(result: Any, *, max_lines: int = 6, dpi: int = 110) -> bytes:
         return buf.getvalue()
     finally:
         plt.close(fig)
+
+
+def _axis_format(result: Any) -> Any:
+    if result.format == "currency":
+        from babel.numbers import format_currency
+
+        return lambda v: format_currency(v, result.currency or "USD", "¤#,##0", locale="en_US", currency_digits=False)
+    return _AXIS.get(result.format, _AXIS["number"])
+
+
+def _mark_to_date(ax: Any, series: Any) -> None:
+    """A hollow last point when the last bucket is still running ("Nov 2026 to date")."""
+    if "to_date" in series.columns and len(series) and bool(series["to_date"].iloc[-1]):
+        last = series.iloc[-1]
+        ax.plot([str(last["label"])], [last["value"]], marker="o", markersize=9, markerfacecolor="white",
+                color="#1264a3", linestyle="none")
 
 
 def _plot_groups(ax: Any, series: Any, dims: tuple[str, ...], max_lines: int) -> None:

@@ -72,6 +72,17 @@ def main() -> None:
     shape = [(t.name, len(t.metrics)) for t in cfg.tabs]
     print(f"workbook: {shape} x 24 months; scale {args.scale}; workers {args.workers}")
 
+    timings: list[tuple[float, str]] = []
+    trend = kpi.trend
+
+    def timed(metric: str, **kw):  # noqa: ANN202 - records each core call for the "slowest" line
+        t = time.perf_counter()
+        try:
+            return trend(metric, **kw)
+        finally:
+            timings.append((time.perf_counter() - t, f"{metric} by {kw.get('grain')}{' x ' + kw['by'][0] if kw.get('by') else ''}"))
+
+    kpi.trend = timed  # type: ignore[method-assign]
     fake = FakeSheets().start()
     info = fake.service_account()
     fake.create_spreadsheet("bench", shared_with=[info["client_email"]])
@@ -88,6 +99,10 @@ def main() -> None:
                   f"total {total:.2f} s; {len(calls)} Sheets requests ({', '.join(c.kind for c in calls)}); "
                   f"{report.sub_requests} sub-requests; batchUpdate {report.bytes_sent / 1024:.0f} KB; "
                   f"{cells} cells in {len(report.tabs)} tabs")
+            slowest = sorted(timings, reverse=True)[:5]
+            print(f"  {len(timings)} core calls, {sum(t for t, _ in timings):.1f} s in all; slowest: "
+                  + ", ".join(f"{what} {t:.2f} s" for t, what in slowest))
+            timings.clear()
     finally:
         fake.stop()
         kpi.close()

@@ -216,6 +216,8 @@ class FakeSheets:
             raise ApiFault(403, "The caller does not have permission", loud=False)
         if kind == "get":
             return 200, self._get(sheet, query), {}
+        if query:
+            raise ApiFault(400, f"fake does not know batchUpdate query parameters {sorted(query)}")
         return 200, self._batch_update(sheet, json.loads(body or b"{}")), {}
 
     def _token(self, body: bytes) -> dict[str, Any]:
@@ -251,6 +253,8 @@ class FakeSheets:
         return None
 
     def _get(self, sheet: Spreadsheet, query: dict[str, list[str]]) -> dict[str, Any]:
+        if set(query) - {"fields", "includeGridData"}:
+            raise ApiFault(400, f"fake does not know query parameters {sorted(set(query) - {'fields', 'includeGridData'})}")
         if query.get("includeGridData", ["false"]) != ["false"]:
             raise ApiFault(400, "the fake serves no grid data")
         body = sheet.to_api()

@@ -195,3 +195,15 @@ def test_rejected_key_is_a_clear_credentials_error(fake, account):
     with pytest.raises(ConfigError, match="refused the service-account key"):
         sync(stub(), client=open_client(other, api_url=fake.url))
     fake.calls.clear()
+
+
+def test_the_fake_fails_loudly_on_what_it_does_not_know(fake, client):
+    """A new kind of request must not slip through: the fake answers 400 and records it."""
+    from gspread.exceptions import APIError
+
+    with pytest.raises(APIError):
+        client.http_client.batch_update(SHEET_ID, {"requests": [{"mergeCells": {"range": {}}}]})
+    with pytest.raises(APIError):
+        client.http_client.values_get(SHEET_ID, "A1:B2")
+    assert len(fake.failures) == 2 and "unknown batchUpdate request 'mergeCells'" in fake.failures[0]
+    fake.failures.clear()

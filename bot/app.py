@@ -15,8 +15,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App
+from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+
+from metrics_core.errors import ConfigError
 
 from . import actions, commands, events
 from .budget import Rendezvous
@@ -47,9 +50,12 @@ def create_app(kpi_provider: Any, *, client: WebClient | None = None, settings: 
     settings = settings or Settings.from_env()
     client = client or make_client(settings)
     secret = settings.signing_secret
-    app = App(client=client, signing_secret=secret, request_verification_enabled=bool(secret),
-              process_before_response=False, name="kpi",
-              listener_executor=ThreadPoolExecutor(listener_threads, "kpi-listener"))
+    try:
+        app = App(client=client, signing_secret=secret, request_verification_enabled=bool(secret),
+                  process_before_response=False, name="kpi",
+                  listener_executor=ThreadPoolExecutor(listener_threads, "kpi-listener"))
+    except BoltError as e:  # auth.test refused the token: a setting the user can fix
+        raise ConfigError(f"Slack did not accept SLACK_BOT_TOKEN ({client.base_url}auth.test): {e}") from e
     app.use(_stamp_arrival)
     ctx = BotContext(as_provider(kpi_provider), Rendezvous(ThreadPoolExecutor(workers, "kpi-answer")))
     commands.register(app, ctx)

@@ -54,3 +54,14 @@ def test_fake_fails_loudly_on_unknown_methods(slack, settings) -> None:
         pass
     assert slack.failures and "conversations.kick" in slack.failures[0]
     slack.failures.clear()  # expected here; any other test with a failure fails at teardown
+
+
+def test_rejected_bot_token_is_a_clear_config_error(slack, settings) -> None:
+    import pytest
+
+    from bot.app import create_app
+    from metrics_core.errors import ConfigError
+
+    slack.token_ok = False
+    with pytest.raises(ConfigError, match="Slack did not accept SLACK_BOT_TOKEN .*invalid_auth"):
+        create_app(FakeKPI(), settings=settings)

@@ -58,6 +58,7 @@ class FakeSlack:
         self._ids = itertools.count(1)
         self._ws_conns: list[socket.socket] = []
         self._server: ThreadingHTTPServer | None = None
+        self.token_ok = True  # False: auth.test answers invalid_auth, as Slack does for a revoked token
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> "FakeSlack":
@@ -149,6 +150,8 @@ class FakeSlack:
         """The JSON body for a known method, or None when the method is unknown."""
         n = next(self._ids)
         if method == "auth.test":
+            if not self.token_ok:
+                return {"ok": False, "error": "invalid_auth"}
             return {"ok": True, "url": "https://fake.slack.com/", "team": "Fake", "user": "kpi",
                     "team_id": self.team, "user_id": self.bot_user, "bot_id": "B0BOT"}
         if method in ("chat.postMessage", "chat.postEphemeral"):

@@ -76,7 +76,7 @@ def serve(definitions: Optional[Path] = DEFINITIONS,
     def body() -> None:
         import logging
 
-        from metrics_core.load import find_definitions
+        from metrics_core import find_definitions
 
         from .serve import serve as run
 

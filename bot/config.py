@@ -145,7 +145,7 @@ def _issue_of(err: dict, raw: Any, source: str) -> Issue:
 
 def _line(raw: Any, loc: Iterable[Any]) -> int | None:
     try:
-        from metrics_core.yamlio import line_of
+        from metrics_core import line_of
     except ImportError:  # an older core without line tracking: report the section without a line
         return None
     return line_of(raw, list(loc))
@@ -188,8 +188,8 @@ def _semantic_issues(cfg: SlackConfig, raw: Any, defs: Any, source: str) -> list
 
 def _metric_dims(defs: Any) -> dict[str, tuple[str, ...] | None] | None:
     """metric name -> the dimensions it may be broken down by (None when unknown)."""
-    from metrics_core.catalog import Catalog
-    from metrics_core.models import Definitions
+    from metrics_core import Catalog
+    from metrics_core import Definitions
 
     if isinstance(defs, Definitions):
         catalog = Catalog(defs)

@@ -4,6 +4,7 @@ Explain answers ephemerally, Share re-posts in channel; a mention is answered in
 from __future__ import annotations
 
 import json
+import time
 
 from bot.render import button_value
 from slack_doubles import AS_OF, FakeKPI
@@ -69,3 +70,16 @@ def test_mention_without_a_metric_gets_a_clear_ephemeral_reply(slack, make_bot, 
     assert post(url, body, signed_headers(body, ctype="application/json"))[0] == 200
     (eph,) = slack.wait_for("chat.postEphemeral")
     assert eph.params["user"] == "U0ALICE" and "could not find a metric" in eph.params["text"]
+
+
+def test_redelivered_mention_is_answered_once(slack, make_bot, serve_http) -> None:
+    url = serve_http(make_bot(FakeKPI()))
+    body = mention_body("<@U0BOT> win rate ytd")
+    for retry in ("", "1"):
+        headers = signed_headers(body, ctype="application/json")
+        if retry:
+            headers.update({"X-Slack-Retry-Num": retry, "X-Slack-Retry-Reason": "http_timeout"})
+        assert post(url, body, headers)[0] == 200
+    slack.wait_for("chat.postMessage")
+    time.sleep(0.5)
+    assert len(slack.calls_to("chat.postMessage")) == 1

@@ -25,7 +25,7 @@ from typing import Any, Iterable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from metrics_core.errors import Issue, QueryError, hint_for, suggest
+from metrics_core import Catalog, Definitions, Issue, QueryError, hint_for, line_of, suggest
 
 from .conditions import parse_condition
 from .schedule import parse_schedule
@@ -144,10 +144,6 @@ def _issue_of(err: dict, raw: Any, source: str) -> Issue:
 
 
 def _line(raw: Any, loc: Iterable[Any]) -> int | None:
-    try:
-        from metrics_core import line_of
-    except ImportError:  # an older core without line tracking: report the section without a line
-        return None
     return line_of(raw, list(loc))
 
 
@@ -188,9 +184,6 @@ def _semantic_issues(cfg: SlackConfig, raw: Any, defs: Any, source: str) -> list
 
 def _metric_dims(defs: Any) -> dict[str, tuple[str, ...] | None] | None:
     """metric name -> the dimensions it may be broken down by (None when unknown)."""
-    from metrics_core import Catalog
-    from metrics_core import Definitions
-
     if isinstance(defs, Definitions):
         catalog = Catalog(defs)
         return {str(m): tuple(catalog.metric_dimensions(m)) for m in defs.metrics}

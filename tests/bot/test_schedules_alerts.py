@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -19,8 +20,14 @@ from bot.schedule import parse_schedule
 from bot.store import AlertStore
 from metrics_core.errors import QueryError
 from slack_doubles import AS_OF, FakeKPI, make_result
+from test_blocks import check_limits
 
 BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def blocks_of(call) -> list:  # type: ignore[no-untyped-def]
+    blocks = call.params["blocks"]
+    return json.loads(blocks) if isinstance(blocks, str) else blocks
 
 
 @pytest.mark.parametrize("text, now, expected", [
@@ -71,8 +78,12 @@ def test_alert_posts_only_when_the_state_changes(slack, settings, tmp_path) -> N
     store.close()
     store = AlertStore(tmp_path / "bot.sqlite3")  # state survives a restart
     assert run_alert(client, snap, alert, store, as_of=AS_OF) == "recovered"
-    texts = [c.params["text"] for c in slack.calls_to("chat.postMessage")]
+    posts = slack.calls_to("chat.postMessage")
+    texts = [c.params["text"] for c in posts]
     assert len(texts) == 2 and "crossed" in texts[0] and "recovered" in texts[1]
+    for post in posts:
+        check_limits(blocks_of(post))
+    assert "is now _below target_" in blocks_of(posts[0])[0]["text"]["text"]
 
 
 def test_new_alert_already_firing_posts_once(slack, settings) -> None:
@@ -91,6 +102,8 @@ def test_digest_posts_each_metric_with_its_breakdown(slack, settings) -> None:
     posts = slack.calls_to("chat.postMessage")
     assert [p.params["channel"] for p in posts] == ["#sales", "#sales"]
     assert "```region" in str(posts[0].params["blocks"])
+    for post in posts:
+        check_limits(blocks_of(post))
 
 
 SECTION = {"timezone": "Europe/Berlin",

@@ -149,3 +149,11 @@ def test_fifty_concurrent_slow_commands_are_all_acked_within_3s(slack, make_bot,
     assert slowest < 3.0, f"slowest ack took {slowest:.2f}s"
     late = [r for r in results if "Working on" in r[1]["text"]]
     slack.wait_for("response_url", count=len(late), timeout=15)
+
+
+def test_events_url_verification_challenge(slack, make_bot, serve_http) -> None:
+    """Slack checks the Request URL of HTTP mode once with a challenge that must be echoed."""
+    url = serve_http(make_bot(FakeKPI()))
+    body = json.dumps({"token": "legacy", "challenge": "c-123", "type": "url_verification"}).encode()
+    status, answer, _ = post(url, body, signed_headers(body, ctype="application/json"))
+    assert status == 200 and "c-123" in json.dumps(answer)

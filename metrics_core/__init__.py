@@ -8,6 +8,7 @@ Public API (everything else is internal; `tests/test_layers.py` keeps bot/ and s
 """
 
 from .api import KPI, Explanation, MetricInfo, formula
+from .catalog import Catalog
 from .errors import (AccessDenied, ConfigError, DataError, DefinitionError, InternalError, Issue, KpiError,
                      KpiUserError, QueryError, hint_for, suggest)
 from .formatting import fmt_change, fmt_count, fmt_value
@@ -19,7 +20,7 @@ from .result import Comparison, Component, MetricResult, TargetStatus
 from .yamlio import line_of
 
 __all__ = [
-    "KPI", "Explanation", "MetricInfo", "formula",
+    "KPI", "Explanation", "MetricInfo", "formula", "Catalog",
     "AccessDenied", "ConfigError", "DataError", "DefinitionError", "InternalError", "Issue", "KpiError",
     "KpiUserError", "QueryError", "hint_for", "suggest",
     "fmt_change", "fmt_count", "fmt_value",

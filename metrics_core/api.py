@@ -64,6 +64,7 @@ class KPI:
         self._backend = backend
         self._lock = threading.Lock()
         self._fresh: tuple[float, date | None] | None = None
+        self._compiled: dict[tuple[MetricQuery, str], Compiled] = {}
         self.cache = cache
         self._asm = Assembler(self.definitions, self.calendar)
 
@@ -93,8 +94,8 @@ class KPI:
 
     def _run(self, compiled: Compiled, use_cache: bool) -> tuple[Any, bool]:
         backend = self.backend
-        if self.cache is not None and use_cache:
-            return self.cache.fetch(backend, compiled.sql, compiled.params)
+        if self.cache is not None:
+            return self.cache.fetch(backend, compiled.sql, compiled.params, use_cache=use_cache)
         return backend.run(compiled.sql, compiled.params), False
 
     # -- questions -----------------------------------------------------------------------------
@@ -123,7 +124,7 @@ class KPI:
 
     def sql(self, text: str, *, as_of: date | None = None, dialect: str | None = None) -> tuple[str, dict[str, Any]]:
         req = self.plan(text, as_of=as_of)
-        c = compile_query(self.catalog, self.calendar, req.query, dialect or self.dialect, base_dir=self.loaded.base_dir)
+        c = self.compiled(req.query, dialect)
         return c.sql, c.params
 
     def plan(self, text: str, *, as_of: date | None = None) -> Request:
@@ -170,8 +171,20 @@ class KPI:
                 raise QueryError(f"cannot break {metric} down by '{dim}'{hint_for(dim, allowed, what='it can use')}")
         return by
 
+    def compiled(self, query: MetricQuery, dialect: str | None = None) -> Compiled:
+        """The statement for a query, compiled once per process (queries and definitions are frozen)."""
+        key = (query, dialect or self.dialect)
+        hit = self._compiled.get(key)
+        if hit is None:
+            hit = compile_query(self.catalog, self.calendar, query, key[1], base_dir=self.loaded.base_dir)
+            with self._lock:
+                if len(self._compiled) >= 512:
+                    self._compiled.pop(next(iter(self._compiled)))
+                self._compiled[key] = hit
+        return hit
+
     def _answer(self, req: Request, use_cache: bool) -> MetricResult:
-        compiled = compile_query(self.catalog, self.calendar, req.query, self.dialect, base_dir=self.loaded.base_dir)
+        compiled = self.compiled(req.query)
         df, cached = self._run(compiled, use_cache)
         return build_result(self._asm, self.definitions, req, compiled, df, cached)
 

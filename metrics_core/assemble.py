@@ -83,6 +83,9 @@ class Assembler:
         return ()
 
     def sample_size(self, comps: tuple[Component, ...], c: Compiled, row: pd.Series) -> int | None:
+        roles = {comp.role: comp for comp in comps}
+        if "denominator" in roles and roles["denominator"].rows is not None:
+            return roles["denominator"].rows  # a ratio rests on its denominator's rows
         counts = [comp.rows for comp in comps if comp.rows is not None]
         if not counts and c.measure_cols:  # derived: the thinnest measure behind it
             counts = [int(_f(row.get(col + "_n")) or 0) for col in c.measure_cols.values()]

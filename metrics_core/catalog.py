@@ -48,6 +48,9 @@ class Catalog:
         """Parse a snippet on ``table`` and check every column it reads (raises ExprError)."""
         expr = parse_snippet(sql, self.dialect)
         for ref in column_refs(expr):
+            target = self.scope(table).get(ref.qualifier)
+            if target is not None and target not in self.defs.tables:
+                continue  # a join to an unknown table: reported once on the join, not per column
             if self.resolve(table, ref.qualifier, ref.name) is None:
                 raise ExprError(self._unknown_column(table, ref.qualifier, ref.name))
         return expr
@@ -109,21 +112,22 @@ class Catalog:
                 out += self.measures_of(sub, _seen | {name})
         return list(dict.fromkeys(out))
 
-    def breakdown_measures(self, name: str) -> list[str]:
-        """Measures whose rows a breakdown splits (a conversion splits by its base only)."""
+    def breakdown_measures(self, name: str, _seen: frozenset[str] = frozenset()) -> list[str]:
+        """Measures whose rows a breakdown splits (a conversion splits by its base only; cycle-safe)."""
         m = self.defs.metrics[name]
         if isinstance(m, ConversionMetric):
             return [m.base.measure]
-        _, metrics = self.metric_refs(name)
-        out = list(self.metric_refs(name)[0])
+        measures, metrics = self.metric_refs(name)
+        out = list(measures)
         for sub in metrics:
-            if sub in self.defs.metrics:
-                out += self.breakdown_measures(sub)
+            if sub in self.defs.metrics and sub not in _seen:
+                out += self.breakdown_measures(sub, _seen | {name})
         return list(dict.fromkeys(out))
 
     def metric_dimensions(self, name: str) -> list[str]:
         """Dimensions every measure of the metric serves, limited by its ``dimensions:`` list."""
-        measures = [m for m in self.breakdown_measures(name) if m in self.defs.measures]
+        measures = [m for m in self.breakdown_measures(name)
+                    if m in self.defs.measures and self.defs.measures[m].table in self.defs.tables]
         if not measures:
             return []
         common = set(self.measure_dimensions(measures[0]))

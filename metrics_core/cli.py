@@ -81,7 +81,7 @@ def open_kpi(definitions: Path | None, *, cache: bool = True):  # noqa: ANN201 -
 def query(text: Annotated[str, typer.Argument(help='e.g. "cac last-quarter", "win_rate this-month by region"')],
           definitions: DefinitionsOpt = None, as_of: AsOfOpt = None,
           as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-          sql: Annotated[bool, typer.Option("--sql", help="Print the SQL it runs (and still answer).")] = False,
+          sql: Annotated[bool, typer.Option("--sql", help="Print the SQL it runs, then the answer (with --json: in the object).")] = False,
           no_cache: Annotated[bool, typer.Option("--no-cache", help="Ask the engine even if a cached answer exists.")] = False) -> None:
     """Answer one question."""
     def body() -> None:
@@ -89,16 +89,16 @@ def query(text: Annotated[str, typer.Argument(help='e.g. "cac last-quarter", "wi
 
         kpi = open_kpi(definitions, cache=not no_cache)
         day = parse_as_of(as_of)
-        if sql:
-            text_sql, params = kpi.sql(text, as_of=day)
-            render_sql(out, text_sql, params, kpi.dialect)
-            if not as_json:
-                return
         result = kpi.query(text, as_of=day, use_cache=not no_cache)
         if as_json:
-            print(json.dumps(result.to_json(), ensure_ascii=False, default=str))
-        else:
-            render_result(out, result, kpi)
+            data = result.to_json()
+            if sql:
+                data.update(sql=result.sql, params=result.params, dialect=result.dialect)
+            print(json.dumps(data, ensure_ascii=False, default=str))
+            return
+        if sql:
+            render_sql(out, result.sql, result.params, result.dialect)
+        render_result(out, result, kpi)
     guarded(body)
 
 

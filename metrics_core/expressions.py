@@ -10,6 +10,7 @@ arbitrary SQL except a table's explicit ``source: {sql: ...}``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import sqlglot
 from sqlglot import exp
@@ -30,7 +31,13 @@ class ExprError(ValueError):
 
 
 def parse_snippet(sql: str, dialect: str) -> exp.Expression:
-    """Parse one scalar SQL expression; raise ExprError with a short reason."""
+    """Parse one scalar SQL expression; raise ExprError with a short reason. Returns a fresh copy."""
+    return _parse_snippet(sql, dialect).copy()
+
+
+@lru_cache(maxsize=4096)
+def _parse_snippet(sql: str, dialect: str) -> exp.Expression:
+    # Definitions hold a few dozen snippets, each parsed many times while compiling: parse once.
     if not isinstance(sql, str) or not sql.strip():
         raise ExprError("empty SQL expression")
     if ";" in sql:
@@ -39,6 +46,8 @@ def parse_snippet(sql: str, dialect: str) -> exp.Expression:
         node = sqlglot.parse_one(f"SELECT {sql}", read=dialect)
     except ParseError as e:
         first = str(e).splitlines()[0]
+        if "Required keyword" in first or "Expected" in first:
+            first = "it is incomplete (an operator without its operand?)"
         raise ExprError(f"cannot parse SQL '{sql}': {first}") from e
     if not isinstance(node, exp.Select) or len(node.expressions) != 1 or node.args.get("from_") or node.args.get("from"):
         raise ExprError(f"'{sql}' is not one scalar expression")

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from .catalog import normalize_words
-from .errors import QueryError, hint_for
+from .errors import QueryError, hint_for, suggest
 
 GRAINS = ("day", "week", "month", "quarter", "year", "fiscal_quarter", "fiscal_year")
 USAGE = "usage: <metric> [period] [by dim] [where dim=value] [vs previous|last-year] [grain month]"
@@ -43,6 +43,7 @@ def parse_query(text: str, metric_names: dict[str, str]) -> ParsedQuery:
     text = (text or "").strip()
     if not text:
         raise QueryError(f"empty question; {USAGE}")
+    text, quoted = _protect_quotes(text)
     parts = _CLAUSE.split(" " + text)
     head, clauses = parts[0].strip(), parts[1:]
     metric, period = _split_head(head, metric_names)
@@ -59,7 +60,7 @@ def parse_query(text: str, metric_names: dict[str, str]) -> ParsedQuery:
                 elif item:
                     by.append(item.strip().lower())
         elif kw == "where":
-            where += [_filter(f) for f in re.split(r"\s+and\s+", body, flags=re.IGNORECASE)]
+            where += [_filter(f, quoted) for f in re.split(r"\s+and\s+", body, flags=re.IGNORECASE)]
         elif kw == "grain":
             grain = normalize_words(body).replace(" ", "_")
             if grain not in GRAINS:
@@ -76,12 +77,40 @@ def _split_head(head: str, names: dict[str, str]) -> tuple[str, str]:
         if key in names:
             return names[key], " ".join(words[n:])
     first = words[0] if words else ""
-    raise QueryError(f"unknown metric '{first}'{hint_for(first, sorted(set(names.values())), what='metrics')}; "
-                     "`kpi metrics` lists them")
+    # "win rat last quarter": try the first one to three words against names and synonyms
+    tries = [" ".join(words[:n]) for n in range(min(3, len(words)), 0, -1)]
+    known = sorted(set(names.values()))
+    for attempt in tries:
+        close = suggest(normalize_words(attempt), list(names))
+        if close:
+            found = list(dict.fromkeys(names[c] for c in close))
+            raise QueryError(f"unknown metric '{attempt}' (did you mean " + " or ".join(f"'{f}'" for f in found)
+                             + "?); `kpi metrics` lists them")
+    raise QueryError(f"unknown metric '{first}'{hint_for(first, known, what='metrics')}; `kpi metrics` lists them")
 
 
-def _filter(text: str) -> tuple[str, tuple[str, ...]]:
+def _protect_quotes(text: str) -> tuple[str, list[str]]:
+    """Swap quoted values for markers so keywords, 'and' and commas inside them are not syntax:
+    ``where segment='Small and Medium'`` -> ``where segment=\x000\x00`` + ["Small and Medium"]."""
+    quoted: list[str] = []
+
+    def keep(m: re.Match) -> str:
+        quoted.append(m.group(2))
+        return f"\x00{len(quoted) - 1}\x00"
+
+    out = re.sub(r"(['\"])(.*?)\1", keep, text)
+    if "'" in out or '"' in out:
+        raise QueryError("a quote is not closed; write where dim='a value'")
+    return out, quoted
+
+
+def _restore(value: str, quoted: list[str]) -> str:
+    return re.sub("\x00(\\d+)\x00", lambda m: quoted[int(m.group(1))], value)
+
+
+def _filter(text: str, quoted: list[str]) -> tuple[str, tuple[str, ...]]:
     m = _FILTER.match(text)
+    text = re.sub("\x00(\\d+)\x00", lambda q: f"'{quoted[int(q.group(1))]}'", text)  # as typed, for messages
     if not m:
         raise QueryError(f"cannot read filter '{text}'; write dim=value or dim in (a, b)")
     dim, op, value = m.group(1).lower(), m.group(2).strip().lower(), m.group(3)
@@ -91,9 +120,9 @@ def _filter(text: str) -> tuple[str, tuple[str, ...]]:
         value = value.strip()
         if not (value.startswith("(") and value.endswith(")")):
             raise QueryError(f"filter '{text}': write {dim} in (a, b)")
-        values = tuple(v.strip().strip("'\"") for v in value[1:-1].split(",") if v.strip())
+        values = tuple(_restore(v.strip(), quoted) for v in value[1:-1].split(",") if v.strip())
     else:
-        values = (value.strip().strip("'\""),)
+        values = (_restore(value.strip(), quoted),)
     if not values or not all(values):
         raise QueryError(f"filter '{text}' has no value")
     return dim, values

@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from .errors import ConfigError, DefinitionError, Issue, hint_for
-from .models import Definitions
+from .models import METRIC_TYPES, Definitions
 from .validate import check
 from .yamlio import dotted, line_of, load_yaml
 
@@ -54,17 +54,17 @@ def load_definitions(path: str | Path | None = None, *, sections: bool = True) -
 
 def parse_definitions(text: str, *, source: str = "definitions.yaml", base_dir: str | Path = ".",
                       sections: bool = True) -> Loaded:
-    raw, issues = load_yaml(text, source=source)
+    raw, issues = load_yaml(text, source=source)  # unset ${VARS} are issues, not a stop
     issues = list(issues)
     if raw is not None and not isinstance(raw, dict):
         issues.append(Issue("the file must be a mapping (tables:, measures:, metrics: ...)", source, 1))
-    if issues:
+    if raw is None or not isinstance(raw, dict):
         raise DefinitionError(issues)
     try:
         defs = Definitions.model_validate(raw)
     except ValidationError as e:
-        issues = _pydantic_issues(e, raw, source)
-        defs = _without_unknown_keys(e, raw)
+        issues += _pydantic_issues(e, raw, source)
+        defs = _without_broken_keys(e, raw)
         if defs is None:
             raise DefinitionError(issues) from None
     issues += check(defs, raw, source)
@@ -75,21 +75,33 @@ def parse_definitions(text: str, *, source: str = "definitions.yaml", base_dir: 
     return Loaded(defs, raw, source, Path(base_dir))
 
 
-def _without_unknown_keys(err: ValidationError, raw: Any) -> Definitions | None:
-    """When the only problems are unknown keys, validate without them so the meaning checks run
-    too and one `kpi validate` lists everything (a typo'd key and a wrong measure name together)."""
-    if any(e["type"] != "extra_forbidden" for e in err.errors()):
-        return None
+def _without_broken_keys(err: ValidationError, raw: Any, rounds: int = 3) -> Definitions | None:
+    """Validate again with every offending key left out, so the meaning checks run too and one
+    `kpi validate` lists everything (a bad timezone and a wrong measure name together). Returns
+    None when the file cannot be read even so (e.g. a required key is the broken one)."""
     trimmed = copy.deepcopy(raw)
-    for e in err.errors():
-        node = trimmed
-        for part in _data_path(raw, tuple(e["loc"]))[:-1]:
-            node = node[part]
-        node.pop(e["loc"][-1], None)
-    try:
-        return Definitions.model_validate(trimmed)
-    except ValidationError:
-        return None
+    for _ in range(rounds):
+        for e in err.errors():
+            path = _data_path(trimmed, tuple(e["loc"]))
+            if e["type"] == "extra_forbidden" or len(path) == len(tuple(e["loc"])) or path:
+                _drop(trimmed, path if e["type"] != "extra_forbidden" else (*path[:-1], e["loc"][-1]))
+        try:
+            return Definitions.model_validate(trimmed)
+        except ValidationError as again:
+            err = again
+    return None
+
+
+def _drop(data: Any, path: tuple) -> None:
+    if not path:
+        return
+    node = data
+    for part in path[:-1]:
+        node = node[part]
+    if isinstance(node, dict):
+        node.pop(path[-1], None)
+    elif isinstance(node, list) and isinstance(path[-1], int) and path[-1] < len(node):
+        node[path[-1]] = None
 
 
 def _section_issues(defs: Definitions, raw: Any, source: str) -> list[Issue]:
@@ -142,8 +154,16 @@ def _message(e: dict, loc: tuple, raw: Any) -> str:
         return f"'{got}' is not allowed{hint_for(got, options, what='allowed')}"
     if kind == "string_pattern_mismatch" and loc and loc[-1] == "[key]":
         return f"'{loc[-2]}' is not a valid name (letters, digits and _; not starting with a digit)"
+    if kind == "string_pattern_mismatch" and loc and loc[-1] == "within":
+        return f"'{e.get('input')}': write the window as a number of days, e.g. '90 days'"
     if kind == "string_pattern_mismatch":
         return f"'{e.get('input')}' is not a valid name (letters, digits and _; not starting with a digit)"
+    if kind == "metric_type":
+        given = e.get("input", {}).get("type") if isinstance(e.get("input"), dict) else None
+        if given is not None:
+            return f"unknown metric type '{given}'{hint_for(str(given), METRIC_TYPES)}"
+        return ("cannot tell the metric's type: give type: simple|ratio|derived|conversion|constant "
+                "(or measure:, numerator:, expr:, base: or value:)")
     if kind == "union_tag_invalid":
         tag = e.get("ctx", {}).get("tag", "")
         return f"unknown metric type '{tag}'{hint_for(str(tag), ['simple', 'ratio', 'derived', 'conversion', 'constant'])}"

@@ -92,10 +92,9 @@ def rule_measures(cat: Catalog) -> Iterator[Finding]:
             yield from _time_column(cat, m.table, m.snapshot.from_, (*base, "snapshot", "from"), "snapshot from")
             yield from _time_column(cat, m.table, m.snapshot.to, (*base, "snapshot", "to"), "snapshot to")
         else:
-            time = m.time or tables[m.table].time
-            if time is None:
+            if m.time is None and tables[m.table].time is None:
                 yield (*base, "time"), "no time column: give time: (the date that places a row in a period) here or on the table"
-            yield from _time_column(cat, m.table, time, (*base, "time"), "time")
+            yield from _time_column(cat, m.table, m.time, (*base, "time"), "time")
         if m.first_per:
             yield from _expr(cat, m.first_per, m.table, (*base, "first_per"))
 

@@ -80,6 +80,8 @@ def load_yaml(text: str, *, source: str) -> tuple[Any, list[Issue]]:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else None
         msg = f"{e.problem or e.context}".strip()
+        if e.context and e.context_mark and e.problem:  # "while parsing a flow mapping" started earlier
+            msg += f" ({e.context} that starts on line {e.context_mark.line + 1})"
         return None, [Issue(f"invalid YAML: {msg}", source, line)]
     except yaml.YAMLError as e:
         return None, [Issue(f"invalid YAML: {e}", source)]

@@ -145,7 +145,7 @@ def _allowed_keys(parent: list[Any]) -> list[str]:
 def _line(raw: Any, loc: list[Any]) -> int | None:
     """The YAML line of the deepest key on ``loc`` that the loader recorded, else None."""
     try:
-        from metrics_core.yamlio import line_of
+        from metrics_core import line_of
     except ImportError:  # an older core without line tracking
         return None
     return line_of(raw, loc)
@@ -190,7 +190,7 @@ def _dimensions_of(defs: Any) -> dict[str, list[str]]:
     metrics = getattr(defs, "metrics", None)
     if not metrics:
         return {}
-    from metrics_core.catalog import Catalog
+    from metrics_core import Catalog
 
     catalog = Catalog(defs)
     return {str(m): list(catalog.metric_dimensions(m)) for m in metrics}

@@ -32,7 +32,8 @@ RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 DRIVERS = ("duckdb", "psycopg", "psycopg2", "pyspark", "google", "snowflake")
 PURE = 4  # ranks up to here do no I/O: no warehouse driver may be imported
 # What bot/ and sheets/ may use: `from metrics_core import <name in __all__>` or these submodules.
-PUBLIC_SUBMODULES = ("errors", "result", "periods", "api")
+# `cli` is the plugin API of the one command line (open_kpi, guarded, parse_as_of).
+PUBLIC_SUBMODULES = ("errors", "result", "periods", "api", "cli")
 
 
 def imports(path: Path, package: str) -> Iterator[tuple[int, str, tuple[str, ...]]]:

@@ -26,7 +26,8 @@ class DuckDBBackend:
     @classmethod
     def from_url(cls, url: str, *, base_dir: Path, read_only: bool = False) -> "DuckDBBackend":
         raw = url.split("://", 1)[1] if "://" in url else url
-        raw = raw[1:] if raw.startswith("/") and not raw.startswith("//") else raw.lstrip("/")
+        # SQLAlchemy's convention: duckdb:///relative/path, duckdb:////absolute/path
+        raw = raw[1:] if raw.startswith("/") else raw
         if raw in ("", ":memory:"):
             return cls(":memory:")
         path = Path(raw)

@@ -10,7 +10,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from .formatting import fmt_change
+from .formatting import fmt_change, fmt_points
 from .periods import period_label, window_label
 from .result import MetricResult
 
@@ -24,7 +24,9 @@ def _change_text(r: MetricResult, locale: str) -> Text:
     colour = "green" if c.improved else ("red" if c.improved is False else "white")
     arrow = "▲" if (c.absolute or 0) > 0 else ("▼" if (c.absolute or 0) < 0 else "•")
     label = "vs last year" if c.kind == "last-year" else "vs"
-    return Text.assemble((f"{arrow} {fmt_change(c.relative, locale)}", colour),
+    # rates move in percentage points: "+1.8 pp" says more than "+7.3 %" of a 25 % win rate
+    delta = fmt_points(c.absolute, locale) if r.format == "percent" else fmt_change(c.relative, locale)
+    return Text.assemble((f"{arrow} {delta}", colour),
                          f"  {label} {c.formatted} ({window_label(c.period, locale)})")
 
 
@@ -48,12 +50,13 @@ def render_result(out: Console, r: MetricResult, kpi: Any) -> None:
     out.print(Panel(Text("\n").join([x for x in lines if x.plain]), title=f"{r.label}", title_align="left",
                     subtitle=f"as of {r.as_of.isoformat()}" + (" · cached" if r.cached else ""), subtitle_align="right"))
     if r.breakdown is not None and len(r.breakdown):
-        _table(out, r.breakdown, list(r.dimensions), locale, show_prev=r.comparison is not None)
+        _table(out, r.breakdown, list(r.dimensions), locale, show_prev=r.comparison is not None,
+               percent=r.format == "percent")
     if r.series is not None and len(r.series):
         _table(out, r.series, ["label", *r.dimensions], locale, show_prev=False)
 
 
-def _table(out: Console, df: Any, keys: Sequence[str], locale: str, *, show_prev: bool) -> None:
+def _table(out: Console, df: Any, keys: Sequence[str], locale: str, *, show_prev: bool, percent: bool = False) -> None:
     t = Table(show_edge=False, pad_edge=False)
     for k in keys:
         t.add_column(k)
@@ -63,7 +66,11 @@ def _table(out: Console, df: Any, keys: Sequence[str], locale: str, *, show_prev
     for _, row in df.head(MAX_ROWS).iterrows():
         cells = ["(none)" if row[k] is None else str(row[k]) for k in keys] + [row["formatted"]]
         if show_prev and "change" in df.columns:
-            cells.append(fmt_change(row["change"], locale) if row["change"] is not None else "–")
+            if percent:
+                prev = row.get("previous")
+                cells.append(fmt_points(row["value"] - prev) if prev == prev and prev is not None and row["value"] is not None else "–")
+            else:
+                cells.append(fmt_change(row["change"], locale) if row["change"] == row["change"] and row["change"] is not None else "–")
         t.add_row(*cells)
     out.print(t)
     if len(df) > MAX_ROWS:

@@ -65,5 +65,13 @@ def fmt_change(relative: float | None, locale: str = "en_US") -> str:
     return sign + format_percent(abs(relative), "#,##0.0%", locale=locale)
 
 
+def fmt_points(absolute: float | None, locale: str = "en_US") -> str:
+    """A change of a rate in percentage points: 0.018 -> '+1.8 pp' (a 25 % -> 26.8 % move)."""
+    if absolute is None:
+        return "–"
+    sign = "+" if absolute > 0 else ("−" if absolute < 0 else "±")
+    return sign + format_decimal(abs(absolute) * 100, "#,##0.0", locale=locale) + " pp"
+
+
 def fmt_count(n: float | int | None, locale: str = "en_US") -> str:
     return "–" if n is None else format_decimal(n, "#,##0", locale=locale)

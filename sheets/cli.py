@@ -21,7 +21,7 @@ from typing import Any, Callable, Optional
 import typer
 from rich.console import Console
 
-from metrics_core.errors import ConfigError, KpiUserError
+from metrics_core.errors import KpiUserError
 
 from .config import parse_every
 from .preview import print_dry_run, print_report, progress_for
@@ -44,14 +44,21 @@ def sync_command(
     every: Optional[str] = typer.Option(None, "--every", help="Repeat: 15m, 1h, 1d; 'once' ignores sheets.every / sheets.cron."),
     xlsx: Optional[Path] = typer.Option(None, "--xlsx", help="Write an .xlsx workbook instead of Google Sheets."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Compute as of this date (YYYY-MM-DD)."),
-    definitions: Optional[Path] = typer.Option(None, "--definitions", help="definitions.yaml (else KPI_DEFINITIONS or ./)."),
+    definitions: Optional[Path] = typer.Option(None, "--definitions", "-d", help="definitions.yaml (else KPI_DEFINITIONS or ./)."),
 ) -> None:
     """Compute the workbook's tabs and write them: one read and one atomic write per sync."""
-    from metrics_core.cli import open_kpi  # the core's: same result cache as `kpi query`
+    from metrics_core.cli import guarded  # the core's edge: one clean line and exit 1 on a user error
+
+    guarded(lambda: _sync(spreadsheet, tab, dry_run, every, xlsx, as_of, definitions))
+
+
+def _sync(spreadsheet: str | None, tab: str | None, dry_run: bool, every: str | None, xlsx: Path | None,
+          as_of: str | None, definitions: Path | None) -> None:
+    from metrics_core.cli import open_kpi, parse_as_of  # the core's: same result cache as `kpi query`
 
     from .workbook import workbook_for
 
-    day = _date(as_of)
+    day = parse_as_of(as_of)
     kpi = open_kpi(definitions)
     cfg = workbook_for(kpi)
     job = _job(kpi, spreadsheet=spreadsheet, tab=tab, dry_run=dry_run, xlsx=xlsx, as_of=day)
@@ -69,15 +76,6 @@ def _schedule(flag: str | None, every: str | None, cron: str | None, dry_run: bo
     if flag:
         return flag, None
     return (every, None) if every else (None, cron)
-
-
-def _date(text: str | None) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ConfigError(f"--as-of '{text}' is not a date (write YYYY-MM-DD, e.g. 2026-11-27)") from None
 
 
 def _job(kpi: Any, *, spreadsheet: str | None, tab: str | None, dry_run: bool, xlsx: Path | None,

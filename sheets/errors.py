@@ -66,7 +66,8 @@ def explain(e: APIError, spreadsheet_id: str, email: str, attempts: int) -> KpiU
     if status >= 500 or status == 408:
         return SheetsUnavailable(f"Google Sheets kept failing ({status} {message}) after {attempts} tries; "
                                  "nothing was written, the sheet still shows the previous sync")
-    return InternalError(f"Google Sheets rejected the update ({status} {message}): this is a kpi bug")
+    return InternalError(f"Google Sheets rejected the update ({status} {message}); if an earlier try was cut off "
+                         "after Google applied it, the next sync repairs this; otherwise it is a kpi bug")
 
 
 def _first(e: BaseException) -> str:

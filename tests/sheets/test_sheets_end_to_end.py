@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import typer
-from conftest import SHEET_ID
+from sheets_support import SHEET_ID
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
@@ -130,3 +130,13 @@ def _app() -> typer.Typer:
     app.callback()(lambda: None)  # a group, as the real `kpi` is
     register(app)
     return app
+
+
+def test_cli_user_error_is_one_line_and_exit_1(project, monkeypatch):
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    monkeypatch.delenv("KPI_CONNECTION", raising=False)
+    result = CliRunner().invoke(_app(), ["sheets", "sync", "--spreadsheet", "x",
+                                         "--definitions", str(project / "definitions.yaml")])
+    assert result.exit_code == 1
+    assert "error: no Google credentials: set GOOGLE_APPLICATION_CREDENTIALS" in result.output
+    assert "Traceback" not in result.output

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import StubKPI
+from sheets_support import StubKPI
 
 from metrics_core.errors import DefinitionError
 from metrics_core.load import parse_definitions

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import monthly_tab, segment_tab
+from sheets_support import monthly_tab, segment_tab
 
 from sheets.formats import number_format
 from sheets.layout import layout_tab

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from conftest import SHEET_ID, StubKPI
+from sheets_support import SHEET_ID, StubKPI
 
 from metrics_core.errors import ConfigError
 from sheets.errors import QuotaExhausted, SheetsError, SheetsUnavailable

@@ -2,11 +2,12 @@
 
     copy_to_postgres(duck, "postgresql://kpi@127.0.0.1:5432/postgres")
     copy_to_spark(duck, spark_session)                      # temp views (tests)
-    copy_to_spark(duck, spark_session, persist=True)        # parquet tables (benchmark)
+    copy_to_spark(duck, spark_session, via=Path("bench/.data/parquet"))   # views on parquet files (millions of rows)
 
 Types map one to one (DATE stays DATE, TIMESTAMP stays a timestamp, DOUBLE stays double), so the
 engines disagree only where their SQL does. PostgreSQL loads through COPY from a CSV that DuckDB
-writes (fast at a million rows); Spark loads from Arrow, DuckDB's native export.
+writes (fast at a million rows); Spark loads from Arrow, DuckDB's native export, or for large
+tables reads parquet files DuckDB writes (no rows through Python or the JVM driver's heap).
 """
 
 from __future__ import annotations
@@ -61,17 +62,20 @@ def copy_to_postgres(duck: duckdb.DuckDBPyConnection, url: str) -> dict[str, int
     return counts
 
 
-def copy_to_spark(duck: duckdb.DuckDBPyConnection, spark: Any, *, persist: bool = False) -> dict[str, int]:
-    """Each table as a Spark temp view (or, with persist, a parquet table); return row counts."""
+def copy_to_spark(duck: duckdb.DuckDBPyConnection, spark: Any, *, via: Path | None = None) -> dict[str, int]:
+    """Each table as a Spark temp view, from Arrow (or from parquet files under ``via``); row counts."""
     counts = {}
     for table, cols in tables(duck).items():
-        arrow = duck.table(table).arrow()
-        arrow = arrow.read_all() if hasattr(arrow, "read_all") else arrow
-        df = spark.createDataFrame(arrow)
-        df = df.select([df[c].cast(_mapped(SPARK_TYPES, table, c, t)).alias(c) for c, t in cols])
-        if persist:
-            df.write.mode("overwrite").format("parquet").saveAsTable(table)
+        if via is None:
+            arrow = duck.table(table).arrow()
+            df = spark.createDataFrame(arrow.read_all() if hasattr(arrow, "read_all") else arrow)
         else:
-            df.createOrReplaceTempView(table)
+            path = Path(via) / f"{table}.parquet"
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                duck.execute(f"COPY \"{table}\" TO '{path}' (FORMAT parquet)")
+            df = spark.read.parquet(str(path))
+        df = df.select([df[c].cast(_mapped(SPARK_TYPES, table, c, t)).alias(c) for c, t in cols])
+        df.createOrReplaceTempView(table)
         counts[table] = spark.table(table).count()
     return counts

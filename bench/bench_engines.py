@@ -1,0 +1,168 @@
+"""Warehouse engines benchmark: the reference answers on DuckDB, PostgreSQL and Spark local.
+
+    .venv/bin/python -m bench engines [--scales S,M] [--engines duckdb,postgres,spark] [--runs 3]
+
+For each dataset (S = 20k deals, M = 1M deals / 5M leads, built once into bench/.data/ by
+bench.core), the same tables are served by the embedded DuckDB file, a throwaway PostgreSQL
+server (COPY-loaded, like tests/warehouse) and a local[2] Spark session reading parquet. Every
+shipped metric is asked two questions on each engine; the table shows, per question, the median
+latency with the cache off ("cold": compile + engine + result assembly), the ratio to DuckDB, the
+latency with a warm result cache, and whether the engine's number equals DuckDB's (rel 1e-9).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable
+
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "warehouse")]  # services, replicate
+
+from bench.core import DATA, dataset  # noqa: E402
+from metrics_core.api import KPI  # noqa: E402
+from metrics_core.backends.duckdb import DuckDBBackend  # noqa: E402
+from metrics_core.cache import ResultCache  # noqa: E402
+
+AS_OF = date(2026, 11, 27)
+SCALES = {"S": 20_000, "M": 1_000_000}
+ENGINES = ("duckdb", "postgres", "spark")
+FORMS = {"last quarter": "{m} last-quarter", "12 months by segment": "{m} last-12-months by segment grain month"}
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    t = time.perf_counter()
+    out = fn()
+    return (time.perf_counter() - t) * 1000, out
+
+
+def median_ms(fn: Callable[[], Any], runs: int) -> tuple[float, Any]:
+    results = [timed(fn) for _ in range(runs)]
+    return statistics.median(ms for ms, _ in results), results[-1][1]
+
+
+def open_backend(engine: str, duck: DuckDBBackend, deals: int, stack: ExitStack, console: Console) -> Any:
+    """The engine's backend holding the DuckDB file's tables (loaded now, load time printed)."""
+    import replicate
+    import services
+
+    if engine == "duckdb":
+        return duck
+    t = time.perf_counter()
+    if engine == "postgres":
+        from metrics_core.backends.postgres import PostgresBackend
+
+        server = services.start_postgres()
+        stack.callback(server.stop)
+        replicate.copy_to_postgres(duck.connection, server.url)
+        backend: Any = PostgresBackend(server.url)
+        stack.callback(backend.close)
+    else:
+        from metrics_core.backends.spark import SparkBackend, builder_for
+
+        services.check_spark()
+        builder = builder_for("spark://local[2]", warehouse_dir=str(DATA / "spark-warehouse"))
+        session = builder.config("spark.driver.memory", "4g").getOrCreate()
+        session.sparkContext.setLogLevel("ERROR")
+        stack.callback(session.stop)
+        replicate.copy_to_spark(duck.connection, session, via=DATA / f"parquet_{deals}")
+        backend = SparkBackend(session, "spark://local[2]")
+    console.print(f"  {engine}: loaded in {time.perf_counter() - t:.1f} s")
+    return backend
+
+
+def questions(kpi: KPI) -> list[tuple[str, str, str]]:
+    out = []
+    for m, d in kpi.definitions.metrics.items():
+        for form, template in FORMS.items():
+            if d.type == "constant" and "segment" in form:
+                continue  # a constant has no breakdown
+            out.append((m, form, template.format(m=m)))
+    return out
+
+
+def measure(kpi: KPI, text: str, runs: int) -> dict[str, Any]:
+    cold_ms, result = median_ms(lambda: kpi.query(text, as_of=AS_OF, use_cache=False), runs)
+    kpi.query(text, as_of=AS_OF)  # fills the cache
+    warm_ms, cached = median_ms(lambda: kpi.query(text, as_of=AS_OF), runs)
+    assert cached.cached, f"{text}: second answer did not come from the cache"
+    return {"cold": cold_ms, "warm": warm_ms, "value": result.value}
+
+
+def same(a: float | None, b: float | None) -> bool:
+    if a is None or b is None or math.isnan(a) or math.isnan(b):
+        return (a is None or math.isnan(a)) and (b is None or math.isnan(b))
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def bench_scale(scale: str, engines: list[str], runs: int, console: Console) -> bool:
+    deals = SCALES[scale]
+    console.print(f"[bold]{scale}[/bold]: {deals:,} deals, {5 * deals:,} leads")
+    with ExitStack() as stack:
+        duck = DuckDBBackend(str(dataset(deals)), read_only=True)
+        cache_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kpi-bench-cache-")))
+        kpis = {e: KPI.from_path(ROOT / "definitions.yaml", backend=open_backend(e, duck, deals, stack, console),
+                                 cache=ResultCache(cache_dir / e)) for e in engines}
+        rows = [(m, form, {e: measure(k, text, runs) for e, k in kpis.items()})
+                for m, form, text in questions(kpis[engines[0]])]
+    return print_table(scale, engines, runs, rows, console)
+
+
+def print_table(scale: str, engines: list[str], runs: int, rows: list, console: Console) -> bool:
+    base = engines[0]
+    t = Table(title=f"{scale}: kpi on each engine, median of {runs} (ms); ratio = engine / {base}; "
+                    f"warm = answered from the result cache")
+    t.add_column("metric")
+    t.add_column("question")
+    for e in engines:
+        t.add_column(f"{e} ms", justify="right")
+        if e != base:
+            t.add_column(f"x {base}", justify="right")
+    t.add_column("warm ms (" + " / ".join(engines) + ")", justify="right")
+    t.add_column("same", justify="right")
+    all_same = True
+    for m, form, res in rows:
+        cells = []
+        for e in engines:
+            cells.append(f"{res[e]['cold']:.0f}")
+            if e != base:
+                cells.append(f"{res[e]['cold'] / res[base]['cold']:.1f}")
+        agree = all(same(res[e]["value"], res[base]["value"]) for e in engines)
+        all_same &= agree
+        warm = "/".join(f"{res[e]['warm']:.1f}" for e in engines)
+        t.add_row(m, form, *cells, warm, "yes" if agree else "NO")
+    console.print(t)
+    for e in engines:
+        cold = [r[2][e]["cold"] for r in rows]
+        warm = [r[2][e]["warm"] for r in rows]
+        console.print(f"  {e}: median cold {statistics.median(cold):.0f} ms, total cold {sum(cold) / 1000:.1f} s, "
+                      f"median warm {statistics.median(warm):.1f} ms")
+    return all_same
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m bench engines")
+    ap.add_argument("--scales", default="S,M", help="comma-separated: S (20k deals), M (1M deals)")
+    ap.add_argument("--engines", default=",".join(ENGINES), help="comma-separated; the first is the baseline")
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args(argv)
+    console = Console(width=170)
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    ok = all([bench_scale(s.strip().upper(), engines, args.runs, console) for s in args.scales.split(",")])
+    if not ok:
+        console.print("[red]some engines disagree with the baseline[/red]")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

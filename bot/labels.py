@@ -2,7 +2,7 @@
 
     window_text(p, cal)          -> "Q3 2026 · Jul 1 - Sep 30, 2026"
     change_text(cmp, "percent")  -> "+3.1 pts"     change_text(cmp, "currency") -> "+12.0%"
-    esc("a < b & c")             -> "a &lt; b &amp; c"   (Slack mrkdwn control characters)
+    esc("a < b & c * d")         -> "a &lt; b &amp; c ∗ d"   (Slack mrkdwn control characters)
 """
 
 from __future__ import annotations
@@ -15,8 +15,18 @@ from metrics_core.periods import Calendar, Period, period_label, window_label
 COLOUR = {True: ":large_green_circle:", False: ":red_circle:", None: ":white_circle:"}
 
 
-def esc(text: Any) -> str:
+_NEUTRAL = str.maketrans({"*": "∗", "~": "∼", "`": "ˋ"})  # Slack has no escape for bold/strike/code
+
+
+def esc_code(text: Any) -> str:
+    """Text for inside ``` or ` (no formatting applies there): entities only, so SQL stays copyable."""
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def esc(text: Any) -> str:
+    """Data as literal mrkdwn: entities for &, <, >, and look-alikes for the formatting characters
+    ("open_deals * win_rate" would otherwise turn bold in Slack)."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").translate(_NEUTRAL)
 
 
 def cut(text: str, limit: int) -> str:
@@ -25,7 +35,7 @@ def cut(text: str, limit: int) -> str:
 
 def fenced(text: str, limit: int = 3000, more: str = "…") -> str:
     """Escaped text in a code block of at most ``limit`` characters, never cutting an entity in half."""
-    body = esc(text)
+    body = esc_code(text)
     room = limit - 6
     if len(body) > room:
         body = body[: room - len(more) - 1]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from .labels import cut, esc, fenced
+from .labels import cut, esc, esc_code, fenced
 
 USAGE = ("`/kpi <metric> [period] [by dim[, dim]] [where dim=value [and ...]] [vs previous|last-year]`\n"
          "e.g. `/kpi win_rate last-quarter by region`, `/kpi cac ytd where segment=SMB vs last-year`")
@@ -39,7 +39,7 @@ def _context(text: str) -> dict[str, Any]:
 
 def error_reply(message: str, *, usage: bool = True) -> Reply:
     """A user error (unknown metric, bad period, access refused): shown as it is, ephemeral."""
-    blocks = [_section(f":warning: {esc(message)}")]
+    blocks = [_section(f":warning: {esc_code(message)}")]  # messages may quote `code`
     if usage:
         blocks.append(_context("Usage: " + USAGE + "\n`/kpi help` · `/kpi list`"))
     return Reply(text=message, blocks=blocks, ok=False)
@@ -51,7 +51,8 @@ def internal_error_reply(ref: str) -> Reply:
 
 
 def working_reply(query: str) -> Reply:
-    return Reply(text=f"Working on `{query}`...", blocks=[_context(f":hourglass_flowing_sand: Working on `{esc(cut(query, 200))}`...")])
+    return Reply(text=f"Working on `{query}`...",
+                 blocks=[_context(f":hourglass_flowing_sand: Working on `{esc_code(cut(query, 200))}`...")])
 
 
 def help_reply(shortcuts: Sequence[tuple[str, str]] = ()) -> Reply:
@@ -89,7 +90,7 @@ def explain_reply(explanation: Any) -> Reply:
     m = explanation.metric
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": cut(f"How {m.label} is computed", 150)}},
-        _section(f"{esc(m.description)}\n*Formula:* `{esc(m.formula)}`"),
+        _section(f"{esc(m.description)}\n*Formula:* `{esc_code(m.formula)}`"),
         _section(fenced(explanation.text))]
     if explanation.sql:
         blocks += [_context("SQL it runs:"),

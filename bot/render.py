@@ -17,7 +17,7 @@ from typing import Any
 from metrics_core.periods import Calendar
 from metrics_core.result import MetricResult
 
-from .labels import change_line, cut, esc, period_name, target_line, window_text
+from .labels import change_line, cut, esc, esc_code, period_name, target_line, window_text
 from .render_table import table_blocks
 
 HEADER_CHARS = 150
@@ -81,7 +81,7 @@ def _footer(result: MetricResult, query: str, freshness: date | None, shared_by:
     parts.append(f"Data through {freshness:%b %-d, %Y}" if freshness else "Data freshness unknown")
     parts.append(f"as of {result.as_of:%b %-d, %Y}")
     if query:
-        parts.append(f"`{esc(cut(query, 200))}`")
+        parts.append(f"`{esc_code(cut(query, 200))}`")
     return " · ".join(parts)
 
 

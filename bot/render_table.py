@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from .labels import cut, delta_text, esc
+from .labels import cut, delta_text, esc_code
 
 SECTION_CHARS = 2900  # < 3000, leaving room for the code fences
 DIM_WIDTH = 24
@@ -38,7 +38,7 @@ def table_blocks(df: pd.DataFrame, dims: tuple[str, ...], *, fmt: str, value_tit
     chunks = _pack(lines, max_blocks)
     shown = sum(len(c) for c in chunks) - 1  # minus the header line
     more = len(df) - shown
-    blocks = [_section("```" + esc("\n".join(c)) + "```") for c in chunks]
+    blocks = [_section("```" + esc_code("\n".join(c)) + "```") for c in chunks]
     if more > 0:
         blocks.append({"type": "context", "elements": [
             {"type": "mrkdwn", "text": f"... and {more:,} more (ask for fewer with `where`, or see the sheet)"}]})
@@ -59,7 +59,7 @@ def _pack(lines: list[str], max_blocks: int) -> list[list[str]]:
     chunks: list[list[str]] = [[]]
     size = 0
     for line in lines:
-        n = len(esc(line)) + 1
+        n = len(esc_code(line)) + 1
         if size + n > SECTION_CHARS - 6:
             if len(chunks) == max_blocks:
                 break

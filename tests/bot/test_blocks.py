@@ -49,7 +49,18 @@ ANSWERS = {
     "answer_500_rows": lambda: render_blocks(make_result(rows=500, dims=("region",)),
                                              query="win_rate last-quarter by region", freshness=FRESH),
 }
+def _alert(transition: str) -> list[dict[str, Any]]:
+    from bot.alerts import alert_blocks
+    from bot.config import Alert
+    from bot.provider import snapshot_of
+
+    alert = Alert(metric="win_rate", when="below target", channel="#sales", period="this-quarter")
+    return alert_blocks(alert, transition, make_result(period="this-quarter"), snapshot_of(FakeKPI()))  # type: ignore[arg-type]
+
+
 OTHERS = {
+    "alert_crossed": lambda: _alert("crossed"),
+    "alert_recovered": lambda: _alert("recovered"),
     "help": lambda: help_reply([("/cac", "cac"), ("/winrate", "win_rate")]).blocks,
     "list": lambda: list_reply(list(INFOS.values()), {"win_rate": "/winrate"}).blocks,
     "list_200_metrics": lambda: list_reply(list(INFOS.values()) * 70, {}).blocks,

@@ -76,7 +76,7 @@ def compute_tab(comp: Computer, tab: TabConfig, updated: datetime, timezone: str
         for group in groups or (None,):
             values = _values(result.series, periods, by, group)
             rows.append(MetricRow(metric, result.label, result.format, result.currency, values, group,
-                                  target, status))
+                                  target, status, _decimals(comp.kpi, metric)))
     return TabData(tab.id, tab.name, tab.grain, periods, tuple(rows), updated, timezone, by=by,
                    style=tab.breakdown.style if tab.breakdown else "blocks", groups=groups,
                    targets=tab.targets and by is None)
@@ -108,6 +108,13 @@ def _values(series: Any, periods: tuple[PeriodColumn, ...], by: str | None,
             if by is None or _group(rec[by]) == group:
                 by_start[_day(rec["start"])] = _float(rec["value"])
     return tuple(by_start.get(p.start) for p in periods)
+
+
+def _decimals(kpi: Any, metric: str) -> int | None:
+    """``format.decimals`` of the metric in the definitions (MetricResult does not carry it)."""
+    metrics = getattr(getattr(kpi, "definitions", None), "metrics", None) or {}
+    fmt = getattr(metrics.get(metric), "format", None)
+    return getattr(fmt, "decimals", None)
 
 
 def _group(value: Any) -> str:

@@ -1,6 +1,6 @@
 """Number formats for metric values (pure; layer: layout helpers).
 
-One pattern per metric format, written the same way to Google Sheets (``numberFormat``) and to
+One pattern per metric format (``decimals:`` of the metric's format changes the digits), written the same way to Google Sheets (``numberFormat``) and to
 Excel (openpyxl ``number_format``), so the two outputs show a value alike:
 
     percent   0.1234   -> 12.3%          PERCENT  0.0%
@@ -32,26 +32,28 @@ class NumberFormat:
         return {"type": self.type, "pattern": self.pattern}
 
 
-def currency_pattern(currency: str | None) -> str:
+def _digits(decimals: int | None, default: int) -> str:
+    d = default if decimals is None else decimals
+    return "." + "0" * d if d else ""
+
+
+def currency_pattern(currency: str | None, decimals: int | None = None) -> str:
     code = (currency or "USD").upper()
     symbol = _SYMBOLS.get(code)
-    if symbol:
-        return f'"{symbol}"#,##0'
-    return f'#,##0 "{code}"'
+    number = "#,##0" + _digits(decimals, 0)
+    return f'"{symbol}"{number}' if symbol else f'{number} "{code}"'
 
 
-def number_format(kind: str, currency: str | None = None) -> NumberFormat:
-    """The format for a metric format kind (``MetricResult.format``); unknown kinds raise."""
+def number_format(kind: str, currency: str | None = None, decimals: int | None = None) -> NumberFormat:
+    """The format for a metric format kind (``MetricResult.format``) and the metric's ``decimals``."""
     if kind == "percent":
-        return NumberFormat("PERCENT", "0.0%")
+        return NumberFormat("PERCENT", "0" + _digits(decimals, 1) + "%")
     if kind == "currency":
-        return NumberFormat("CURRENCY", currency_pattern(currency))
-    if kind == "days":
-        return NumberFormat("NUMBER", '#,##0.0 "days"')
-    if kind == "months":
-        return NumberFormat("NUMBER", '#,##0.0 "months"')
+        return NumberFormat("CURRENCY", currency_pattern(currency, decimals))
+    if kind in ("days", "months"):
+        return NumberFormat("NUMBER", f'#,##0{_digits(decimals, 1)} "{kind}"')
     if kind == "ratio":
-        return NumberFormat("NUMBER", '0.0"×"')
+        return NumberFormat("NUMBER", f'0{_digits(decimals, 1)}"×"')
     if kind == "number":
-        return NumberFormat("NUMBER", "#,##0.00")
+        return NumberFormat("NUMBER", "#,##0" + _digits(decimals, 2))
     raise ValueError(f"unknown metric format {kind!r} (allowed: {', '.join(FORMAT_KINDS)})")

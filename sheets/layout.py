@@ -95,7 +95,7 @@ def _body(tab: TabData, rows_style: bool) -> list[tuple[Cell, ...]]:
 def _value_cells(row: MetricRow | None, n: int, targets: bool) -> list[Cell]:
     if row is None:
         return [Cell()] * (n + (2 if targets else 0))
-    fmt = number_format(row.format, row.currency)
+    fmt = number_format(row.format, row.currency, row.decimals)
     cells = [Cell(_number(v), fmt) for v in row.values]
     cells += [Cell()] * (n - len(cells))
     if targets:

@@ -29,6 +29,7 @@ class MetricRow:
     group: str | None = None
     target: float | None = None  # for the last period
     status: str | None = None  # met | missed | on_track | behind | ahead
+    decimals: int | None = None  # the metric's format.decimals, when set
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,14 @@ def test_each_metric_format_has_one_pattern(kind, currency, type_, pattern):
     assert (fmt.type, fmt.pattern) == (type_, pattern)
 
 
+@pytest.mark.parametrize("kind,decimals,pattern", [
+    ("percent", 2, "0.00%"), ("percent", 0, "0%"), ("currency", 2, '"$"#,##0.00'), ("days", 0, '#,##0 "days"'),
+    ("ratio", 2, '0.00"×"'), ("number", 0, "#,##0"),
+])
+def test_decimals_of_the_metric_format(kind, decimals, pattern):
+    assert number_format(kind, "USD", decimals).pattern == pattern
+
+
 def test_unknown_format_lists_the_allowed_ones():
     with pytest.raises(ValueError, match="allowed: number, currency"):
         number_format("percentage")

@@ -9,7 +9,7 @@ breakdown, the largest ``max_lines`` groups get a line each.
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import Any, Callable, assert_never
 
 import matplotlib
 
@@ -17,9 +17,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
-_AXIS = {"percent": lambda v: f"{v * 100:.0f}%",
-         "days": lambda v: f"{v:.0f} d", "months": lambda v: f"{v:.1f} mo", "ratio": lambda v: f"{v:.1f}x",
-         "number": lambda v: f"{v:,.0f}"}
+from metrics_core.result import FormatKind  # noqa: E402
+
 
 
 def trend_png(result: Any, *, max_lines: int = 6, dpi: int = 110) -> bytes:
@@ -47,12 +46,26 @@ def trend_png(result: Any, *, max_lines: int = 6, dpi: int = 110) -> bytes:
         plt.close(fig)
 
 
-def _axis_format(result: Any) -> Any:
-    if result.format == "currency":
-        from babel.numbers import format_currency
+def _axis_format(result: Any) -> Callable[[float], str]:
+    kind: FormatKind = result.format
+    match kind:
+        case "percent":
+            return lambda v: f"{v * 100:.0f}%"
+        case "currency":
+            from babel.numbers import format_currency
 
-        return lambda v: format_currency(v, result.currency or "USD", "¤#,##0", locale="en_US", currency_digits=False)
-    return _AXIS.get(result.format, _AXIS["number"])
+            code = result.currency or "USD"
+            return lambda v: format_currency(v, code, "¤#,##0", locale="en_US", currency_digits=False)
+        case "days":
+            return lambda v: f"{v:.0f} d"
+        case "months":
+            return lambda v: f"{v:.1f} mo"
+        case "ratio":
+            return lambda v: f"{v:.1f}×"
+        case "number":
+            return lambda v: f"{v:,.0f}"
+        case _:
+            assert_never(kind)
 
 
 def _mark_to_date(ax: Any, series: Any) -> None:

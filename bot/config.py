@@ -21,7 +21,7 @@ passes the raw section (a dict that remembers its lines), so problems are report
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -148,38 +148,42 @@ def _line(raw: Any, loc: Iterable[Any]) -> int | None:
 
 
 def _semantic_issues(cfg: SlackConfig, raw: Any, defs: Any, source: str) -> list[Issue]:
-    """Names that must exist in the definitions: metrics and dimensions."""
+    """Names that must exist in the definitions: metrics and dimensions; commands used once."""
     metrics = _metric_dims(defs)
     if metrics is None:  # definitions not loaded (their own issues are reported by the core)
         return []
-    issues: list[Issue] = []
+    problems = [*((loc, f"unknown metric '{m}'{hint_for(m, metrics)}") for loc, m in _metric_refs(cfg)
+                  if m not in metrics), *_command_clashes(cfg), *_digest_dims(cfg, metrics)]
+    return [Issue(msg, source, _line(raw, loc), "slack." + ".".join(map(str, loc))) for loc, msg in problems]
 
-    def check(name: str, loc: tuple) -> None:
-        if name not in metrics:
-            issues.append(Issue(f"unknown metric '{name}'{hint_for(name, metrics)}", source,
-                                _line(raw, loc), "slack." + ".".join(map(str, loc))))
 
+def _metric_refs(cfg: SlackConfig) -> Iterator[tuple[tuple, str]]:
+    """(location, metric name) of every metric the section names."""
+    for m in cfg.commands:
+        yield ("commands", m), m
+    for i, rule in enumerate(cfg.access):
+        yield from ((("access", i, "metrics", j), m) for j, m in enumerate(rule.metrics))
+    for i, d in enumerate(cfg.digests):
+        yield from ((("digests", i, "metrics", j), m) for j, m in enumerate(d.metrics))
+    for i, a in enumerate(cfg.alerts):
+        yield ("alerts", i, "metric"), a.metric
+
+
+def _command_clashes(cfg: SlackConfig) -> Iterator[tuple[tuple, str]]:
     seen: dict[str, str] = {}
     for m, cmd in cfg.commands.items():
-        check(m, ("commands", m))
         if cmd in seen:
-            issues.append(Issue(f"{cmd} is already the command of '{seen[cmd]}'", source,
-                                _line(raw, ("commands", m)), f"slack.commands.{m}"))
+            yield ("commands", m), f"{cmd} is already the command of '{seen[cmd]}'"
         seen[cmd] = m
-    for i, rule in enumerate(cfg.access):
-        for j, m in enumerate(rule.metrics):
-            check(m, ("access", i, "metrics", j))
+
+
+def _digest_dims(cfg: SlackConfig, metrics: dict[str, tuple[str, ...] | None]) -> Iterator[tuple[tuple, str]]:
     for i, d in enumerate(cfg.digests):
-        for j, m in enumerate(d.metrics):
-            check(m, ("digests", i, "metrics", j))
+        for m in d.metrics:
+            dims = metrics.get(m)
             for k, dim in enumerate(d.by):
-                dims = metrics.get(m)
                 if dims is not None and dim not in dims:
-                    issues.append(Issue(f"metric '{m}' cannot be broken down by '{dim}'{hint_for(dim, dims)}",
-                                        source, _line(raw, ("digests", i, "by", k)), f"slack.digests.{i}.by.{k}"))
-    for i, a in enumerate(cfg.alerts):
-        check(a.metric, ("alerts", i, "metric"))
-    return issues
+                    yield ("digests", i, "by", k), f"metric '{m}' cannot be broken down by '{dim}'{hint_for(dim, dims)}"
 
 
 def _metric_dims(defs: Any) -> dict[str, tuple[str, ...] | None] | None:

@@ -1,4 +1,5 @@
-"""Building Slack's requests as Slack sends them (signed forms and JSON) and golden snapshots."""
+"""Test helpers: Slack's requests as Slack sends them (signed forms and JSON), posting them to the bot,
+Slack's Block Kit limits, and golden snapshots."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ import itertools
 import json
 import os
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from slack_sdk.models.blocks import Block
 from slack_sdk.signature import SignatureVerifier
 
 SECRET = "test-signing-secret"
@@ -68,3 +72,35 @@ def assert_snapshot(name: str, data: Any) -> None:
     if old != text:
         diff = "".join(difflib.unified_diff(old.splitlines(True), text.splitlines(True), str(path), "rendered"))
         pytest.fail(f"snapshot {name} differs (refresh with {UPDATE_FLAG}=1 if intended):\n{diff}", pytrace=False)
+
+
+def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any, float]:
+    start = time.monotonic()
+    req = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            status, raw = resp.status, resp.read()
+    except urllib.error.HTTPError as e:
+        status, raw = e.code, e.read()
+    took = time.monotonic() - start
+    try:
+        return status, json.loads(raw or b"null"), took
+    except json.JSONDecodeError:
+        return status, raw.decode(), took
+
+
+def check_limits(blocks: list[dict[str, Any]]) -> None:
+    """Slack's documented limits, checked by hand and by slack_sdk's own block models."""
+    assert 0 < len(blocks) <= 50
+    for b in blocks:
+        Block.parse(b).to_dict()  # raises SlackObjectFormationError past a limit
+        if b["type"] == "section":
+            assert len(b.get("text", {}).get("text", "")) <= 3000
+            assert len(b.get("fields", [])) <= 10
+        if b["type"] == "header":
+            assert len(b["text"]["text"]) <= 150
+        if b["type"] == "actions":
+            assert len(b["elements"]) <= 25
+            assert all(len(e.get("value", "")) <= 2000 for e in b["elements"])
+        if b["type"] == "context":
+            assert len(b["elements"]) <= 10

@@ -11,8 +11,7 @@ from bot.config import Digest
 from bot.provider import snapshot_of
 from bot.render import button_value
 from slack_doubles import AS_OF, FakeKPI
-from slack_requests import action_body, command_body, mention_body, signed_headers
-from test_http_commands import post
+from slack_requests import action_body, command_body, mention_body, post, signed_headers
 
 RULES = {"access": [{"metrics": ["cac"], "channels": ["#leadership", "C0LEAD"], "users": ["U0CFO"]}]}
 

@@ -19,8 +19,8 @@ from bot.scheduler import schedule_jobs
 from bot.schedule import parse_schedule
 from bot.store import AlertStore
 from metrics_core.errors import QueryError
+from slack_requests import check_limits
 from slack_doubles import AS_OF, FakeKPI, make_result
-from test_blocks import check_limits
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

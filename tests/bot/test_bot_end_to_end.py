@@ -18,9 +18,7 @@ from bot.events import answer_mention
 from bot.manifest import build_manifest
 from bot.provider import KpiProvider, snapshot_of
 from metrics_core.errors import DefinitionError
-from slack_requests import assert_snapshot, command_body, signed_headers
-from test_blocks import check_limits
-from test_http_commands import post
+from slack_requests import assert_snapshot, check_limits, command_body, post, signed_headers
 
 AS_OF = date(2026, 11, 27)
 HERE = Asker("U0ALICE", "C0LEAD", "leadership")  # allowed for every metric

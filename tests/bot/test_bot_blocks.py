@@ -5,31 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from slack_sdk.models.blocks import Block
 
 from bot.messages import error_reply, explain_reply, help_reply, internal_error_reply, list_reply, working_reply
 from bot.render import render_blocks
 from slack_doubles import INFOS, FakeKPI, make_result
-from slack_requests import assert_snapshot
+from slack_requests import assert_snapshot, check_limits
 
 FRESH = FakeKPI().freshness()
-
-
-def check_limits(blocks: list[dict[str, Any]]) -> None:
-    """Slack's documented limits, checked by hand and by slack_sdk's own block models."""
-    assert 0 < len(blocks) <= 50
-    for b in blocks:
-        Block.parse(b).to_dict()  # raises SlackObjectFormationError past a limit
-        if b["type"] == "section":
-            assert len(b.get("text", {}).get("text", "")) <= 3000
-            assert len(b.get("fields", [])) <= 10
-        if b["type"] == "header":
-            assert len(b["text"]["text"]) <= 150
-        if b["type"] == "actions":
-            assert len(b["elements"]) <= 25
-            assert all(len(e.get("value", "")) <= 2000 for e in b["elements"])
-        if b["type"] == "context":
-            assert len(b["elements"]) <= 10
 
 
 ANSWERS = {

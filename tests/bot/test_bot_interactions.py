@@ -8,8 +8,7 @@ import time
 
 from bot.render import button_value
 from slack_doubles import AS_OF, FakeKPI
-from slack_requests import action_body, mention_body, signed_headers
-from test_http_commands import post
+from slack_requests import action_body, mention_body, post, signed_headers
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -15,8 +15,7 @@ import pytest
 
 from bot.serve import start_bot
 from bot.settings import Settings
-from slack_requests import command_body, signed_headers
-from test_http_commands import post
+from slack_requests import command_body, post, signed_headers
 
 KPI = str(Path(sys.executable).with_name("kpi"))
 

@@ -5,31 +5,13 @@ from __future__ import annotations
 import json
 import logging
 import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import pytest
 from slack_bolt.request import BoltRequest
 
 from slack_doubles import FakeKPI
-from slack_requests import command_body, signed_headers
-
-
-def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any, float]:
-    start = time.monotonic()
-    req = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            status, raw = resp.status, resp.read()
-    except urllib.error.HTTPError as e:
-        status, raw = e.code, e.read()
-    took = time.monotonic() - start
-    try:
-        return status, json.loads(raw or b"null"), took
-    except json.JSONDecodeError:
-        return status, raw.decode(), took
+from slack_requests import command_body, post, signed_headers
 
 
 def test_signed_command_over_http_answers_in_the_ack(slack, make_bot, serve_http) -> None:

@@ -1,4 +1,9 @@
-"""`kpi demo`'s last step: the demo workbook as .xlsx (entry point ``kpi.demo``), no Google needed."""
+"""The last step of ``kpi demo``: the demo workbook as an .xlsx file (edge; the ``kpi.demo`` entry point).
+
+No Google account needed: the same tabs ``kpi sheets sync`` would write (the ``sheets:`` section, or
+the default workbook), with values and number formats, in ``.kpi/kpi-demo.xlsx`` beside the
+definitions.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,22 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
 
-def write_workbook(kpi: Any, console: Any, as_of: date) -> Path:
-    from .pipeline import export_xlsx
+from .pipeline import export_xlsx
+from .preview import progress_for
+from .workbook import workbook_for
 
-    path = export_xlsx(kpi, Path.cwd() / "kpi.xlsx", as_of=as_of)
-    console.print(f"[green]workbook[/green] {path} (the same tabs `kpi sheets sync` writes to Google Sheets)")
+DEMO_FILE = Path(".kpi") / "kpi-demo.xlsx"
+
+
+def write_workbook(kpi: Any, out: Console, until: date) -> Path:
+    """Write the demo workbook as of ``until`` and say where it is and how to sync it to Google."""
+    path = Path(kpi.loaded.base_dir) / DEMO_FILE
+    cfg = workbook_for(kpi)
+    with progress_for(cfg, out) as step:
+        export_xlsx(kpi, path, as_of=until, on_step=step)
+    out.print(f"[green]demo workbook[/green] {path}: {', '.join(cfg.titles())}")
+    out.print("  to keep these tabs current in Google Sheets: [bold]kpi sheets sync --spreadsheet ID[/bold] "
+              "(sheets/README.md says how to share the sheet with a service account)")
     return path

@@ -140,3 +140,17 @@ def test_cli_user_error_is_one_line_and_exit_1(project, monkeypatch):
     assert result.exit_code == 1
     assert "error: no Google credentials: set GOOGLE_APPLICATION_CREDENTIALS" in result.output
     assert "Traceback" not in result.output
+
+
+def test_kpi_demo_step_writes_the_workbook(kpi, project):
+    from io import StringIO
+
+    from rich.console import Console
+
+    from sheets.demo import write_workbook
+
+    buf = StringIO()
+    path = write_workbook(kpi, Console(file=buf, width=200), AS_OF)
+    assert path == project / ".kpi" / "kpi-demo.xlsx"
+    assert load_workbook(path).sheetnames == ["KPIs by month", "KPIs by segment", "Definitions", "Sync status"]
+    assert "demo workbook" in buf.getvalue() and "kpi sheets sync --spreadsheet ID" in buf.getvalue()

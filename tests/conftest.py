@@ -6,21 +6,14 @@ A service that cannot start here skips its tests with the reason; with KPI_REQUI
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
-from typing import Iterator, NoReturn
+from typing import Iterator
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # tests/ helpers (services) importable in any import mode
 import services  # noqa: E402
-
-
-def unavailable(reason: str) -> NoReturn:
-    if os.environ.get("KPI_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"required service unavailable (KPI_REQUIRE_SERVICES=1): {reason}", pytrace=False)
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
@@ -29,7 +22,7 @@ def postgres_url() -> Iterator[str]:
     try:
         server = services.start_postgres()
     except services.Unavailable as e:
-        unavailable(str(e))
+        services.unavailable(str(e))
     try:
         yield server.url
     finally:
@@ -42,11 +35,14 @@ def spark_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     try:
         services.check_spark()
     except services.Unavailable as e:
-        unavailable(str(e))
+        services.unavailable(str(e))
     from metrics_core.backends.spark import builder_for
 
     warehouse = str(tmp_path_factory.mktemp("spark-warehouse"))
-    session = builder_for("spark://local[2]", warehouse_dir=warehouse).getOrCreate()
+    try:
+        session = builder_for("spark://local[2]", warehouse_dir=warehouse).getOrCreate()
+    except Exception as e:  # the JVM failing to start surfaces as several exception types
+        services.unavailable(f"Spark local session did not start: {str(e).splitlines()[0] if str(e) else e!r}")
     try:
         yield session
     finally:

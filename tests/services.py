@@ -22,6 +22,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 PG_USER = "kpi_pg"
 PG_FAST = ("-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
@@ -30,6 +31,15 @@ PG_FAST = ("-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
 
 class Unavailable(Exception):
     """A service the tests need cannot be started here; the message says why and how to fix it."""
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip the test with ``reason``; under KPI_REQUIRE_SERVICES=1 (CI) fail it instead."""
+    import pytest
+
+    if os.environ.get("KPI_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"required service unavailable (KPI_REQUIRE_SERVICES=1): {reason}", pytrace=False)
+    pytest.skip(reason)
 
 
 def pg_bindir() -> Path | None:

@@ -131,3 +131,22 @@ def test_missing_driver_names_the_install_command(monkeypatch, url, package, ext
     with pytest.raises(ConfigError, match=rf"pip install 'kpi\[{extra}\]'") as err:
         opener()
     assert package in str(err.value)
+
+
+def test_missing_service_skips_with_reason_or_fails_under_ci(monkeypatch):
+    import services
+
+    monkeypatch.delenv("KPI_REQUIRE_SERVICES", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="no initdb here"):
+        services.unavailable("no initdb here")
+    monkeypatch.setenv("KPI_REQUIRE_SERVICES", "1")
+    with pytest.raises(pytest.fail.Exception, match="KPI_REQUIRE_SERVICES=1.*no initdb here"):
+        services.unavailable("no initdb here")
+
+
+def test_postgres_binaries_missing_is_unavailable_with_install_hint(monkeypatch):
+    import services
+
+    monkeypatch.setattr(services, "pg_bindir", lambda: None)
+    with pytest.raises(services.Unavailable, match="apt-get install -y postgresql"):
+        services.start_postgres()

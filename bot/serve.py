@@ -50,10 +50,11 @@ def stop_http(server: Any) -> None:
     server.trigger.pull_trigger(close_everything)
 
 
-def socket_handler(app: App, app_token: str) -> Any:
+def socket_handler(app: App, app_token: str, *, concurrency: int = 64) -> Any:
+    """Socket Mode; ``concurrency`` envelopes handled at once (each ack may wait up to the budget)."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    return SocketModeHandler(app, app_token)
+    return SocketModeHandler(app, app_token, concurrency=concurrency)
 
 
 @dataclass

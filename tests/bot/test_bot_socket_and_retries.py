@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from urllib.parse import parse_qsl
 
-from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from bot.app import make_client
+from bot.serve import socket_handler
 from bot.settings import Settings
 from slack_doubles import FakeKPI
 from slack_requests import command_body
@@ -18,7 +18,7 @@ def test_socket_mode_envelope_round_trip(slack) -> None:
 
     settings = Settings(bot_token="xoxb-test", app_token="xapp-test", api_url=slack.api_url)
     app = create_app(FakeKPI(), settings=settings)  # no signing secret: Socket Mode needs none
-    handler = SocketModeHandler(app, "xapp-test")
+    handler = socket_handler(app, "xapp-test")
     handler.connect()
     try:
         slack.wait_ws_client()
@@ -65,3 +65,25 @@ def test_rejected_bot_token_is_a_clear_config_error(slack, settings) -> None:
     slack.token_ok = False
     with pytest.raises(ConfigError, match="Slack did not accept SLACK_BOT_TOKEN .*invalid_auth"):
         create_app(FakeKPI(), settings=settings)
+
+
+def test_fifty_concurrent_socket_mode_commands_are_acked_within_3s(slack) -> None:
+    """Regression: SocketModeHandler's default 10 threads queued acks behind 1 s queries past 3 s (5.2 s)."""
+    from bot.app import create_app
+
+    settings = Settings(bot_token="xoxb-test", app_token="xapp-test", api_url=slack.api_url)
+    handler = socket_handler(create_app(FakeKPI(delay=1.0), settings=settings), "xapp-test")
+    handler.connect()
+    try:
+        slack.wait_ws_client()
+        sent = {}
+        for i in range(50):
+            payload = dict(parse_qsl(command_body("win_rate ytd", response_url=slack.response_url()).decode()))
+            sent[f"env-{i}"] = time.monotonic()
+            slack.ws_send({"envelope_id": f"env-{i}", "type": "slash_commands", "payload": payload})
+        acks = [c for c in slack.wait_for("ws", count=51, timeout=15) if "envelope_id" in c.params]
+        assert len(acks) == 50
+        slowest = max(c.at - sent[c.params["envelope_id"]] for c in acks)
+        assert slowest < 3.0, f"slowest Socket Mode ack took {slowest:.2f}s"
+    finally:
+        handler.close()

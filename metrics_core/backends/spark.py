@@ -48,6 +48,10 @@ def builder_for(url: str, *, warehouse_dir: str | None = None) -> Any:
     sql = _pyspark_sql()
     scheme, _, rest = url.partition("://")
     if scheme == "sc":
+        try:
+            import grpc  # noqa: F401  (Spark Connect's transport, only in the spark-connect extra)
+        except ImportError as e:
+            raise missing_extra("grpcio", "spark-connect") from e
         return sql.SparkSession.builder.remote(url)
     if scheme != "spark" or not rest:
         raise ConfigError(f"connection '{url}': expected spark://local[N], spark://host:port or sc://host:port")

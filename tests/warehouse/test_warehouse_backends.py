@@ -150,3 +150,18 @@ def test_postgres_binaries_missing_is_unavailable_with_install_hint(monkeypatch)
     monkeypatch.setattr(services, "pg_bindir", lambda: None)
     with pytest.raises(services.Unavailable, match="apt-get install -y postgresql"):
         services.start_postgres()
+
+
+def test_spark_connect_without_its_extra_names_the_install(monkeypatch):
+    from metrics_core.backends.spark import SparkBackend
+
+    monkeypatch.setitem(sys.modules, "grpc", None)
+    with pytest.raises(ConfigError, match=r"pip install 'kpi\[spark-connect\]'"):
+        SparkBackend.from_url("sc://spark.example:15002")
+
+
+def test_spark_url_must_name_a_master():
+    from metrics_core.backends.spark import SparkBackend
+
+    with pytest.raises(ConfigError, match="spark://local"):
+        SparkBackend.from_url("spark://")

@@ -96,12 +96,12 @@ def plan_requests(layouts: list[TabLayout], state: SpreadsheetState) -> list[dic
             sid = choose_sheet_id(lay.key, used)
             used.add(sid)
             requests += _add_tab(lay, sid)
-            old_rows = old_cols = 0
+            rows, cols = lay.n_rows, lay.n_cols
         else:
             sid = sheet.sheet_id
             requests += _update_tab(lay, sheet)
-            old_rows, old_cols = sheet.managed.rows, sheet.managed.cols  # type: ignore[union-attr]
-        requests += update_cells(lay, sid, max(old_rows, lay.n_rows), max(old_cols, lay.n_cols))
+            rows, cols = _rewrite_extent(lay, sheet)
+        requests += update_cells(lay, sid, rows, cols)
         requests += _widths(lay, sid)
     return requests
 
@@ -145,8 +145,21 @@ def _add_tab(lay: TabLayout, sid: int) -> list[dict[str, Any]]:
     ]
 
 
+def _grown(lay: TabLayout, sheet: SheetState) -> tuple[int, int]:
+    """The grid after this sync: grown to fit the layout, never shrunk."""
+    return max(sheet.rows, lay.n_rows + 1), max(sheet.cols, lay.n_cols + 1)
+
+
+def _rewrite_extent(lay: TabLayout, sheet: SheetState) -> tuple[int, int]:
+    """Last sync's extent and this one's, clipped to the grid (the user may have deleted rows/columns)."""
+    managed = sheet.managed
+    assert managed is not None
+    grid_rows, grid_cols = _grown(lay, sheet)
+    return min(max(managed.rows, lay.n_rows), grid_rows), min(max(managed.cols, lay.n_cols), grid_cols)
+
+
 def _update_tab(lay: TabLayout, sheet: SheetState) -> list[dict[str, Any]]:
-    grid = _grid(lay, max(sheet.rows, lay.n_rows + 1), max(sheet.cols, lay.n_cols))
+    grid = _grid(lay, *_grown(lay, sheet))
     fields = ("title,gridProperties.rowCount,gridProperties.columnCount,"
               "gridProperties.frozenRowCount,gridProperties.frozenColumnCount")
     return [

@@ -207,3 +207,14 @@ def test_the_fake_fails_loudly_on_what_it_does_not_know(fake, client):
         client.http_client.values_get(SHEET_ID, "A1:B2")
     assert len(fake.failures) == 2 and "unknown batchUpdate request 'mergeCells'" in fake.failures[0]
     fake.failures.clear()
+
+
+def test_rows_deleted_by_hand_in_a_managed_tab(fake, client):
+    """Regression: the old extent was cleared even past the grid when the user had deleted rows (400)."""
+    sync(stub(), client=client)  # 3 metrics: rows 1..5
+    tab = fake.sheet(SHEET_ID, "KPIs by month")
+    tab.rows = 4  # the user deleted every row from 5 down
+    tab.cells = {k: v for k, v in tab.cells.items() if k[0] < 4}
+    shorter = dict(WORKBOOK, tabs=[dict(WORKBOOK["tabs"][0], metrics=["win_rate"])])
+    sync(StubKPI(stub(win_nov=0.33).data, sheets=shorter), client=client)
+    assert fake.value(SHEET_ID, "KPIs by month", "D3") == 0.33 and fake.value(SHEET_ID, "KPIs by month", "A4") is None

@@ -70,16 +70,27 @@ def compute_tab(comp: Computer, tab: TabConfig, updated: datetime, timezone: str
     groups = _groups(tab, results) if by else ()
     rows: list[MetricRow] = []
     for metric, result in zip(tab.metrics, results):
-        # trend's current slot is the last period (to date): its target is the one to show
-        t = result.target if tab.targets and by is None else None
-        target, status = (t.target, t.status) if t is not None else (None, None)
+        targets = _targets(result, by) if tab.targets else {}
         for group in groups or (None,):
             values = _values(result.series, periods, by, group)
+            target, status = targets.get(group, (None, None))
             rows.append(MetricRow(metric, result.label, result.format, result.currency, values, group,
                                   target, status, _decimals(comp.kpi, metric)))
     return TabData(tab.id, tab.name, tab.grain, periods, tuple(rows), updated, timezone, by=by,
-                   style=tab.breakdown.style if tab.breakdown else "blocks", groups=groups,
-                   targets=tab.targets and by is None)
+                   style=tab.breakdown.style if tab.breakdown else "blocks", groups=groups, targets=tab.targets)
+
+
+def _targets(result: Any, by: str | None) -> dict[str | None, tuple[float | None, str | None]]:
+    """Target and status of the current (last) period: trend's current slot is that period. By group,
+    only targets set for the group (``where: {segment: Enterprise}``) count, as in the core's breakdowns."""
+    if by is None:
+        t = result.target
+        return {None: (t.target, t.status)} if t is not None else {}
+    df = result.breakdown
+    if df is None or "target" not in df or by not in df:
+        return {}
+    return {_group(r[by]): (_float(r["target"]), r.get("status") if isinstance(r.get("status"), str) else None)
+            for r in df[[by, "target", "status"]].to_dict("records") if _float(r["target"]) is not None}
 
 
 def _columns(result: Any) -> tuple[PeriodColumn, ...]:

@@ -28,7 +28,7 @@ def default_tabs(infos: Sequence[Any]) -> list[TabConfig]:
     if dim:
         split = [m.name for m in infos if dim in m.dimensions]
         tabs.append(TabConfig(name=f"KPIs by {dim}", key=f"quarterly-by-{dim}", metrics=split, grain="quarter",
-                              periods=8, breakdown=BreakdownConfig(by=dim), targets=False))
+                              periods=8, breakdown=BreakdownConfig(by=dim)))
     return tabs
 
 

@@ -91,6 +91,10 @@ def test_sync_of_the_default_workbook_to_the_fake(kpi, fake, client):
     row = next(r for r in fake.values(SHEET_ID, "KPIs by month") if r[0] == "Win rate")
     assert row == [c.value for c in win] and isinstance(row[1], float)
     assert row[-2] == 0.25  # the monthly win-rate target from definitions.yaml
+    seg = fake.values(SHEET_ID, "KPIs by segment")
+    block = [r[0] for r in seg].index("Segment: Enterprise")
+    win = next(r for r in seg[block:] if r[0] == "Win rate")
+    assert win[-2] == 0.18 and win[-1] in ("met", "missed", "on_track", "behind", "ahead")  # where: segment
 
 
 def test_cli_dry_run_prints_the_plan_without_credentials(project, monkeypatch):

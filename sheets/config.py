@@ -194,3 +194,8 @@ def _dimensions_of(defs: Any) -> dict[str, list[str]]:
 
     catalog = Catalog(defs)
     return {str(m): list(catalog.metric_dimensions(m)) for m in metrics}
+
+
+def section_schema() -> dict[str, Any]:
+    """JSON Schema of the ``sheets:`` section, for the core's definitions.schema.json (editor completion)."""
+    return WorkbookConfig.model_json_schema()

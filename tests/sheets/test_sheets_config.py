@@ -110,3 +110,12 @@ def test_the_readme_default_workbook_is_valid_for_the_shipped_definitions(monkey
     cfg = workbook_for(type("K", (), {"definitions": loaded.defs})())
     assert cfg.spreadsheet == "1AbC" and [t.name for t in cfg.tabs] == ["KPIs by month", "KPIs by segment"]
     assert len(cfg.tabs[0].metrics) == 10
+
+
+def test_section_schema_lists_the_keys():
+    from sheets.config import section_schema
+
+    schema = section_schema()
+    assert set(schema["properties"]) == {"spreadsheet", "credentials", "every", "cron", "tabs", "definitions_tab",
+                                         "status_tab"}
+    assert schema["additionalProperties"] is False

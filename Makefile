@@ -9,7 +9,7 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-# The main job on the embedded default: sample CRM data in DuckDB, answers, a workbook (kpi.xlsx).
+# The main job on the embedded default: sample CRM data in DuckDB, answers, a workbook (.kpi/kpi-demo.xlsx).
 demo: $(BIN)/python
 	$(BIN)/python -m pip install -q -e .
 	$(BIN)/kpi demo

@@ -108,12 +108,7 @@ def sync(kpi: Any, *, spreadsheet: str | None = None, tab: str | None = None, as
     if not dry_run and client is None:
         client = client_for(kpi, cfg)
     t0 = time.perf_counter()
-    try:
-        layouts = build_layouts(kpi, cfg, as_of=as_of, on_step=on_step, workers=workers)
-    except Exception as e:
-        if not dry_run and cfg.status_tab:
-            _report_failure(kpi, cfg, client, sid, as_of, e)  # type: ignore[arg-type]
-        raise
+    layouts = _compute(kpi, cfg, as_of, on_step, workers, report_to=None if dry_run else (client, sid))
     compute = time.perf_counter() - t0
     if dry_run:
         requests, size = plan(layouts, SpreadsheetState(sid or "", ""))
@@ -123,6 +118,17 @@ def sync(kpi: Any, *, spreadsheet: str | None = None, tab: str | None = None, as
     write(client, sid, requests)  # type: ignore[arg-type]
     return SyncReport(sid, _titles(layouts), len(requests), 2, size, compute, time.perf_counter() - t1,
                       layouts=tuple(layouts))
+
+
+def _compute(kpi: Any, cfg: WorkbookConfig, as_of: date | None, on_step: Callable[[str], None], workers: int,
+             report_to: tuple[Any, str | None] | None) -> list[TabLayout]:
+    """The layouts; on failure, the status tab says so (when there is a sheet to report to)."""
+    try:
+        return build_layouts(kpi, cfg, as_of=as_of, on_step=on_step, workers=workers)
+    except Exception as e:
+        if report_to is not None and cfg.status_tab:
+            _report_failure(kpi, cfg, report_to[0], report_to[1], as_of, e)  # type: ignore[arg-type]
+        raise
 
 
 def _titles(layouts: list[TabLayout]) -> tuple[str, ...]:

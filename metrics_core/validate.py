@@ -46,6 +46,27 @@ def _time_column(cat: Catalog, table: str, column: str | None, path: tuple, what
         yield path, f"{what} '{column}' is a {t} column; it must be declared date or timestamp"
 
 
+NUMERIC_AGGS = ("sum", "avg", "median", "percentile")
+
+
+def _numeric(cat: Catalog, agg: str, sql: str | None, table: str, path: tuple) -> Iterator[Finding]:
+    """A sum or average over a text or date column is a type mismatch, not a number."""
+    if agg not in NUMERIC_AGGS or not sql:
+        return
+    try:
+        expr = cat.parse(sql, table)
+    except ExprError:
+        return  # reported by _expr
+    from sqlglot import exp
+
+    if isinstance(expr, exp.Column):
+        resolved = cat.resolve(table, expr.table, expr.name)
+        kind = cat.column_type(*resolved) if resolved else None
+        if kind not in (None, "number", "integer"):
+            yield path, (f"agg '{agg}' needs numbers, but '{sql}' is a {kind} column "
+                         f"(declare it type: number, or use agg: count / count_distinct)")
+
+
 def rule_tables(cat: Catalog) -> Iterator[Finding]:
     tables = cat.defs.tables
     for name, t in tables.items():
@@ -87,6 +108,7 @@ def rule_measures(cat: Catalog) -> Iterator[Finding]:
             yield (*base, "table"), f"unknown table '{m.table}'{hint_for(m.table, tables, what='tables')}"
             continue
         yield from _expr(cat, m.expr, m.table, (*base, "expr"))
+        yield from _numeric(cat, m.agg, m.expr, m.table, (*base, "expr"))
         yield from _expr(cat, m.filter, m.table, (*base, "filter"))
         if m.snapshot:
             yield from _time_column(cat, m.table, m.snapshot.from_, (*base, "snapshot", "from"), "snapshot from")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .layout import Cell, TabLayout
+from .layout import RGB, Cell, TabLayout
 
 CELL_FIELDS = "userEnteredValue,userEnteredFormat"
 MIN_RUN = 3  # shorter runs keep their format inline: a repeatCell costs about as much as two formats
@@ -24,8 +24,12 @@ def cell_format(cell: Cell) -> dict[str, Any]:
     fmt: dict[str, Any] = {}
     if cell.fmt is not None:
         fmt["numberFormat"] = cell.fmt.to_sheets()
-    if cell.bold:
-        fmt["textFormat"] = {"bold": True}
+    text: dict[str, Any] = {"bold": True} if cell.bold else {}
+    if cell.tone:
+        r, g, b = RGB[cell.tone]
+        text["foregroundColorStyle"] = {"rgbColor": {"red": r, "green": g, "blue": b}}
+    if text:
+        fmt["textFormat"] = text
     return fmt
 
 

@@ -17,6 +17,8 @@ from .formats import NumberFormat, number_format
 from .report import MetricDoc, MetricRow, SyncStatus, TabData
 
 LABEL_WIDTH, DIM_WIDTH, VALUE_WIDTH, TEXT_WIDTH = 220, 140, 95, 320
+TONES = {"met": "good", "ahead": "good", "on_track": "good", "behind": "bad", "missed": "bad"}
+RGB = {"good": (0.0, 0.5, 0.0), "bad": (0.8, 0.0, 0.0)}  # text colours of the Status column
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class Cell:
     value: float | int | str | None = None  # strings are always written as text, never formulas
     fmt: NumberFormat | None = None
     bold: bool = False
+    tone: str | None = None  # "good" | "bad": a target status, shown green or red
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,7 @@ def _value_cells(row: MetricRow | None, n: int, targets: bool) -> list[Cell]:
     cells = [Cell(_number(v), fmt) for v in row.values]
     cells += [Cell()] * (n - len(cells))
     if targets:
-        cells += [Cell(_number(row.target), fmt), text(row.status)]
+        cells += [Cell(_number(row.target), fmt), Cell(row.status, tone=TONES.get(row.status or ""))]
     return cells
 
 

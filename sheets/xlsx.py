@@ -14,10 +14,9 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from .layout import Cell, TabLayout
+from .layout import RGB, Cell, TabLayout
 
 _PX_PER_CHAR = 7  # Excel column width is in characters of the default font, about 7 px each
-_BOLD = Font(bold=True)
 
 
 def write_xlsx(layouts: list[TabLayout], path: str | Path) -> Path:
@@ -51,5 +50,6 @@ def _put(target, cell: Cell) -> None:  # type: ignore[no-untyped-def]
         target.value = cell.value
     if cell.fmt is not None:
         target.number_format = cell.fmt.pattern
-    if cell.bold:
-        target.font = _BOLD
+    if cell.bold or cell.tone:
+        color = "FF%02X%02X%02X" % tuple(round(c * 255) for c in RGB[cell.tone]) if cell.tone else None
+        target.font = Font(bold=cell.bold, color=color)

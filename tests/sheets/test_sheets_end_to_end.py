@@ -57,7 +57,7 @@ def layouts(project) -> list:
 def test_xlsx_read_back_has_the_layouts_values_and_number_formats(layouts, tmp_path):
     wb = load_workbook(write_xlsx(layouts, tmp_path / "kpis.xlsx"))
     assert wb.sheetnames == [lay.title for lay in layouts]
-    checked = 0
+    checked = toned = 0
     for lay in layouts:
         ws = wb[lay.title]
         assert ws.freeze_panes == (f"{chr(65 + lay.frozen_cols)}{lay.frozen_rows + 1}")
@@ -70,7 +70,10 @@ def test_xlsx_read_back_has_the_layouts_values_and_number_formats(layouts, tmp_p
                     assert got.number_format == cell.fmt.pattern
                     checked += 1
                 assert bool(got.font.b) == cell.bold
-    assert checked > 100
+                if cell.tone:
+                    assert got.font.color.rgb == {"good": "FF008000", "bad": "FFCC0000"}[cell.tone]
+                    toned += 1
+    assert checked > 100 and toned >= 1
 
 
 def test_formula_like_text_is_text_in_xlsx(tmp_path):

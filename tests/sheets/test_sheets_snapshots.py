@@ -26,7 +26,7 @@ def render(lay: TabLayout) -> str:
         for c, cell in enumerate(row):
             if cell.value is None and cell.fmt is None and not cell.bold:
                 continue
-            extra = (f"  [{cell.fmt.type} {cell.fmt.pattern}]" if cell.fmt else "") + ("  bold" if cell.bold else "")
+            extra = (f"  [{cell.fmt.type} {cell.fmt.pattern}]" if cell.fmt else "") + ("  bold" if cell.bold else "") + (f"  {cell.tone}" if cell.tone else "")
             lines.append(f"{chr(65 + c)}{r}\t{cell.value!r}{extra}")
     return "\n".join(lines)
 

@@ -43,6 +43,8 @@ def test_first_sync_creates_the_tabs_with_values_and_formats(fake, client):
     assert fake.cell(SHEET_ID, "KPIs by month", "C4")["userEnteredFormat"]["numberFormat"]["pattern"] == '"$"#,##0'
     assert fake.cell(SHEET_ID, "KPIs by month", "C5")["userEnteredFormat"]["numberFormat"]["pattern"] == '#,##0.0 "days"'
     assert fake.cell(SHEET_ID, "KPIs by month", "B2")["userEnteredFormat"]["textFormat"] == {"bold": True}
+    behind = fake.cell(SHEET_ID, "KPIs by month", "F3")["userEnteredFormat"]["textFormat"]
+    assert behind["foregroundColorStyle"]["rgbColor"]["red"] == 0.8  # a missed target reads red
     tab = fake.sheet(SHEET_ID, "KPIs by month")
     assert (tab.frozen_rows, tab.frozen_cols, tab.widths[0]) == (2, 1, 220)
     seg = fake.values(SHEET_ID, "KPIs by segment")

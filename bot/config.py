@@ -118,12 +118,6 @@ def parse_section(raw: dict | None) -> SlackConfig:
     return SlackConfig.model_validate(dict(raw or {}))
 
 
-def config_of(defs: Any) -> SlackConfig:
-    """The SlackConfig of a loaded definitions model (empty config when there is no ``slack:`` section)."""
-    sections = getattr(defs, "sections", None) or {}
-    return parse_section(sections.get("slack"))
-
-
 def validate_section(raw: dict, defs: Any) -> list[Issue]:
     """Every problem of the ``slack:`` section, with file and line (entry point ``kpi.sections``)."""
     source = str(getattr(defs, "source", None) or "definitions.yaml")

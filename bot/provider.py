@@ -91,11 +91,20 @@ class KpiProvider:
                 self.on_error(str(e))
             return False
         with self._lock:
-            self._snap = snap
+            old, self._snap = self._snap, snap
+        self._retire(old.kpi, snap.kpi)
         for listener in self.on_reload:
             listener(snap)
         log.info("definitions reloaded: %d metrics", len(snap.kpi.metrics()))
         return True
+
+    @staticmethod
+    def _retire(old: Any, new: Any, grace: float = 120.0) -> None:
+        """Close the replaced KPI's connection once answers still running on it have finished."""
+        if old is not new and hasattr(old, "close"):
+            timer = threading.Timer(grace, old.close)
+            timer.daemon = True
+            timer.start()
 
     def watch(self, stop: threading.Event) -> threading.Thread:
         """Reload whenever the definitions file changes, until ``stop`` is set."""

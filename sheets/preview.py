@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any, Callable, Iterator
 
 from rich.console import Console
@@ -69,6 +70,6 @@ def print_dry_run(report: Any, console: Console) -> None:
 
 
 def print_report(report: Any, console: Console) -> None:
-    console.print(f"synced {len(report.tabs)} tabs to {report.spreadsheet_id}: {report.api_requests} requests "
+    console.print(f"{datetime.now():%H:%M:%S} synced {len(report.tabs)} tabs to {report.spreadsheet_id}: {report.api_requests} requests "
                   f"({report.sub_requests} sub-requests, {report.bytes_sent / 1024:.1f} KB); "
                   f"compute {report.compute_seconds:.2f} s, write {report.write_seconds:.2f} s")

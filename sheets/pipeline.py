@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from metrics_core.errors import ConfigError, KpiUserError
 
-from .compute import Computer, compute_tab, metric_docs, steps
+from .compute import Computer, compute_tab, metric_docs
 from .config import WorkbookConfig
 from .layout import TabLayout, layout_definitions, layout_status, layout_tab
 from .plan import SpreadsheetState, plan_requests

@@ -220,3 +220,18 @@ def test_rows_deleted_by_hand_in_a_managed_tab(fake, client):
     shorter = dict(WORKBOOK, tabs=[dict(WORKBOOK["tabs"][0], metrics=["win_rate"])])
     sync(StubKPI(stub(win_nov=0.33).data, sheets=shorter), client=client)
     assert fake.value(SHEET_ID, "KPIs by month", "D3") == 0.33 and fake.value(SHEET_ID, "KPIs by month", "A4") is None
+
+
+def test_a_batch_with_one_bad_request_changes_nothing(fake, client):
+    """The fake models batchUpdate's atomicity: a failing sub-request rolls back the ones before it."""
+    from gspread.exceptions import APIError
+
+    sync(stub(), client=client)
+    sid = fake.sheet(SHEET_ID, "KPIs by month").sheet_id
+    cell = {"updateCells": {"range": {"sheetId": sid, "startRowIndex": 2, "endRowIndex": 3, "startColumnIndex": 1,
+                                      "endColumnIndex": 2},
+                            "rows": [{"values": [{"userEnteredValue": {"numberValue": 9}}]}], "fields": "userEnteredValue"}}
+    clash = {"addSheet": {"properties": {"title": "Definitions"}}}
+    with pytest.raises(APIError, match="already exists"):
+        client.http_client.batch_update(SHEET_ID, {"requests": [cell, clash]})
+    assert fake.value(SHEET_ID, "KPIs by month", "B3") == 0.25

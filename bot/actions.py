@@ -37,7 +37,7 @@ def register(app: App, ctx: BotContext) -> None:
         def run() -> Reply:
             metric = metric_of(snap, query)
             snap.policy.check(metric, asker, public=True)  # the chart is posted in the channel
-            by, grain = trend_args(query)
+            by, grain = trend_args(snap, query)
             result = snap.kpi.trend(metric, grain=grain, count=12, by=by, as_of=as_of)
             client.files_upload_v2(channel=asker.channel_id, file=trend_png(result),
                                    filename=f"{metric}-trend.png", title=f"{result.label}: last 12 {grain}s",

@@ -11,7 +11,6 @@ and a short reference the user can quote ("something broke (ref 3f9a2c)").
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 from datetime import date
 from typing import Any, Callable
@@ -23,8 +22,6 @@ from .messages import Reply, error_reply, explain_reply, help_reply, internal_er
 from .render import render_blocks, render_text
 
 log = logging.getLogger("kpi.bot")
-_BY = re.compile(r"\bby\s+([\w\s,]+?)(?=\s+(?:where|vs|grain)\b|$)")
-_GRAIN = re.compile(r"\bgrain\s+(\w+)")
 
 
 def guarded(fn: Callable[[], Reply]) -> Reply:
@@ -40,11 +37,19 @@ def guarded(fn: Callable[[], Reply]) -> Reply:
 
 
 def metric_of(snap: Any, query: str) -> str:
-    """The canonical metric name of a query (its first word); QueryError with suggestions if unknown."""
-    words = query.split()
-    if not words:
+    """The canonical metric a question is about, parsed by the core ("win rate this month" -> win_rate).
+
+    When the rest of the question is wrong (a bad period, say) the metric is still found, so access is
+    checked before any error could tell something about a metric the asker may not see."""
+    if not query.strip():
         raise QueryError("ask for a metric, e.g. `win_rate last-quarter` (`/kpi list` shows them all)")
-    return snap.kpi.metric_info(words[0]).name
+    try:
+        return snap.kpi.plan(query).query.metric
+    except QueryError:
+        info = snap.kpi.match_metric(query)
+        if info is None:
+            raise
+        return info.name
 
 
 def answer_query(snap: Any, query: str, asker: Asker, *, as_of: date | None = None,
@@ -85,9 +90,8 @@ def answer_explain(snap: Any, query: str, asker: Asker) -> Reply:
     return guarded(run)
 
 
-def trend_args(query: str) -> tuple[tuple[str, ...], str]:
-    """(by, grain) of a query text: "win_rate ytd by region grain week" -> (("region",), "week")."""
-    by = _BY.search(query)
-    dims = tuple(d for d in re.split(r"[\s,]+|\band\b", by[1]) if d) if by else ()
-    grain = _GRAIN.search(query)
-    return dims, grain[1] if grain else "month"
+def trend_args(snap: Any, query: str) -> tuple[tuple[str, ...], str]:
+    """(by, grain) of a question for its 12-period trend: "win_rate ytd by region grain week" ->
+    (("region",), "week"); the grain defaults to month."""
+    plan = snap.kpi.plan(query)
+    return tuple(plan.query.dimensions), plan.grain or "month"

@@ -111,6 +111,14 @@ class FakeKPI:
                 return info
         return None
 
+    def plan(self, text: str, *, as_of: date | None = None) -> Any:
+        """The core's parse, reduced to what the bot reads: metric, dimensions, grain."""
+        words = text.split()
+        dims = tuple(text.split(" by ", 1)[1].split()[0].split(",")) if " by " in text else ()
+        grain = text.split(" grain ", 1)[1].split()[0] if " grain " in text else None
+        return SimpleNamespace(query=SimpleNamespace(metric=self.metric_info(words[0]).name, dimensions=dims),
+                               grain=grain)
+
     def query(self, text: str, *, as_of: date | None = None, use_cache: bool = True) -> MetricResult:
         self.queries.append(text)
         if self.delay:

@@ -164,3 +164,26 @@ def test_kpi_ask_applies_access_only_when_simulating_a_channel(demo_dir) -> None
     assert code == 1 and "not available here" in out
     code, out = run_cli("ask", "list", "--channel", "#sales", "-d", defs)
     assert code == 0 and "not available here" in out
+
+
+def test_multi_word_synonyms_and_access_before_errors(real_kpi) -> None:
+    """Regression: the metric was taken from the first word, so "/kpi win rate this month" failed."""
+    snap = snapshot_of(real_kpi)
+    reply = answer_query(snap, "win rate this month by region", HERE, as_of=AS_OF)
+    assert reply.ok and reply.blocks[0]["text"]["text"].startswith("Win rate:")
+    sales = Asker("U0ALICE", "C0SALES", "sales")
+    refused = answer_query(snap, "cac last-fortnight by regoin", sales, as_of=AS_OF)
+    assert "not available here" in refused.text  # not a period/dimension error about a hidden metric
+
+
+def test_trend_button_with_real_core(slack, make_bot, serve_http, real_kpi) -> None:
+    from bot.render import button_value
+    from slack_requests import action_body
+
+    url = serve_http(make_bot(real_kpi))
+    body = action_body("kpi_trend", button_value("win rate ytd by region grain quarter", AS_OF),
+                       response_url=slack.response_url())
+    assert post(url, body, signed_headers(body))[0] == 200
+    (complete,) = slack.wait_for("files.completeUploadExternal", timeout=20)
+    assert json.loads(complete.params["files"])[0]["title"] == "Win rate: last 12 quarters"
+    assert slack.calls_to("upload")[0].body.startswith(b"\x89PNG")

@@ -81,7 +81,9 @@ class KPI:
     def backend(self) -> Backend:
         with self._lock:
             if self._backend is None:
-                self._backend = connect(self.url, base_dir=self.loaded.base_dir)
+                # Read-only: answering never writes, and a DuckDB file opened for writing is locked
+                # against every other process (the bot, a sync and a `kpi query` run side by side).
+                self._backend = connect(self.url, base_dir=self.loaded.base_dir, read_only=True)
             return self._backend
 
     @property

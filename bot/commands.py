@@ -7,6 +7,7 @@ through ``respond()`` (the response_url). See ``budget.py``.
 
 from __future__ import annotations
 
+import html
 import re
 import time
 from typing import Any
@@ -20,8 +21,17 @@ from .messages import Reply, error_reply, working_reply
 from .provider import Snapshot
 
 
+_TYPOGRAPHY = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "\u00a0": " "})
+
+
+def clean_text(text: str) -> str:
+    """What the user typed: Slack escapes &, <, > as entities, and phones type curly quotes."""
+    return html.unescape(text).translate(_TYPOGRAPHY).strip()
+
+
 def answer_slash(snap: Snapshot, command: str, text: str, asker: Asker) -> Reply:
     """The reply for one slash command invocation (pure apart from the core call)."""
+    text = clean_text(text)
     if command == MAIN_COMMAND:
         return answer_command(snap, text, asker)
     metric = snap.shortcuts.get(command)

@@ -10,6 +10,7 @@ metric's dimensions (close spellings accepted). Unknown words are ignored.
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import date
 from typing import Any
@@ -27,7 +28,7 @@ NOTHING = ("I could not find a metric in that. Try `@kpi win rate last quarter b
 
 
 def words_of(text: str) -> str:
-    text = _MENTION.sub(" ", text).lower()
+    text = _MENTION.sub(" ", html.unescape(text)).lower()
     return " ".join(re.sub(r"[^\w\s\-.,]", " ", text).split())
 
 

@@ -187,3 +187,14 @@ def test_trend_button_with_real_core(slack, make_bot, serve_http, real_kpi) -> N
     (complete,) = slack.wait_for("files.completeUploadExternal", timeout=20)
     assert json.loads(complete.params["files"])[0]["title"] == "Win rate: last 12 quarters"
     assert slack.calls_to("upload")[0].body.startswith(b"\x89PNG")
+
+
+def test_slack_escaped_and_curly_quoted_text_is_understood(real_kpi) -> None:
+    from bot.commands import answer_slash
+
+    snap = snapshot_of(real_kpi)
+    reply = answer_slash(snap, "/kpi", "win_rate ytd where region=“North America” by segment", HERE)
+    assert reply.ok, reply.text
+    assert "where region = North America" in reply.blocks[1]["text"]["text"]
+    reply = answer_slash(snap, "/kpi", "win_rate ytd where source=&quot;webinar&quot;", HERE)
+    assert reply.ok, reply.text

@@ -18,7 +18,7 @@ from typing import Any
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-from .app import create_app
+from .app import create_app, mark_arrival
 from .provider import KpiProvider
 from .scheduler import start_scheduler
 from .settings import Settings
@@ -28,8 +28,13 @@ EVENTS_PATH = "/slack/events"
 
 
 def wsgi_app(app: App) -> Any:
-    """The WSGI callable: bolt at /slack/events, 404 elsewhere."""
-    return SlackRequestHandler(app, path=EVENTS_PATH)
+    """The WSGI callable: bolt at /slack/events, 404 elsewhere; the arrival time feeds the ack budget."""
+    handler = SlackRequestHandler(app, path=EVENTS_PATH)
+
+    def stamped(environ: dict[str, Any], start_response: Any) -> Any:
+        mark_arrival()
+        return handler(environ, start_response)
+    return stamped
 
 
 def http_server(app: App, *, host: str = "0.0.0.0", port: int = 3000, threads: int = 64) -> Any:

@@ -198,3 +198,20 @@ def test_slack_escaped_and_curly_quoted_text_is_understood(real_kpi) -> None:
     assert "where region = North America" in reply.blocks[1]["text"]["text"]
     reply = answer_slash(snap, "/kpi", "win_rate ytd where source=&quot;webinar&quot;", HERE)
     assert reply.ok, reply.text
+
+
+def test_fifty_concurrent_commands_with_real_core_acked_within_3s(slack, make_bot, serve_http, real_kpi) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    url = serve_http(make_bot(real_kpi))
+    questions = [f"{m.name} {p}" for m in real_kpi.metrics() for p in ("last-quarter", "ytd", "this-month", "last-month")]
+    bodies = [command_body(questions[i % len(questions)], channel="C0LEAD", channel_name="leadership",
+                           response_url=slack.response_url()) for i in range(50)]
+    with ThreadPoolExecutor(50) as pool:
+        results = list(pool.map(lambda b: post(url, b, signed_headers(b)), bodies))
+    assert [r[0] for r in results] == [200] * 50
+    slowest = max(r[2] for r in results)
+    assert slowest < 3.0, f"slowest ack took {slowest:.2f}s"
+    late = sum("Working on" in r[1]["text"] for r in results)
+    slack.wait_for("response_url", count=late, timeout=30)
+    print(f"50 concurrent: slowest ack {slowest:.2f}s, {late} answered through response_url")

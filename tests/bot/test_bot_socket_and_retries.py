@@ -68,7 +68,7 @@ def test_rejected_bot_token_is_a_clear_config_error(slack, settings) -> None:
 
 
 def test_fifty_concurrent_socket_mode_commands_are_acked_within_3s(slack) -> None:
-    """Regression: SocketModeHandler's default 10 threads queued acks behind 1 s queries past 3 s (6.7 s)."""
+    """Regression: SocketModeHandler's default 10 threads queued acks behind 0.5 s queries past 3 s (6.7 s)."""
     from bot.app import create_app
 
     settings = Settings(bot_token="xoxb-test", app_token="xapp-test", api_url=slack.api_url)

@@ -16,6 +16,12 @@ sys.path.insert(0, str(Path(__file__).parent))  # tests/ helpers (services) impo
 import services  # noqa: E402
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # pyspark 4.x warns on every toPandas() under pandas 3; one line would say it, not a thousand.
+    config.addinivalue_line("filterwarnings", "ignore:PySpark does not yet fully support pandas::pyspark")
+    config.addinivalue_line("filterwarnings", "ignore:The copy keyword is deprecated::pyspark")
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """URL of a throwaway PostgreSQL server (user kpi, database postgres, trust auth)."""

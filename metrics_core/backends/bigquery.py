@@ -11,6 +11,7 @@ NUMERIC/BIGNUMERIC come back as float and DATE as ``datetime.date``, like the ot
 from __future__ import annotations
 
 import datetime as dt
+import time
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -19,6 +20,7 @@ import pandas as pd
 
 from ..errors import ConfigError, DataError, InternalError, missing_extra
 
+VERSION_SECONDS = 30.0
 _TYPES: tuple[tuple[type, str], ...] = (
     (bool, "BOOL"), (int, "INT64"), (float, "FLOAT64"), (Decimal, "NUMERIC"), (str, "STRING"),
     (dt.datetime, "TIMESTAMP"), (dt.date, "DATE"),  # datetime before date: it is a subclass
@@ -61,6 +63,7 @@ class BigQueryBackend:
         self.client = client
         self.url = url
         self.dataset = dataset  # "project.dataset" or None
+        self._version: tuple[float, str | None] = (float("-inf"), None)
 
     @classmethod
     def from_url(cls, url: str) -> "BigQueryBackend":
@@ -98,12 +101,16 @@ class BigQueryBackend:
             return None
 
     def data_version(self) -> str | None:
-        """Latest modification of any table in the default dataset (a free metadata query)."""
+        """Latest modification of any table in the default dataset (a free metadata query, but a
+        job: its answer is reused for VERSION_SECONDS so a cache lookup does not cost a second)."""
         if not self.dataset:
             return None
-        sql = f"SELECT MAX(last_modified_time) AS v FROM `{self.dataset}.__TABLES__`"
-        df = self.run(sql, {})
-        return None if df.empty or pd.isna(df.iloc[0, 0]) else f"bq:{int(df.iloc[0, 0])}"
+        if time.monotonic() - self._version[0] < VERSION_SECONDS:
+            return self._version[1]
+        df = self.run(f"SELECT MAX(last_modified_time) AS v FROM `{self.dataset}.__TABLES__`", {})
+        version = None if df.empty or pd.isna(df.iloc[0, 0]) else f"bq:{int(df.iloc[0, 0])}"
+        self._version = (time.monotonic(), version)
+        return version
 
     def close(self) -> None:
         self.client.close()

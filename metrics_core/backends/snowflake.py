@@ -14,6 +14,7 @@ Upper-case result names (Snowflake folds unquoted aliases: ``AS value`` -> ``VAL
 from __future__ import annotations
 
 import os
+import time
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -22,6 +23,7 @@ import pandas as pd
 
 from ..errors import ConfigError, DataError, InternalError, missing_extra
 
+VERSION_SECONDS = 30.0
 _PASSTHROUGH = ("warehouse", "role", "authenticator", "private_key_file", "private_key_file_pwd", "token")
 
 
@@ -62,6 +64,7 @@ class SnowflakeBackend:
     def __init__(self, connection: Any, *, url: str) -> None:
         self.connection = connection
         self.url = url
+        self._version: tuple[float, str | None] = (float("-inf"), None)
 
     @classmethod
     def from_url(cls, url: str) -> "SnowflakeBackend":
@@ -98,10 +101,15 @@ class SnowflakeBackend:
             cur.close()
 
     def data_version(self) -> str | None:
-        """Latest LAST_ALTERED of the tables in the current schema (DML moves it)."""
+        """Latest LAST_ALTERED of the tables in the current schema (DML moves it); reused for
+        VERSION_SECONDS, since each lookup is a query on the warehouse."""
+        if time.monotonic() - self._version[0] < VERSION_SECONDS:
+            return self._version[1]
         df = self.run("SELECT MAX(last_altered) AS v FROM information_schema.tables "
                       "WHERE table_schema = CURRENT_SCHEMA()", {})
-        return None if df.empty or pd.isna(df.iloc[0, 0]) else f"sf:{df.iloc[0, 0]}"
+        version = None if df.empty or pd.isna(df.iloc[0, 0]) else f"sf:{df.iloc[0, 0]}"
+        self._version = (time.monotonic(), version)
+        return version
 
     def close(self) -> None:
         self.connection.close()

@@ -165,3 +165,20 @@ def test_spark_url_must_name_a_master():
 
     with pytest.raises(ConfigError, match="spark://local"):
         SparkBackend.from_url("spark://")
+
+
+@pytest.mark.parametrize("module", ["bigquery", "snowflake"])
+def test_warehouse_data_version_is_reused_briefly(module):
+    """Each version lookup is a query on a paid warehouse: it is asked once per VERSION_SECONDS."""
+    import importlib
+
+    import pandas as pd
+
+    mod = importlib.import_module(f"metrics_core.backends.{module}")
+    cls = getattr(mod, {"bigquery": "BigQueryBackend", "snowflake": "SnowflakeBackend"}[module])
+    backend = cls.__new__(cls)
+    backend.dataset, backend.url, backend._version = "p.d", f"{module}://x", (float("-inf"), None)
+    calls = []
+    backend.run = lambda sql, params: calls.append(sql) or pd.DataFrame({"v": [1700000000000]})
+    first = backend.data_version()
+    assert first and backend.data_version() == first and len(calls) == 1

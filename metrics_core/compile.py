@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, assert_never
 
 import sqlglot
 from sqlglot import exp
@@ -150,19 +150,43 @@ class _Builder:
         return f"{cols}, GROUPING({self.dim_cols[0]}) AS g", f"GROUP BY GROUPING SETS ((pid, {cols}), (pid))"
 
     # -- measures ------------------------------------------------------------------------------
-    def measure_cte(self, name: str) -> str:
-        m: MeasureDef = self.defs.measures[name]
-        alias_sql = self.tables.from_clause(m, self._needed(name, m))
-        dims = [f"{self._dimension_sql(name, d)} AS {c}" for d, c in zip(self.q.dimensions, self.dim_cols)]
-        x = self.tables.expr(m.expr, m.table) if m.expr else "1"
-        where = [self.tables.expr(m.filter, m.table)] if m.filter else []
-        where += self._filter_sql(name)
-        join = self._time_join(m)
-        inner = ", ".join(["p.pid", *dims, f"{x} AS x"])
+    def scans(self) -> list[list[str]]:
+        """Measures grouped by what their rows are read with: one table scan serves each group.
+
+        won_deals, closed_deals and avg_won_amount all read deals placed by closed_at: one scan with
+        an aggregate per measure (``COUNT(CASE WHEN stage = 'won' THEN 1 END)``) instead of three."""
+        groups: dict[tuple, list[str]] = {}
+        for name in self.measures:
+            m = self.defs.measures[name]
+            time_col = None if m.snapshot else (m.time or self.defs.tables[m.table].time)
+            key = (m.table, time_col, m.snapshot.model_dump_json() if m.snapshot else None,
+                   m.first_per, m.filter if m.first_per else None)
+            groups.setdefault(key, []).append(name)
+        return list(groups.values())
+
+    def scan_cte(self, i: int, names: list[str]) -> str:
+        first: MeasureDef = self.defs.measures[names[0]]
+        needed = [sql for n in names for sql in self._needed(n, self.defs.measures[n])]
+        alias_sql = self.tables.from_clause(first, needed)
+        dims = [f"{self._dimension_sql(names[0], d)} AS {c}" for d, c in zip(self.q.dimensions, self.dim_cols)]
+        cols, aggs, filters = [], [], []
+        for k, name in enumerate(names):
+            m = self.defs.measures[name]
+            f = self.tables.expr(m.filter, m.table) if m.filter else None
+            filters.append(f)
+            cols.append(f"{self.tables.expr(m.expr, m.table) if m.expr else '1'} AS x{k}")
+            if f:
+                cols.append(f"({f}) AS f{k}")
+            value = f"CASE WHEN f{k} THEN x{k} END" if f else f"x{k}"
+            aggs.append(f"{_agg(m, value)} AS v{k}")
+            aggs.append(f"COUNT(CASE WHEN f{k} THEN 1 END) AS n{k}" if f else f"COUNT(*) AS n{k}")
+        where = [" OR ".join(f"({f})" for f in filters)] if all(filters) else []  # rows no measure counts
+        where += self._filter_sql(names[0])
         where_sql = (" WHERE " + " AND ".join(f"({w})" for w in where)) if where else ""
         sel_dims, group = self._grouping()
-        return (f"m_{name} AS (SELECT pid, {sel_dims}, {_agg(m)} AS v, COUNT(*) AS n FROM "
-                f"(SELECT {inner} FROM {alias_sql} JOIN periods AS p ON {join}{where_sql}) AS r {group})")
+        inner = ", ".join(["p.pid", *dims, *cols])
+        return (f"s{i} AS (SELECT pid, {sel_dims}, {', '.join(aggs)} FROM (SELECT {inner} FROM {alias_sql} "
+                f"JOIN periods AS p ON {self._time_join(first)}{where_sql}) AS r {group})")
 
     def _needed(self, name: str, m: MeasureDef) -> list[str]:
         sqls = [m.expr, m.filter, m.time or self.defs.tables[m.table].time, m.first_per]
@@ -191,51 +215,60 @@ class _Builder:
         return f"{c} >= {lo} AND {c} < {hi} AND {c} >= {lo_lit} AND {c} < {hi_lit}"
 
     # -- conversions ---------------------------------------------------------------------------
-    def conversion_cte(self, name: str) -> str:
+    def conversion_ctes(self, i: int, name: str) -> list[str]:
+        """Base rows in their periods (cr), how many (cb), and how many of them were followed by a
+        target event for the same entity within the window (cc: an inner join, so only matches travel)."""
         c: ConversionMetric = self.defs.metrics[name]
         bm, tm = self.defs.measures[c.base.measure], self.defs.measures[c.target.measure]
         b_from = self.tables.from_clause(bm, [*self._needed(c.base.measure, bm), c.base.entity])
-        t_from = self.tables.from_clause(tm, [tm.filter or "", tm.time or self.defs.tables[tm.table].time or "", c.target.entity])
+        t_time_col = tm.time or self.defs.tables[tm.table].time
+        t_from = self.tables.from_clause(tm, [tm.filter or "", t_time_col or "", c.target.entity])
         dims = [f"{self._dimension_sql(c.base.measure, d)} AS {col}" for d, col in zip(self.q.dimensions, self.dim_cols)]
         b_time = self.tables.expr(bm.time or self.defs.tables[bm.table].time, bm.table)
-        t_time = self.tables.expr(tm.time or self.defs.tables[tm.table].time, tm.table)
+        t_time = self.tables.expr(t_time_col, tm.table)
         b_where = ([self.tables.expr(bm.filter, bm.table)] if bm.filter else []) + self._filter_sql(c.base.measure)
-        t_where = [self.tables.expr(tm.filter, tm.table)] if tm.filter else []
-        t_where.append(f"{t_time} IS NOT NULL")
+        t_where = ([self.tables.expr(tm.filter, tm.table)] if tm.filter else []) + [f"{t_time} IS NOT NULL"]
         bw = (" WHERE " + " AND ".join(f"({w})" for w in b_where)) if b_where else ""
         tw = " WHERE " + " AND ".join(f"({w})" for w in t_where)
-        dcols = "".join(f", b.{d}" for d in self.dim_cols)
         sel_dims, group = self._grouping()
-        base = (f"SELECT p.pid{''.join(', ' + d for d in dims)}, {self.tables.expr(c.base.entity, bm.table)} AS ent, "
-                f"CAST({b_time} AS DATE) AS bt FROM {b_from} JOIN periods AS p ON {self._time_join(bm)}{bw}")
+        rows = (f"cr{i} AS (SELECT p.pid{''.join(', ' + d for d in dims)}, "
+                f"{self.tables.expr(c.base.entity, bm.table)} AS ent, CAST({b_time} AS DATE) AS bt "
+                f"FROM {b_from} JOIN periods AS p ON {self._time_join(bm)}{bw})")
+        # Entities are counted once per period and breakdown; when the entity is the base table's
+        # key (a lead's lead_id) every row is its own entity and a plain count says the same, cheaper.
+        is_key = c.base.entity == self.defs.tables[bm.table].primary_key
+        base = (f"cb{i} AS (SELECT pid, {sel_dims}, {'COUNT(*)' if is_key else 'COUNT(DISTINCT ent)'} AS base "
+                f"FROM cr{i} {group})")
         target = (f"SELECT DISTINCT {self.tables.expr(c.target.entity, tm.table)} AS ent, CAST({t_time} AS DATE) AS tt "
                   f"FROM {t_from}{tw}")
-        within = c.within_days
-        per_entity = (f"SELECT b.pid{dcols}, b.ent, MAX(CASE WHEN tg.ent IS NULL THEN 0 ELSE 1 END) AS conv "
-                      f"FROM ({base}) AS b LEFT JOIN ({target}) AS tg ON tg.ent = b.ent AND tg.tt >= b.bt "
-                      f"AND tg.tt <= b.bt + INTERVAL {within} DAY GROUP BY b.pid{dcols}, b.ent")
-        return (f"c_{name} AS (SELECT pid, {sel_dims}, SUM(conv) AS conv, COUNT(*) AS base "
-                f"FROM ({per_entity}) AS e {group})")
+        dcols = "".join(f", b.{d}" for d in self.dim_cols)
+        matched = (f"SELECT DISTINCT b.pid{dcols}, b.ent FROM cr{i} AS b JOIN ({target}) AS tg ON tg.ent = b.ent "
+                   f"AND tg.tt >= b.bt AND tg.tt <= b.bt + INTERVAL {c.within_days} DAY")
+        conv = f"cc{i} AS (SELECT pid, {sel_dims}, COUNT(*) AS conv FROM ({matched}) AS e {group})"
+        return [rows, base, conv]
 
     # -- assembly ------------------------------------------------------------------------------
     def build(self) -> tuple[str, dict[str, str], dict[str, tuple[str, str]]]:
-        ctes = [self.periods_cte()]
-        ctes += [self.measure_cte(m) for m in self.measures]
-        ctes += [self.conversion_cte(c) for c in self.conversions]
         mcols = {m: f"m{i}" for i, m in enumerate(self.measures)}
         ccols = {c: (f"c{i}", f"c{i}_base") for i, c in enumerate(self.conversions)}
-        value_cols = [*[(c, c + "_n") for c in mcols.values()], *ccols.values()]
-        dims = ", ".join(self.dim_cols)
-        branches = []
-        for i, (name, (vc, nc)) in enumerate([*((m, (mcols[m], mcols[m] + "_n")) for m in self.measures),
-                                             *((c, ccols[c]) for c in self.conversions)]):
-            src, v, n = (f"m_{name}", "v", "n") if i < len(self.measures) else (f"c_{name}", "conv", "base")
-            cols = [f"CAST({v} AS DOUBLE) AS {a}" if a == vc else (f"CAST({n} AS DOUBLE) AS {a}" if a == nc
-                    else f"CAST(NULL AS DOUBLE) AS {a}") for pair in value_cols for a in pair]
-            branches.append(f"SELECT pid, {dims + ', ' if dims else ''}g, {', '.join(cols)} FROM {src}")
-        spine_cols = ", ".join(f"CAST(NULL AS DOUBLE) AS {a}" for pair in value_cols for a in pair)
+        out_cols = [*(a for col in mcols.values() for a in (col, col + "_n")), *(a for pair in ccols.values() for a in pair)]
+        ctes = [self.periods_cte()]
+        sources: list[tuple[str, dict[str, str]]] = []  # (cte, {output column: its column there})
+        for i, names in enumerate(self.scans()):
+            ctes.append(self.scan_cte(i, names))
+            sources.append((f"s{i}", {a: f"{v}{k}" for k, n in enumerate(names)
+                                      for a, v in ((mcols[n], "v"), (mcols[n] + "_n", "n"))}))
+        for i, name in enumerate(self.conversions):
+            ctes += self.conversion_ctes(i, name)
+            sources += [(f"cb{i}", {ccols[name][1]: "base"}), (f"cc{i}", {ccols[name][0]: "conv"})]
+        dims = "".join(f"{d}, " for d in self.dim_cols)
+        branches = [f"SELECT pid, {dims}g, " + ", ".join(
+            f"CAST({cols[a]} AS DOUBLE) AS {a}" if a in cols else f"CAST(NULL AS DOUBLE) AS {a}" for a in out_cols)
+            + f" FROM {src}" for src, cols in sources]
+        # one row per period even where no measure has rows, so every window gets an answer
+        spine = ", ".join(f"CAST(NULL AS DOUBLE) AS {a}" for a in out_cols)
         null_dims = "".join(f"NULL AS {d}, " for d in self.dim_cols)
-        branches.append(f"SELECT pid, {null_dims}{1 if self.dim_cols else 0} AS g{', ' if spine_cols else ''}{spine_cols} FROM periods")
+        branches.append(f"SELECT pid, {null_dims}{1 if self.dim_cols else 0} AS g{', ' if spine else ''}{spine} FROM periods")
         ctes.append("u AS (" + " UNION ALL ".join(branches) + ")")
         sums = []
         for m, col in mcols.items():
@@ -244,8 +277,7 @@ class _Builder:
             sums.append(f"COALESCE(SUM({col}_n), 0) AS {col}_n")
         for conv, base in ccols.values():
             sums += [f"COALESCE(SUM({conv}), 0) AS {conv}", f"COALESCE(SUM({base}), 0) AS {base}"]
-        ctes.append(f"a AS (SELECT pid, {dims + ', ' if dims else ''}g, {', '.join(sums)} FROM u "
-                    f"GROUP BY pid, {dims + ', ' if dims else ''}g)")
+        ctes.append(f"a AS (SELECT pid, {dims}g, {', '.join(sums)} FROM u GROUP BY pid, {dims}g)")
         return "WITH " + ",\n".join(ctes), mcols, ccols
 
     def metric_sql(self, name: str, mcols: dict[str, str], ccols: dict[str, tuple[str, str]]) -> str:
@@ -284,25 +316,26 @@ def _div(num: str, den: str) -> str:
     return f"CAST({num} AS DOUBLE) / NULLIF(CAST({den} AS DOUBLE), 0)"
 
 
-def _agg(m: MeasureDef) -> str:
+def _agg(m: MeasureDef, x: str) -> str:
+    """The aggregate of ``x`` (a column or a ``CASE WHEN filter THEN value END``: NULLs are skipped)."""
     match m.agg:
         case "count":
-            return "COUNT(x)"
+            return f"COUNT({x})"
         case "count_distinct":
-            return "COUNT(DISTINCT x)"
+            return f"COUNT(DISTINCT {x})"
         case "sum":
-            return "SUM(x)"
+            return f"SUM({x})"
         case "avg":
-            return "AVG(CAST(x AS DOUBLE))"
+            return f"AVG(CAST({x} AS DOUBLE))"
         case "min":
-            return "MIN(x)"
+            return f"MIN({x})"
         case "max":
-            return "MAX(x)"
+            return f"MAX({x})"
         case "median":
-            return "QUANTILE_CONT(x, 0.5)"
+            return f"QUANTILE_CONT({x}, 0.5)"
         case "percentile":
-            return f"QUANTILE_CONT(x, {float(m.p)})"
-    raise AssertionError(m.agg)
+            return f"QUANTILE_CONT({x}, {float(m.p)})"
+    assert_never(m.agg)
 
 
 def _exact_percentiles(tree: exp.Expression, dialect: str) -> exp.Expression:

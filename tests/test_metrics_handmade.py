@@ -133,7 +133,7 @@ def test_filters_are_case_insensitive_and_combine(kpi: KPI) -> None:
     assert value(kpi, "win_rate last-quarter where source=webinar") == pytest.approx(1.0)  # D1 (L1 'Webinar'), D2
     assert value(kpi, "win_rate last-quarter where segment in (smb, enterprise)") == pytest.approx(0.75)
     small = kpi.query("win_rate last-quarter where segment=SMB", as_of=AS_OF)
-    assert small.small_sample and small.sample_size == 2
+    assert small.small_sample and small.sample_size == 3  # the denominator: 3 closed SMB deals
 
 
 def test_fiscal_quarter_and_year_ago(kpi: KPI) -> None:

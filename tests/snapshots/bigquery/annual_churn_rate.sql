@@ -14,18 +14,21 @@ WITH periods AS (
     CAST('2026-04-01 04:00:00' AS DATETIME) AS lo_ts,
     CAST('2026-07-01 04:00:00' AS DATETIME) AS hi_ts,
     91 AS days
-), m_churned_customers AS (
+), s0 AS (
   SELECT
     pid,
     d0,
     GROUPING(d0) AS g,
-    COUNT(x) AS v,
-    COUNT(*) AS n
+    COUNT(CASE WHEN f0 THEN x0 END) AS v0,
+    COUNT(CASE WHEN f0 THEN 1 END) AS n0
   FROM (
     SELECT
       p.pid,
       `t`.`segment` AS d0,
-      1 AS x
+      1 AS x0,
+      (
+        NOT `t`.`churned_at` IS NULL
+      ) AS f0
     FROM (
       SELECT
         CAST(`churned_at` AS DATE) AS `churned_at`,
@@ -51,7 +54,9 @@ WITH periods AS (
       AND `t`.`churned_at` < CAST('2026-10-01' AS DATE)
     WHERE
       (
-        NOT `t`.`churned_at` IS NULL
+        (
+          NOT `t`.`churned_at` IS NULL
+        )
       )
   ) AS r
   GROUP BY
@@ -61,18 +66,18 @@ WITH periods AS (
         pid
       )
     )
-), m_customers_at_start AS (
+), s1 AS (
   SELECT
     pid,
     d0,
     GROUPING(d0) AS g,
-    COUNT(x) AS v,
-    COUNT(*) AS n
+    COUNT(x0) AS v0,
+    COUNT(*) AS n0
   FROM (
     SELECT
       p.pid,
       `t`.`segment` AS d0,
-      1 AS x
+      1 AS x0
     FROM (
       SELECT
         CAST(`churned_at` AS DATE) AS `churned_at`,
@@ -110,11 +115,11 @@ WITH periods AS (
     pid,
     d0,
     g,
-    CAST(v AS FLOAT64) AS m0,
-    CAST(n AS FLOAT64) AS m0_n,
+    CAST(v0 AS FLOAT64) AS m0,
+    CAST(n0 AS FLOAT64) AS m0_n,
     CAST(NULL AS FLOAT64) AS m1,
     CAST(NULL AS FLOAT64) AS m1_n
-  FROM m_churned_customers
+  FROM s0
   UNION ALL
   SELECT
     pid,
@@ -122,9 +127,9 @@ WITH periods AS (
     g,
     CAST(NULL AS FLOAT64) AS m0,
     CAST(NULL AS FLOAT64) AS m0_n,
-    CAST(v AS FLOAT64) AS m1,
-    CAST(n AS FLOAT64) AS m1_n
-  FROM m_customers_at_start
+    CAST(v0 AS FLOAT64) AS m1,
+    CAST(n0 AS FLOAT64) AS m1_n
+  FROM s1
   UNION ALL
   SELECT
     pid,

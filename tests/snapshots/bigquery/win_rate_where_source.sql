@@ -14,18 +14,27 @@ WITH periods AS (
     CAST('2026-04-01 04:00:00' AS DATETIME) AS lo_ts,
     CAST('2026-07-01 04:00:00' AS DATETIME) AS hi_ts,
     91 AS days
-), m_won_deals AS (
+), s0 AS (
   SELECT
     pid,
     d0,
     GROUPING(d0) AS g,
-    COUNT(x) AS v,
-    COUNT(*) AS n
+    COUNT(CASE WHEN f0 THEN x0 END) AS v0,
+    COUNT(CASE WHEN f0 THEN 1 END) AS n0,
+    COUNT(CASE WHEN f1 THEN x1 END) AS v1,
+    COUNT(CASE WHEN f1 THEN 1 END) AS n1
   FROM (
     SELECT
       p.pid,
       `j_account`.`segment` AS d0,
-      1 AS x
+      1 AS x0,
+      (
+        `t`.`stage` = 'won'
+      ) AS f0,
+      1 AS x1,
+      (
+        `t`.`stage` IN ('won', 'lost')
+      ) AS f1
     FROM (
       SELECT
         `account_id` AS `account_id`,
@@ -81,90 +90,14 @@ WITH periods AS (
       AND `t`.`closed_at` < CAST('2026-10-01' AS DATE)
     WHERE
       (
-        `t`.`stage` = 'won'
+        (
+          `t`.`stage` = 'won'
+        ) OR (
+          `t`.`stage` IN ('won', 'lost')
+        )
       )
       AND (
         LOWER(CAST(`j_lead`.`source` AS STRING)) IN (@p0)
-      )
-  ) AS r
-  GROUP BY
-    GROUPING SETS (
-      (pid, d0),
-      (
-        pid
-      )
-    )
-), m_closed_deals AS (
-  SELECT
-    pid,
-    d0,
-    GROUPING(d0) AS g,
-    COUNT(x) AS v,
-    COUNT(*) AS n
-  FROM (
-    SELECT
-      p.pid,
-      `j_account`.`segment` AS d0,
-      1 AS x
-    FROM (
-      SELECT
-        `account_id` AS `account_id`,
-        CAST(`closed_at` AS DATE) AS `closed_at`,
-        `lead_id` AS `lead_id`,
-        CASE LOWER(TRIM(`stage`))
-          WHEN 'closed won'
-          THEN 'won'
-          WHEN 'won'
-          THEN 'won'
-          WHEN 'closed lost'
-          THEN 'lost'
-          WHEN 'closed-lost'
-          THEN 'lost'
-          ELSE 'open'
-        END AS `stage`
-      FROM `crm_deals`
-    ) AS t
-    LEFT JOIN (
-      SELECT
-        `account_id` AS `account_id`,
-        CASE LOWER(TRIM(`segment`))
-          WHEN 'smb'
-          THEN 'SMB'
-          WHEN 'mid-market'
-          THEN 'Mid-Market'
-          WHEN 'mid market'
-          THEN 'Mid-Market'
-          WHEN 'enterprise'
-          THEN 'Enterprise'
-          WHEN 'ent'
-          THEN 'Enterprise'
-          ELSE TRIM(`segment`)
-        END AS `segment`
-      FROM `crm_accounts`
-    ) AS j_account
-      ON t.`account_id` = j_account.`account_id`
-    LEFT JOIN (
-      SELECT
-        `lead_id` AS `lead_id`,
-        CASE LOWER(TRIM(`source`))
-          WHEN 'paid search'
-          THEN 'paid_search'
-          ELSE TRIM(`source`)
-        END AS `source`
-      FROM `crm_leads`
-    ) AS j_lead
-      ON t.`lead_id` = j_lead.`lead_id`
-    JOIN periods AS p
-      ON `t`.`closed_at` >= p.lo_d
-      AND `t`.`closed_at` < p.hi_d
-      AND `t`.`closed_at` >= CAST('2026-04-01' AS DATE)
-      AND `t`.`closed_at` < CAST('2026-10-01' AS DATE)
-    WHERE
-      (
-        `t`.`stage` IN ('won', 'lost')
-      )
-      AND (
-        LOWER(CAST(`j_lead`.`source` AS STRING)) IN (@p1)
       )
   ) AS r
   GROUP BY
@@ -179,21 +112,11 @@ WITH periods AS (
     pid,
     d0,
     g,
-    CAST(v AS FLOAT64) AS m0,
-    CAST(n AS FLOAT64) AS m0_n,
-    CAST(NULL AS FLOAT64) AS m1,
-    CAST(NULL AS FLOAT64) AS m1_n
-  FROM m_won_deals
-  UNION ALL
-  SELECT
-    pid,
-    d0,
-    g,
-    CAST(NULL AS FLOAT64) AS m0,
-    CAST(NULL AS FLOAT64) AS m0_n,
-    CAST(v AS FLOAT64) AS m1,
-    CAST(n AS FLOAT64) AS m1_n
-  FROM m_closed_deals
+    CAST(v0 AS FLOAT64) AS m0,
+    CAST(n0 AS FLOAT64) AS m0_n,
+    CAST(v1 AS FLOAT64) AS m1,
+    CAST(n1 AS FLOAT64) AS m1_n
+  FROM s0
   UNION ALL
   SELECT
     pid,
@@ -235,4 +158,4 @@ ORDER BY
   a.pid NULLS LAST,
   a.g DESC,
   a.d0 NULLS LAST
--- params: {"p0": "webinar", "p1": "webinar"}
+-- params: {"p0": "webinar"}

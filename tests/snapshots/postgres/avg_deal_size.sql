@@ -14,18 +14,21 @@ WITH periods AS (
     CAST('2026-04-01 04:00:00' AS TIMESTAMP) AS lo_ts,
     CAST('2026-07-01 04:00:00' AS TIMESTAMP) AS hi_ts,
     91 AS days
-), m_avg_won_amount AS (
+), s0 AS (
   SELECT
     pid,
     d0,
     GROUPING(d0) AS g,
-    AVG(CAST(x AS DOUBLE PRECISION)) AS v,
-    COUNT(*) AS n
+    AVG(CAST(CASE WHEN f0 THEN x0 END AS DOUBLE PRECISION)) AS v0,
+    COUNT(CASE WHEN f0 THEN 1 END) AS n0
   FROM (
     SELECT
       p.pid,
       "j_account"."segment" AS d0,
-      "t"."amount" AS x
+      "t"."amount" AS x0,
+      (
+        "t"."stage" = 'won' AND NOT "t"."amount" IS NULL
+      ) AS f0
     FROM (
       SELECT
         "account_id" AS "account_id",
@@ -70,7 +73,9 @@ WITH periods AS (
       AND "t"."closed_at" < CAST('2026-10-01' AS DATE)
     WHERE
       (
-        "t"."stage" = 'won' AND NOT "t"."amount" IS NULL
+        (
+          "t"."stage" = 'won' AND NOT "t"."amount" IS NULL
+        )
       )
   ) AS r
   GROUP BY
@@ -85,9 +90,9 @@ WITH periods AS (
     pid,
     d0,
     g,
-    CAST(v AS DOUBLE PRECISION) AS m0,
-    CAST(n AS DOUBLE PRECISION) AS m0_n
-  FROM m_avg_won_amount
+    CAST(v0 AS DOUBLE PRECISION) AS m0,
+    CAST(n0 AS DOUBLE PRECISION) AS m0_n
+  FROM s0
   UNION ALL
   SELECT
     pid,

@@ -14,23 +14,45 @@ WITH periods AS (
     CAST('2026-04-01 04:00:00' AS TIMESTAMP) AS lo_ts,
     CAST('2026-07-01 04:00:00' AS TIMESTAMP) AS hi_ts,
     91 AS days
-), m_won_cycle_days AS (
+), s0 AS (
   SELECT
     pid,
     d0,
     GROUPING(d0) AS g,
-    AVG(CAST(x AS DOUBLE PRECISION)) AS v,
-    COUNT(*) AS n
+    AVG(CAST(CASE WHEN f0 THEN x0 END AS DOUBLE PRECISION)) AS v0,
+    COUNT(CASE WHEN f0 THEN 1 END) AS n0,
+    AVG(CAST(CASE WHEN f1 THEN x1 END AS DOUBLE PRECISION)) AS v1,
+    COUNT(CASE WHEN f1 THEN 1 END) AS n1,
+    COUNT(CASE WHEN f2 THEN x2 END) AS v2,
+    COUNT(CASE WHEN f2 THEN 1 END) AS n2,
+    COUNT(CASE WHEN f3 THEN x3 END) AS v3,
+    COUNT(CASE WHEN f3 THEN 1 END) AS n3
   FROM (
     SELECT
       p.pid,
       "j_account"."segment" AS d0,
       (
         CAST("t"."closed_at" AS DATE) - CAST("t"."created_at" AS DATE)
-      ) AS x
+      ) AS x0,
+      (
+        "t"."stage" = 'won' AND "t"."closed_at" >= "t"."created_at"
+      ) AS f0,
+      "t"."amount" AS x1,
+      (
+        "t"."stage" = 'won' AND NOT "t"."amount" IS NULL
+      ) AS f1,
+      1 AS x2,
+      (
+        "t"."stage" = 'won'
+      ) AS f2,
+      1 AS x3,
+      (
+        "t"."stage" IN ('won', 'lost')
+      ) AS f3
     FROM (
       SELECT
         "account_id" AS "account_id",
+        CAST("amount" AS DOUBLE PRECISION) AS "amount",
         CAST("closed_at" AS DATE) AS "closed_at",
         CAST("created_at" AS DATE) AS "created_at",
         CASE LOWER(TRIM("stage"))
@@ -72,7 +94,18 @@ WITH periods AS (
       AND "t"."closed_at" < CAST('2026-10-01' AS DATE)
     WHERE
       (
-        "t"."stage" = 'won' AND "t"."closed_at" >= "t"."created_at"
+        (
+          "t"."stage" = 'won' AND "t"."closed_at" >= "t"."created_at"
+        )
+        OR (
+          "t"."stage" = 'won' AND NOT "t"."amount" IS NULL
+        )
+        OR (
+          "t"."stage" = 'won'
+        )
+        OR (
+          "t"."stage" IN ('won', 'lost')
+        )
       )
   ) AS r
   GROUP BY
@@ -82,84 +115,18 @@ WITH periods AS (
         pid
       )
     )
-), m_avg_won_amount AS (
+), s1 AS (
   SELECT
     pid,
     d0,
     GROUPING(d0) AS g,
-    AVG(CAST(x AS DOUBLE PRECISION)) AS v,
-    COUNT(*) AS n
+    COUNT(x0) AS v0,
+    COUNT(*) AS n0
   FROM (
     SELECT
       p.pid,
       "j_account"."segment" AS d0,
-      "t"."amount" AS x
-    FROM (
-      SELECT
-        "account_id" AS "account_id",
-        CAST("amount" AS DOUBLE PRECISION) AS "amount",
-        CAST("closed_at" AS DATE) AS "closed_at",
-        CASE LOWER(TRIM("stage"))
-          WHEN 'closed won'
-          THEN 'won'
-          WHEN 'won'
-          THEN 'won'
-          WHEN 'closed lost'
-          THEN 'lost'
-          WHEN 'closed-lost'
-          THEN 'lost'
-          ELSE 'open'
-        END AS "stage"
-      FROM "crm_deals"
-    ) AS t
-    LEFT JOIN (
-      SELECT
-        "account_id" AS "account_id",
-        CASE LOWER(TRIM("segment"))
-          WHEN 'smb'
-          THEN 'SMB'
-          WHEN 'mid-market'
-          THEN 'Mid-Market'
-          WHEN 'mid market'
-          THEN 'Mid-Market'
-          WHEN 'enterprise'
-          THEN 'Enterprise'
-          WHEN 'ent'
-          THEN 'Enterprise'
-          ELSE TRIM("segment")
-        END AS "segment"
-      FROM "crm_accounts"
-    ) AS j_account
-      ON t."account_id" = j_account."account_id"
-    JOIN periods AS p
-      ON "t"."closed_at" >= p.lo_d
-      AND "t"."closed_at" < p.hi_d
-      AND "t"."closed_at" >= CAST('2026-04-01' AS DATE)
-      AND "t"."closed_at" < CAST('2026-10-01' AS DATE)
-    WHERE
-      (
-        "t"."stage" = 'won' AND NOT "t"."amount" IS NULL
-      )
-  ) AS r
-  GROUP BY
-    GROUPING SETS (
-      (pid, d0),
-      (
-        pid
-      )
-    )
-), m_open_deals AS (
-  SELECT
-    pid,
-    d0,
-    GROUPING(d0) AS g,
-    COUNT(x) AS v,
-    COUNT(*) AS n
-  FROM (
-    SELECT
-      p.pid,
-      "j_account"."segment" AS d0,
-      1 AS x
+      1 AS x0
     FROM (
       SELECT
         "account_id" AS "account_id",
@@ -199,168 +166,22 @@ WITH periods AS (
         pid
       )
     )
-), m_won_deals AS (
-  SELECT
-    pid,
-    d0,
-    GROUPING(d0) AS g,
-    COUNT(x) AS v,
-    COUNT(*) AS n
-  FROM (
-    SELECT
-      p.pid,
-      "j_account"."segment" AS d0,
-      1 AS x
-    FROM (
-      SELECT
-        "account_id" AS "account_id",
-        CAST("closed_at" AS DATE) AS "closed_at",
-        CASE LOWER(TRIM("stage"))
-          WHEN 'closed won'
-          THEN 'won'
-          WHEN 'won'
-          THEN 'won'
-          WHEN 'closed lost'
-          THEN 'lost'
-          WHEN 'closed-lost'
-          THEN 'lost'
-          ELSE 'open'
-        END AS "stage"
-      FROM "crm_deals"
-    ) AS t
-    LEFT JOIN (
-      SELECT
-        "account_id" AS "account_id",
-        CASE LOWER(TRIM("segment"))
-          WHEN 'smb'
-          THEN 'SMB'
-          WHEN 'mid-market'
-          THEN 'Mid-Market'
-          WHEN 'mid market'
-          THEN 'Mid-Market'
-          WHEN 'enterprise'
-          THEN 'Enterprise'
-          WHEN 'ent'
-          THEN 'Enterprise'
-          ELSE TRIM("segment")
-        END AS "segment"
-      FROM "crm_accounts"
-    ) AS j_account
-      ON t."account_id" = j_account."account_id"
-    JOIN periods AS p
-      ON "t"."closed_at" >= p.lo_d
-      AND "t"."closed_at" < p.hi_d
-      AND "t"."closed_at" >= CAST('2026-04-01' AS DATE)
-      AND "t"."closed_at" < CAST('2026-10-01' AS DATE)
-    WHERE
-      (
-        "t"."stage" = 'won'
-      )
-  ) AS r
-  GROUP BY
-    GROUPING SETS (
-      (pid, d0),
-      (
-        pid
-      )
-    )
-), m_closed_deals AS (
-  SELECT
-    pid,
-    d0,
-    GROUPING(d0) AS g,
-    COUNT(x) AS v,
-    COUNT(*) AS n
-  FROM (
-    SELECT
-      p.pid,
-      "j_account"."segment" AS d0,
-      1 AS x
-    FROM (
-      SELECT
-        "account_id" AS "account_id",
-        CAST("closed_at" AS DATE) AS "closed_at",
-        CASE LOWER(TRIM("stage"))
-          WHEN 'closed won'
-          THEN 'won'
-          WHEN 'won'
-          THEN 'won'
-          WHEN 'closed lost'
-          THEN 'lost'
-          WHEN 'closed-lost'
-          THEN 'lost'
-          ELSE 'open'
-        END AS "stage"
-      FROM "crm_deals"
-    ) AS t
-    LEFT JOIN (
-      SELECT
-        "account_id" AS "account_id",
-        CASE LOWER(TRIM("segment"))
-          WHEN 'smb'
-          THEN 'SMB'
-          WHEN 'mid-market'
-          THEN 'Mid-Market'
-          WHEN 'mid market'
-          THEN 'Mid-Market'
-          WHEN 'enterprise'
-          THEN 'Enterprise'
-          WHEN 'ent'
-          THEN 'Enterprise'
-          ELSE TRIM("segment")
-        END AS "segment"
-      FROM "crm_accounts"
-    ) AS j_account
-      ON t."account_id" = j_account."account_id"
-    JOIN periods AS p
-      ON "t"."closed_at" >= p.lo_d
-      AND "t"."closed_at" < p.hi_d
-      AND "t"."closed_at" >= CAST('2026-04-01' AS DATE)
-      AND "t"."closed_at" < CAST('2026-10-01' AS DATE)
-    WHERE
-      (
-        "t"."stage" IN ('won', 'lost')
-      )
-  ) AS r
-  GROUP BY
-    GROUPING SETS (
-      (pid, d0),
-      (
-        pid
-      )
-    )
 ), u AS (
   SELECT
     pid,
     d0,
     g,
-    CAST(v AS DOUBLE PRECISION) AS m0,
-    CAST(n AS DOUBLE PRECISION) AS m0_n,
-    CAST(NULL AS DOUBLE PRECISION) AS m1,
-    CAST(NULL AS DOUBLE PRECISION) AS m1_n,
+    CAST(v0 AS DOUBLE PRECISION) AS m0,
+    CAST(n0 AS DOUBLE PRECISION) AS m0_n,
+    CAST(v1 AS DOUBLE PRECISION) AS m1,
+    CAST(n1 AS DOUBLE PRECISION) AS m1_n,
     CAST(NULL AS DOUBLE PRECISION) AS m2,
     CAST(NULL AS DOUBLE PRECISION) AS m2_n,
-    CAST(NULL AS DOUBLE PRECISION) AS m3,
-    CAST(NULL AS DOUBLE PRECISION) AS m3_n,
-    CAST(NULL AS DOUBLE PRECISION) AS m4,
-    CAST(NULL AS DOUBLE PRECISION) AS m4_n
-  FROM m_won_cycle_days
-  UNION ALL
-  SELECT
-    pid,
-    d0,
-    g,
-    CAST(NULL AS DOUBLE PRECISION) AS m0,
-    CAST(NULL AS DOUBLE PRECISION) AS m0_n,
-    CAST(v AS DOUBLE PRECISION) AS m1,
-    CAST(n AS DOUBLE PRECISION) AS m1_n,
-    CAST(NULL AS DOUBLE PRECISION) AS m2,
-    CAST(NULL AS DOUBLE PRECISION) AS m2_n,
-    CAST(NULL AS DOUBLE PRECISION) AS m3,
-    CAST(NULL AS DOUBLE PRECISION) AS m3_n,
-    CAST(NULL AS DOUBLE PRECISION) AS m4,
-    CAST(NULL AS DOUBLE PRECISION) AS m4_n
-  FROM m_avg_won_amount
+    CAST(v2 AS DOUBLE PRECISION) AS m3,
+    CAST(n2 AS DOUBLE PRECISION) AS m3_n,
+    CAST(v3 AS DOUBLE PRECISION) AS m4,
+    CAST(n3 AS DOUBLE PRECISION) AS m4_n
+  FROM s0
   UNION ALL
   SELECT
     pid,
@@ -370,45 +191,13 @@ WITH periods AS (
     CAST(NULL AS DOUBLE PRECISION) AS m0_n,
     CAST(NULL AS DOUBLE PRECISION) AS m1,
     CAST(NULL AS DOUBLE PRECISION) AS m1_n,
-    CAST(v AS DOUBLE PRECISION) AS m2,
-    CAST(n AS DOUBLE PRECISION) AS m2_n,
+    CAST(v0 AS DOUBLE PRECISION) AS m2,
+    CAST(n0 AS DOUBLE PRECISION) AS m2_n,
     CAST(NULL AS DOUBLE PRECISION) AS m3,
     CAST(NULL AS DOUBLE PRECISION) AS m3_n,
     CAST(NULL AS DOUBLE PRECISION) AS m4,
     CAST(NULL AS DOUBLE PRECISION) AS m4_n
-  FROM m_open_deals
-  UNION ALL
-  SELECT
-    pid,
-    d0,
-    g,
-    CAST(NULL AS DOUBLE PRECISION) AS m0,
-    CAST(NULL AS DOUBLE PRECISION) AS m0_n,
-    CAST(NULL AS DOUBLE PRECISION) AS m1,
-    CAST(NULL AS DOUBLE PRECISION) AS m1_n,
-    CAST(NULL AS DOUBLE PRECISION) AS m2,
-    CAST(NULL AS DOUBLE PRECISION) AS m2_n,
-    CAST(v AS DOUBLE PRECISION) AS m3,
-    CAST(n AS DOUBLE PRECISION) AS m3_n,
-    CAST(NULL AS DOUBLE PRECISION) AS m4,
-    CAST(NULL AS DOUBLE PRECISION) AS m4_n
-  FROM m_won_deals
-  UNION ALL
-  SELECT
-    pid,
-    d0,
-    g,
-    CAST(NULL AS DOUBLE PRECISION) AS m0,
-    CAST(NULL AS DOUBLE PRECISION) AS m0_n,
-    CAST(NULL AS DOUBLE PRECISION) AS m1,
-    CAST(NULL AS DOUBLE PRECISION) AS m1_n,
-    CAST(NULL AS DOUBLE PRECISION) AS m2,
-    CAST(NULL AS DOUBLE PRECISION) AS m2_n,
-    CAST(NULL AS DOUBLE PRECISION) AS m3,
-    CAST(NULL AS DOUBLE PRECISION) AS m3_n,
-    CAST(v AS DOUBLE PRECISION) AS m4,
-    CAST(n AS DOUBLE PRECISION) AS m4_n
-  FROM m_closed_deals
+  FROM s1
   UNION ALL
   SELECT
     pid,

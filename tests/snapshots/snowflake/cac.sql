@@ -14,18 +14,21 @@ WITH periods AS (
     CAST('2026-04-01 04:00:00' AS TIMESTAMPNTZ) AS lo_ts,
     CAST('2026-07-01 04:00:00' AS TIMESTAMPNTZ) AS hi_ts,
     91 AS days
-), m_acquisition_spend AS (
+), s0 AS (
   SELECT
     pid,
     d0,
     GROUPING(d0) AS g,
-    SUM(x) AS v,
-    COUNT(*) AS n
+    SUM(CASE WHEN f0 THEN x0 END) AS v0,
+    COUNT(CASE WHEN f0 THEN 1 END) AS n0
   FROM (
     SELECT
       p.pid,
       "t"."segment" AS d0,
-      "t"."amount" AS x
+      "t"."amount" AS x0,
+      (
+        "t"."kind" IN ('marketing', 'sales')
+      ) AS f0
     FROM (
       SELECT
         CAST("amount" AS DOUBLE) AS "amount",
@@ -41,7 +44,9 @@ WITH periods AS (
       AND "t"."month" < CAST('2026-10-01' AS DATE)
     WHERE
       (
-        "t"."kind" IN ('marketing', 'sales')
+        (
+          "t"."kind" IN ('marketing', 'sales')
+        )
       )
   ) AS r
   GROUP BY
@@ -51,18 +56,21 @@ WITH periods AS (
         pid
       )
     )
-), m_new_customers AS (
+), s1 AS (
   SELECT
     pid,
     d0,
     GROUPING(d0) AS g,
-    COUNT(x) AS v,
-    COUNT(*) AS n
+    COUNT(CASE WHEN f0 THEN x0 END) AS v0,
+    COUNT(CASE WHEN f0 THEN 1 END) AS n0
   FROM (
     SELECT
       p.pid,
       "j_account"."segment" AS d0,
-      1 AS x
+      1 AS x0,
+      (
+        "t"."stage" = 'won'
+      ) AS f0
     FROM (
       SELECT
         *
@@ -121,7 +129,9 @@ WITH periods AS (
       AND "t"."closed_at" < CAST('2026-10-01' AS DATE)
     WHERE
       (
-        "t"."stage" = 'won'
+        (
+          "t"."stage" = 'won'
+        )
       )
   ) AS r
   GROUP BY
@@ -136,11 +146,11 @@ WITH periods AS (
     pid,
     d0,
     g,
-    CAST(v AS DOUBLE) AS m0,
-    CAST(n AS DOUBLE) AS m0_n,
+    CAST(v0 AS DOUBLE) AS m0,
+    CAST(n0 AS DOUBLE) AS m0_n,
     CAST(NULL AS DOUBLE) AS m1,
     CAST(NULL AS DOUBLE) AS m1_n
-  FROM m_acquisition_spend
+  FROM s0
   UNION ALL
   SELECT
     pid,
@@ -148,9 +158,9 @@ WITH periods AS (
     g,
     CAST(NULL AS DOUBLE) AS m0,
     CAST(NULL AS DOUBLE) AS m0_n,
-    CAST(v AS DOUBLE) AS m1,
-    CAST(n AS DOUBLE) AS m1_n
-  FROM m_new_customers
+    CAST(v0 AS DOUBLE) AS m1,
+    CAST(n0 AS DOUBLE) AS m1_n
+  FROM s1
   UNION ALL
   SELECT
     pid,

@@ -14,51 +14,63 @@ WITH periods AS (
     CAST('2026-04-01 04:00:00' AS TIMESTAMPNTZ) AS lo_ts,
     CAST('2026-07-01 04:00:00' AS TIMESTAMPNTZ) AS hi_ts,
     91 AS days
-), c_lead_to_win_rate AS (
+), cr0 AS (
+  SELECT
+    p.pid,
+    "t"."segment" AS d0,
+    "t"."lead_id" AS ent,
+    CAST("t"."created_at" AS DATE) AS bt
+  FROM (
+    SELECT
+      CAST("created_at" AS TIMESTAMPNTZ) AS "created_at",
+      "lead_id" AS "lead_id",
+      CASE LOWER(TRIM("segment"))
+        WHEN 'smb'
+        THEN 'SMB'
+        WHEN 'mid-market'
+        THEN 'Mid-Market'
+        WHEN 'mid market'
+        THEN 'Mid-Market'
+        WHEN 'enterprise'
+        THEN 'Enterprise'
+        WHEN 'ent'
+        THEN 'Enterprise'
+        ELSE TRIM("segment")
+      END AS "segment"
+    FROM "crm_leads"
+  ) AS t
+  JOIN periods AS p
+    ON "t"."created_at" >= p.lo_ts
+    AND "t"."created_at" < p.hi_ts
+    AND "t"."created_at" >= CAST('2026-04-01 04:00:00' AS TIMESTAMPNTZ)
+    AND "t"."created_at" < CAST('2026-10-01 04:00:00' AS TIMESTAMPNTZ)
+), cb0 AS (
   SELECT
     pid,
     d0,
     GROUPING(d0) AS g,
-    SUM(conv) AS conv,
     COUNT(*) AS base
+  FROM cr0
+  GROUP BY
+    GROUPING SETS (
+      (pid, d0),
+      (
+        pid
+      )
+    )
+), cc0 AS (
+  SELECT
+    pid,
+    d0,
+    GROUPING(d0) AS g,
+    COUNT(*) AS conv
   FROM (
-    SELECT
+    SELECT DISTINCT
       b.pid,
       b.d0,
-      b.ent,
-      MAX(CASE WHEN tg.ent IS NULL THEN 0 ELSE 1 END) AS conv
-    FROM (
-      SELECT
-        p.pid,
-        "t"."segment" AS d0,
-        "t"."lead_id" AS ent,
-        CAST("t"."created_at" AS DATE) AS bt
-      FROM (
-        SELECT
-          CAST("created_at" AS TIMESTAMPNTZ) AS "created_at",
-          "lead_id" AS "lead_id",
-          CASE LOWER(TRIM("segment"))
-            WHEN 'smb'
-            THEN 'SMB'
-            WHEN 'mid-market'
-            THEN 'Mid-Market'
-            WHEN 'mid market'
-            THEN 'Mid-Market'
-            WHEN 'enterprise'
-            THEN 'Enterprise'
-            WHEN 'ent'
-            THEN 'Enterprise'
-            ELSE TRIM("segment")
-          END AS "segment"
-        FROM "crm_leads"
-      ) AS t
-      JOIN periods AS p
-        ON "t"."created_at" >= p.lo_ts
-        AND "t"."created_at" < p.hi_ts
-        AND "t"."created_at" >= CAST('2026-04-01 04:00:00' AS TIMESTAMPNTZ)
-        AND "t"."created_at" < CAST('2026-10-01 04:00:00' AS TIMESTAMPNTZ)
-    ) AS b
-    LEFT JOIN (
+      b.ent
+    FROM cr0 AS b
+    JOIN (
       SELECT DISTINCT
         "t"."lead_id" AS ent,
         CAST("t"."closed_at" AS DATE) AS tt
@@ -87,10 +99,6 @@ WITH periods AS (
         )
     ) AS tg
       ON tg.ent = b.ent AND tg.tt >= b.bt AND tg.tt <= b.bt + INTERVAL '90 DAY'
-    GROUP BY
-      b.pid,
-      b.d0,
-      b.ent
   ) AS e
   GROUP BY
     GROUPING SETS (
@@ -104,9 +112,17 @@ WITH periods AS (
     pid,
     d0,
     g,
-    CAST(conv AS DOUBLE) AS c0,
+    CAST(NULL AS DOUBLE) AS c0,
     CAST(base AS DOUBLE) AS c0_base
-  FROM c_lead_to_win_rate
+  FROM cb0
+  UNION ALL
+  SELECT
+    pid,
+    d0,
+    g,
+    CAST(conv AS DOUBLE) AS c0,
+    CAST(NULL AS DOUBLE) AS c0_base
+  FROM cc0
   UNION ALL
   SELECT
     pid,

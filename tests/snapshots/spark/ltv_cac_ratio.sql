@@ -14,18 +14,21 @@ WITH periods AS (
     CAST('2026-04-01 04:00:00' AS TIMESTAMP_NTZ) AS lo_ts,
     CAST('2026-07-01 04:00:00' AS TIMESTAMP_NTZ) AS hi_ts,
     91 AS days
-), m_churned_customers AS (
+), s0 AS (
   SELECT
     pid,
     d0,
     GROUPING(d0) AS g,
-    COUNT(x) AS v,
-    COUNT(*) AS n
+    COUNT(CASE WHEN f0 THEN x0 END) AS v0,
+    COUNT(CASE WHEN f0 THEN 1 END) AS n0
   FROM (
     SELECT
       p.pid,
       `t`.`segment` AS d0,
-      1 AS x
+      1 AS x0,
+      (
+        NOT `t`.`churned_at` IS NULL
+      ) AS f0
     FROM (
       SELECT
         CAST(`churned_at` AS DATE) AS `churned_at`,
@@ -51,7 +54,9 @@ WITH periods AS (
       AND `t`.`churned_at` < CAST('2026-10-01' AS DATE)
     WHERE
       (
-        NOT `t`.`churned_at` IS NULL
+        (
+          NOT `t`.`churned_at` IS NULL
+        )
       )
   ) AS r
   GROUP BY
@@ -61,18 +66,18 @@ WITH periods AS (
         pid
       )
     )
-), m_customers_at_start AS (
+), s1 AS (
   SELECT
     pid,
     d0,
     GROUPING(d0) AS g,
-    COUNT(x) AS v,
-    COUNT(*) AS n
+    COUNT(x0) AS v0,
+    COUNT(*) AS n0
   FROM (
     SELECT
       p.pid,
       `t`.`segment` AS d0,
-      1 AS x
+      1 AS x0
     FROM (
       SELECT
         CAST(`churned_at` AS DATE) AS `churned_at`,
@@ -105,18 +110,21 @@ WITH periods AS (
         pid
       )
     )
-), m_avg_won_amount AS (
+), s2 AS (
   SELECT
     pid,
     d0,
     GROUPING(d0) AS g,
-    AVG(CAST(x AS DOUBLE)) AS v,
-    COUNT(*) AS n
+    AVG(CAST(CASE WHEN f0 THEN x0 END AS DOUBLE)) AS v0,
+    COUNT(CASE WHEN f0 THEN 1 END) AS n0
   FROM (
     SELECT
       p.pid,
       `j_account`.`segment` AS d0,
-      `t`.`amount` AS x
+      `t`.`amount` AS x0,
+      (
+        `t`.`stage` = 'won' AND NOT `t`.`amount` IS NULL
+      ) AS f0
     FROM (
       SELECT
         `account_id` AS `account_id`,
@@ -161,7 +169,9 @@ WITH periods AS (
       AND `t`.`closed_at` < CAST('2026-10-01' AS DATE)
     WHERE
       (
-        `t`.`stage` = 'won' AND NOT `t`.`amount` IS NULL
+        (
+          `t`.`stage` = 'won' AND NOT `t`.`amount` IS NULL
+        )
       )
   ) AS r
   GROUP BY
@@ -171,18 +181,21 @@ WITH periods AS (
         pid
       )
     )
-), m_acquisition_spend AS (
+), s3 AS (
   SELECT
     pid,
     d0,
     GROUPING(d0) AS g,
-    SUM(x) AS v,
-    COUNT(*) AS n
+    SUM(CASE WHEN f0 THEN x0 END) AS v0,
+    COUNT(CASE WHEN f0 THEN 1 END) AS n0
   FROM (
     SELECT
       p.pid,
       `t`.`segment` AS d0,
-      `t`.`amount` AS x
+      `t`.`amount` AS x0,
+      (
+        `t`.`kind` IN ('marketing', 'sales')
+      ) AS f0
     FROM (
       SELECT
         CAST(`amount` AS DOUBLE) AS `amount`,
@@ -198,7 +211,9 @@ WITH periods AS (
       AND `t`.`month` < CAST('2026-10-01' AS DATE)
     WHERE
       (
-        `t`.`kind` IN ('marketing', 'sales')
+        (
+          `t`.`kind` IN ('marketing', 'sales')
+        )
       )
   ) AS r
   GROUP BY
@@ -208,18 +223,21 @@ WITH periods AS (
         pid
       )
     )
-), m_new_customers AS (
+), s4 AS (
   SELECT
     pid,
     d0,
     GROUPING(d0) AS g,
-    COUNT(x) AS v,
-    COUNT(*) AS n
+    COUNT(CASE WHEN f0 THEN x0 END) AS v0,
+    COUNT(CASE WHEN f0 THEN 1 END) AS n0
   FROM (
     SELECT
       p.pid,
       `j_account`.`segment` AS d0,
-      1 AS x
+      1 AS x0,
+      (
+        `t`.`stage` = 'won'
+      ) AS f0
     FROM (
       SELECT
         *
@@ -281,7 +299,9 @@ WITH periods AS (
       AND `t`.`closed_at` < CAST('2026-10-01' AS DATE)
     WHERE
       (
-        `t`.`stage` = 'won'
+        (
+          `t`.`stage` = 'won'
+        )
       )
   ) AS r
   GROUP BY
@@ -296,8 +316,8 @@ WITH periods AS (
     pid,
     d0,
     g,
-    CAST(v AS DOUBLE) AS m0,
-    CAST(n AS DOUBLE) AS m0_n,
+    CAST(v0 AS DOUBLE) AS m0,
+    CAST(n0 AS DOUBLE) AS m0_n,
     CAST(NULL AS DOUBLE) AS m1,
     CAST(NULL AS DOUBLE) AS m1_n,
     CAST(NULL AS DOUBLE) AS m2,
@@ -306,7 +326,7 @@ WITH periods AS (
     CAST(NULL AS DOUBLE) AS m3_n,
     CAST(NULL AS DOUBLE) AS m4,
     CAST(NULL AS DOUBLE) AS m4_n
-  FROM m_churned_customers
+  FROM s0
   UNION ALL
   SELECT
     pid,
@@ -314,31 +334,15 @@ WITH periods AS (
     g,
     CAST(NULL AS DOUBLE) AS m0,
     CAST(NULL AS DOUBLE) AS m0_n,
-    CAST(v AS DOUBLE) AS m1,
-    CAST(n AS DOUBLE) AS m1_n,
+    CAST(v0 AS DOUBLE) AS m1,
+    CAST(n0 AS DOUBLE) AS m1_n,
     CAST(NULL AS DOUBLE) AS m2,
     CAST(NULL AS DOUBLE) AS m2_n,
     CAST(NULL AS DOUBLE) AS m3,
     CAST(NULL AS DOUBLE) AS m3_n,
     CAST(NULL AS DOUBLE) AS m4,
     CAST(NULL AS DOUBLE) AS m4_n
-  FROM m_customers_at_start
-  UNION ALL
-  SELECT
-    pid,
-    d0,
-    g,
-    CAST(NULL AS DOUBLE) AS m0,
-    CAST(NULL AS DOUBLE) AS m0_n,
-    CAST(NULL AS DOUBLE) AS m1,
-    CAST(NULL AS DOUBLE) AS m1_n,
-    CAST(v AS DOUBLE) AS m2,
-    CAST(n AS DOUBLE) AS m2_n,
-    CAST(NULL AS DOUBLE) AS m3,
-    CAST(NULL AS DOUBLE) AS m3_n,
-    CAST(NULL AS DOUBLE) AS m4,
-    CAST(NULL AS DOUBLE) AS m4_n
-  FROM m_avg_won_amount
+  FROM s1
   UNION ALL
   SELECT
     pid,
@@ -348,13 +352,13 @@ WITH periods AS (
     CAST(NULL AS DOUBLE) AS m0_n,
     CAST(NULL AS DOUBLE) AS m1,
     CAST(NULL AS DOUBLE) AS m1_n,
-    CAST(NULL AS DOUBLE) AS m2,
-    CAST(NULL AS DOUBLE) AS m2_n,
-    CAST(v AS DOUBLE) AS m3,
-    CAST(n AS DOUBLE) AS m3_n,
+    CAST(v0 AS DOUBLE) AS m2,
+    CAST(n0 AS DOUBLE) AS m2_n,
+    CAST(NULL AS DOUBLE) AS m3,
+    CAST(NULL AS DOUBLE) AS m3_n,
     CAST(NULL AS DOUBLE) AS m4,
     CAST(NULL AS DOUBLE) AS m4_n
-  FROM m_acquisition_spend
+  FROM s2
   UNION ALL
   SELECT
     pid,
@@ -366,11 +370,27 @@ WITH periods AS (
     CAST(NULL AS DOUBLE) AS m1_n,
     CAST(NULL AS DOUBLE) AS m2,
     CAST(NULL AS DOUBLE) AS m2_n,
+    CAST(v0 AS DOUBLE) AS m3,
+    CAST(n0 AS DOUBLE) AS m3_n,
+    CAST(NULL AS DOUBLE) AS m4,
+    CAST(NULL AS DOUBLE) AS m4_n
+  FROM s3
+  UNION ALL
+  SELECT
+    pid,
+    d0,
+    g,
+    CAST(NULL AS DOUBLE) AS m0,
+    CAST(NULL AS DOUBLE) AS m0_n,
+    CAST(NULL AS DOUBLE) AS m1,
+    CAST(NULL AS DOUBLE) AS m1_n,
+    CAST(NULL AS DOUBLE) AS m2,
+    CAST(NULL AS DOUBLE) AS m2_n,
     CAST(NULL AS DOUBLE) AS m3,
     CAST(NULL AS DOUBLE) AS m3_n,
-    CAST(v AS DOUBLE) AS m4,
-    CAST(n AS DOUBLE) AS m4_n
-  FROM m_new_customers
+    CAST(v0 AS DOUBLE) AS m4,
+    CAST(n0 AS DOUBLE) AS m4_n
+  FROM s4
   UNION ALL
   SELECT
     pid,

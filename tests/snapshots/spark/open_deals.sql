@@ -14,18 +14,18 @@ WITH periods AS (
     CAST('2026-04-01 04:00:00' AS TIMESTAMP_NTZ) AS lo_ts,
     CAST('2026-07-01 04:00:00' AS TIMESTAMP_NTZ) AS hi_ts,
     91 AS days
-), m_open_deals AS (
+), s0 AS (
   SELECT
     pid,
     d0,
     GROUPING(d0) AS g,
-    COUNT(x) AS v,
-    COUNT(*) AS n
+    COUNT(x0) AS v0,
+    COUNT(*) AS n0
   FROM (
     SELECT
       p.pid,
       `j_account`.`segment` AS d0,
-      1 AS x
+      1 AS x0
     FROM (
       SELECT
         `account_id` AS `account_id`,
@@ -70,9 +70,9 @@ WITH periods AS (
     pid,
     d0,
     g,
-    CAST(v AS DOUBLE) AS m0,
-    CAST(n AS DOUBLE) AS m0_n
-  FROM m_open_deals
+    CAST(v0 AS DOUBLE) AS m0,
+    CAST(n0 AS DOUBLE) AS m0_n
+  FROM s0
   UNION ALL
   SELECT
     pid,

@@ -13,6 +13,7 @@ from typing import Any
 from .access import Asker
 from .answer import answer_query
 from .config import Digest
+from .labels import esc
 
 log = logging.getLogger("kpi.bot.digests")
 
@@ -34,6 +35,8 @@ def run_digest(client: Any, snap: Any, digest: Digest, *, as_of: date | None = N
         if not reply.ok:
             log.error("digest %s: %s not posted: %s", digest.name or digest.channel, query, reply.text)
             continue
-        client.chat_postMessage(channel=digest.channel, text=reply.text, blocks=reply.blocks)
+        label = {"type": "context", "elements": [{"type": "mrkdwn", "text":
+                 f":mailbox_with_mail: {esc(digest.name or 'Digest')} · {esc(digest.schedule)}"}]}
+        client.chat_postMessage(channel=digest.channel, text=reply.text, blocks=[label, *reply.blocks])
         posted += 1
     return posted

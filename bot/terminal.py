@@ -15,7 +15,8 @@ from typing import Any
 
 _EMOJI = {":large_green_circle:": "🟢", ":red_circle:": "🔴", ":white_circle:": "⚪", ":warning:": "⚠",
           ":dart:": "🎯", ":rocket:": "🚀", ":white_check_mark:": "✅", ":x:": "❌", ":boom:": "💥",
-          ":hourglass_flowing_sand:": "⏳", ":lock:": "🔒", ":mailbox_with_mail:": "📬", ":rotating_light:": "🚨", ":grey_question:": "?"}
+          ":hourglass_flowing_sand:": "⏳", ":lock:": "🔒", ":mailbox_with_mail:": "📬",
+          ":rotating_light:": "🚨", ":grey_question:": "?"}
 
 
 def plain(mrkdwn: str) -> str:

@@ -1,5 +1,7 @@
 """Fixtures for the Slack bot: a loopback fake Slack Web API, the real bolt app pointed at it, a real
-waitress HTTP server on 127.0.0.1:0, signed request builders and golden snapshots."""
+waitress HTTP server on 127.0.0.1:0, and the shipped definitions over demo data for end-to-end tests.
+Request builders, Block Kit limits and snapshots are in ``slack_requests``; result doubles in
+``slack_doubles``."""
 
 from __future__ import annotations
 

@@ -8,10 +8,14 @@ for the channel the click came from.
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from datetime import date
-from typing import Any
+from typing import Any, Iterator
 
 from slack_bolt import App
+from slack_sdk.errors import SlackApiError
+
+from metrics_core.errors import KpiUserError
 
 from .answer import answer_explain, answer_query, guarded, metric_of, trend_args
 from .chart import trend_png
@@ -29,6 +33,21 @@ def _ack(ack: Any) -> None:
     ack()
 
 
+_CANNOT_POST = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
+
+
+@contextmanager
+def posting() -> Iterator[None]:
+    """Slack refusing to post where the bot is not invited is the user's to fix, not a bug."""
+    try:
+        yield
+    except SlackApiError as e:
+        if e.response.get("error") in _CANNOT_POST:
+            raise KpiUserError(f"I cannot post in this channel ({e.response['error']}): invite me with "
+                               "`/invite @kpi` first.") from e
+        raise
+
+
 def register(app: App, ctx: BotContext) -> None:
     def trend(body: dict[str, Any], client: Any, respond: Any) -> None:
         query, as_of = _question(body)
@@ -39,9 +58,10 @@ def register(app: App, ctx: BotContext) -> None:
             snap.policy.check(metric, asker, public=True)  # the chart is posted in the channel
             by, grain = trend_args(snap, query)
             result = snap.kpi.trend(metric, grain=grain, count=12, by=by, as_of=as_of)
-            client.files_upload_v2(channel=asker.channel_id, file=trend_png(result),
-                                   filename=f"{metric}-trend.png", title=f"{result.label}: last 12 {grain}s",
-                                   initial_comment=f"<@{asker.user_id}> asked for the {result.label} trend")
+            with posting():
+                client.files_upload_v2(channel=asker.channel_id, file=trend_png(result),
+                                       filename=f"{metric}-trend.png", title=f"{result.label}: last 12 {grain}s",
+                                       initial_comment=f"<@{asker.user_id}> asked for the {result.label} trend")
             return Reply(text="chart posted")
         reply = guarded(run)
         if not reply.ok:
@@ -60,7 +80,8 @@ def register(app: App, ctx: BotContext) -> None:
             reply = answer_query(ctx.current(), query, asker, as_of=as_of, ephemeral=False,
                                  shared_by=asker.user_id)
             if reply.ok:
-                client.chat_postMessage(channel=asker.channel_id, text=reply.text, blocks=reply.blocks)
+                with posting():
+                    client.chat_postMessage(channel=asker.channel_id, text=reply.text, blocks=reply.blocks)
             return reply
         reply = guarded(run)
         if reply.ok:

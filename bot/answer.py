@@ -15,7 +15,7 @@ import uuid
 from datetime import date
 from typing import Any, Callable
 
-from metrics_core.errors import AccessDenied, KpiUserError, QueryError
+from metrics_core.errors import KpiUserError, QueryError
 
 from .access import Asker
 from .messages import Reply, error_reply, explain_reply, help_reply, internal_error_reply, list_reply
@@ -29,7 +29,7 @@ def guarded(fn: Callable[[], Reply]) -> Reply:
     try:
         return fn()
     except KpiUserError as e:
-        return error_reply(str(e), usage=not isinstance(e, AccessDenied))
+        return error_reply(str(e), usage=isinstance(e, QueryError))  # usage helps with questions only
     except Exception:  # noqa: BLE001 - the edge: logged with its trace, answered with a reference
         ref = uuid.uuid4().hex[:6]
         log.exception("internal error (ref %s)", ref)

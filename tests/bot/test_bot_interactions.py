@@ -82,3 +82,12 @@ def test_redelivered_mention_is_answered_once(slack, make_bot, serve_http) -> No
     slack.wait_for("chat.postMessage")
     time.sleep(0.5)
     assert len(slack.calls_to("chat.postMessage")) == 1
+
+
+def test_share_where_the_bot_is_not_invited_says_how_to_fix_it(slack, make_bot, serve_http) -> None:
+    slack.refuse("chat.postMessage", "not_in_channel")
+    url = serve_http(make_bot(FakeKPI()))
+    body = action_body("kpi_share", button_value("win_rate ytd", AS_OF), response_url=slack.response_url())
+    assert post(url, body, signed_headers(body))[0] == 200
+    (reply,) = slack.wait_for("response_url")
+    assert "invite me with `/invite @kpi`" in reply.params["text"] and reply.params["response_type"] == "ephemeral"

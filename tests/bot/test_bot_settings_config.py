@@ -93,3 +93,13 @@ def test_mentions_become_grammar(text: str, query: str) -> None:
 def test_mention_without_metric_is_a_clear_user_error() -> None:
     with pytest.raises(QueryError, match="could not find a metric"):
         to_query(FakeKPI(), "<@U0BOT> hello there")
+
+
+def test_manifest_snapshot() -> None:
+    from bot.manifest import build_manifest
+    from bot.provider import snapshot_of
+    from slack_requests import assert_snapshot
+
+    snap = snapshot_of(FakeKPI(slack={"commands": {"win_rate": "/winrate"}}))
+    assert_snapshot("manifest_http", build_manifest(snap, url="https://kpi.example.com/slack/events"))
+    assert_snapshot("manifest_socket", build_manifest(snap))

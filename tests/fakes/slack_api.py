@@ -53,6 +53,7 @@ class FakeSlack:
         self.failures: list[str] = []
         self.ws_received: list[dict[str, Any]] = []
         self._limits: dict[str, list[int]] = {}
+        self._refusals: dict[str, str] = {}
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         self._ids = itertools.count(1)
@@ -92,6 +93,10 @@ class FakeSlack:
     # -- behaviour switches ----------------------------------------------------------------------
     def rate_limit(self, method: str, *, times: int = 1, retry_after: int = 1) -> None:
         self._limits[method] = [times, retry_after]
+
+    def refuse(self, method: str, error: str) -> None:
+        """Answer every call to ``method`` with ``{"ok": false, "error": error}`` (e.g. not_in_channel)."""
+        self._refusals[method] = error
 
     # -- inspection ------------------------------------------------------------------------------
     def record(self, call: Call) -> None:
@@ -149,6 +154,8 @@ class FakeSlack:
     def answer(self, method: str, params: dict[str, Any]) -> dict[str, Any] | None:
         """The JSON body for a known method, or None when the method is unknown."""
         n = next(self._ids)
+        if method in self._refusals:
+            return {"ok": False, "error": self._refusals[method]}
         if method == "auth.test":
             if not self.token_ok:
                 return {"ok": False, "error": "invalid_auth"}

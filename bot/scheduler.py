@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from slack_sdk.errors import SlackApiError
 
 from .alerts import run_alert
 from .digests import run_digest
@@ -47,6 +48,10 @@ def _job(run: Any, client: Any, provider: KpiProvider, item: Any, *extra: Any) -
     """One scheduled run; a failure is logged with a reference and does not stop the scheduler."""
     try:
         run(client, provider.current(), item, *extra)
+    except SlackApiError as e:  # e.g. not_in_channel: the fix is in Slack, say which
+        log.error("scheduled %s for %s could not post: %s (is the bot invited to %s?)",
+                  getattr(run, "__name__", run), getattr(item, "channel", "?"), e.response.get("error"),
+                  getattr(item, "channel", "the channel"))
     except Exception:  # noqa: BLE001 - a background job: nobody to answer, so log the trace
         log.exception("scheduled %s failed (ref %s)", getattr(run, "__name__", run), uuid.uuid4().hex[:6])
 

@@ -127,3 +127,15 @@ def test_jobs_follow_the_definitions_on_reload(slack, settings) -> None:
         assert [j.id for j in scheduler.get_jobs()] == ["digest:0:#sales"]
     finally:
         scheduler.shutdown(wait=False)
+
+
+def test_scheduled_job_failures_are_logged_not_raised(slack, settings, caplog) -> None:
+    from bot.scheduler import _job
+
+    slack.refuse("chat.postMessage", "not_in_channel")
+    provider = KpiProvider.static(FakeKPI())
+    digest = Digest(channel="#sales", schedule="every day 09:00", metrics=("win_rate",))
+    _job(run_digest, make_client(settings), provider, digest)
+    assert any("not_in_channel" in r.getMessage() and "#sales" in r.getMessage() for r in caplog.records)
+    _job(run_digest, None, provider, digest)  # a bug (no client): logged with a reference
+    assert any("failed (ref" in r.getMessage() and r.exc_info for r in caplog.records)

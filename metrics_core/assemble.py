@@ -8,7 +8,6 @@ formats every number and says in words what was counted.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -20,6 +19,7 @@ from .formatting import fmt_count, fmt_value
 from .models import ConversionMetric, Definitions, DerivedMetric, FormatDef, RatioMetric, SimpleMetric
 from .periods import Calendar, Period, enclosing, period_label, target_kind
 from .result import Comparison, Component, MetricResult, TargetStatus
+from .result import as_number as _f
 
 
 @dataclass(frozen=True)
@@ -28,16 +28,6 @@ class Request:
     compare_kind: str | None  # "previous" | "last-year" | "custom" | None
     grain: str | None
     as_of: date
-
-
-def _f(x: Any) -> float | None:
-    if x is None:
-        return None
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(v) or math.isinf(v) else v
 
 
 class Assembler:

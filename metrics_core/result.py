@@ -55,7 +55,8 @@ class TargetStatus:
     where: dict[str, str] = field(default_factory=dict)
 
 
-def _num(x: Any) -> float | None:
+def as_number(x: Any) -> float | None:
+    """A plain float, or None for missing, NaN and infinite values (what JSON and people can read)."""
     if x is None:
         return None
     try:
@@ -107,12 +108,12 @@ class MetricResult:
             "format": self.format,
             "period": self.period.to_json(),
             "as_of": self.as_of.isoformat(),
-            "value": _num(self.value),
+            "value": as_number(self.value),
             "formatted": self.formatted,
             "counted": self.counted,
             "previous": None,
             "change": {"absolute": None, "relative": None},
-            "components": {c.role: {"name": c.name, "label": c.label, "value": _num(c.value),
+            "components": {c.role: {"name": c.name, "label": c.label, "value": as_number(c.value),
                                     "formatted": c.formatted, "rows": c.rows}
                            for c in self.components},
             "target": None,
@@ -121,14 +122,14 @@ class MetricResult:
             "small_sample": self.small_sample,
         }
         if cmp is not None:
-            out["previous"] = {"kind": cmp.kind, "period": cmp.period.to_json(), "value": _num(cmp.value),
+            out["previous"] = {"kind": cmp.kind, "period": cmp.period.to_json(), "value": as_number(cmp.value),
                                "formatted": cmp.formatted}
-            out["change"] = {"absolute": _num(cmp.absolute), "relative": _num(cmp.relative),
+            out["change"] = {"absolute": as_number(cmp.absolute), "relative": as_number(cmp.relative),
                              "improved": cmp.improved}
         if self.target is not None:
             t = self.target
             out["target"] = {"value": t.target, "formatted": t.formatted, "status": t.status,
-                             "attainment": _num(t.attainment), "projected": _num(t.projected)}
+                             "attainment": as_number(t.attainment), "projected": as_number(t.projected)}
         if self.dimensions:
             out["dimensions"] = list(self.dimensions)
             out["rows"] = _records(self.breakdown, [*self.dimensions, "value", "formatted", "previous"])
@@ -149,7 +150,7 @@ def _records(df: pd.DataFrame | None, cols: list[str]) -> list[dict[str, Any]]:
             if isinstance(v, date):
                 clean[k] = v.isoformat()
             elif k in ("value", "previous"):
-                clean[k] = _num(v)
+                clean[k] = as_number(v)
             elif v is None or (isinstance(v, float) and math.isnan(v)):
                 clean[k] = None
             else:

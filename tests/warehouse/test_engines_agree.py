@@ -29,7 +29,7 @@ DEFINITIONS = Path(__file__).resolve().parents[2] / "definitions.yaml"
 REL = 1e-9
 QUESTIONS = (
     "last-quarter",
-    "this-month",
+    "this-month grain week",          # weeks cut at the month edges (week_start: monday)
     "2026-Q3 by {dim}",
     "last-6-months grain month",
     "last-quarter vs last-year",

@@ -52,7 +52,8 @@ def builder_for(url: str, *, warehouse_dir: str | None = None) -> Any:
             import grpc  # noqa: F401  (Spark Connect's transport, only in the spark-connect extra)
         except ImportError as e:
             raise missing_extra("grpcio", "spark-connect") from e
-        return sql.SparkSession.builder.remote(url)
+        # Session time zone UTC on a cluster too: the compiler's timestamp bounds are UTC.
+        return sql.SparkSession.builder.remote(url).config("spark.sql.session.timeZone", "UTC")
     if scheme != "spark" or not rest:
         raise ConfigError(f"connection '{url}': expected spark://local[N], spark://host:port or sc://host:port")
     local = rest.startswith("local")

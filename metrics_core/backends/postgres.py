@@ -6,7 +6,7 @@
 
 Placeholders are psycopg's pyformat ``%(p0)s`` (what SQLGlot renders for the postgres dialect).
 NUMERIC columns (``avg(int)``, ``sum(numeric)``) come back as float, not ``Decimal``, so numbers
-compare equal with the other engines; DATE stays ``datetime.date``.
+compare equal with the other engines; DATE stays ``datetime.date``. Sessions run in UTC.
 """
 
 from __future__ import annotations
@@ -72,6 +72,9 @@ class PostgresBackend:
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise ConfigError(f"connection '{redact(self.url)}': cannot connect to PostgreSQL: {first} "
                               "(check host, port, user, password and database in the URL)") from e
+        # timestamptz values and comparisons in UTC, whatever the server's default: the compiler
+        # writes timestamp bounds in UTC (days are cut in the calendar's zone before that).
+        conn.execute("SET TIME ZONE 'UTC'")
         self._local.conn = conn
         with self._lock:
             self._all.append(conn)

@@ -70,7 +70,7 @@ class SnowflakeBackend:
     def from_url(cls, url: str) -> "SnowflakeBackend":
         sf = _sf()
         try:
-            con = sf.connect(paramstyle="numeric", **connect_args(url))
+            con = sf.connect(paramstyle="numeric", session_parameters={"TIMEZONE": "UTC"}, **connect_args(url))
         except sf.errors.Error as e:
             raise ConfigError(f"connection '{url.split('@')[-1]}': cannot connect to Snowflake: {e.msg} "
                               "(check account, user, password/authenticator, warehouse)") from e

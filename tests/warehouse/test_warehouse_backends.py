@@ -182,3 +182,17 @@ def test_warehouse_data_version_is_reused_briefly(module):
     backend.run = lambda sql, params: calls.append(sql) or pd.DataFrame({"v": [1700000000000]})
     first = backend.data_version()
     assert first and backend.data_version() == first and len(calls) == 1
+
+
+def test_postgres_sessions_run_in_utc_whatever_the_server_default(postgres_url):
+    """timestamptz bounds are compared in UTC even when the role/server default zone is not."""
+    from metrics_core.backends.postgres import PostgresBackend
+
+    backend = PostgresBackend(postgres_url + "?options=-c%20TimeZone%3DAmerica/New_York")
+    try:
+        assert backend.run("SHOW TIME ZONE", {}).iloc[0, 0] == "UTC"
+        n = backend.run("SELECT COUNT(*) AS n FROM (SELECT TIMESTAMPTZ '2026-07-01 05:00:00+00' AS ts) AS t "
+                        "WHERE ts >= CAST('2026-07-01 04:00:00' AS TIMESTAMP)", {})
+        assert n.iloc[0, 0] == 1  # 05:00 UTC is after 04:00 UTC (in New York time it would not be)
+    finally:
+        backend.close()

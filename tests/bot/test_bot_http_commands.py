@@ -120,8 +120,8 @@ def test_in_process_dispatch_rejects_unsigned(slack, make_bot) -> None:
 
 
 def test_fifty_concurrent_slow_commands_are_all_acked_within_3s(slack, make_bot, serve_http) -> None:
-    """Regression: bolt's default pool has 5 workers, so 50 acks waiting on 1 s queries queued past 3 s."""
-    url = serve_http(make_bot(FakeKPI(delay=1.0)))
+    """Regression: bolt's default pool has 5 threads, so 50 acks waiting on slow queries queued past 3 s."""
+    url = serve_http(make_bot(FakeKPI(delay=0.5)))
     bodies = [command_body("win_rate last-quarter", user=f"U{i:03d}", response_url=slack.response_url())
               for i in range(50)]
     with ThreadPoolExecutor(50) as pool:

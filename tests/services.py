@@ -105,6 +105,8 @@ def start_postgres(parent: str | None = None) -> PostgresServer:
         raise Unavailable("PostgreSQL server binaries not found (initdb/pg_ctl on PATH or under "
                           "/usr/lib/postgresql/*/bin); install with: apt-get install -y postgresql")
     run_as = None
+    if os.geteuid() == 0 and parent is None:
+        parent = "/tmp"  # not $TMPDIR: it may be private to root, and the server user must reach it
     root = Path(tempfile.mkdtemp(prefix="kpi-pg-", dir=parent))
     if os.geteuid() == 0:
         run_as = PG_USER

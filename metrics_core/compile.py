@@ -21,6 +21,7 @@ parameters; identifiers come from validated definitions only.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, assert_never
 
@@ -228,6 +229,10 @@ class _Builder:
         t_time = self.tables.expr(t_time_col, tm.table)
         b_where = ([self.tables.expr(bm.filter, bm.table)] if bm.filter else []) + self._filter_sql(c.base.measure)
         t_where = ([self.tables.expr(tm.filter, tm.table)] if tm.filter else []) + [f"{t_time} IS NOT NULL"]
+        # only target events that can follow a base event of these windows: prune by date first
+        first = min(s.period.start for s in self.q.slots)
+        last = max(s.period.end_exclusive for s in self.q.slots) + timedelta(days=c.within_days + 1)
+        t_where.append(f"CAST({t_time} AS DATE) >= DATE '{first.isoformat()}' AND CAST({t_time} AS DATE) < DATE '{last.isoformat()}'")
         bw = (" WHERE " + " AND ".join(f"({w})" for w in b_where)) if b_where else ""
         tw = " WHERE " + " AND ".join(f"({w})" for w in t_where)
         sel_dims, group = self._grouping()

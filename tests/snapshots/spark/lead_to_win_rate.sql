@@ -94,8 +94,13 @@ WITH periods AS (
       WHERE
         (
           `t`.`stage` = 'won'
-        ) AND (
+        )
+        AND (
           NOT `t`.`closed_at` IS NULL
+        )
+        AND (
+          CAST(`t`.`closed_at` AS DATE) >= CAST('2026-04-01' AS DATE)
+          AND CAST(`t`.`closed_at` AS DATE) < CAST('2026-12-31' AS DATE)
         )
     ) AS tg
       ON tg.ent = b.ent AND tg.tt >= b.bt AND tg.tt <= b.bt + INTERVAL '90' DAY

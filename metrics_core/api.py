@@ -113,7 +113,7 @@ class KPI:
         return self._answer(req, True)
 
     def trend(self, metric: str, *, grain: str = "month", count: int = 12, by: Sequence[str] = (),
-              as_of: date | None = None) -> MetricResult:
+              where: dict[str, Sequence[str]] | None = None, as_of: date | None = None) -> MetricResult:
         """`count` trailing periods of `grain` (the last one to date) in one query: result.series has one
         row per period (start, end, label, value, formatted, and the dimension columns when `by` is given)."""
         as_of = as_of or today(self.calendar)
@@ -121,7 +121,9 @@ class KPI:
         periods = trailing(_grain(grain), count, self.calendar, as_of)
         current = periods[-1]
         slots = (Slot(0, "current", current), *(Slot(i + 2, "bucket", p) for i, p in enumerate(periods)))
-        q = MetricQuery(name, slots, self._dims(name, tuple(by)), ())
+        filters = tuple((k, tuple(v)) for k, v in (where or {}).items())
+        self._check_filters(name, filters)
+        q = MetricQuery(name, slots, self._dims(name, tuple(by)), filters)
         return self._answer(Request(q, None, grain, as_of), True)
 
     def sql(self, text: str, *, as_of: date | None = None, dialect: str | None = None) -> tuple[str, dict[str, Any]]:
@@ -145,11 +147,14 @@ class KPI:
         if grain:
             slots += [Slot(i + 2, "bucket", b) for i, b in enumerate(buckets(period, _grain(grain), self.calendar))]
         dims = self._dims(metric, by)
+        self._check_filters(metric, where)
+        return Request(MetricQuery(metric, tuple(slots), dims, tuple(where)), kind, grain, as_of)
+
+    def _check_filters(self, metric: str, where: tuple) -> None:
         known = set(self.catalog.metric_dimensions(metric))
         for dim, _ in where:
             if dim not in known:
                 raise QueryError(f"cannot filter {metric} by '{dim}'{hint_for(dim, known, what='its dimensions')}")
-        return Request(MetricQuery(metric, tuple(slots), dims, tuple(where)), kind, grain, as_of)
 
     def _comparison(self, period: Period, text: str, as_of: date) -> tuple[str | None, Period | None]:
         key = normalize_words(text)

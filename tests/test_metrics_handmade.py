@@ -224,3 +224,10 @@ def test_pipeline_velocity_q1(kpi: KPI) -> None:
     r = kpi.query("pipeline_velocity last-quarter", as_of=AS_OF)
     assert r.value == pytest.approx(4 * 0.75 * 14000 / 77)
     assert {c.name for c in r.components} == {"open_deals", "win_rate", "avg_deal_size", "sales_cycle_days"}
+
+
+def test_trend_with_a_filter(kpi: KPI) -> None:
+    # won deals by month, SMB accounts only: D1 Jan, D2 Mar (D3 is Enterprise); April: none (D8 is A2)
+    r = kpi.trend("won_deals", grain="month", count=4, where={"segment": ["smb"]}, as_of=date(2026, 4, 30))
+    assert [d.month for d in r.series["start"]] == [1, 2, 3, 4]
+    assert list(r.series["value"]) == [1, 0, 1, 0]

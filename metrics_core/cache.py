@@ -11,9 +11,10 @@ one backend URL, and one data version:
         df = backend.run(sql, params)
         cache.put(key, df)
 
-When the backend knows its data version (DuckDB file stamp, PostgreSQL WAL position, ...), that
-version is part of the key: new data means new keys, and entries live up to ``max_age``. When it
-does not (Spark, or a backend returning None), entries expire after ``ttl_seconds``. Relative
+Every entry expires after ``ttl_seconds`` (``connection.cache_ttl_seconds``: how long a warehouse
+answer may be reused). When the backend knows its data version (DuckDB file stamp, PostgreSQL WAL
+position, BigQuery/Snowflake last-modified time), that version is part of the key too, so new data
+means new keys before the TTL is up; without one (Spark) the TTL alone bounds staleness. Relative
 periods need no special care: "this-month" binds its dates as parameters, so tomorrow's key differs.
 
 Files are parquet (no code runs on load, unlike pickle), written to a temporary name and renamed,
@@ -37,8 +38,7 @@ from typing import Any, Callable
 
 import pandas as pd
 
-DEFAULT_TTL = 15 * 60.0  # seconds, for backends without a data version
-DEFAULT_MAX_AGE = 7 * 24 * 3600.0  # seconds, for versioned entries (and the prune horizon)
+DEFAULT_TTL = 5 * 60.0  # seconds; definitions.yaml's connection.cache_ttl_seconds overrides it
 
 
 def _jsonable(value: Any) -> Any:
@@ -72,10 +72,6 @@ class CacheKey:
                           sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()
 
-    @property
-    def versioned(self) -> bool:
-        return self.data_version is not None
-
 
 @dataclass
 class CacheStats:
@@ -90,7 +86,6 @@ class ResultCache:
 
     directory: Path
     ttl_seconds: float = DEFAULT_TTL
-    max_age: float = DEFAULT_MAX_AGE
     clock: Callable[[], float] = time.time
     stats: CacheStats = field(default_factory=CacheStats)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -107,7 +102,7 @@ class ResultCache:
         path = self.path_for(key)
         try:
             age = self.clock() - path.stat().st_mtime
-            fresh = age <= (self.max_age if key.versioned else self.ttl_seconds)
+            fresh = age <= self.ttl_seconds
             df = pd.read_parquet(path) if fresh else None
         except (OSError, ValueError):  # missing, or truncated by a crash mid-copy
             df = None
@@ -137,13 +132,13 @@ class ResultCache:
         return cached_run(self, backend, sql, params, use_cache=use_cache)
 
     def prune(self) -> int:
-        """Delete entries older than ``max_age`` (and stray temp files); return how many went."""
+        """Delete expired entries (and stray temp files); return how many went."""
         removed = 0
         now = self.clock()
         for path in self.directory.glob("*/*.parquet"):
             try:
                 age = now - path.stat().st_mtime
-                if age > self.max_age or (path.name.startswith(".tmp-") and age > 3600):
+                if age > self.ttl_seconds or (path.name.startswith(".tmp-") and age > 3600):
                     path.unlink()
                     removed += 1
             except OSError:

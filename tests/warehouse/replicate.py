@@ -57,7 +57,8 @@ def copy_to_postgres(duck: duckdb.DuckDBPyConnection, url: str) -> dict[str, int
             with pg.cursor() as cur, cur.copy(f'COPY "{table}" FROM STDIN (FORMAT csv)') as copy, csv.open("rb") as f:
                 while chunk := f.read(1 << 20):
                     copy.write(chunk)
-            pg.execute(f'ANALYZE "{table}"')
+            # Now, not later in autovacuum: its WAL writes would move the data version mid-run.
+            pg.execute(f'VACUUM (FREEZE, ANALYZE) "{table}"')
             counts[table] = pg.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
     return counts
 

@@ -73,14 +73,16 @@ def test_unversioned_entries_expire_after_ttl(tmp_path, frame):
     assert cache.get(key) is None
 
 
-def test_versioned_entries_outlive_ttl_until_max_age(tmp_path, frame):
+def test_versioned_entries_also_expire_and_prune_removes_them(tmp_path, frame):
+    """The TTL bounds staleness even when a version is known (it may lag, e.g. replicas)."""
     clock = Clock()
-    cache = ResultCache(tmp_path, ttl_seconds=60, max_age=3600, clock=clock)
-    key = CacheKey.of("SELECT 1", {}, "duckdb:///x", "v1")
+    cache = ResultCache(tmp_path, ttl_seconds=60, clock=clock)
+    key = CacheKey.of("SELECT 1", {}, "postgresql://db/x", "lsn:0/1")
     cache.put(key, frame)
-    clock.now = os.stat(cache.path_for(key)).st_mtime + 600
+    clock.now = os.stat(cache.path_for(key)).st_mtime + 30
     assert cache.get(key) is not None
-    clock.now += 3600
+    assert cache.get(CacheKey.of("SELECT 1", {}, "postgresql://db/x", "lsn:0/2")) is None  # new data
+    clock.now += 60
     assert cache.get(key) is None
     assert cache.prune() == 1 and not list(tmp_path.rglob("*.parquet"))
 

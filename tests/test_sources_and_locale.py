@@ -102,3 +102,15 @@ def test_check_data_names_a_column_missing_from_the_source(tmp_path: Path) -> No
     assert "column 'Amount USD' not found in the source of table 'deals'" in text
     assert "did you mean 'Amount'" in text
     assert "definitions.yaml:" in text and "tables.deals.columns.amount" in text
+
+
+def test_a_column_missing_from_the_data_is_a_user_error_not_a_crash(tmp_path: Path) -> None:
+    """Regression: DuckDB's binder error for a declared column the CSV lacks reached the user raw."""
+    from metrics_core import DataError
+
+    csv = tmp_path / "deals.csv"
+    csv.write_bytes(DEALS_CSV.encode())
+    text = DEFS.format(locale="en_US", currency="USD", csv=csv).replace('from: "Amount"', 'from: "Amount USD"')
+    kpi = KPI.from_text(text, base_dir=tmp_path)
+    with pytest.raises(DataError, match="check-data"):
+        kpi.query("revenue 2026-Q1", as_of=date(2026, 5, 1))

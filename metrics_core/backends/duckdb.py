@@ -47,6 +47,8 @@ class DuckDBBackend:
             return cur.execute(sql, params or None).df()
         except duckdb.CatalogException as e:
             raise DataError(f"{e}".splitlines()[0] + " (run `kpi demo` to create the demo data, or check tables: in definitions)") from e
+        except duckdb.BinderException as e:  # a declared column the source does not have
+            raise DataError(f"{str(e).splitlines()[0]} (`kpi validate --check-data` lists every missing column)") from e
         except duckdb.ConversionException as e:
             raise DataError(f"data does not match its declaration: {str(e).splitlines()[0]}") from e
         finally:

@@ -28,8 +28,30 @@ sheets:
 """
 
 
+def without_sheets(text: str) -> str:
+    """The shipped definitions minus their own top-level ``sheets:`` block (to put another in)."""
+    out, skipping = [], False
+    for line in text.splitlines():
+        if line.startswith("sheets:"):
+            skipping = True
+            continue
+        if skipping and line and not line[0].isspace() and not line.startswith("#"):
+            skipping = False
+        if not skipping:
+            out.append(line)
+    return "\n".join(out) + "\n"
+
+
 def with_section(section: str) -> str:
-    return SHIPPED.read_text() + "\n" + section
+    return without_sheets(SHIPPED.read_text()) + "\n" + section
+
+
+def test_the_shipped_definitions_carry_a_valid_default_workbook(monkeypatch):
+    monkeypatch.setenv("KPI_SHEETS_SPREADSHEET", "1AbC")
+    loaded = parse_definitions(SHIPPED.read_text())
+    assert validate_section(loaded.defs.sections["sheets"], loaded.defs) == []
+    cfg = workbook_for(type("K", (), {"definitions": loaded.defs})())
+    assert [t.name for t in cfg.tabs] == ["KPIs by month", "KPIs by segment"]
 
 
 def test_a_good_section_loads_through_the_core_loader():

@@ -78,13 +78,14 @@ def parse_definitions(text: str, *, source: str = "definitions.yaml", base_dir: 
 def _without_broken_keys(err: ValidationError, raw: Any, rounds: int = 3) -> Definitions | None:
     """Validate again with every offending key left out, so the meaning checks run too and one
     `kpi validate` lists everything (a bad timezone and a wrong measure name together). Returns
-    None when the file cannot be read even so (e.g. a required key is the broken one)."""
+    None when that would mislead: a missing required key would drop its whole parent, and every
+    reference to it would then be reported as unknown."""
     trimmed = copy.deepcopy(raw)
     for _ in range(rounds):
+        if any(e["type"] == "missing" for e in err.errors()):
+            return None
         for e in err.errors():
-            path = _data_path(trimmed, tuple(e["loc"]))
-            if e["type"] == "extra_forbidden" or len(path) == len(tuple(e["loc"])) or path:
-                _drop(trimmed, path if e["type"] != "extra_forbidden" else (*path[:-1], e["loc"][-1]))
+            _drop(trimmed, _data_path(trimmed, tuple(e["loc"])))
         try:
             return Definitions.model_validate(trimmed)
         except ValidationError as again:

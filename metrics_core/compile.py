@@ -68,10 +68,6 @@ class Compiled:
     dim_cols: tuple[str, ...] = field(default=())
 
 
-def _q(name: str) -> str:
-    return exp.to_identifier(name, quoted=True).sql("duckdb")
-
-
 class _Builder:
     def __init__(self, cat: Catalog, cal: Calendar, query: MetricQuery, base_dir: Path | None) -> None:
         self.cat, self.cal, self.q = cat, cal, query

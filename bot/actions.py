@@ -56,8 +56,8 @@ def register(app: App, ctx: BotContext) -> None:
         def run() -> Reply:
             metric = metric_of(snap, query)
             snap.policy.check(metric, asker, public=True)  # the chart is posted in the channel
-            by, grain = trend_args(snap, query)
-            result = snap.kpi.trend(metric, grain=grain, count=12, by=by, as_of=as_of)
+            by, grain, where = trend_args(snap, query)  # the chart keeps the question's filters
+            result = snap.kpi.trend(metric, grain=grain, count=12, by=by, where=where, as_of=as_of)
             with posting():
                 client.files_upload_v2(channel=asker.channel_id, file=trend_png(result),
                                        filename=f"{metric}-trend.png", title=f"{result.label}: last 12 {grain}s",

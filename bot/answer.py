@@ -90,8 +90,8 @@ def answer_explain(snap: Any, query: str, asker: Asker) -> Reply:
     return guarded(run)
 
 
-def trend_args(snap: Any, query: str) -> tuple[tuple[str, ...], str]:
-    """(by, grain) of a question for its 12-period trend: "win_rate ytd by region grain week" ->
-    (("region",), "week"); the grain defaults to month."""
+def trend_args(snap: Any, query: str) -> tuple[tuple[str, ...], str, dict[str, tuple[str, ...]]]:
+    """(by, grain, where) of a question for its 12-period trend: "win_rate ytd by region grain week
+    where source=webinar" -> (("region",), "week", {"source": ("webinar",)}); grain defaults to month."""
     plan = snap.kpi.plan(query)
-    return tuple(plan.query.dimensions), plan.grain or "month"
+    return tuple(plan.query.dimensions), plan.grain or "month", dict(plan.query.filters)

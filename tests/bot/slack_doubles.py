@@ -116,7 +116,7 @@ class FakeKPI:
         words = text.split()
         dims = tuple(text.split(" by ", 1)[1].split()[0].split(",")) if " by " in text else ()
         grain = text.split(" grain ", 1)[1].split()[0] if " grain " in text else None
-        return SimpleNamespace(query=SimpleNamespace(metric=self.metric_info(words[0]).name, dimensions=dims),
+        return SimpleNamespace(query=SimpleNamespace(metric=self.metric_info(words[0]).name, dimensions=dims, filters=()),
                                grain=grain)
 
     def query(self, text: str, *, as_of: date | None = None, use_cache: bool = True) -> MetricResult:
@@ -132,7 +132,8 @@ class FakeKPI:
         dims = tuple(text.split(" by ", 1)[1].split()[0].split(",")) if " by " in text else ()
         return make_result(metric, period, rows=self.rows, dims=dims, value=self.value)
 
-    def trend(self, metric: str, *, grain: str = "month", count: int = 12, by: Any = (), as_of: Any = None) -> MetricResult:
+    def trend(self, metric: str, *, grain: str = "month", count: int = 12, by: Any = (), where: Any = None,
+              as_of: Any = None) -> MetricResult:
         return make_trend(metric, count)
 
     def explain(self, name: str, *, as_of: date | None = None) -> Explanation:

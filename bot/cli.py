@@ -19,8 +19,6 @@ import typer
 
 from metrics_core.cli import guarded, open_kpi, parse_as_of
 
-from .access import Asker
-from .answer import answer_command
 
 DEFINITIONS = typer.Option(None, "--definitions", "-d",
                            help="definitions.yaml (default: $KPI_DEFINITIONS, then ./definitions.yaml)")
@@ -40,6 +38,9 @@ def ask(question: str = typer.Argument(..., help='What you would type after /kpi
         definitions: Optional[Path] = DEFINITIONS) -> None:
     """Render exactly what the Slack bot would answer, with no Slack at all."""
     def body() -> None:
+        from .access import Asker  # here, not at import: every `kpi` command loads this module
+        from .answer import answer_command
+
         asker = Asker(user_id=user or "", channel_id=channel or "", channel_name=channel or "",
                       trusted=channel is None and user is None)
         reply = answer_command(_snapshot(definitions), question, asker, as_of=parse_as_of(as_of))

@@ -103,15 +103,6 @@ class Catalog:
             return [], [n for n in dict.fromkeys(names) if n not in BUILTINS]
         return [], []
 
-    def measures_of(self, name: str, _seen: frozenset[str] = frozenset()) -> list[str]:
-        """Every measure a metric needs, through derived metrics (cycle-safe)."""
-        measures, metrics = self.metric_refs(name)
-        out = list(measures)
-        for sub in metrics:
-            if sub in self.defs.metrics and sub not in _seen:
-                out += self.measures_of(sub, _seen | {name})
-        return list(dict.fromkeys(out))
-
     def breakdown_measures(self, name: str, _seen: frozenset[str] = frozenset()) -> list[str]:
         """Measures whose rows a breakdown splits (a conversion splits by its base only; cycle-safe)."""
         m = self.defs.metrics[name]

@@ -21,7 +21,7 @@ from .catalog import Catalog, normalize_words
 from .compile import Compiled, MetricQuery, Slot, compile_query
 from .compile_tables import TableSQL
 from .errors import QueryError, hint_for
-from .grammar import GRAINS, parse_query
+from .grammar import GRAINS, check_text, parse_query
 from .load import Loaded, load_definitions, parse_definitions
 from .models import Definitions
 from .periods import Grain, Period, buckets, previous_period, resolve_period, today, trailing, year_ago
@@ -152,9 +152,11 @@ class KPI:
 
     def _check_filters(self, metric: str, where: tuple) -> None:
         known = set(self.catalog.metric_dimensions(metric))
-        for dim, _ in where:
+        for dim, values in where:
             if dim not in known:
                 raise QueryError(f"cannot filter {metric} by '{dim}'{hint_for(dim, known, what='its dimensions')}")
+            for value in values:  # ask()/trend() take values straight from Python, not through the grammar
+                check_text(str(value), f"the filter value for '{dim}'")
 
     def _comparison(self, period: Period, text: str, as_of: date) -> tuple[str | None, Period | None]:
         key = normalize_words(text)

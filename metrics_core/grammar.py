@@ -11,16 +11,23 @@
 Clause keywords split the text; the head is the metric (longest match among names, labels and
 synonyms) followed by the period. Values after ``where`` are kept as text: the compiler binds
 them as parameters.
+
+Hostile text gets a one-line ``QueryError``, never a crash or minutes of work: the question is at
+most ``MAX_QUESTION`` characters, control characters and lone surrogates (which no database can
+bind) are refused, and whitespace runs outside quotes become one space before any regex runs (so
+``where segment=a<16,000 spaces>b`` cannot backtrack quadratically).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from .catalog import normalize_words
 from .errors import QueryError, hint_for, suggest
 
+MAX_QUESTION = 1000  # characters; the longest real question seen is ~150
 GRAINS = ("day", "week", "month", "quarter", "year", "fiscal_quarter", "fiscal_year")
 USAGE = "usage: <metric> [period] [by dim] [where dim=value] [vs previous|last-year] [grain month]"
 _CLAUSE = re.compile(r"\s+(by|where|vs\.?|versus|compared\s+to|grain)\s+", re.IGNORECASE)
@@ -43,7 +50,11 @@ def parse_query(text: str, metric_names: dict[str, str]) -> ParsedQuery:
     text = (text or "").strip()
     if not text:
         raise QueryError(f"empty question; {USAGE}")
+    if len(text) > MAX_QUESTION:
+        raise QueryError(f"the question is {len(text):,} characters long; the limit is {MAX_QUESTION:,}")
+    check_text(text, "the question")
     text, quoted = _protect_quotes(text)
+    text = " ".join(text.split())  # outside quotes only: keeps 'Small  and Medium' as typed
     parts = _CLAUSE.split(" " + text)
     head, clauses = parts[0].strip(), parts[1:]
     metric, period = _split_head(head, metric_names)
@@ -70,9 +81,23 @@ def parse_query(text: str, metric_names: dict[str, str]) -> ParsedQuery:
     return ParsedQuery(metric, period or None, tuple(dict.fromkeys(by)), tuple(where), compare, grain)
 
 
+def check_text(text: str, what: str) -> None:
+    """Refuse control characters and lone surrogates in user text (tabs and newlines are spaces).
+
+    NUL was the quote marker's delimiter, and DuckDB refuses to bind a lone surrogate ('\\ud800').
+    """
+    for i, ch in enumerate(text):
+        if ch in "\t\n\r":
+            continue
+        if unicodedata.category(ch) in ("Cc", "Cs"):
+            raise QueryError(f"{what} contains the control character U+{ord(ch):04X} at position {i + 1}; "
+                             "type plain text")
+
+
 def _split_head(head: str, names: dict[str, str]) -> tuple[str, str]:
     words = head.split()
-    for n in range(len(words), 0, -1):  # longest metric name first: "win rate" before "win"
+    longest = max((k.count(" ") + 1 for k in names), default=1)  # "win - rate" is 3 words for 2
+    for n in range(min(len(words), 2 * longest + 2), 0, -1):  # longest metric name first: "win rate" before "win"
         key = normalize_words(" ".join(words[:n]))
         if key in names:
             return names[key], " ".join(words[n:])

@@ -34,6 +34,10 @@ from babel.dates import format_interval, format_skeleton
 from .errors import ConfigError, QueryError, hint_for, suggest
 
 ONE_DAY = timedelta(days=1)
+# Periods must lie inside these dates, so every derived window (previous, year ago, the day after
+# the end) stays a valid date: "win_rate 9999-12-31" and "0001-06 vs last-year" are user errors.
+MIN_DATE, MAX_DATE = date(1900, 1, 1), date(2999, 12, 31)
+MAX_BUCKETS = 400  # a year of days; 5,000 daily buckets took minutes and 4 GB
 
 
 class Grain(str, Enum):
@@ -272,10 +276,17 @@ def resolve_period(text: str, cal: Calendar, as_of: date) -> Period:
     s = _normalize(raw)
     if not s:
         raise QueryError(f"empty period ({_SHORT_HELP})")
+    outside = QueryError(f"period '{raw}' is outside the supported dates "
+                         f"({MIN_DATE.isoformat()}..{MAX_DATE.isoformat()})")
+    if not MIN_DATE <= as_of <= MAX_DATE:
+        raise outside
     try:
-        return _resolve(s, raw, cal, as_of)
-    except (OverflowError, ValueError) as exc:  # e.g. last-999999-days runs past year 1
-        raise QueryError(f"period '{raw}' is out of the supported date range: {exc}") from None
+        p = _resolve(s, raw, cal, as_of)
+    except (OverflowError, ValueError):  # e.g. last-999999-days runs past year 1
+        raise outside from None
+    if p.start < MIN_DATE or p.end > MAX_DATE:
+        raise outside
+    return p
 
 
 def _resolve(s: str, raw: str, cal: Calendar, as_of: date) -> Period:
@@ -433,6 +444,9 @@ def buckets(p: Period, grain: Grain | str, cal: Calendar) -> list[Period]:
     out: list[Period] = []
     d = p.start
     while d <= p.end:
+        if len(out) == MAX_BUCKETS:
+            raise QueryError(f"'{p.text}' by {kind} makes more than {MAX_BUCKETS} buckets; "
+                             "ask for a shorter period or a coarser grain")
         s, e = _enclosing(kind, d, cal)
         bs, be = max(s, p.start), min(e, p.end)
         if (bs, be) == (s, e):
@@ -453,8 +467,11 @@ def trailing(grain: Grain | str, count: int, cal: Calendar, as_of: date, *,
     kind = _grain(grain).value
     if isinstance(as_of, datetime):
         as_of = as_of.date()
-    if not isinstance(count, int) or count < 1:
-        raise QueryError(f"trailing count must be at least 1, got {count!r}")
+    if not isinstance(count, int) or not 1 <= count <= MAX_BUCKETS:
+        raise QueryError(f"trailing count must be 1..{MAX_BUCKETS}, got {count!r}")
+    if not MIN_DATE <= as_of <= MAX_DATE:
+        raise QueryError(f"as-of date {as_of} is outside the supported dates "
+                         f"({MIN_DATE.isoformat()}..{MAX_DATE.isoformat()})")
     cur_s, _ = _enclosing(kind, as_of, cal)
     if include_current:
         last = _whole(kind, as_of, cal) if kind == "day" else _partial(kind, cur_s, as_of, cal, to_date=True)

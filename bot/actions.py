@@ -1,6 +1,6 @@
 """Buttons under an answer: Trend (chart upload), Explain (formula, components, SQL), Share (post in channel).
 
-Each click is acked at once; the work runs in a lazy listener. A button carries its question and its
+Each click is acked at once; the work runs on the bot's answer pool. A button carries its question and its
 as-of day (``render.button_value``), so a click answers exactly what was shown. Access is checked again
 for the channel the click came from.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from contextlib import contextmanager
 from datetime import date
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
@@ -20,17 +20,13 @@ from metrics_core.errors import KpiUserError
 from .answer import answer_explain, answer_query, guarded, metric_of, trend_args
 from .chart import trend_png
 from .context import BotContext, asker_of
-from .messages import Reply
+from .messages import Reply, busy_reply, error_reply
 from .render import ACTION_EXPLAIN, ACTION_SHARE, ACTION_TREND
 
 
 def _question(body: dict[str, Any]) -> tuple[str, date | None]:
     value = json.loads(body["actions"][0]["value"])
     return value["q"], date.fromisoformat(value["as_of"]) if value.get("as_of") else None
-
-
-def _ack(ack: Any) -> None:
-    ack()
 
 
 _CANNOT_POST = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
@@ -67,7 +63,7 @@ def register(app: App, ctx: BotContext) -> None:
         if not reply.ok:
             respond(**reply.message(replace_original=False))
 
-    def explain(body: dict[str, Any], respond: Any) -> None:
+    def explain(body: dict[str, Any], client: Any, respond: Any) -> None:
         query, _ = _question(body)
         reply = answer_explain(ctx.current(), query, asker_of(body))
         respond(**reply.message(replace_original=False))
@@ -89,6 +85,25 @@ def register(app: App, ctx: BotContext) -> None:
         else:
             respond(**reply.message(replace_original=False))
 
-    app.action(ACTION_TREND)(ack=_ack, lazy=[trend])
-    app.action(ACTION_EXPLAIN)(ack=_ack, lazy=[explain])
-    app.action(ACTION_SHARE)(ack=_ack, lazy=[share])
+    def on_click(handler: Callable[[dict[str, Any], Any, Any], None]) -> Callable[..., None]:
+        """Ack at once; the work runs on the answer pool (a full pool says so instead)."""
+        def listener(ack: Any, body: dict[str, Any], client: Any, respond: Any) -> None:
+            ack()
+            if not ctx.pool.run_later(lambda: _guard_click(handler, body, client, respond)):
+                respond(**busy_reply(ctx.pool.pending).message(replace_original=False))
+        listener.__name__ = handler.__name__
+        return listener
+
+    app.action(ACTION_TREND)(on_click(trend))
+    app.action(ACTION_EXPLAIN)(on_click(explain))
+    app.action(ACTION_SHARE)(on_click(share))
+
+
+def _guard_click(handler: Callable[[dict[str, Any], Any, Any], None], body: dict[str, Any], client: Any,
+                 respond: Any) -> None:
+    """A button whose value cannot be read (forged, or from an older version) is answered, not raised."""
+    try:
+        handler(body, client, respond)
+    except (KeyError, ValueError, TypeError, AttributeError):
+        respond(**error_reply("this button's question could not be read; ask again with `/kpi ...`",
+                              usage=False).message(replace_original=False))

@@ -9,10 +9,7 @@ Handlers live by surface: ``commands`` (slash commands), ``events`` (mentions), 
 from __future__ import annotations
 
 import logging
-import threading
-import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App
@@ -23,8 +20,9 @@ from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetr
 from metrics_core.errors import ConfigError
 
 from . import actions, commands, events
-from .budget import Rendezvous
+from .budget import AnswerPool
 from .context import BotContext
+from .messages import internal_error_reply
 from .provider import KpiProvider
 from .settings import Settings
 
@@ -42,50 +40,33 @@ def as_provider(kpi_or_provider: Any) -> KpiProvider:
 
 
 def create_app(kpi_provider: Any, *, client: WebClient | None = None, settings: Settings | None = None,
-               workers: int | None = None, listener_threads: int = 128) -> App:
+               workers: int | None = None, max_queue: int = 500) -> App:
     """A ready Bolt app. ``kpi_provider``: a KpiProvider (reloading) or a KPI (fixed).
 
-    ``workers`` answer questions (default: 4 on embedded DuckDB, 16 on a remote warehouse, where a
-    query mostly waits on the network); ``listener_threads`` run bolt's ack and lazy listeners. Bolt's own
-    default (5 threads) queues acks behind slow ones past Slack's 3 s under a burst of commands. Few
-    workers on purpose: the engine parallelises each query itself, and more Python threads competing
-    for the GIL delay the acks (50 concurrent commands: slowest ack 2.8 s with 32 workers, 2.2 s with 4).
+    Listeners run on the thread that received the request (``process_before_response``): they only
+    queue work and ack, so bolt's own thread pool and its 3 s wait for ``ack()`` play no part. Answers
+    are computed by ``workers`` (default: 4 on embedded DuckDB, 16 on a remote warehouse, where a query
+    mostly waits on the network), with at most ``max_queue`` waiting; see ``budget.py``. Few workers on
+    purpose: the engine parallelises each query itself, and more Python threads competing for the GIL
+    delay the acks.
     """
     settings = settings or Settings.from_env()
     client = client or make_client(settings)
     secret = settings.signing_secret
     try:
-        app = App(client=client, signing_secret=secret, request_verification_enabled=bool(secret),
-                  process_before_response=False, name="kpi",
-                  listener_executor=ThreadPoolExecutor(listener_threads, "kpi-listener"))
+        app = App(client=client, signing_secret=secret or "", request_verification_enabled=bool(secret),
+                  process_before_response=True, name="kpi")
     except BoltError as e:  # auth.test refused the token: a setting the user can fix
         raise ConfigError(f"Slack did not accept SLACK_BOT_TOKEN ({client.base_url}auth.test): {e}") from e
-    app.use(_stamp_arrival)
     provider = as_provider(kpi_provider)
     workers = workers or (4 if getattr(provider.current().kpi, "dialect", "duckdb") == "duckdb" else 16)
-    ctx = BotContext(provider, Rendezvous(ThreadPoolExecutor(workers, "kpi-answer")))
+    ctx = BotContext(provider, AnswerPool(workers, max_queue=max_queue, fallback=internal_error_reply))
     commands.register(app, ctx)
     events.register(app, ctx)
     actions.register(app, ctx)
     app.error(_log_error)
     app.kpi = ctx  # type: ignore[attr-defined]  # for the scheduler and tests
     return app
-
-
-_arrival = threading.local()
-
-
-def mark_arrival() -> None:
-    """Called by the HTTP server as a request comes in (same thread as bolt's middleware below)."""
-    _arrival.at = time.monotonic()
-
-
-def _stamp_arrival(context: Any, next: Any) -> None:  # noqa: A002 - bolt's middleware signature
-    """When the request arrived, so the ack budget also counts the time spent before the listener ran
-    (reading, signature check, waiting for a free thread): under load that is what eats Slack's 3 s."""
-    context["received_at"] = getattr(_arrival, "at", None) or time.monotonic()
-    _arrival.at = None
-    next()
 
 
 def _log_error(error: Exception, body: dict[str, Any]) -> None:

@@ -1,25 +1,30 @@
 """Slash commands: ``/kpi <query|help|list|explain m>`` and one shortcut per metric (``/cac last-quarter``).
 
 One listener for every command (bolt matches a regex), so shortcuts follow the definitions on reload.
-The ack listener answers within the budget or says "working on it"; the lazy listener then delivers
-through ``respond()`` (the response_url). See ``budget.py``.
+The listener runs on the thread that acks (bolt's ``process_before_response``); the answer is computed
+on the bot's ``AnswerPool``. The ack carries the answer when it is ready within the budget counted
+from the request's arrival, else says "working on it" and the worker delivers the answer through
+``respond()`` (the response_url); a full queue acks "busy, try again". See ``budget.py``.
 """
 
 from __future__ import annotations
 
 import html
+import logging
 import re
 import time
+import uuid
 from typing import Any
 
 from slack_bolt import App
 
 from .access import Asker
 from .answer import answer_command, answer_query
-from .context import MAIN_COMMAND, BotContext, asker_of, request_key
-from .messages import Reply, error_reply, working_reply
+from .context import MAIN_COMMAND, BotContext, asker_of
+from .messages import Reply, busy_reply, error_reply, internal_error_reply, working_reply
 from .provider import Snapshot
 
+log = logging.getLogger("kpi.bot")
 
 _TYPOGRAPHY = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "\u00a0": " "})
 
@@ -40,19 +45,29 @@ def answer_slash(snap: Snapshot, command: str, text: str, asker: Asker) -> Reply
     return answer_query(snap, f"{metric} {text}".strip(), asker)
 
 
+def ack_reply(ctx: BotContext, body: dict[str, Any], respond: Any, arrived_at: float) -> Reply:
+    """What the ack says: the answer when ready in time, else "working on it" (the answer follows
+    through ``respond``), or "busy" when the queue is full (nothing follows)."""
+    snap = ctx.current()
+    command, text = str(body.get("command", "")), str(body.get("text", ""))
+    asker = asker_of(body)
+    job = ctx.pool.submit(lambda: answer_slash(snap, command, text, asker),
+                          lambda reply: respond(**reply.message(replace_original=True)))
+    if job is None:
+        return busy_reply(ctx.pool.pending)
+    reply = job.take(ctx.pool.ack_wait(job, arrived_at, snap.config.ack_budget_seconds))
+    return reply or working_reply(f"{command} {text}".strip())
+
+
 def register(app: App, ctx: BotContext) -> None:
-    def ack_command(ack: Any, body: dict[str, Any], context: Any) -> None:
-        snap = ctx.current()
-        command, text = body.get("command", ""), body.get("text", "")
-        work = lambda: answer_slash(snap, command, text, asker_of(body))  # noqa: E731
-        waited = time.monotonic() - context.get("received_at", time.monotonic())
-        budget = max(0.05, snap.config.ack_budget_seconds - waited)
-        reply = ctx.rendezvous.ack_side(request_key(body), work, budget)
-        ack(**(reply or working_reply(f"{command} {text}".strip())).message())
+    def ack_command(ack: Any, body: dict[str, Any], context: Any, respond: Any) -> None:
+        arrived_at = context.get("received_at") or time.monotonic()
+        try:
+            reply = ack_reply(ctx, body, respond, arrived_at)
+        except Exception:  # noqa: BLE001 - the ack must go out whatever happened; the trace is logged
+            ref = uuid.uuid4().hex[:6]
+            log.exception("command failed before its answer started (ref %s)", ref)
+            reply = internal_error_reply(ref)
+        ack(**reply.message())
 
-    def deliver_command(body: dict[str, Any], respond: Any) -> None:
-        reply = ctx.rendezvous.lazy_side(request_key(body))
-        if reply is not None:
-            respond(**reply.message(replace_original=True))
-
-    app.command(re.compile(r"^/.+"))(ack=ack_command, lazy=[deliver_command])
+    app.command(re.compile(r"^/.+"))(ack_command)

@@ -1,14 +1,12 @@
-"""What every handler shares: the definitions provider, the work pool and the ack rendezvous (layer: bot runtime)."""
+"""What every handler shares: the definitions provider and the answer pool (layer: bot runtime)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from .access import Asker
-from .budget import Rendezvous
+from .budget import AnswerPool
 from .provider import KpiProvider, Snapshot
 
 MAIN_COMMAND = "/kpi"
@@ -17,17 +15,10 @@ MAIN_COMMAND = "/kpi"
 @dataclass
 class BotContext:
     provider: KpiProvider
-    rendezvous: Rendezvous
+    pool: AnswerPool
 
     def current(self) -> Snapshot:
         return self.provider.current()
-
-
-def request_key(body: dict[str, Any]) -> str:
-    """Slack's trigger_id (unique per command / click), or a digest of the body when absent."""
-    if body.get("trigger_id"):
-        return str(body["trigger_id"])
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def asker_of(body: dict[str, Any]) -> Asker:

@@ -1,6 +1,6 @@
 """Events: ``@kpi what was win rate last quarter by region?`` answered in a thread.
 
-Bolt acks events at once; the listener then runs on bolt's pool. The free words become the core's
+Bolt acks events at once; the answer is computed on the bot's answer pool. The free words become the core's
 grammar (``mention.to_query``); an answer goes in the thread, a user error to the asker only.
 """
 
@@ -16,7 +16,7 @@ from .access import Asker
 from .answer import answer_query, guarded
 from .context import BotContext
 from .mention import to_query
-from .messages import Reply
+from .messages import Reply, busy_reply
 
 
 def answer_mention(ctx: BotContext, text: str, asker: Asker) -> Reply:
@@ -50,15 +50,22 @@ class SeenEvents:
 def register(app: App, ctx: BotContext) -> None:
     seen = SeenEvents()
 
-    @app.event("app_mention")
-    def on_mention(event: dict[str, Any], body: dict[str, Any], client: Any) -> None:
-        if not seen.first_time(body.get("event_id", "")):
-            return
-        asker = Asker(event.get("user", ""), event.get("channel", ""))
-        reply = answer_mention(ctx, event.get("text", ""), asker)
+    def answer(event: dict[str, Any], client: Any) -> None:
+        asker = Asker(str(event.get("user", "")), str(event.get("channel", "")))
+        reply = answer_mention(ctx, str(event.get("text", "")), asker)
         thread = event.get("thread_ts") or event.get("ts")
         if reply.ok:
             client.chat_postMessage(channel=asker.channel_id, thread_ts=thread, text=reply.text, blocks=reply.blocks)
         else:
             client.chat_postEphemeral(channel=asker.channel_id, user=asker.user_id, text=reply.text,
                                       blocks=reply.blocks)
+
+    @app.event("app_mention")
+    def on_mention(event: dict[str, Any], body: dict[str, Any], client: Any) -> None:
+        """Acked by bolt; this only queues the answer, so the ack is not held by the query."""
+        if not seen.first_time(str(body.get("event_id", ""))):
+            return
+        if not ctx.pool.run_later(lambda: answer(event, client)):
+            busy = busy_reply(ctx.pool.pending)
+            client.chat_postEphemeral(channel=event.get("channel", ""), user=event.get("user", ""),
+                                      text=busy.text, blocks=busy.blocks)

@@ -55,6 +55,12 @@ def working_reply(query: str) -> Reply:
                  blocks=[_context(f":hourglass_flowing_sand: Working on `{esc_code(cut(query, 200))}`...")])
 
 
+def busy_reply(pending: int) -> Reply:
+    """The final answer when the answer queue is full: nothing else follows for this request."""
+    msg = f"kpi is busy right now ({pending} questions ahead of yours). Please try again in a minute."
+    return Reply(text=msg, blocks=[_context(f":hourglass: {msg}")], ok=False)
+
+
 def help_reply(shortcuts: Sequence[tuple[str, str]] = ()) -> Reply:
     lines = ["*Ask for a sales metric*", USAGE,
              "Periods: today, this-month, last-quarter, ytd, last-7-days, 2026-Q3, 2026-09, fy2027",

@@ -3,7 +3,7 @@
     kpi slack serve [--definitions definitions.yaml] [--port 3000]
 
 HTTP mode serves bolt's usual path ``/slack/events`` with a multi-threaded production server; the
-signing secret is checked on every request by bolt. Both modes start the digest/alert scheduler and
+signing secret is checked on every request. The transports themselves are in ``transport.py``. Both modes start the digest/alert scheduler and
 the definitions watcher.
 """
 
@@ -16,50 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-from .app import create_app, mark_arrival
+from .app import create_app
 from .provider import KpiProvider
 from .scheduler import start_scheduler
 from .settings import Settings
+from .transport import EVENTS_PATH, http_server, socket_handler, stop_http, wsgi_app
+
+__all__ = ["Bot", "serve", "start_bot", "EVENTS_PATH", "http_server", "socket_handler", "stop_http", "wsgi_app"]
 
 log = logging.getLogger("kpi.bot")
-EVENTS_PATH = "/slack/events"
-
-
-def wsgi_app(app: App) -> Any:
-    """The WSGI callable: bolt at /slack/events, 404 elsewhere; the arrival time feeds the ack budget."""
-    handler = SlackRequestHandler(app, path=EVENTS_PATH)
-
-    def stamped(environ: dict[str, Any], start_response: Any) -> Any:
-        mark_arrival()
-        return handler(environ, start_response)
-    return stamped
-
-
-def http_server(app: App, *, host: str = "0.0.0.0", port: int = 3000, threads: int = 64) -> Any:
-    """A waitress server (not yet running): ``server.run()`` blocks; ``server.effective_port`` is the port."""
-    from waitress.server import create_server
-
-    return create_server(wsgi_app(app), host=host, port=port, threads=threads, ident="kpi")
-
-
-def stop_http(server: Any) -> None:
-    """Stop a running waitress server from another thread, closing it inside its own loop."""
-    from waitress import wasyncore
-
-    def close_everything() -> None:
-        server.task_dispatcher.shutdown(timeout=1)
-        wasyncore.close_all(server._map)  # an empty map ends server.run()
-
-    server.trigger.pull_trigger(close_everything)
-
-
-def socket_handler(app: App, app_token: str, *, concurrency: int = 64) -> Any:
-    """Socket Mode; ``concurrency`` envelopes handled at once (each ack may wait up to the budget)."""
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-    return SocketModeHandler(app, app_token, concurrency=concurrency)
 
 
 @dataclass

@@ -85,14 +85,15 @@ def make_trend(metric: str = "win_rate", count: int = 12) -> MetricResult:
 
 
 class FakeKPI:
-    """The facade calls the bot makes. ``delay``: seconds each query sleeps; ``boom``: raise a bug."""
+    """The facade calls the bot makes. ``delay``: seconds each query sleeps; ``gate``: an Event each query
+    waits for (a backend as slow as the test wants, deterministically); ``boom``: raise a bug."""
 
     def __init__(self, *, slack: dict | None = None, delay: float = 0.0, boom: bool = False, rows: int = 4,
-                 value: float = 0.412) -> None:
+                 value: float = 0.412, gate: Any = None) -> None:
         self.definitions = SimpleNamespace(sections={"slack": slack} if slack else {}, metrics=INFOS,
                                            calendar=SimpleNamespace(to_calendar=lambda: CAL),
                                            locale=SimpleNamespace(locale="en_US"))
-        self.delay, self.boom, self.rows, self.value = delay, boom, rows, value
+        self.delay, self.boom, self.rows, self.value, self.gate = delay, boom, rows, value, gate
         self.queries: list[str] = []
 
     def metrics(self) -> list[MetricInfo]:
@@ -123,6 +124,8 @@ class FakeKPI:
         self.queries.append(text)
         if self.delay:
             time.sleep(self.delay)
+        if self.gate is not None:
+            assert self.gate.wait(60), "the test never opened the gate"
         if self.boom:
             raise RuntimeError("backend exploded")
         words = text.split()

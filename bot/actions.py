@@ -24,9 +24,17 @@ from .messages import Reply, busy_reply, error_reply
 from .render import ACTION_EXPLAIN, ACTION_SHARE, ACTION_TREND
 
 
-def _question(body: dict[str, Any]) -> tuple[str, date | None]:
+def question_of(body: dict[str, Any], refs: Any) -> tuple[str, date | None]:
+    """The question and as-of day a button carries, inline or by reference (``refs.py``)."""
     value = json.loads(body["actions"][0]["value"])
-    return value["q"], date.fromisoformat(value["as_of"]) if value.get("as_of") else None
+    as_of = date.fromisoformat(value["as_of"]) if value.get("as_of") else None
+    if "ref" in value:
+        query = refs.get(str(value["ref"])) if refs is not None else None
+        if query is None:
+            raise KpiUserError("this button's question is no longer kept (the bot restarted since); "
+                               "ask again with `/kpi ...`")
+        return query, as_of
+    return str(value["q"]), as_of
 
 
 _CANNOT_POST = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
@@ -46,7 +54,7 @@ def posting() -> Iterator[None]:
 
 def register(app: App, ctx: BotContext) -> None:
     def trend(body: dict[str, Any], client: Any, respond: Any) -> None:
-        query, as_of = _question(body)
+        query, as_of = question_of(body, ctx.current().refs)
         asker, snap = asker_of(body), ctx.current()
 
         def run() -> Reply:
@@ -64,12 +72,12 @@ def register(app: App, ctx: BotContext) -> None:
             respond(**reply.message(replace_original=False))
 
     def explain(body: dict[str, Any], client: Any, respond: Any) -> None:
-        query, _ = _question(body)
+        query, _ = question_of(body, ctx.current().refs)
         reply = answer_explain(ctx.current(), query, asker_of(body))
         respond(**reply.message(replace_original=False))
 
     def share(body: dict[str, Any], client: Any, respond: Any) -> None:
-        query, as_of = _question(body)
+        query, as_of = question_of(body, ctx.current().refs)
         asker = asker_of(body)
 
         def run() -> Reply:
@@ -104,6 +112,8 @@ def _guard_click(handler: Callable[[dict[str, Any], Any, Any], None], body: dict
     """A button whose value cannot be read (forged, or from an older version) is answered, not raised."""
     try:
         handler(body, client, respond)
-    except (KeyError, ValueError, TypeError, AttributeError):
+    except KpiUserError as e:
+        respond(**error_reply(str(e), usage=False).message(replace_original=False))
+    except (KeyError, IndexError, ValueError, TypeError, AttributeError):
         respond(**error_reply("this button's question could not be read; ask again with `/kpi ...`",
                               usage=False).message(replace_original=False))

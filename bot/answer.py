@@ -19,7 +19,7 @@ from metrics_core.errors import KpiUserError, QueryError
 
 from .access import Asker
 from .messages import Reply, error_reply, explain_reply, help_reply, internal_error_reply, list_reply
-from .render import render_blocks, render_text
+from .render import fits_in_button, render_blocks, render_text
 
 log = logging.getLogger("kpi.bot")
 
@@ -58,9 +58,16 @@ def answer_query(snap: Any, query: str, asker: Asker, *, as_of: date | None = No
         snap.policy.check(metric_of(snap, query), asker, public=not ephemeral)
         result = snap.kpi.query(query, as_of=as_of)
         blocks = render_blocks(result, query=query, freshness=snap.kpi.freshness(), calendar=snap.calendar,
-                               locale=snap.locale, ephemeral=ephemeral, shared_by=shared_by)
+                               locale=snap.locale, ephemeral=ephemeral, shared_by=shared_by,
+                               ref=button_ref(snap, query, result.as_of))
         return Reply(render_text(result, snap.calendar, snap.locale), blocks, ephemeral=ephemeral)
     return guarded(run)
+
+
+def button_ref(snap: Any, query: str, as_of: date) -> str | None:
+    """A server-side key for a question too long to ride in a button (Slack: 2000 characters), else None."""
+    refs = getattr(snap, "refs", None)
+    return None if refs is None or fits_in_button(query, as_of) else refs.put(query)
 
 
 def answer_command(snap: Any, text: str, asker: Asker, *, as_of: date | None = None) -> Reply:

@@ -79,9 +79,10 @@ def serve(definitions: Optional[Path] = DEFINITIONS,
 
         from metrics_core import find_definitions
 
+        from .logs import configure_logging
         from .serve import serve as run
 
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        configure_logging(logging.INFO)  # request bodies never reach the log
         run(find_definitions(definitions), port=port)
     guarded(body)
 

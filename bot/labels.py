@@ -3,11 +3,13 @@
     window_text(p, cal)          -> "Q3 2026 · Jul 1 - Sep 30, 2026"
     change_text(cmp, "percent")  -> "+3.1 pts"     change_text(cmp, "currency") -> "+12.0%"
     esc("a < b & c * d")         -> "a &lt; b &amp; c ∗ d"   (Slack mrkdwn control characters)
+    excerpt(question)            -> "win_rate where a=1 … and z=26"   (long user text quoted back)
 """
 
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from metrics_core.periods import Calendar, Period, period_label, window_label
@@ -31,6 +33,24 @@ def esc(text: Any) -> str:
 
 def cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def excerpt(text: str, limit: int = 80) -> str:
+    """A long user text as a short quote: its start and end ("win_rate where a=1 … and z=26")."""
+    text = " ".join(str(text).split())
+    if len(text) <= limit:
+        return text
+    tail = limit // 4
+    return f"{text[: limit - tail - 3]} … {text[-tail:]}"
+
+
+_LONG_QUOTE = re.compile(r"(['`\"])([^'`\"]{120,})\1")
+
+
+def shorten_quotes(message: str, limit: int = 80, total: int = 1000) -> str:
+    """An error that quotes user text: each long quoted part becomes an excerpt, the whole at most ``total``
+    ("unknown metric 'aaaa…(4,000)'" -> "unknown metric 'aaaa … aaaa'")."""
+    return cut(_LONG_QUOTE.sub(lambda m: m.group(1) + excerpt(m.group(2), limit) + m.group(1), message), total)
 
 
 def fenced(text: str, limit: int = 3000, more: str = "…") -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from .labels import cut, esc, esc_code, fenced
+from .labels import cut, esc, esc_code, excerpt, fenced, shorten_quotes
 
 USAGE = ("`/kpi <metric> [period] [by dim[, dim]] [where dim=value [and ...]] [vs previous|last-year]`\n"
          "e.g. `/kpi win_rate last-quarter by region`, `/kpi cac ytd where segment=SMB vs last-year`")
@@ -38,7 +38,9 @@ def _context(text: str) -> dict[str, Any]:
 
 
 def error_reply(message: str, *, usage: bool = True) -> Reply:
-    """A user error (unknown metric, bad period, access refused): shown as it is, ephemeral."""
+    """A user error (unknown metric, bad period, access refused): shown as it is, ephemeral; long user
+    text it quotes is cut to an excerpt."""
+    message = shorten_quotes(message)
     blocks = [_section(f":warning: {esc_code(message)}")]  # messages may quote `code`
     if usage:
         blocks.append(_context("Usage: " + USAGE + "\n`/kpi help` · `/kpi list`"))
@@ -51,8 +53,9 @@ def internal_error_reply(ref: str) -> Reply:
 
 
 def working_reply(query: str) -> Reply:
-    return Reply(text=f"Working on `{query}`...",
-                 blocks=[_context(f":hourglass_flowing_sand: Working on `{esc_code(cut(query, 200))}`...")])
+    short = excerpt(query, 200)
+    return Reply(text=f"Working on `{short}`...",
+                 blocks=[_context(f":hourglass_flowing_sand: Working on `{esc_code(short)}`...")])
 
 
 def busy_reply(pending: int) -> Reply:

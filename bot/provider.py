@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -22,6 +22,7 @@ from metrics_core.periods import Calendar
 
 from .access import AccessPolicy
 from .config import SlackConfig, parse_section, validate_section
+from .refs import QuestionRefs
 
 log = logging.getLogger("kpi.bot.reload")
 
@@ -34,6 +35,7 @@ class Snapshot:
     calendar: Calendar
     locale: str = "en_US"
     shortcuts: dict[str, str] = field(default_factory=dict)  # "/winrate" -> "win_rate"
+    refs: QuestionRefs | None = None  # questions too long for a button (kept across reloads)
 
 
 def default_command(metric: str) -> str:
@@ -66,7 +68,8 @@ class KpiProvider:
         self._load, self.path, self.on_error = load, Path(path) if path else None, on_error
         self._lock = threading.Lock()
         self.on_reload: list[Callable[[Snapshot], None]] = []  # e.g. the scheduler re-reading schedules
-        self._snap = snapshot_of(load())  # no last good one yet: the error reaches the caller
+        self.refs = QuestionRefs()
+        self._snap = replace(snapshot_of(load()), refs=self.refs)  # no last good one yet: errors reach the caller
 
     @classmethod
     def from_path(cls, path: str | Path, **kw: Any) -> "KpiProvider":
@@ -84,7 +87,7 @@ class KpiProvider:
     def reload(self) -> bool:
         """Load again; on a user error keep the last good snapshot and report. True when swapped."""
         try:
-            snap = snapshot_of(self._load())
+            snap = replace(snapshot_of(self._load()), refs=self.refs)
         except KpiUserError as e:
             log.error("definitions not reloaded, still serving the last good ones:\n%s", e)
             if self.on_error:

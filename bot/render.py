@@ -17,7 +17,7 @@ from typing import Any
 from metrics_core.periods import Calendar
 from metrics_core.result import MetricResult
 
-from .labels import change_line, cut, esc, esc_code, period_name, target_line, window_text
+from .labels import change_line, cut, esc, esc_code, excerpt, period_name, target_line, window_text
 from .render_table import table_blocks
 
 HEADER_CHARS = 150
@@ -31,8 +31,10 @@ def render_text(result: MetricResult, cal: Calendar | None = None, locale: str =
 
 def render_blocks(result: MetricResult, *, query: str = "", freshness: date | None = None,
                   calendar: Calendar | None = None, locale: str = "en_US", ephemeral: bool = True,
-                  buttons: bool = True, shared_by: str | None = None, max_rows: int = 30) -> list[dict[str, Any]]:
-    """The answer message's blocks. ``ephemeral`` adds the Share button; ``shared_by`` a "shared by" line."""
+                  buttons: bool = True, shared_by: str | None = None, max_rows: int = 30,
+                  ref: str | None = None) -> list[dict[str, Any]]:
+    """The answer message's blocks. ``ephemeral`` adds the Share button; ``shared_by`` a "shared by" line;
+    ``ref`` is what the buttons carry instead of a question too long for them (``refs.py``)."""
     blocks: list[dict[str, Any]] = [_header(result), _summary(result, calendar, locale)]
     notes = _notes(result)
     if notes:
@@ -43,7 +45,7 @@ def render_blocks(result: MetricResult, *, query: str = "", freshness: date | No
                                value_title=title, max_rows=max_rows)
     blocks.append(_context([_footer(result, query, freshness, shared_by)]))
     if buttons:
-        blocks.append(action_buttons(query or result.metric, result.as_of, share=ephemeral))
+        blocks.append(action_buttons(query or result.metric, result.as_of, share=ephemeral, ref=ref))
     return blocks
 
 
@@ -81,7 +83,7 @@ def _footer(result: MetricResult, query: str, freshness: date | None, shared_by:
     parts.append(f"Data through {freshness:%b %-d, %Y}" if freshness else "Data freshness unknown")
     parts.append(f"as of {result.as_of:%b %-d, %Y}")
     if query:
-        parts.append(f"`{esc_code(cut(query, 200))}`")
+        parts.append(f"`{esc_code(excerpt(query, 200))}`")
     return " · ".join(parts)
 
 
@@ -89,13 +91,23 @@ def _context(texts: list[str]) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": cut(t, 3000)} for t in texts[:10]]}
 
 
-def button_value(query: str, as_of: date) -> str:
-    """What a button carries back: the query and its as-of day, so a click answers the same question."""
-    return json.dumps({"q": cut(query, BUTTON_VALUE_CHARS - 40), "as_of": as_of.isoformat()})
+def button_value(query: str, as_of: date, *, ref: str | None = None) -> str:
+    """What a button carries back: the question (or ``ref``, its key in ``refs.QuestionRefs`` when it is
+    too long for a button) and its as-of day, so a click answers the same question."""
+    if ref is not None:
+        return json.dumps({"ref": ref, "as_of": as_of.isoformat()})
+    value = json.dumps({"q": query, "as_of": as_of.isoformat()}, ensure_ascii=False)
+    if len(value) <= BUTTON_VALUE_CHARS:
+        return value
+    return json.dumps({"q": cut(query, BUTTON_VALUE_CHARS // 6 - 40), "as_of": as_of.isoformat()})  # no store
 
 
-def action_buttons(query: str, as_of: date, *, share: bool) -> dict[str, Any]:
-    value = button_value(query, as_of)
+def fits_in_button(query: str, as_of: date) -> bool:
+    return len(json.dumps({"q": query, "as_of": as_of.isoformat()}, ensure_ascii=False)) <= BUTTON_VALUE_CHARS
+
+
+def action_buttons(query: str, as_of: date, *, share: bool, ref: str | None = None) -> dict[str, Any]:
+    value = button_value(query, as_of, ref=ref)
     names = [("Trend", ACTION_TREND), ("Explain", ACTION_EXPLAIN)] + ([("Share", ACTION_SHARE)] if share else [])
     return {"type": "actions", "block_id": "kpi_actions", "elements": [
         {"type": "button", "text": {"type": "plain_text", "text": label}, "action_id": action, "value": value}

@@ -32,7 +32,7 @@ log = logging.getLogger("kpi.bot")
 EVENTS_PATH = "/slack/events"
 MAX_BODY = 1 << 20  # 1 MiB: Slack's largest payloads (a message's blocks in an interaction) are far below
 ARRIVAL_KEY = "kpi.received_at"
-_TIMESTAMP = re.compile(r"\d{1,12}")
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
 
 
 def wsgi_app(app: App, *, path: str = EVENTS_PATH, max_body: int = MAX_BODY) -> Callable[..., Iterable[bytes]]:
@@ -100,31 +100,36 @@ def _check(body: bytes, headers: dict[str, str], verifier: SignatureVerifier | N
 
 
 def is_slack_payload(body: bytes, content_type: str) -> bool:
-    """A form (commands; interactions as ``payload=<JSON object>``) or a JSON object (events)."""
+    """A form (commands; interactions as ``payload=<JSON object>``) or a JSON object (events), whose
+    fields that bolt reads while routing have the types it assumes."""
     try:
         text = body.decode("utf-8")
         if content_type.startswith("application/json"):
-            return isinstance(json.loads(text), dict)
+            return shape_ok(json.loads(text))
         form = dict(parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text)))
+        return shape_ok(json.loads(form["payload"])) if "payload" in form else shape_ok(form)
     except ValueError:  # bad UTF-8, bad JSON, a broken form
         return False
-    if "payload" in form:
-        try:
-            payload = json.loads(form["payload"])
-        except ValueError:
-            return False
-        return isinstance(payload, dict) and _interaction_ok(payload)
-    return True
 
 
-def _interaction_ok(payload: dict[str, Any]) -> bool:
-    """The fields bolt reads while routing an interaction have the types it assumes."""
-    actions = payload.get("actions", [])
-    if not isinstance(actions, list) or not all(isinstance(a, dict) for a in actions):
+_OBJECTS = ("event", "user", "channel", "team", "container", "view", "message", "enterprise", "state",
+            "function_data", "bot_access_token", "assistant_thread")
+_LISTS = ("actions", "authorizations")
+
+
+def shape_ok(payload: object) -> bool:
+    """True for a JSON object whose routing fields are objects / lists of objects, as in Slack's payloads."""
+    if not isinstance(payload, dict):
         return False
-    if payload.get("type") == "block_actions" and not actions:
+    if any(k in payload and not isinstance(payload[k], dict) for k in _OBJECTS):
         return False
-    return all(isinstance(payload.get(k, {}), dict) for k in ("user", "channel", "team", "container", "view"))
+    if any(k in payload and not (isinstance(payload[k], list) and all(isinstance(x, dict) for x in payload[k]))
+           for k in _LISTS):
+        return False
+    if payload.get("type") == "block_actions" and not payload.get("actions"):
+        return False
+    event = payload.get("event") or {}
+    return all(not isinstance(event.get(k), (list, dict)) for k in ("type", "subtype", "bot_id", "user"))
 
 
 def _plain(start_response: Any, status: int, text: str) -> list[bytes]:

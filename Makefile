@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench i18n clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -24,6 +24,12 @@ test: $(BIN)/python
 bench: $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[test]'
 	$(BIN)/python -m bench
+
+# Re-extracts every user-facing message (babel.cfg) and merges it into the catalogs; translate the
+# new or fuzzy entries in metrics_core/locale/*/LC_MESSAGES/kpi.po (read as they are at run time).
+i18n: $(BIN)/python
+	$(BIN)/pybabel extract -F babel.cfg -c TRANSLATORS: --no-location --sort-output -o metrics_core/locale/kpi.pot .
+	$(BIN)/pybabel update -i metrics_core/locale/kpi.pot -d metrics_core/locale -D kpi --no-fuzzy-matching --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) .kpi bench/.data kpi.xlsx

@@ -1,7 +1,8 @@
 """Small text helpers shared by the renderers (pure; layer: bot presentation).
 
-    window_text(p, cal)          -> "Q3 2026 · Jul 1 - Sep 30, 2026"
-    change_text(cmp, "percent")  -> "+3.1 pts"     change_text(cmp, "currency") -> "+12.0%"
+    window_text(p, cal)          -> "Q3 2026 · Jul 1 – Sep 30, 2026"
+    delta_text(0.45, 0.42, "percent")  -> "+3.0 pp"    delta_text(110, 100, "currency") -> "+10.0%"
+    (pl_PL: "+3,0 p.p.", "+10,0%": numbers from Babel, words from the catalog of the active language)
     esc("a < b & c * d")         -> "a &lt; b &amp; c ∗ d"   (Slack mrkdwn control characters)
     excerpt(question)            -> "win_rate where a=1 … and z=26"   (long user text quoted back)
 """
@@ -12,6 +13,8 @@ import math
 import re
 from typing import Any
 
+from metrics_core.formatting import fmt_change, fmt_points, status_words
+from metrics_core.i18n import gettext as _, active_locale, pgettext
 from metrics_core.periods import Calendar, Period, period_label, window_label
 
 COLOUR = {True: ":large_green_circle:", False: ":red_circle:", None: ":white_circle:"}
@@ -79,15 +82,17 @@ def is_number(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
-def delta_text(value: Any, previous: Any, fmt: str) -> str:
+def delta_text(value: Any, previous: Any, fmt: str, locale: str | None = None) -> str:
     """The change from ``previous`` to ``value``: points for percentages, a relative % otherwise."""
     if not (is_number(value) and is_number(previous)):
         return ""
+    locale = locale or active_locale() or "en_US"
     if fmt == "percent":
-        return f"{(value - previous) * 100:+.1f} pts"
+        return fmt_points(value - previous, locale)
     if previous == 0:
-        return "new" if value else "±0"
-    return f"{(value - previous) / abs(previous) * 100:+.1f}%"
+        # TRANSLATORS: a change from zero to something (no percentage can say it)
+        return pgettext("change", "new") if value else "±0"
+    return fmt_change((value - previous) / abs(previous), locale)
 
 
 def arrow(value: Any, previous: Any) -> str:
@@ -109,21 +114,27 @@ def change_line(result: Any, cal: Calendar | None, locale: str = "en_US") -> str
         return ""
     name = period_name(cmp.period, cal, locale)
     if cmp.value is None or result.value is None:
-        return f"{COLOUR[None]} no value to compare in {name}"
-    delta = delta_text(result.value, cmp.value, result.format)
-    return f"{COLOUR[cmp.improved]} {arrow(result.value, cmp.value)} {delta} vs {name} ({esc(cmp.formatted)})"
+        return f"{COLOUR[None]} " + _("no value to compare in {period}").format(period=esc(name))
+    delta = delta_text(result.value, cmp.value, result.format, locale)
+    # TRANSLATORS: a change against an earlier period, e.g. "+3.1 pp vs Q2 2026 (44.3%)"
+    against = _("{change} vs {period} ({value})").format(change=delta, period=esc(name), value=esc(cmp.formatted))
+    return f"{COLOUR[cmp.improved]} {arrow(result.value, cmp.value)} {against}"
 
 
-_STATUS = {"met": (":dart:", "met"), "ahead": (":rocket:", "ahead of pace"),
-           "on_track": (":white_check_mark:", "on track"), "behind": (":warning:", "behind pace"),
-           "missed": (":x:", "missed")}
+_ICON = {"met": ":dart:", "ahead": ":rocket:", "on_track": ":white_check_mark:", "behind": ":warning:", "missed": ":x:"}
 
 
-def target_line(t: Any) -> str:
-    icon, words = _STATUS.get(t.status, (":grey_question:", str(t.status)))
-    parts = [f"{icon} Target {esc(t.formatted)}: {words}"]
+def target_line(t: Any, locale: str | None = None) -> str:
+    from babel.numbers import format_percent
+
+    locale = locale or active_locale() or "en_US"
+    icon = _ICON.get(t.status, ":grey_question:")
+    # TRANSLATORS: a target and its status, e.g. "Target $1,000,000: behind pace"
+    parts = [f"{icon} " + _("Target {value}: {status}").format(value=esc(t.formatted), status=status_words(t.status))]
     if is_number(t.attainment):
-        parts.append(f"{t.attainment:.0%} of target")
+        # TRANSLATORS: how much of the target is reached, e.g. "84% of target"
+        parts.append(_("{share} of target").format(share=format_percent(t.attainment, "#,##0%", locale=locale)))
     if t.projected_formatted:
-        parts.append(f"pace {esc(t.projected_formatted)}")
+        # TRANSLATORS: where the number ends up at this pace, e.g. "pace $1,120,000"
+        parts.append(_("pace {value}").format(value=esc(t.projected_formatted)))
     return " · ".join(parts)

@@ -14,6 +14,8 @@ import json
 from datetime import date
 from typing import Any
 
+from metrics_core.formatting import fmt_count, fmt_date
+from metrics_core.i18n import gettext as _, ngettext, use_locale
 from metrics_core.periods import Calendar
 from metrics_core.result import MetricResult
 
@@ -26,7 +28,8 @@ ACTION_TREND, ACTION_EXPLAIN, ACTION_SHARE = "kpi_trend", "kpi_explain", "kpi_sh
 
 
 def render_text(result: MetricResult, cal: Calendar | None = None, locale: str = "en_US") -> str:
-    return f"{result.label} ({period_name(result.period, cal, locale)}): {result.formatted}"
+    with use_locale(locale):
+        return f"{result.label} ({period_name(result.period, cal, locale)}): {result.formatted}"
 
 
 def render_blocks(result: MetricResult, *, query: str = "", freshness: date | None = None,
@@ -34,19 +37,23 @@ def render_blocks(result: MetricResult, *, query: str = "", freshness: date | No
                   buttons: bool = True, shared_by: str | None = None, max_rows: int = 30,
                   ref: str | None = None) -> list[dict[str, Any]]:
     """The answer message's blocks. ``ephemeral`` adds the Share button; ``shared_by`` a "shared by" line;
-    ``ref`` is what the buttons carry instead of a question too long for them (``refs.py``)."""
-    blocks: list[dict[str, Any]] = [_header(result), _summary(result, calendar, locale)]
-    notes = _notes(result)
-    if notes:
-        blocks.append(_context(notes))
-    if result.dimensions:
-        title = cut(result.label, 14)
-        blocks += table_blocks(result.breakdown, result.dimensions, fmt=result.format,
-                               value_title=title, max_rows=max_rows)
-    blocks.append(_context([_footer(result, query, freshness, shared_by)]))
-    if buttons:
-        blocks.append(action_buttons(query or result.metric, result.as_of, share=ephemeral, ref=ref))
-    return blocks
+    ``ref`` is what the buttons carry instead of a question too long for them (``refs.py``).
+
+    Words come from the catalog of ``locale``, numbers and dates from Babel for it.
+    """
+    with use_locale(locale):
+        blocks: list[dict[str, Any]] = [_header(result), _summary(result, calendar, locale)]
+        notes = _notes(result, locale)
+        if notes:
+            blocks.append(_context(notes))
+        if result.dimensions:
+            title = cut(result.label, 14)
+            blocks += table_blocks(result.breakdown, result.dimensions, fmt=result.format,
+                                   value_title=title, max_rows=max_rows)
+        blocks.append(_context([_footer(result, query, freshness, shared_by, locale)]))
+        if buttons:
+            blocks.append(action_buttons(query or result.metric, result.as_of, share=ephemeral, ref=ref))
+        return blocks
 
 
 def _header(result: MetricResult) -> dict[str, Any]:
@@ -57,31 +64,41 @@ def _header(result: MetricResult) -> dict[str, Any]:
 def _summary(result: MetricResult, cal: Calendar | None, locale: str) -> dict[str, Any]:
     lines = [f"*{esc(window_text(result.period, cal, locale))}*"]
     if result.filters:
-        where = " and ".join(f"{k} = {', '.join(v)}" for k, v in result.filters.items())
-        lines.append(f"where {esc(where)}")
+        where = _(" and ").join(f"{k} = {', '.join(v)}" for k, v in result.filters.items())
+        # TRANSLATORS: the filters of an answer, e.g. "where region = EMEA and segment = SMB"
+        lines.append(_("where {filters}").format(filters=esc(where)))
     if change := change_line(result, cal, locale):
         lines.append(change)
     if result.target is not None:
-        lines.append(target_line(result.target))
+        lines.append(target_line(result.target, locale))
     return {"type": "section", "text": {"type": "mrkdwn", "text": cut("\n".join(lines), 3000)}}
 
 
-def _notes(result: MetricResult) -> list[str]:
+def _notes(result: MetricResult, locale: str = "en_US") -> list[str]:
     notes = []
     if result.counted:
         notes.append(esc(result.counted))
     if result.small_sample:
-        n = f" ({result.sample_size:,})" if result.sample_size is not None else ""
-        notes.append(f":warning: Small sample{n}: read with care.")
+        if result.sample_size is not None:
+            n = result.sample_size
+            notes.append(":warning: " + ngettext("Small sample ({count} row): read with care.",
+                                                 "Small sample ({count} rows): read with care.", n)
+                         .format(count=fmt_count(n, locale)))
+        else:
+            notes.append(":warning: " + _("Small sample: read with care."))
     return notes
 
 
-def _footer(result: MetricResult, query: str, freshness: date | None, shared_by: str | None) -> str:
+def _footer(result: MetricResult, query: str, freshness: date | None, shared_by: str | None,
+            locale: str = "en_US") -> str:
     parts = []
     if shared_by:
-        parts.append(f"Shared by <@{shared_by}>")
-    parts.append(f"Data through {freshness:%b %-d, %Y}" if freshness else "Data freshness unknown")
-    parts.append(f"as of {result.as_of:%b %-d, %Y}")
+        parts.append(_("Shared by {user}").format(user=f"<@{shared_by}>"))
+    # TRANSLATORS: the last day with data, e.g. "Data through Nov 30, 2026"
+    parts.append(_("Data through {date}").format(date=fmt_date(freshness, locale)) if freshness
+                 else _("Data freshness unknown"))
+    # TRANSLATORS: the day an answer is computed for, e.g. "as of Nov 27, 2026"
+    parts.append(_("as of {date}").format(date=fmt_date(result.as_of, locale)))
     if query:
         parts.append(f"`{esc_code(excerpt(query, 200))}`")
     return " · ".join(parts)
@@ -108,7 +125,7 @@ def fits_in_button(query: str, as_of: date) -> bool:
 
 def action_buttons(query: str, as_of: date, *, share: bool, ref: str | None = None) -> dict[str, Any]:
     value = button_value(query, as_of, ref=ref)
-    names = [("Trend", ACTION_TREND), ("Explain", ACTION_EXPLAIN)] + ([("Share", ACTION_SHARE)] if share else [])
+    names = [(_("Trend"), ACTION_TREND), (_("Explain"), ACTION_EXPLAIN)] + ([(_("Share"), ACTION_SHARE)] if share else [])
     return {"type": "actions", "block_id": "kpi_actions", "elements": [
         {"type": "button", "text": {"type": "plain_text", "text": label}, "action_id": action, "value": value}
         for label, action in names]}

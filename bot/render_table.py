@@ -15,6 +15,9 @@ from typing import Any
 
 import pandas as pd
 
+from metrics_core.formatting import fmt_count
+from metrics_core.i18n import gettext as _, active_locale, ngettext
+
 from .labels import cut, delta_text, esc_code
 
 SECTION_CHARS = 2900  # < 3000, leaving room for the code fences
@@ -26,9 +29,10 @@ def table_blocks(df: pd.DataFrame, dims: tuple[str, ...], *, fmt: str, value_tit
                  max_rows: int = 30, max_blocks: int = 8) -> list[dict[str, Any]]:
     """Section blocks with the table in a code block; empty list for an empty frame."""
     if df is None or df.empty:
-        return [_section("_No rows in this window._")]
+        return [_section("_" + _("No rows in this window.") + "_")]
     has_prev = "previous" in df.columns
-    rows = [[" / ".join(dims), value_title, "vs prev" if has_prev else ""]]
+    # TRANSLATORS: a table column header: the change against the previous period (keep it short)
+    rows = [[" / ".join(dims), value_title, _("vs prev") if has_prev else ""]]
     for rec in df.head(max_rows).to_dict("records"):
         label = " / ".join("∅" if _missing(rec.get(d)) else str(rec.get(d)) for d in dims)
         change = delta_text(rec.get("value"), rec.get("previous"), fmt) if has_prev else ""
@@ -41,7 +45,9 @@ def table_blocks(df: pd.DataFrame, dims: tuple[str, ...], *, fmt: str, value_tit
     blocks = [_section("```" + esc_code("\n".join(c)) + "```") for c in chunks]
     if more > 0:
         blocks.append({"type": "context", "elements": [
-            {"type": "mrkdwn", "text": f"... and {more:,} more (ask for fewer with `where`, or see the sheet)"}]})
+            {"type": "mrkdwn", "text": ngettext("... and {count} more (ask for fewer with `where`, or see the sheet)",
+                                                "... and {count} more (ask for fewer with `where`, or see the sheet)",
+                                                more).format(count=fmt_count(more, active_locale() or "en_US"))}]})
     return blocks
 
 

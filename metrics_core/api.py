@@ -8,12 +8,13 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence, TypeVar
 
 from .assemble import Assembler, Request, build_result
 from .backends import Backend, connect
@@ -22,6 +23,7 @@ from .compile import Compiled, MetricQuery, Slot, compile_query
 from .compile_tables import TableSQL
 from .errors import QueryError, hint_for
 from .grammar import GRAINS, check_text, parse_query
+from .i18n import _, active_locale, use_locale
 from .load import Loaded, load_definitions, parse_definitions
 from .models import Definitions
 from .periods import Grain, Period, buckets, previous_period, resolve_period, today, trailing, year_ago
@@ -49,6 +51,18 @@ class Explanation:
     text: str  # multi-line plain text: definition, formula, what each part counts
     components: tuple[tuple[str, str], ...]  # (name, description) of each measure / sub-metric
     sql: str  # the SQL for "<metric> <default period>" in the backend's dialect
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _localized(fn: F) -> F:
+    """Run a public method in the reader's language: the active one (a Slack user's), else ``locale:``."""
+    @functools.wraps(fn)
+    def run(self: "KPI", *args: Any, **kw: Any) -> Any:
+        with use_locale(active_locale() or self.definitions.locale.locale):
+            return fn(self, *args, **kw)
+    return run  # type: ignore[return-value]
 
 
 class KPI:
@@ -101,10 +115,12 @@ class KPI:
         return backend.run(compiled.sql, compiled.params), False
 
     # -- questions -----------------------------------------------------------------------------
+    @_localized
     def query(self, text: str, *, as_of: date | None = None, use_cache: bool = True) -> MetricResult:
         req = self.plan(text, as_of=as_of)
         return self._answer(req, use_cache)
 
+    @_localized
     def ask(self, metric: str, period: str = "", *, by: Sequence[str] = (), where: dict[str, Sequence[str]] | None = None,
             compare: str | None = "previous", grain: str | None = None, as_of: date | None = None) -> MetricResult:
         name = self.metric_info(metric).name
@@ -112,6 +128,7 @@ class KPI:
         req = self._request(name, period or None, tuple(by), filters, compare or "none", grain, as_of)
         return self._answer(req, True)
 
+    @_localized
     def trend(self, metric: str, *, grain: str = "month", count: int = 12, by: Sequence[str] = (),
               where: dict[str, Sequence[str]] | None = None, as_of: date | None = None) -> MetricResult:
         """`count` trailing periods of `grain` (the last one to date) in one query: result.series has one
@@ -126,11 +143,13 @@ class KPI:
         q = MetricQuery(name, slots, self._dims(name, tuple(by)), filters)
         return self._answer(Request(q, None, grain, as_of), True)
 
+    @_localized
     def sql(self, text: str, *, as_of: date | None = None, dialect: str | None = None) -> tuple[str, dict[str, Any]]:
         req = self.plan(text, as_of=as_of)
         c = self.compiled(req.query, dialect)
         return c.sql, c.params
 
+    @_localized
     def plan(self, text: str, *, as_of: date | None = None) -> Request:
         p = parse_query(text, self.catalog.synonyms)
         return self._request(p.metric, p.period, p.by, p.where, p.compare, p.grain, as_of)
@@ -154,7 +173,8 @@ class KPI:
         known = set(self.catalog.metric_dimensions(metric))
         for dim, values in where:
             if dim not in known:
-                raise QueryError(f"cannot filter {metric} by '{dim}'{hint_for(dim, known, what='its dimensions')}")
+                raise QueryError(_("cannot filter {metric} by '{dimension}'").format(metric=metric, dimension=dim)
+                                 + hint_for(dim, known, what=_("its dimensions")))
             for value in values:  # ask()/trend() take values straight from Python, not through the grammar
                 check_text(str(value), f"the filter value for '{dim}'")
 
@@ -169,15 +189,17 @@ class KPI:
         try:
             return "custom", resolve_period(text, self.calendar, as_of)
         except QueryError:
-            raise QueryError(f"unknown comparison '{text}' (use vs previous, vs last-year, vs none, or vs a period like 2025-Q3)") from None
+            raise QueryError(_("unknown comparison '{text}' (use vs previous, vs last-year, vs none, "
+                               "or vs a period like 2025-Q3)").format(text=text)) from None
 
     def _dims(self, metric: str, by: tuple[str, ...]) -> tuple[str, ...]:
         if self.definitions.metrics[metric].type == "constant" and by:
-            raise QueryError(f"'{metric}' is a constant; it has no breakdown")
+            raise QueryError(_("'{metric}' is a constant; it has no breakdown").format(metric=metric))
         allowed = self.catalog.metric_dimensions(metric)
         for dim in by:
             if dim not in allowed:
-                raise QueryError(f"cannot break {metric} down by '{dim}'{hint_for(dim, allowed, what='it can use')}")
+                raise QueryError(_("cannot break {metric} down by '{dimension}'").format(metric=metric, dimension=dim)
+                                 + hint_for(dim, allowed, what=_("it can use")))
         return by
 
     def compiled(self, query: MetricQuery, dialect: str | None = None) -> Compiled:
@@ -198,16 +220,19 @@ class KPI:
         return build_result(self._asm, self.definitions, req, compiled, df, cached)
 
     # -- the catalogue -------------------------------------------------------------------------
+    @_localized
     def metrics(self) -> list[MetricInfo]:
         return [self._info(n) for n, m in self.definitions.metrics.items() if not m.hidden]
 
+    @_localized
     def metric_info(self, name_or_synonym: str) -> MetricInfo:
         name = self.catalog.synonyms.get(normalize_words(name_or_synonym))
         if name is None:
-            raise QueryError(f"unknown metric '{name_or_synonym}'"
-                             f"{hint_for(name_or_synonym, list(self.definitions.metrics), what='metrics')}")
+            raise QueryError(_("unknown metric '{name}'").format(name=name_or_synonym)
+                             + hint_for(name_or_synonym, list(self.definitions.metrics), what=_("metrics")))
         return self._info(name)
 
+    @_localized
     def match_metric(self, words: str) -> MetricInfo | None:
         """Tolerant lookup in free text ("what was win rate last quarter?") by name/synonym/label."""
         text = " " + normalize_words(words) + " "
@@ -228,11 +253,12 @@ class KPI:
                           m.format.kind, m.format.currency or self.definitions.locale.currency, m.better,
                           tuple(self.catalog.metric_dimensions(name)), formula(self.definitions, name), m.owner)
 
+    @_localized
     def explain(self, name: str, *, as_of: date | None = None) -> Explanation:
         from .explain import explain_metric
 
         info = self.metric_info(name)
-        sql, _ = self.sql(info.name, as_of=as_of)
+        sql, _params = self.sql(info.name, as_of=as_of)
         return explain_metric(self.definitions, self.catalog, info, sql)
 
     def freshness(self) -> date | None:
@@ -262,7 +288,7 @@ def formula(defs: Definitions, name: str) -> str:
 def _grain(g: str) -> Grain:
     key = normalize_words(g).replace(" ", "_")
     if key not in GRAINS:
-        raise QueryError(f"unknown grain '{g}'{hint_for(g, GRAINS)}")
+        raise QueryError(_("unknown grain '{grain}'").format(grain=g) + hint_for(g, GRAINS))
     return Grain(key)
 
 

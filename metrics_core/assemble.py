@@ -15,7 +15,8 @@ from typing import Any
 import pandas as pd
 
 from .compile import Compiled, MetricQuery
-from .formatting import fmt_count, fmt_value
+from .formatting import fmt_count, fmt_value, plural_category
+from .i18n import _, active_locale, ngettext
 from .models import ConversionMetric, Definitions, DerivedMetric, FormatDef, RatioMetric, SimpleMetric
 from .periods import Calendar, Period, enclosing, period_label, target_kind
 from .result import Comparison, Component, MetricResult, TargetStatus
@@ -33,7 +34,16 @@ class Request:
 class Assembler:
     def __init__(self, defs: Definitions, cal: Calendar) -> None:
         self.defs, self.cal = defs, cal
-        self.locale = defs.locale.locale
+
+    @property
+    def locale(self) -> str:
+        """The reader's locale: the active one (a Slack user's), else ``locale:`` of the definitions."""
+        return active_locale() or self.defs.locale.locale
+
+    def _label_for(self, name: str, count: float | None) -> str:
+        """A measure's label after a count ("1 wygrana transakcja", "5 wygranych transakcji")."""
+        counts = self.defs.measures[name].agg in ("count", "count_distinct") and count is not None
+        return self.defs.measure_label(name, plural_category(count, self.locale) if counts else None)
 
     def fmt(self, value: float | None, f: FormatDef) -> str:
         return fmt_value(value, f.kind, self.locale, currency=f.currency or self.defs.locale.currency, decimals=f.decimals)
@@ -49,7 +59,7 @@ class Assembler:
             col = c.measure_cols[name]
             md = self.defs.measures[name]
             v = _f(row.get(col))
-            return Component(name, role, self.defs.measure_label(name), v, self.fmt(v, md.format),
+            return Component(name, role, self._label_for(name, v), v, self.fmt(v, md.format),
                              int(_f(row.get(col + "_n")) or 0), md.description)
 
         if isinstance(m, SimpleMetric):
@@ -58,8 +68,10 @@ class Assembler:
             return (measure(m.numerator, "numerator"), measure(m.denominator, "denominator"))
         if isinstance(m, ConversionMetric):
             conv, base = (_f(row.get(x)) for x in c.conversion_cols[metric])
-            label = self.defs.measure_label(m.base.measure)
-            return (Component(m.target.measure, "numerator", f"converted within {m.within}", conv, fmt_count(conv, self.locale), None),
+            label = self._label_for(m.base.measure, base)
+            # TRANSLATORS: what a conversion rate counts, e.g. "converted within 30 days"
+            converted = _("converted within {window}").format(window=m.within)
+            return (Component(m.target.measure, "numerator", converted, conv, fmt_count(conv, self.locale), None),
                     Component(m.base.measure, "denominator", label, base, fmt_count(base, self.locale), int(base or 0)))
         if isinstance(m, DerivedMetric):
             out = []
@@ -85,19 +97,32 @@ class Assembler:
         m = self.defs.metrics[metric]
         if isinstance(m, (RatioMetric, ConversionMetric)) and len(comps) == 2:
             num, den = comps
-            joiner = " of " if m.format.kind == "percent" else " ÷ "
-            return f"{num.formatted} {num.label}{joiner}{den.formatted} {den.label}"
+            part, whole = f"{num.formatted} {num.label}", f"{den.formatted} {den.label}"
+            if m.format.kind == "percent":
+                # TRANSLATORS: what a rate counts, e.g. "412 won deals of 1,508 closed deals"
+                return _("{part} of {whole}").format(part=part, whole=whole)
+            return f"{part} ÷ {whole}"
         if isinstance(m, SimpleMetric) and comps:
             comp = comps[0]
             agg = self.defs.measures[comp.name].agg
+            rows = comp.rows or 0
             if agg in ("count", "count_distinct", "sum"):
-                return f"{comp.formatted} {comp.label} ({fmt_count(comp.rows, self.locale)} rows)"
-            word = {"avg": "average", "percentile": f"p{int((self.defs.measures[comp.name].p or 0) * 100)}"}.get(agg, agg)
-            return f"{word} over {fmt_count(comp.rows, self.locale)} {comp.label}"
+                # TRANSLATORS: how many rows are behind a number, e.g. "(1 row)", "(5 rows)"
+                counted = ngettext("({count} row)", "({count} rows)", rows).format(count=fmt_count(rows, self.locale))
+                return f"{comp.formatted} {comp.label} {counted}"
+            over = f"{fmt_count(rows, self.locale)} {self._label_for(comp.name, rows)}"
+            if agg == "percentile":
+                p = int((self.defs.measures[comp.name].p or 0) * 100)
+                # TRANSLATORS: a percentile over some rows, e.g. "p90 over 310 won deals"
+                return _("p{percentile} over {rows}").format(percentile=p, rows=over)
+            words = {"avg": _("average over {rows}"), "min": _("min over {rows}"),
+                     "max": _("max over {rows}"), "median": _("median over {rows}")}
+            return words.get(agg, f"{agg} ({{rows}})").format(rows=over)
         if isinstance(m, DerivedMetric):
             parts = ", ".join(f"{c.name} {c.formatted}" for c in comps)
-            return f"{m.expr}, with {parts}" if parts else m.expr
-        return "a fixed value from definitions.yaml" if not comps else ""
+            # TRANSLATORS: a derived metric's formula and its parts, e.g. "spend / new_customers, with ..."
+            return _("{formula}, with {parts}").format(formula=m.expr, parts=parts) if parts else m.expr
+        return _("a fixed value from definitions.yaml") if not comps else ""
 
     # -- targets -------------------------------------------------------------------------------
     def target(self, metric: str, period: Period, value: float | None, where: dict[str, str],
@@ -190,9 +215,9 @@ def _breakdown(asm: Assembler, name: str, rows: pd.DataFrame, dim_names: dict[st
     cur = rows[rows["pid"] == 0]
     prev = rows[rows["pid"] == 1]
     cols = list(dim_names)
-    prev_map = {tuple(r[c] for c in cols): _f(r["value"]) for _, r in prev.iterrows()}
+    prev_map = {tuple(r[c] for c in cols): _f(r["value"]) for _i, r in prev.iterrows()}
     out = []
-    for _, r in cur.iterrows():
+    for _i, r in cur.iterrows():
         key = tuple(r[c] for c in cols)
         v = _f(r["value"])
         rec: dict[str, Any] = {dim_names[c]: (None if pd.isna(r[c]) else r[c]) for c in cols}
@@ -219,7 +244,7 @@ def _series(asm: Assembler, name: str, df: pd.DataFrame, slots: dict, dim_names:
             broken: bool) -> pd.DataFrame:
     sub = df[(df["pid"] >= 2) & (df["g"] == 0)] if broken else df[df["pid"] >= 2]
     out = []
-    for _, r in sub.iterrows():
+    for _i, r in sub.iterrows():
         p: Period = slots[int(r["pid"])].period
         v = _f(r["value"])
         rec = {"start": p.start, "end": p.end, "label": asm.label(p), "to_date": p.to_date,

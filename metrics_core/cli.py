@@ -12,6 +12,7 @@ trace with -v) and exits 2. bot/ and sheets/ add their commands (`kpi slack ...`
 
 from __future__ import annotations
 
+import contextvars
 import json
 import sys
 import traceback
@@ -24,6 +25,7 @@ import typer
 from rich.console import Console
 
 from .errors import KpiUserError
+from .i18n import _, set_locale
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="kpi: sales metrics defined once in YAML, answered anywhere.")
@@ -41,15 +43,20 @@ def parse_as_of(text: str | None) -> date | None:
     try:
         return datetime.strptime(text.strip(), "%Y-%m-%d").date()
     except ValueError:
-        raise KpiUserError(f"--as-of '{text}': write a date as YYYY-MM-DD") from None
+        raise KpiUserError(_("--as-of '{text}': write a date as YYYY-MM-DD").format(text=text)) from None
 
 
 def guarded(fn: Callable[[], None]) -> None:
-    """Run a command body; turn errors into one clean message and an exit code."""
+    """Run a command body; turn errors into one clean message and an exit code.
+
+    The body runs in a copy of the context: the language it picks (``open_kpi``) ends with it.
+    """
+    ctx = contextvars.copy_context()
     try:
-        fn()
+        ctx.run(fn)
     except KpiUserError as e:
-        err.print(f"[red]error:[/red] {e}", markup=True, highlight=False, soft_wrap=True)
+        word = ctx.run(lambda: _("error:"))  # in the language the command chose
+        err.print(f"[red]{word}[/red] {e}", markup=True, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     except (typer.Exit, typer.Abort, KeyboardInterrupt):
         raise
@@ -71,6 +78,7 @@ def open_kpi(definitions: Path | None, *, cache: bool = True):  # noqa: ANN201 -
     from .cache import ResultCache
 
     kpi = KPI.from_path(definitions)
+    set_locale(kpi.definitions.locale.locale)  # words of this command in the definitions' language
     ttl = kpi.definitions.connection.cache_ttl_seconds
     if cache and ttl and not kpi.url.startswith("duckdb"):
         kpi.cache = ResultCache(kpi.loaded.base_dir / ".kpi" / "cache", ttl_seconds=ttl)
@@ -125,9 +133,8 @@ def metrics(definitions: DefinitionsOpt = None) -> None:
     """List the metrics with what each one counts."""
     def body() -> None:
         from .cli_render import render_metrics
-        from .api import KPI
 
-        render_metrics(out, KPI.from_path(definitions).metrics())
+        render_metrics(out, open_kpi(definitions, cache=False).metrics())
     guarded(body)
 
 
@@ -136,9 +143,8 @@ def explain(metric: str, definitions: DefinitionsOpt = None, as_of: AsOfOpt = No
     """Show a metric's definition, formula, components and SQL."""
     def body() -> None:
         from .cli_render import render_sql
-        from .api import KPI
 
-        e = KPI.from_path(definitions).explain(metric, as_of=parse_as_of(as_of))
+        e = open_kpi(definitions, cache=False).explain(metric, as_of=parse_as_of(as_of))
         out.print(e.text, highlight=False)
         out.print()
         render_sql(out, e.sql, {}, None)

@@ -10,7 +10,8 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from .formatting import fmt_change, fmt_points
+from .formatting import fmt_change, fmt_date, fmt_points, status_words
+from .i18n import _, ngettext
 from .periods import period_label, window_label
 from .result import MetricResult
 
@@ -23,32 +24,48 @@ def _change_text(r: MetricResult, locale: str) -> Text:
         return Text("")
     colour = "green" if c.improved else ("red" if c.improved is False else "white")
     arrow = "▲" if (c.absolute or 0) > 0 else ("▼" if (c.absolute or 0) < 0 else "•")
-    label = "vs last year" if c.kind == "last-year" else "vs"
     # rates move in percentage points: "+1.8 pp" says more than "+7.3 %" of a 25 % win rate
     delta = fmt_points(c.absolute, locale) if r.format == "percent" else fmt_change(c.relative, locale)
-    return Text.assemble((f"{arrow} {delta}", colour),
-                         f"  {label} {c.formatted} ({window_label(c.period, locale)})")
+    window = window_label(c.period, locale)
+    if c.kind == "last-year":
+        # TRANSLATORS: the comparison after a change, e.g. "vs last year $1,200 (Jul 1 – Sep 30, 2025)"
+        against = _("vs last year {value} ({window})").format(value=c.formatted, window=window)
+    else:
+        # TRANSLATORS: the comparison after a change, e.g. "vs $1,200 (Apr 1 – Jun 30, 2026)"
+        against = _("vs {value} ({window})").format(value=c.formatted, window=window)
+    return Text.assemble((f"{arrow} {delta}", colour), f"  {against}")
 
 
 def render_result(out: Console, r: MetricResult, kpi: Any) -> None:
     locale = kpi.definitions.locale.locale
     cal = kpi.calendar
-    head = Text.assemble((r.formatted, "bold cyan"), "  ", (f"{period_label(r.period, cal, locale)}", "bold"),
-                         f" · {window_label(r.period, locale)}")
+    name, window = period_label(r.period, cal, locale), window_label(r.period, locale)
+    # the name of a range is its window: print it once ("1–27 lis 2026", not "1–27 lis 2026 · 1–27 lis 2026")
+    head = Text.assemble((r.formatted, "bold cyan"), "  ", (name, "bold"), "" if name == window else f" · {window}")
     lines: list[Text] = [head, _change_text(r, locale)]
     if r.counted:
-        lines.append(Text(f"counts: {r.counted}", style="dim"))
+        # TRANSLATORS: what the number counts, e.g. "counts: 412 won deals of 1,508 closed deals"
+        lines.append(Text(_("counts: {what}").format(what=r.counted), style="dim"))
     if r.filters:
-        lines.append(Text("filters: " + ", ".join(f"{k} in ({', '.join(v)})" for k, v in r.filters.items()), style="dim"))
+        # TRANSLATORS: one filter of the answer, e.g. "region in (EMEA, APAC)"
+        each = [_("{dimension} in ({values})").format(dimension=k, values=", ".join(v)) for k, v in r.filters.items()]
+        lines.append(Text(_("filters: {filters}").format(filters=", ".join(each)), style="dim"))
     if r.target:
         t = r.target
         style = "green" if t.status in ("met", "on_track", "ahead") else "red"
-        pace = f", on pace for {t.projected_formatted}" if t.projected_formatted else ""
-        lines.append(Text.assemble("target ", (f"{t.formatted}: {t.status.replace('_', ' ')}", style), pace))
+        pace = _(", on pace for {value}").format(value=t.projected_formatted) if t.projected_formatted else ""
+        # TRANSLATORS: a target and its status, e.g. "target $1,000,000: behind pace"
+        target = _("target {value}: {status}").format(value=t.formatted, status=status_words(t.status))
+        lines.append(Text.assemble((target, style), pace))
     if r.small_sample:
-        lines.append(Text(f"⚠ small sample: only {r.sample_size} rows behind this number", style="yellow"))
+        n = r.sample_size or 0
+        lines.append(Text(ngettext("⚠ small sample: only {count} row behind this number",
+                                   "⚠ small sample: only {count} rows behind this number", n).format(count=n),
+                          style="yellow"))
+    # TRANSLATORS: the day an answer is computed for, e.g. "as of Nov 27, 2026"
+    subtitle = _("as of {date}").format(date=fmt_date(r.as_of, locale)) + (" · " + _("cached") if r.cached else "")
     out.print(Panel(Text("\n").join([x for x in lines if x.plain]), title=f"{r.label}", title_align="left",
-                    subtitle=f"as of {r.as_of.isoformat()}" + (" · cached" if r.cached else ""), subtitle_align="right"))
+                    subtitle=subtitle, subtitle_align="right"))
     if r.breakdown is not None and len(r.breakdown):
         _table(out, r.breakdown, list(r.dimensions), locale, show_prev=r.comparison is not None,
                percent=r.format == "percent")
@@ -59,22 +76,24 @@ def render_result(out: Console, r: MetricResult, kpi: Any) -> None:
 def _table(out: Console, df: Any, keys: Sequence[str], locale: str, *, show_prev: bool, percent: bool = False) -> None:
     t = Table(show_edge=False, pad_edge=False)
     for k in keys:
-        t.add_column(k)
-    t.add_column("value", justify="right")
+        t.add_column(_("period") if k == "label" else k)
+    t.add_column(_("value"), justify="right")
     if show_prev and "change" in df.columns:
-        t.add_column("change", justify="right")
-    for _, row in df.head(MAX_ROWS).iterrows():
-        cells = ["(none)" if row[k] is None else str(row[k]) for k in keys] + [row["formatted"]]
+        t.add_column(_("change"), justify="right")
+    for _i, row in df.head(MAX_ROWS).iterrows():
+        cells = [_("(none)") if row[k] is None else str(row[k]) for k in keys] + [row["formatted"]]
         if show_prev and "change" in df.columns:
             if percent:
                 prev = row.get("previous")
-                cells.append(fmt_points(row["value"] - prev) if prev == prev and prev is not None and row["value"] is not None else "–")
+                cells.append(fmt_points(row["value"] - prev, locale) if prev == prev and prev is not None and row["value"] is not None else "–")
             else:
                 cells.append(fmt_change(row["change"], locale) if row["change"] == row["change"] and row["change"] is not None else "–")
         t.add_row(*cells)
     out.print(t)
     if len(df) > MAX_ROWS:
-        out.print(f"… and {len(df) - MAX_ROWS} more rows (use --json for all)", style="dim")
+        more = len(df) - MAX_ROWS
+        out.print(ngettext("… and {count} more row (use --json for all)", "… and {count} more rows (use --json for all)",
+                           more).format(count=more), style="dim")
 
 
 def render_sql(out: Console, sql: str, params: dict, dialect: str | None) -> None:
@@ -92,7 +111,7 @@ def render_metrics(out: Console, infos: Sequence[Any]) -> None:
             print(f"{i.name}\t{i.label}\t{i.type}\t{i.format}\t{i.description}")
         return
     t = Table(show_edge=False, pad_edge=False)
-    for col in ("metric", "label", "type", "format", "description"):
+    for col in (_("metric"), _("label"), _("type"), _("format"), _("description")):
         t.add_column(col, overflow="fold")
     for i in infos:
         t.add_row(i.name, i.label, i.type, i.format, i.description)

@@ -16,6 +16,8 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
+from .i18n import _, ngettext
+
 
 def suggest(word: str, choices: Iterable[str], *, cutoff: float = 0.6, limit: int = 3) -> list[str]:
     """Close names for ``word`` among ``choices`` (case-insensitive), best first."""
@@ -30,9 +32,14 @@ def hint_for(word: str, choices: Iterable[str], *, what: str = "allowed") -> str
     choices = sorted(dict.fromkeys(str(c) for c in choices))
     close = suggest(word, choices)
     if close:
-        return " (did you mean " + " or ".join(f"'{c}'" for c in close) + "?)"
+        # TRANSLATORS: a suggestion after an error, e.g. " (did you mean 'win_rate'?)"; "or" joins names
+        return _(" (did you mean {names}?)").format(names=_(" or ").join(f"'{c}'" for c in close))
+    if what == "allowed":
+        what = _("allowed")
+    elif not choices:
+        return _(" (none are {what})").format(what=what)
     if not choices:
-        return f" (none are {what})" if what != "allowed" else ""
+        return ""
     shown = ", ".join(choices[:12]) + (", ..." if len(choices) > 12 else "")
     return f" ({what}: {shown})"
 
@@ -71,7 +78,7 @@ class DefinitionError(KpiUserError):
 
     def __str__(self) -> str:
         n = len(self.issues)
-        head = f"{n} problem{'s' if n != 1 else ''} in definitions"
+        head = ngettext("{count} problem in definitions", "{count} problems in definitions", n).format(count=n)
         return head + ":\n" + "\n".join(f"  {i}" for i in self.issues)
 
 
@@ -97,6 +104,5 @@ class InternalError(KpiError):
 
 def missing_extra(package: str, extra: str) -> ConfigError:
     """The error for an optional driver that is not installed, with the exact install command."""
-    return ConfigError(
-        f"the Python package '{package}' is not installed; install it with: pip install 'kpi[{extra}]'"
-    )
+    return ConfigError(_("the Python package '{package}' is not installed; install it with: "
+                         "pip install 'kpi[{extra}]'").format(package=package, extra=extra))

@@ -3,16 +3,22 @@
     fmt_value(1234.56, "currency", "pl_PL", currency="PLN", decimals=2) -> '1 234,56 zł'
     fmt_value(0.273, "percent", "pl_PL")                                  -> '27,3%'
     fmt_value(34.25, "days", "en_US")                                     -> '34.3 days'
+    fmt_points(0.015, "pl_PL")  (inside use_locale("pl_PL"))              -> '+1,5 p.p.'
+    fmt_date(date(2026, 11, 30), "pl_PL")                                 -> '30 lis 2026'
 """
 
 from __future__ import annotations
 
 import math
+from datetime import date
 from typing import assert_never
 
+from babel import Locale
+from babel.dates import format_skeleton
 from babel.numbers import format_currency, format_decimal, format_percent
 from babel.units import format_unit
 
+from .i18n import _, pgettext
 from .result import FormatKind
 
 
@@ -45,8 +51,6 @@ def fmt_value(value: float | None, kind: FormatKind, locale: str = "en_US", *, c
 
 def _currency_rounded(value: float, currency: str, locale: str, decimals: int) -> str:
     """Currency with a chosen number of decimals, keeping the locale's symbol placement."""
-    from babel import Locale
-
     pattern = Locale.parse(locale).currency_formats["standard"].pattern
     number_part = "#,##0" + ("." + "0" * decimals if decimals else "")
     # Swap only the numeric part of the locale's pattern ('¤#,##0.00' or '#,##0.00 ¤').
@@ -66,12 +70,37 @@ def fmt_change(relative: float | None, locale: str = "en_US") -> str:
 
 
 def fmt_points(absolute: float | None, locale: str = "en_US") -> str:
-    """A change of a rate in percentage points: 0.018 -> '+1.8 pp' (a 25 % -> 26.8 % move)."""
+    """A change of a rate in percentage points: 0.018 -> '+1.8 pp' (a 25 % -> 26.8 % move); pl_PL '+1,8 p.p.'.
+
+    The unit comes from the catalog of the active language (``use_locale``), the number from Babel.
+    """
     if absolute is None:
         return "–"
     sign = "+" if absolute > 0 else ("−" if absolute < 0 else "±")
-    return sign + format_decimal(abs(absolute) * 100, "#,##0.0", locale=locale) + " pp"
+    points = sign + format_decimal(abs(absolute) * 100, "#,##0.0", locale=locale)
+    # TRANSLATORS: a change of a rate in percentage points, e.g. "+1.8 pp"
+    return _("{points} pp").format(points=points)
 
 
 def fmt_count(n: float | int | None, locale: str = "en_US") -> str:
     return "–" if n is None else format_decimal(n, "#,##0", locale=locale)
+
+
+def fmt_date(d: date, locale: str = "en_US") -> str:
+    """A day as the reader writes it: 'Nov 30, 2026'; pl_PL '30 lis 2026' (no strftime: '%-d' is glibc-only)."""
+    return format_skeleton("yMMMd", d, locale=locale)
+
+
+def plural_category(n: float | int | None, locale: str = "en_US") -> str:
+    """CLDR plural category of a count: 'one', 'few', 'many' or 'other' (pl: 1 one, 2 few, 5 many)."""
+    if n is None:
+        return "other"
+    return Locale.parse(locale).plural_form(abs(int(n)) if float(n).is_integer() else abs(n))
+
+
+def status_words(status: str) -> str:
+    """A target status in words of the active language: "on track", "behind pace" (pl "poniżej tempa")."""
+    words = {"met": pgettext("target", "met"), "missed": pgettext("target", "missed"),
+             "on_track": pgettext("target", "on track"), "behind": pgettext("target", "behind pace"),
+             "ahead": pgettext("target", "ahead of pace")}
+    return words.get(status, str(status).replace("_", " "))

@@ -184,6 +184,10 @@ class MeasureDef(Strict):
     snapshot: SnapshotDef | None = None
     first_per: str | None = Field(None, description="Count only each entity's first matching row (by time).")
     label: str | None = None
+    forms: dict[Literal["zero", "one", "two", "few", "many", "other"], str] = Field(
+        default_factory=dict, description="The label after a count, by CLDR plural category of the locale: "
+        "{one: won deal, other: won deals}; Polish {one: wygrana transakcja, few: wygrane transakcje, "
+        "many: wygranych transakcji}. Missing categories use label.")
     description: str = ""
     format: "FormatDef" = Field(default_factory=lambda: FormatDef(), description="How the measure is shown as a component.")
 
@@ -327,5 +331,7 @@ class Definitions(Strict):
         m = self.metrics[name]
         return m.label or name.replace("_", " ").capitalize()
 
-    def measure_label(self, name: str) -> str:
-        return self.measures[name].label or name.replace("_", " ")
+    def measure_label(self, name: str, category: str | None = None) -> str:
+        """The measure's label; after a count, the form for its plural ``category`` ("few") when given."""
+        m = self.measures[name]
+        return (m.forms.get(category) if category else None) or m.label or name.replace("_", " ")

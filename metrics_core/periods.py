@@ -32,6 +32,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_interval, format_skeleton
 
 from .errors import ConfigError, QueryError, hint_for, suggest
+from .i18n import _, use_locale
 
 ONE_DAY = timedelta(days=1)
 # Periods must lie inside these dates, so every derived window (previous, year ago, the day after
@@ -106,8 +107,10 @@ class Period:
         return self.end + ONE_DAY
 
     def to_json(self) -> dict:
+        with use_locale("en_US"):  # the JSON contract is English whatever the reader's language
+            label = _label(self, None, "en_US")
         return {"text": self.text, "kind": self.kind, "start": self.start.isoformat(),
-                "end": self.end.isoformat(), "label": _label(self, None, "en_US"), "to_date": self.to_date}
+                "end": self.end.isoformat(), "label": label, "to_date": self.to_date}
 
 
 PERIOD_FORMS: tuple[str, ...] = (
@@ -190,7 +193,7 @@ def _fiscal_year_start(fy: int, cal: Calendar) -> date:
 
 def _fiscal_parts(kind: str, d: date, cal: Calendar) -> tuple[int, int]:
     """(FY, fiscal quarter 1-4 or 0 for a fiscal year) of the fiscal period containing ``d``."""
-    fy_start, _ = _enclosing("fiscal_year", d, cal)
+    fy_start, _end = _enclosing("fiscal_year", d, cal)
     fq = 0
     if kind == "fiscal_quarter":
         fq = ((d.year - fy_start.year) * 12 + d.month - fy_start.month) // 3 + 1
@@ -300,7 +303,7 @@ def _resolve(s: str, raw: str, cal: Calendar, as_of: date) -> Period:
     m = re.fullmatch(r"(this|last)-(week|month|quarter|year|fiscal-year|fiscal-quarter)", s)
     if m:
         kind = m[2].replace("-", "_")
-        cur_start, _ = _enclosing(kind, as_of, cal)
+        cur_start, _end = _enclosing(kind, as_of, cal)
         if m[1] == "this":
             return _partial(kind, cur_start, as_of, cal, to_date=True, text=s)
         return _whole(kind, cur_start - ONE_DAY, cal, s)
@@ -311,7 +314,7 @@ def _resolve(s: str, raw: str, cal: Calendar, as_of: date) -> Period:
         n, unit = int(m[1]), m[2]
         if n < 1:
             raise QueryError(f"invalid period '{raw}': N in last-N-{unit}s must be at least 1")
-        cur_start, _ = _enclosing(unit, as_of, cal)
+        cur_start, _end = _enclosing(unit, as_of, cal)
         if unit == "day":
             start = as_of - timedelta(days=n)
         elif unit == "week":
@@ -472,13 +475,13 @@ def trailing(grain: Grain | str, count: int, cal: Calendar, as_of: date, *,
     if not MIN_DATE <= as_of <= MAX_DATE:
         raise QueryError(f"as-of date {as_of} is outside the supported dates "
                          f"({MIN_DATE.isoformat()}..{MAX_DATE.isoformat()})")
-    cur_s, _ = _enclosing(kind, as_of, cal)
+    cur_s, _end = _enclosing(kind, as_of, cal)
     if include_current:
         last = _whole(kind, as_of, cal) if kind == "day" else _partial(kind, cur_s, as_of, cal, to_date=True)
     else:
         last = _whole(kind, cur_s - ONE_DAY, cal)
     out = [last]
-    for _ in range(count - 1):
+    for _i in range(count - 1):
         out.append(_whole(kind, out[-1].start - ONE_DAY, cal))
     return out[::-1]
 
@@ -524,12 +527,18 @@ def window_label(p: Period, locale: str = "en_US") -> str:
 
 
 def period_label(p: Period, cal: Calendar, locale: str = "en_US") -> str:
-    """A short human name: "Q3 2026", "Sep 2026", "2026", "FY2027 Q1", "Week of Nov 23, 2026", "Nov 27, 2026".
+    """A short human name: "Q3 2026", "Sep 2026", "2026", "FY2027 Q1", "Week of Nov 23, 2026", "Nov 27, 2026";
+    pl_PL (inside ``use_locale("pl_PL")``): "III kw. 2026", "wrz 2026", "RF2027 Q1", "tydzień od 23 lis 2026".
 
-    To-date periods: "Nov 2026 to date" in English, the window in other locales. Ranges, last-N and
-    clipped buckets: the window. Fiscal labels are not localized ("FY2027 Q1").
+    To-date periods: "Nov 2026 to date" ("lis 2026 do dziś"). Ranges, last-N and clipped buckets: the window.
+    The words come from the active catalog, the dates from Babel for ``locale``.
     """
     return _label(p, cal, locale)
+
+
+def is_window_label(p: Period, cal: Calendar, locale: str = "en_US") -> bool:
+    """True when the name of ``p`` is just its dates (print it once, not "dates · dates")."""
+    return period_label(p, cal, locale) == window_label(p, locale)
 
 
 def _label(p: Period, cal: Calendar | None, locale: str) -> str:
@@ -538,7 +547,7 @@ def _label(p: Period, cal: Calendar | None, locale: str) -> str:
         return window_label(p, locale)
     if cal is not None:
         s0, e0 = _enclosing(p.kind, p.start, cal)
-        fiscal = _fiscal_label_of(p.kind, p.start, cal)
+        fiscal = _fiscal_name(*_fiscal_parts(p.kind, p.start, cal)) if p.kind.startswith("fiscal") else ""
     else:  # to_json(): no calendar at hand; week and fiscal shapes come from the period itself
         s0, fiscal = p.start, p.fiscal_label
         if p.kind in ("day", "month", "quarter", "year"):  # the same in every calendar
@@ -548,24 +557,31 @@ def _label(p: Period, cal: Calendar | None, locale: str) -> str:
         else:
             e0 = _add_months(p.start, _MONTHLY[p.kind][0]) - ONE_DAY if p.start.day == 1 else p.end
     if p.to_date and p.start == s0 and p.kind != "day":
-        if loc.language != "en":
-            return window_label(p, locale)
-        return _whole_label(p.kind, s0, fiscal, loc) + " to date"
+        # TRANSLATORS: a period cut at today, e.g. "Nov 2026 to date", "Q4 2026 to date"
+        return _("{period} to date").format(period=_whole_label(p.kind, s0, fiscal, loc))
     if (s0, e0) != (p.start, p.end):  # clipped bucket or odd window
         return window_label(p, locale)
     return _whole_label(p.kind, s0, fiscal, loc)
+
+
+def _fiscal_name(fy: int, fq: int) -> str:
+    if fq:
+        # TRANSLATORS: a fiscal quarter, e.g. "FY2027 Q1" (Polish: "RF2027 Q1")
+        return _("FY{year} Q{quarter}").format(year=fy, quarter=fq)
+    # TRANSLATORS: a fiscal year, e.g. "FY2027" (Polish: "RF2027")
+    return _("FY{year}").format(year=fy)
 
 
 def _whole_label(kind: str, s: date, fiscal: str, loc: Locale) -> str:
     if kind == "day":
         return format_skeleton("yMMMd", s, locale=loc)
     if kind == "week":
-        first = format_skeleton("yMMMd", s, locale=loc)
-        return f"Week of {first}" if loc.language == "en" else window_label(Period("", "week", s, s + timedelta(days=6)), str(loc))
+        # TRANSLATORS: a whole week named by its first day, e.g. "Week of Nov 23, 2026"
+        return _("Week of {date}").format(date=format_skeleton("yMMMd", s, locale=loc))
     if kind == "month":
         return format_skeleton("yMMM", s, locale=loc)
     if kind == "quarter":
         return format_skeleton("yQQQ", s, locale=loc)
     if kind == "year":
         return f"{s.year}"
-    return fiscal or f"{kind} starting {s.isoformat()}"
+    return fiscal or f"{kind} {s.isoformat()}"

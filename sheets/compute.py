@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Callable, Iterable
 
+from metrics_core.i18n import active_locale
+
 from .config import TabConfig
 from .report import MetricDoc, MetricRow, PeriodColumn, TabData
 
@@ -77,7 +79,8 @@ def compute_tab(comp: Computer, tab: TabConfig, updated: datetime, timezone: str
             rows.append(MetricRow(metric, result.label, result.format, result.currency, values, group,
                                   target, status, _decimals(comp.kpi, metric)))
     return TabData(tab.id, tab.name, tab.grain, periods, tuple(rows), updated, timezone, by=by,
-                   style=tab.breakdown.style if tab.breakdown else "blocks", groups=groups, targets=tab.targets)
+                   style=tab.breakdown.style if tab.breakdown else "blocks", groups=groups, targets=tab.targets,
+                   locale=active_locale() or "en_US")
 
 
 def _targets(result: Any, by: str | None) -> dict[str | None, tuple[float | None, str | None]]:

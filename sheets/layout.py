@@ -6,12 +6,18 @@ charts that point at ``B3`` keep pointing at the same metric and period column e
 
     row 1  Win rates · Dec 2025 – Nov 2026 (2025-12-01 to 2026-11-27) · updated 2026-11-27 09:15 (UTC)
     row 2  Metric        Dec 2025  ...  Nov 2026  Target  Status      <- frozen, bold
-    row 3  Win rate      31.0%     ...  28.4%     30.0%   behind
+    row 3  Win rate      31.0%     ...  28.4%     30.0%   behind pace
+
+Words come from the catalog of the active language (the sync runs in ``locale:`` of the definitions):
+pl_PL "Metryka ... Cel  Status / poniżej tempa"; number formats follow ``TabData.locale``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from metrics_core.formatting import status_words
+from metrics_core.i18n import gettext as _, active_locale
 
 from .formats import NumberFormat, number_format
 from .report import MetricDoc, MetricRow, SyncStatus, TabData
@@ -63,16 +69,19 @@ def title_line(tab: TabData) -> str:
         return tab.title
     first, last = tab.periods[0], tab.periods[-1]
     window = f"{first.label} – {last.label}" if len(tab.periods) > 1 else first.label
-    return (f"{tab.title} · {window} ({first.start.isoformat()} to {last.end.isoformat()}) · "
-            f"updated {tab.updated:%Y-%m-%d %H:%M} ({tab.timezone})")
+    # TRANSLATORS: the dates of a tab, e.g. "(2025-12-01 to 2026-11-27)"
+    dates = _("({start} to {end})").format(start=first.start.isoformat(), end=last.end.isoformat())
+    # TRANSLATORS: when a tab was written, e.g. "updated 2026-11-27 09:15 (UTC)"
+    updated = _("updated {time} ({timezone})").format(time=f"{tab.updated:%Y-%m-%d %H:%M}", timezone=tab.timezone)
+    return f"{tab.title} · {window} {dates} · {updated}"
 
 
 def layout_tab(tab: TabData) -> TabLayout:
     """The cells of a metrics x periods tab, with a block per breakdown value when asked."""
     rows_style = tab.by is not None and tab.style == "rows"
-    head = [text("Metric", True)] + ([text(tab.by.title(), True)] if rows_style else [])
+    head = [text(_("Metric"), True)] + ([text(tab.by.title(), True)] if rows_style else [])
     head += [text(p.label, True) for p in tab.periods]
-    head += [text("Target", True), text("Status", True)] if tab.targets else []
+    head += [text(_("Target"), True), text(_("Status"), True)] if tab.targets else []
     grid: list[tuple[Cell, ...]] = [(text(title_line(tab), True),), tuple(head)]
     grid += _body(tab, rows_style)
     lead = 2 if rows_style else 1
@@ -91,18 +100,19 @@ def _body(tab: TabData, rows_style: bool) -> list[tuple[Cell, ...]]:
         for metric, label in metrics:
             row = index.get((group, metric))
             lead = [text(label)] + ([text(group)] if rows_style else [])
-            out.append(tuple(lead + _value_cells(row, len(tab.periods), tab.targets)))
+            out.append(tuple(lead + _value_cells(row, len(tab.periods), tab.targets, tab.locale)))
     return out
 
 
-def _value_cells(row: MetricRow | None, n: int, targets: bool) -> list[Cell]:
+def _value_cells(row: MetricRow | None, n: int, targets: bool, locale: str = "en_US") -> list[Cell]:
     if row is None:
         return [Cell()] * (n + (2 if targets else 0))
-    fmt = number_format(row.format, row.currency, row.decimals)
+    fmt = number_format(row.format, row.currency, row.decimals, locale)
     cells = [Cell(_number(v), fmt) for v in row.values]
     cells += [Cell()] * (n - len(cells))
     if targets:
-        cells += [Cell(_number(row.target), fmt), Cell(row.status, tone=TONES.get(row.status or ""))]
+        status = status_words(row.status) if row.status else None
+        cells += [Cell(_number(row.target), fmt), Cell(status, tone=TONES.get(row.status or ""))]
     return cells
 
 
@@ -114,13 +124,22 @@ def _number(v: float | None) -> float | None:
     return None if f != f or f in (float("inf"), float("-inf")) else f
 
 
+def _format_word(kind: str) -> str:
+    words = {"number": _("number"), "currency": _("currency"), "percent": _("percent"), "days": _("days"),
+             "months": _("months"), "ratio": _("ratio")}
+    return words.get(kind, kind)
+
+
 def layout_definitions(key: str, title: str, docs: list[MetricDoc], source: str) -> TabLayout:
     """The Definitions tab: what each metric means, where its number comes from, who owns it."""
-    head = ("Metric", "Name", "Description", "Formula", "Format", "Better", "Owner")
-    rows = [(text(f"Metric definitions · from {source}", True),), tuple(text(h, True) for h in head)]
+    head = (_("Metric"), _("Name"), _("Description"), _("Formula"), _("Format"), _("Better"), _("Owner"))
+    # TRANSLATORS: the title of the Definitions tab, e.g. "Metric definitions · from definitions.yaml · duckdb"
+    rows = [(text(_("Metric definitions · from {source}").format(source=source), True),),
+            tuple(text(h, True) for h in head)]
     for d in docs:
-        fmt = f"{d.format} ({d.currency})" if d.format == "currency" and d.currency else d.format
-        rows.append(tuple(text(v) for v in (d.label, d.name, d.description, d.formula, fmt, d.better, d.owner)))
+        fmt = f"{_format_word(d.format)} ({d.currency})" if d.format == "currency" and d.currency else _format_word(d.format)
+        better = {"higher": _("higher"), "lower": _("lower")}.get(d.better, d.better)
+        rows.append(tuple(text(v) for v in (d.label, d.name, d.description, d.formula, fmt, better, d.owner)))
     widths = (LABEL_WIDTH, DIM_WIDTH, TEXT_WIDTH, TEXT_WIDTH, DIM_WIDTH, VALUE_WIDTH, DIM_WIDTH)
     return TabLayout(key, title, tuple(rows), frozen_rows=2, frozen_cols=1, widths=widths)
 
@@ -128,13 +147,13 @@ def layout_definitions(key: str, title: str, docs: list[MetricDoc], source: str)
 def layout_status(key: str, title: str, status: SyncStatus) -> TabLayout:
     """The status tab: when the last sync ran, how it went, and where the numbers came from."""
     pairs = [
-        ("Last sync", f"{status.updated:%Y-%m-%d %H:%M:%S} ({status.timezone})"),
-        ("Result", status.result),
-        ("Source", status.source),
-        ("As of", status.as_of.isoformat()),
-        ("Data through", status.data_through.isoformat() if status.data_through else "unknown"),
-        ("Tabs", ", ".join(status.tabs)),
+        (_("Last sync"), f"{status.updated:%Y-%m-%d %H:%M:%S} ({status.timezone})"),
+        (_("Result"), status.result),
+        (_("Source"), status.source),
+        (_("As of"), status.as_of.isoformat()),
+        (_("Data through"), status.data_through.isoformat() if status.data_through else _("unknown")),
+        (_("Tabs"), ", ".join(status.tabs)),
         *status.extra,
     ]
-    rows = [(text("kpi sync status", True),)] + [(text(k, True), text(v)) for k, v in pairs]
+    rows = [(text(_("kpi sync status"), True),)] + [(text(k, True), text(v)) for k, v in pairs]
     return TabLayout(key, title, tuple(rows), frozen_rows=1, frozen_cols=0, widths=(LABEL_WIDTH, TEXT_WIDTH * 2))

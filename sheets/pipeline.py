@@ -19,6 +19,7 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from metrics_core.errors import ConfigError, KpiUserError
+from metrics_core.i18n import gettext as _, active_locale, use_locale
 
 from .compute import Computer, compute_tab, metric_docs
 from .config import WorkbookConfig
@@ -68,18 +69,26 @@ def _source(kpi: Any) -> str:
 
 def build_layouts(kpi: Any, cfg: WorkbookConfig, *, as_of: date | None = None, now: datetime | None = None,
                   on_step: Callable[[str], None] = lambda s: None, workers: int = 4) -> list[TabLayout]:
-    """Every managed tab's cells, status tab last (its 'Result' says ok: it is only sent with them)."""
+    """Every managed tab's cells, status tab last (its 'Result' says ok: it is only sent with them).
+
+    Words and number formats follow ``locale:`` of the definitions (pl_PL: "Metryka", "15 230 zł").
+    """
     tz = _calendar(kpi)
     now = now or datetime.now(ZoneInfo(tz))
-    comp = Computer(kpi, as_of, on_step, workers)
-    comp.prefetch(cfg.tabs)
-    tabs = [compute_tab(comp, t, now, tz) for t in cfg.tabs]
-    layouts = [layout_tab(t) for t in tabs]
-    if cfg.definitions_tab:
-        layouts.append(layout_definitions("definitions", cfg.definitions_tab, metric_docs(kpi), _source(kpi)))
-    if cfg.status_tab:
-        layouts.append(_status(kpi, cfg, now, tz, "ok", tuple(lay.title for lay in layouts), as_of))
-    return layouts
+    with use_locale(_locale(kpi)):
+        comp = Computer(kpi, as_of, on_step, workers)
+        comp.prefetch(cfg.tabs)
+        tabs = [compute_tab(comp, t, now, tz) for t in cfg.tabs]
+        layouts = [layout_tab(t) for t in tabs]
+        if cfg.definitions_tab:
+            layouts.append(layout_definitions("definitions", cfg.definitions_tab, metric_docs(kpi), _source(kpi)))
+        if cfg.status_tab:
+            layouts.append(_status(kpi, cfg, now, tz, _("ok"), tuple(lay.title for lay in layouts), as_of))
+        return layouts
+
+
+def _locale(kpi: Any) -> str:
+    return active_locale() or getattr(getattr(getattr(kpi, "definitions", None), "locale", None), "locale", None) or "en_US"
 
 
 def _status(kpi: Any, cfg: WorkbookConfig, now: datetime, tz: str, result: str, tabs: tuple[str, ...],
@@ -140,8 +149,10 @@ def _report_failure(kpi: Any, cfg: WorkbookConfig, client: Any, sid: str, as_of:
     """Write only the status tab, saying what failed; the report tabs keep their last numbers."""
     tz = _calendar(kpi)
     now = datetime.now(ZoneInfo(tz))
-    what = str(error).splitlines()[0] if isinstance(error, KpiUserError) else f"internal error ({type(error).__name__})"
-    layout = _status(kpi, cfg, now, tz, f"failed: {what}", (), as_of)
+    with use_locale(_locale(kpi)):
+        what = (str(error).splitlines()[0] if isinstance(error, KpiUserError)
+                else _("internal error ({kind})").format(kind=type(error).__name__))
+        layout = _status(kpi, cfg, now, tz, _("failed: {error}").format(error=what), (), as_of)
     try:
         write(client, sid, plan_requests([layout], read_state(client, sid)))
     except Exception:  # noqa: BLE001 - best effort: the original error is the one to show

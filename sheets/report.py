@@ -45,6 +45,7 @@ class TabData:
     style: str = "blocks"  # blocks | rows
     groups: tuple[str, ...] = ()  # breakdown values in display order
     targets: bool = True
+    locale: str = "en_US"  # number formats (symbol, unit words) follow it
 
 
 @dataclass(frozen=True)

@@ -115,7 +115,7 @@ def test_query_windows_follow_as_of(demo: Path, period: str, start: str, end: st
 def test_query_text_output(demo: Path) -> None:
     result = kpi(demo, "query", "win_rate last-quarter by segment", "--as-of", AS_OF)
     assert result.exit_code == 0, result.output
-    assert "Win rate" in result.stdout and "as of 2026-11-27" in result.stdout
+    assert "Win rate" in result.stdout and "as of Nov 27, 2026" in result.stdout
     assert all(seg in result.stdout for seg in ("SMB", "Mid-Market", "Enterprise"))
 
 
@@ -130,7 +130,7 @@ def test_query_sql_still_answers_as_its_help_says(demo: Path) -> None:
     """`kpi query --help` says --sql prints the SQL "(and still answer)": the answer follows the SQL."""
     result = kpi(demo, "query", "win_rate last-quarter", "--as-of", AS_OF, "--sql")
     assert result.exit_code == 0, result.output
-    assert "SELECT" in result.stdout and "as of 2026-11-27" in result.stdout.split("SELECT")[-1]
+    assert "SELECT" in result.stdout and "as of Nov 27, 2026" in result.stdout.split("SELECT")[-1]
 
 
 # -- kpi metrics / explain ------------------------------------------------------------------------------

@@ -87,7 +87,7 @@ def test_data_values_cannot_inject_mrkdwn() -> None:
 def test_colour_follows_better_direction() -> None:
     up_good = render_blocks(make_result(value=0.5, previous=0.4))[1]["text"]["text"]
     up_bad = render_blocks(make_result("cac", value=1500.0, previous=1000.0, target=None))[1]["text"]["text"]
-    assert ":large_green_circle: ▲ +10.0 pts" in up_good
+    assert ":large_green_circle: ▲ +10.0 pp" in up_good
     assert ":red_circle: ▲ +50.0%" in up_bad
 
 

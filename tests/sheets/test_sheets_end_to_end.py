@@ -97,7 +97,7 @@ def test_sync_of_the_default_workbook_to_the_fake(kpi, fake, client):
     seg = fake.values(SHEET_ID, "KPIs by segment")
     block = [r[0] for r in seg].index("Segment: Enterprise")
     win = next(r for r in seg[block:] if r[0] == "Win rate")
-    assert win[-2] == 0.18 and win[-1] in ("met", "missed", "on_track", "behind", "ahead")  # where: segment
+    assert win[-2] == 0.18 and win[-1] in ("met", "missed", "on track", "behind pace", "ahead of pace")  # where: segment
 
 
 def test_cli_dry_run_prints_the_plan_without_credentials(project, monkeypatch):

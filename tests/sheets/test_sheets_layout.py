@@ -16,9 +16,9 @@ from sheets.plan import SpreadsheetState, choose_sheet_id, plan_requests
 @pytest.mark.parametrize("kind,currency,type_,pattern", [
     ("percent", None, "PERCENT", "0.0%"),
     ("currency", "USD", "CURRENCY", '"$"#,##0'),
-    ("currency", "CHF", "CURRENCY", '#,##0 "CHF"'),
-    ("days", None, "NUMBER", '#,##0.0 "days"'),
-    ("months", None, "NUMBER", '#,##0.0 "months"'),
+    ("currency", "CHF", "CURRENCY", '"CHF "#,##0'),  # en_US puts a code before the amount, spaced
+    ("days", None, "NUMBER", '#,##0.0" days"'),
+    ("months", None, "NUMBER", '#,##0.0" months"'),
     ("ratio", None, "NUMBER", '0.0"×"'),
     ("number", None, "NUMBER", "#,##0.00"),
 ])
@@ -28,11 +28,26 @@ def test_each_metric_format_has_one_pattern(kind, currency, type_, pattern):
 
 
 @pytest.mark.parametrize("kind,decimals,pattern", [
-    ("percent", 2, "0.00%"), ("percent", 0, "0%"), ("currency", 2, '"$"#,##0.00'), ("days", 0, '#,##0 "days"'),
+    ("percent", 2, "0.00%"), ("percent", 0, "0%"), ("currency", 2, '"$"#,##0.00'), ("days", 0, '#,##0" days"'),
     ("ratio", 2, '0.00"×"'), ("number", 0, "#,##0"),
 ])
 def test_decimals_of_the_metric_format(kind, decimals, pattern):
     assert number_format(kind, "USD", decimals).pattern == pattern
+
+
+@pytest.mark.parametrize("kind,currency,locale,type_,pattern", [
+    ("currency", "PLN", "pl_PL", "CURRENCY", '#,##0" zł"'),     # shows 15 230 zł in a Polish file
+    ("currency", "EUR", "pl_PL", "CURRENCY", '#,##0" €"'),
+    ("currency", "PLN", "en_US", "CURRENCY", '"PLN "#,##0'),
+    ("percent", None, "pl_PL", "PERCENT", "0.0%"),              # 12,3%
+    ("percent", None, "de_DE", "PERCENT", '0.0" "%'),           # 12,3 % (the % stays unquoted: it scales)
+    ("days", None, "pl_PL", "NUMBER", '#,##0.0" dni"'),
+    ("months", None, "pl_PL", "NUMBER", '#,##0.0" miesięcy"'),
+])
+def test_formats_come_from_babel_for_the_locale(kind, currency, locale, type_, pattern):
+    """Symbols, their placement and unit words come from CLDR, not from a table kept by hand."""
+    fmt = number_format(kind, currency, None, locale)
+    assert (fmt.type, fmt.pattern) == (type_, pattern)
 
 
 def test_unknown_format_lists_the_allowed_ones():
@@ -47,7 +62,7 @@ def test_monthly_tab_cells_and_formats():
     assert [c.value for c in lay.rows[1]] == ["Metric", "Sep 2026", "Oct 2026", "Nov 2026 to date", "Target", "Status"]
     assert all(c.bold for c in lay.rows[1])
     assert (lay.cell("A3").value, lay.cell("B3").value, lay.cell("D3").value) == ("Win rate", 0.25, 0.284)
-    assert lay.cell("B3").fmt.pattern == "0.0%" and lay.cell("E3").value == 0.3 and lay.cell("F3").value == "behind"
+    assert lay.cell("B3").fmt.pattern == "0.0%" and lay.cell("E3").value == 0.3 and lay.cell("F3").value == "behind pace"
     assert lay.cell("C4").value == 15230.4 and lay.cell("C4").fmt.type == "CURRENCY"
     assert lay.cell("D4").value is None  # no value: a blank cell, not 0 and not "–"
     assert (lay.frozen_rows, lay.frozen_cols) == (2, 1)

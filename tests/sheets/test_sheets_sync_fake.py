@@ -37,11 +37,11 @@ def test_first_sync_creates_the_tabs_with_values_and_formats(fake, client):
     assert get.query["fields"] == [GET_FIELDS] and "includeGridData" not in get.query  # metadata only
     v = fake.values(SHEET_ID, "KPIs by month")
     assert v[1] == ["Metric", "Sep 2026", "Oct 2026", "Nov 2026 to date", "Target", "Status"]
-    assert v[2] == ["Win rate", 0.25, 0.3, 0.284, 0.3, "behind"]
+    assert v[2] == ["Win rate", 0.25, 0.3, 0.284, 0.3, "behind pace"]
     assert v[3][:4] == ["Average deal size", 12000.0, 15230.4, None]
     assert fake.cell(SHEET_ID, "KPIs by month", "B3")["userEnteredFormat"]["numberFormat"] == {"type": "PERCENT", "pattern": "0.0%"}
     assert fake.cell(SHEET_ID, "KPIs by month", "C4")["userEnteredFormat"]["numberFormat"]["pattern"] == '"$"#,##0'
-    assert fake.cell(SHEET_ID, "KPIs by month", "C5")["userEnteredFormat"]["numberFormat"]["pattern"] == '#,##0.0 "days"'
+    assert fake.cell(SHEET_ID, "KPIs by month", "C5")["userEnteredFormat"]["numberFormat"]["pattern"] == '#,##0.0" days"'
     assert fake.cell(SHEET_ID, "KPIs by month", "B2")["userEnteredFormat"]["textFormat"] == {"bold": True}
     behind = fake.cell(SHEET_ID, "KPIs by month", "F3")["userEnteredFormat"]["textFormat"]
     assert behind["foregroundColorStyle"]["rgbColor"]["red"] == 0.8  # a missed target reads red

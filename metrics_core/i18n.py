@@ -1,0 +1,119 @@
+"""Every user-facing word in the reader's language: gettext catalogs read with Babel (layer 0; pure).
+
+    with use_locale("pl_PL"):
+        _("target")                                            -> 'cel'
+        ngettext("{n} row", "{n} rows", 5).format(n="5")       -> '5 wierszy'
+    _("target")                                                -> 'target' (English outside a scope)
+
+One catalog domain, ``kpi``, for metrics_core, bot and sheets: the Polish one is
+``metrics_core/locale/pl/LC_MESSAGES/kpi.po``, kept in the repository and read as it is at run time
+(no compiled ``.mo`` to build or forget after ``pip install -e .``). A string missing from a catalog,
+or marked fuzzy, falls back to English. ``make i18n`` re-extracts the messages and updates the
+catalogs; ``tests/test_i18n_catalog.py`` fails when the catalog misses a message the code uses.
+
+The locale is a context variable, not a process global: the bot answers several workspaces and
+users (each with its own language) at once, each handler in its own scope. Entry points set it:
+the CLI and Sheets from ``locale:`` in the definitions, the bot from its snapshot or the user.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import io
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+
+DOMAIN = "kpi"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+DEFAULT = "en_US"
+
+_active: contextvars.ContextVar[tuple[str, NullTranslations] | None] = contextvars.ContextVar("kpi_locale",
+                                                                                             default=None)
+
+
+def _candidates(locale: str) -> list[str]:
+    name = str(locale).replace("-", "_")
+    return list(dict.fromkeys([name, name.split("_")[0].lower()]))
+
+
+@functools.lru_cache(maxsize=32)
+def translations(locale: str) -> NullTranslations:
+    """The catalog for ``locale`` ("pl_PL" uses ``pl``); English (no catalog) when there is none."""
+    for name in _candidates(locale):
+        po = LOCALE_DIR / name / "LC_MESSAGES" / f"{DOMAIN}.po"
+        if po.is_file():
+            with po.open("rb") as f:
+                catalog = read_po(f, locale=name, domain=DOMAIN)
+            buf = io.BytesIO()
+            write_mo(buf, catalog)  # fuzzy entries are left out: they fall back to English
+            buf.seek(0)
+            return Translations(buf, domain=DOMAIN)
+    return NullTranslations()
+
+
+def available() -> tuple[str, ...]:
+    """Languages with a catalog, besides English: ("pl",)."""
+    return tuple(sorted(p.parent.parent.name for p in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po")))
+
+
+@contextmanager
+def use_locale(locale: str | None) -> Iterator[str]:
+    """Translate in ``locale`` inside the block (``None`` keeps the one in effect)."""
+    if not locale:
+        yield active_locale() or DEFAULT
+        return
+    token = _active.set((str(locale), translations(str(locale))))
+    try:
+        yield str(locale)
+    finally:
+        _active.reset(token)
+
+
+def active_locale() -> str | None:
+    """The locale set by the innermost ``use_locale``, or None outside any."""
+    cur = _active.get()
+    return cur[0] if cur else None
+
+
+def _current() -> NullTranslations:
+    cur = _active.get()
+    return cur[1] if cur else _NULL
+
+
+_NULL = NullTranslations()
+
+
+def _(message: str) -> str:
+    """``message`` in the active language."""
+    return _current().gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The form for count ``n`` (Polish has three: 1 transakcja, 2 transakcje, 5 transakcji)."""
+    return _current().ngettext(singular, plural, int(n))
+
+
+def pgettext(context: str, message: str) -> str:
+    """``message`` in the active language, told apart by ``context`` ("status" "met" vs others)."""
+    return _current().pgettext(context, message)
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalog without translating it yet (module-level tables)."""
+    return message
+
+
+def set_locale(locale: str | None) -> None:
+    """Translate in ``locale`` from here to the end of the current context (a one-shot command; the CLI
+    runs each command body in a copied context, so nothing leaks into the next one)."""
+    if locale:
+        _active.set((str(locale), translations(str(locale))))
+
+
+gettext = _  # the public name for clients: ``from metrics_core.i18n import gettext as _``

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 
 from .assemble import Assembler, Request, build_result
 from .backends import Backend, connect
@@ -28,6 +28,9 @@ from .load import Loaded, load_definitions, parse_definitions
 from .models import Definitions
 from .periods import Grain, Period, buckets, previous_period, resolve_period, today, trailing, year_ago
 from .result import MetricResult
+
+if TYPE_CHECKING:
+    from .doctor import DoctorReport
 
 
 @dataclass(frozen=True)
@@ -260,6 +263,12 @@ class KPI:
         info = self.metric_info(name)
         sql, _params = self.sql(info.name, as_of=as_of)
         return explain_metric(self.definitions, self.catalog, info, sql)
+
+    def doctor(self, *, as_of: date | None = None, period: str = "last-month") -> "DoctorReport":
+        """Data-quality checks over every table the definitions use (see metrics_core.doctor)."""
+        from .doctor import run_doctor
+
+        return run_doctor(self, as_of=as_of, period=period)
 
     def freshness(self) -> date | None:
         """The latest event date seen across the metric time columns (cached for a minute)."""

@@ -4,6 +4,7 @@
     kpi validate [--check-data]                 every problem in definitions.yaml, with file:line
     kpi metrics | kpi explain METRIC | kpi schema
     kpi query "win_rate last-quarter by region" [--as-of DATE] [--json] [--sql] [--no-cache]
+    kpi doctor [--json] [--fail-on warning]     what the data does to the numbers
 
 User errors print one clean message and exit 1; anything else prints "internal error" (the
 trace with -v) and exits 2. bot/ and sheets/ add their commands (`kpi slack ...`, `kpi ask`,
@@ -125,6 +126,29 @@ def validate(definitions: DefinitionsOpt = None,
             run_check(loaded)
         out.print(f"[green]ok[/green] {loaded.source}: {len(d.tables)} tables, {len(d.measures)} measures, "
                   f"{len(d.metrics)} metrics" + (" (columns checked against the data)" if check_data else ""))
+    guarded(body)
+
+
+@app.command()
+def doctor(definitions: DefinitionsOpt = None, as_of: AsOfOpt = None,
+           period: Annotated[str, typer.Option(help="The complete period the shifts are counted in.")] = "last-month",
+           as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+           fail_on: Annotated[str, typer.Option(help="Exit 1 when a finding is this severe or worse: error, warning, info or never.")] = "error") -> None:
+    """Check the data behind every metric: unmapped values, unmatched joins, dropped rows, stale tables."""
+    def body() -> None:
+        from .doctor import SEVERITIES
+        from .doctor_render import render_doctor
+
+        if fail_on not in (*SEVERITIES, "never"):
+            raise KpiUserError(f"--fail-on '{fail_on}': use error, warning, info or never")
+        kpi = open_kpi(definitions, cache=False)
+        report = kpi.doctor(as_of=parse_as_of(as_of), period=period)
+        if as_json:
+            print(json.dumps(report.to_json(), ensure_ascii=False, default=str))
+        else:
+            render_doctor(out, report, kpi.calendar, kpi.definitions.locale.locale)
+        if report.fails(fail_on):
+            raise typer.Exit(1)
     guarded(body)
 
 

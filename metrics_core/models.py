@@ -26,6 +26,8 @@ Identifier = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 AGGREGATIONS = ("count", "count_distinct", "sum", "avg", "min", "max", "median", "percentile")
 FORMAT_KINDS = ("number", "currency", "percent", "days", "months", "ratio")
+TIME_GRAINS = ("day", "week", "month", "quarter", "year")
+PARTIAL = ("prorate", "refuse")
 TARGET_PERIODS = ("any", "day", "week", "month", "quarter", "year", "fiscal_quarter", "fiscal_year")
 
 
@@ -163,6 +165,8 @@ class TableDef(Strict):
     description: str = ""
     primary_key: str | None = None
     time: str | None = Field(None, description="Default time column for this table's measures.")
+    grain: Literal[TIME_GRAINS] = Field("day", description="How finely rows are dated: spend stored once a month is grain: month.")  # type: ignore[valid-type]
+    partial: Literal[PARTIAL] = Field("refuse", description="A window that cuts a coarse grain: prorate by days, or refuse it.")  # type: ignore[valid-type]
     columns: dict[Identifier, ColumnDef]
     joins: dict[Identifier, JoinDef] = {}
     dimensions: dict[Identifier, DimensionDef] = {}
@@ -183,6 +187,8 @@ class MeasureDef(Strict):
     time: str | None = None
     snapshot: SnapshotDef | None = None
     first_per: str | None = Field(None, description="Count only each entity's first matching row (by time).")
+    grain: Literal[TIME_GRAINS] | None = Field(None, description="How finely this measure's rows are dated (default: the table's grain).")  # type: ignore[valid-type]
+    partial: Literal[PARTIAL] | None = Field(None, description="A window that cuts the grain: prorate or refuse (default: the table's).")  # type: ignore[valid-type]
     label: str | None = None
     forms: dict[Literal["zero", "one", "two", "few", "many", "other"], str] = Field(
         default_factory=dict, description="The label after a count, by CLDR plural category of the locale: "

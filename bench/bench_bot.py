@@ -1,6 +1,7 @@
 """Benchmark of the Slack bot: signed slash command in -> ack body out, over HTTP on loopback.
 
     .venv/bin/python -m bench bot [--deals 1000000] [--requests 30] [--seconds 10] [--users 10]
+    .venv/bin/python -m bench bot --burst 200     # N commands at once, HTTP and Socket Mode (bench_bot_burst.py)
 
 What it measures, on the M dataset (1,000,000 deals; built once into bench/.data/ by bench.core):
 * per shipped metric: p50 / p95 of request -> ack over the real waitress server, real bolt signature
@@ -131,11 +132,17 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--requests", type=int, default=30)
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--users", type=int, default=10)
+    ap.add_argument("--burst", type=int, default=None, help="N commands at once instead (bench_bot_burst.py)")
+    ap.add_argument("--transports", default="http,socket", help="with --burst: http, socket or both")
     args = ap.parse_args(argv)
     if args.data is None:
         from bench.core import dataset
 
         args.data = dataset(args.deals)
+    if args.burst:
+        from bench.bench_bot_burst import main as burst
+
+        return burst(["--burst", str(args.burst), "--transports", args.transports], args.data)
 
     from fakes.slack_api import FakeSlack
     from metrics_core.api import KPI

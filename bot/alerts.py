@@ -14,6 +14,8 @@ import logging
 from datetime import date
 from typing import Any, Literal
 
+from metrics_core.i18n import gettext as _, use_locale
+
 from .config import Alert
 from .conditions import parse_condition
 from .labels import esc
@@ -40,9 +42,12 @@ def evaluate(snap: Any, alert: Alert, store: AlertStore, *, as_of: date | None =
 
 def alert_blocks(alert: Alert, transition: Transition, result: Any, snap: Any) -> list[dict[str, Any]]:
     icon = ":rotating_light:" if transition == "crossed" else ":white_check_mark:"
-    verb = "is now" if transition == "crossed" else "is no longer"
-    head = {"type": "section", "text": {"type": "mrkdwn", "text":
-            f"{icon} *{esc(result.label)}* {verb} _{esc(alert.when)}_ ({esc(alert.period)})"}}
+    with use_locale(snap.locale):
+        what = dict(metric=f"*{esc(result.label)}*", condition=f"_{esc(alert.when)}_", period=esc(alert.period))
+        # TRANSLATORS: an alert, e.g. "*Win rate* is now _below target_ (this-quarter)"
+        line = (_("{metric} is now {condition} ({period})") if transition == "crossed"
+                else _("{metric} is no longer {condition} ({period})")).format(**what)
+    head = {"type": "section", "text": {"type": "mrkdwn", "text": f"{icon} {line}"}}
     return [head, *render_blocks(result, query=f"{alert.metric} {alert.period}", freshness=snap.kpi.freshness(),
                                  calendar=snap.calendar, locale=snap.locale, ephemeral=False)]
 
@@ -54,6 +59,8 @@ def run_alert(client: Any, snap: Any, alert: Alert, store: AlertStore, *, as_of:
         return None
     transition, result = evaluate(snap, alert, store, as_of=as_of)
     if transition is not None:
-        text = f"{render_text(result, snap.calendar, snap.locale)} ({transition}: {alert.when})"
+        with use_locale(snap.locale):
+            word = _("crossed") if transition == "crossed" else _("recovered")
+        text = f"{render_text(result, snap.calendar, snap.locale)} ({word}: {alert.when})"
         client.chat_postMessage(channel=alert.channel, text=text, blocks=alert_blocks(alert, transition, result, snap))
     return transition

@@ -16,10 +16,12 @@ from datetime import date
 from typing import Any, Callable
 
 from metrics_core.errors import KpiUserError, QueryError
+from metrics_core.i18n import gettext as _, use_locale
 
 from .access import Asker
 from .messages import Reply, error_reply, explain_reply, help_reply, internal_error_reply, list_reply
 from .render import fits_in_button, render_blocks, render_text
+from .user_locale import speaking
 
 log = logging.getLogger("kpi.bot")
 
@@ -42,7 +44,7 @@ def metric_of(snap: Any, query: str) -> str:
     When the rest of the question is wrong (a bad period, say) the metric is still found, so access is
     checked before any error could tell something about a metric the asker may not see."""
     if not query.strip():
-        raise QueryError("ask for a metric, e.g. `win_rate last-quarter` (`/kpi list` shows them all)")
+        raise QueryError(_("ask for a metric, e.g. `win_rate last-quarter` (`/kpi list` shows them all)"))
     try:
         return snap.kpi.plan(query).query.metric
     except QueryError:
@@ -54,14 +56,18 @@ def metric_of(snap: Any, query: str) -> str:
 
 def answer_query(snap: Any, query: str, asker: Asker, *, as_of: date | None = None,
                  ephemeral: bool = True, shared_by: str | None = None) -> Reply:
+    """The answer in the asker's language (``user_locale.speaking``): words, numbers, dates, errors."""
+    locale = speaking(snap, asker)
+
     def run() -> Reply:
         snap.policy.check(metric_of(snap, query), asker, public=not ephemeral)
         result = snap.kpi.query(query, as_of=as_of)
         blocks = render_blocks(result, query=query, freshness=snap.kpi.freshness(), calendar=snap.calendar,
-                               locale=snap.locale, ephemeral=ephemeral, shared_by=shared_by,
+                               locale=locale, ephemeral=ephemeral, shared_by=shared_by,
                                ref=button_ref(snap, query, result.as_of))
-        return Reply(render_text(result, snap.calendar, snap.locale), blocks, ephemeral=ephemeral)
-    return guarded(run)
+        return Reply(render_text(result, snap.calendar, locale), blocks, ephemeral=ephemeral)
+    with use_locale(locale):
+        return guarded(run)
 
 
 def button_ref(snap: Any, query: str, as_of: date) -> str | None:
@@ -73,14 +79,15 @@ def button_ref(snap: Any, query: str, as_of: date) -> str | None:
 def answer_command(snap: Any, text: str, asker: Asker, *, as_of: date | None = None) -> Reply:
     """``/kpi <text>``: help, list, explain <metric>, or a query."""
     text = " ".join(text.split())
-    head, _, rest = text.partition(" ")
-    if head.lower() in ("", "help"):
-        return help_reply(sorted(snap.shortcuts.items()))
-    if head.lower() == "list":
-        return guarded(lambda: _list(snap, asker))
-    if head.lower() == "explain":
-        return answer_explain(snap, rest, asker)
-    return answer_query(snap, text, asker, as_of=as_of)
+    head, _sep, rest = text.partition(" ")
+    with use_locale(speaking(snap, asker)):
+        if head.lower() in ("", "help", "pomoc"):
+            return help_reply(sorted(snap.shortcuts.items()))
+        if head.lower() in ("list", "lista"):
+            return guarded(lambda: _list(snap, asker))
+        if head.lower() in ("explain", "wyjaśnij", "wyjasnij"):
+            return answer_explain(snap, rest, asker)
+        return answer_query(snap, text, asker, as_of=as_of)
 
 
 def _list(snap: Any, asker: Asker) -> Reply:
@@ -94,7 +101,8 @@ def answer_explain(snap: Any, query: str, asker: Asker) -> Reply:
         name = metric_of(snap, query)
         snap.policy.check(name, asker)
         return explain_reply(snap.kpi.explain(name))
-    return guarded(run)
+    with use_locale(speaking(snap, asker)):
+        return guarded(run)
 
 
 def trend_args(snap: Any, query: str) -> tuple[tuple[str, ...], str, dict[str, tuple[str, ...]]]:

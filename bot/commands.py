@@ -18,11 +18,14 @@ from typing import Any
 
 from slack_bolt import App
 
+from metrics_core.i18n import gettext as _, use_locale
+
 from .access import Asker
 from .answer import answer_command, answer_query
 from .context import MAIN_COMMAND, BotContext, asker_of
 from .messages import Reply, busy_reply, error_reply, internal_error_reply, working_reply
 from .provider import Snapshot
+from .user_locale import speaking
 
 log = logging.getLogger("kpi.bot")
 
@@ -41,29 +44,32 @@ def answer_slash(snap: Snapshot, command: str, text: str, asker: Asker) -> Reply
         return answer_command(snap, text, asker)
     metric = snap.shortcuts.get(command)
     if metric is None:
-        return error_reply(f"{command} is not a kpi command here (try `{MAIN_COMMAND} list`)")
+        with use_locale(speaking(snap, asker)):
+            return error_reply(_("{command} is not a kpi command here (try `{main} list`)")
+                               .format(command=command, main=MAIN_COMMAND))
     return answer_query(snap, f"{metric} {text}".strip(), asker)
 
 
-def ack_reply(ctx: BotContext, body: dict[str, Any], respond: Any, arrived_at: float) -> Reply:
+def ack_reply(ctx: BotContext, body: dict[str, Any], respond: Any, arrived_at: float, client: Any = None) -> Reply:
     """What the ack says: the answer when ready in time, else "working on it" (the answer follows
     through ``respond``), or "busy" when the queue is full (nothing follows)."""
     snap = ctx.current()
     command, text = str(body.get("command", "")), str(body.get("text", ""))
     asker = asker_of(body)
-    job = ctx.pool.submit(lambda: answer_slash(snap, command, text, asker),
+    job = ctx.pool.submit(lambda: answer_slash(snap, command, text, ctx.locales.for_asker(snap, client, asker)),
                           lambda reply: respond(**reply.message(replace_original=True)))
-    if job is None:
-        return busy_reply(ctx.pool.pending)
-    reply = job.take(ctx.pool.ack_wait(job, arrived_at, snap.config.ack_budget_seconds))
-    return reply or working_reply(f"{command} {text}".strip())
+    with use_locale(snap.locale):  # the ack's own words; the answer speaks the asker's language
+        if job is None:
+            return busy_reply(ctx.pool.pending)
+        reply = job.take(ctx.pool.ack_wait(job, arrived_at, snap.config.ack_budget_seconds))
+        return reply or working_reply(f"{command} {text}".strip())
 
 
 def register(app: App, ctx: BotContext) -> None:
-    def ack_command(ack: Any, body: dict[str, Any], context: Any, respond: Any) -> None:
+    def ack_command(ack: Any, body: dict[str, Any], context: Any, respond: Any, client: Any) -> None:
         arrived_at = context.get("received_at") or time.monotonic()
         try:
-            reply = ack_reply(ctx, body, respond, arrived_at)
+            reply = ack_reply(ctx, body, respond, arrived_at, client)
         except Exception:  # noqa: BLE001 - the ack must go out whatever happened; the trace is logged
             ref = uuid.uuid4().hex[:6]
             log.exception("command failed before its answer started (ref %s)", ref)

@@ -95,6 +95,7 @@ class SlackConfig(_Model):
     admin_channel: str | None = None
     timezone: str | None = None  # default: the calendar's timezone
     locale: str | None = None  # default: the definitions' locale
+    user_locale: bool = False  # answer each user in their Slack language (users.info), numbers and words
     ack_budget_seconds: float = Field(default=2.0, gt=0, le=2.5)  # Slack gives 3 s in all
     commands: dict[str, str] = {}  # metric -> "/shortcut"
     access: tuple[AccessRule, ...] = ()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .access import Asker
 from .budget import AnswerPool
 from .provider import KpiProvider, Snapshot
+from .user_locale import UserLocales
 
 MAIN_COMMAND = "/kpi"
 
@@ -16,6 +17,7 @@ MAIN_COMMAND = "/kpi"
 class BotContext:
     provider: KpiProvider
     pool: AnswerPool
+    locales: UserLocales = field(default_factory=UserLocales)  # slack.user_locale lookups, cached
 
     def current(self) -> Snapshot:
         return self.provider.current()

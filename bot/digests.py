@@ -10,6 +10,8 @@ import logging
 from datetime import date
 from typing import Any
 
+from metrics_core.i18n import gettext as _, use_locale
+
 from .access import Asker
 from .answer import answer_query
 from .config import Digest
@@ -21,6 +23,11 @@ log = logging.getLogger("kpi.bot.digests")
 def digest_queries(digest: Digest) -> list[tuple[str, str]]:
     by = f" by {', '.join(digest.by)}" if digest.by else ""
     return [(m, f"{m} {digest.period}{by}") for m in digest.metrics]
+
+
+def _digest_word(snap: Any) -> str:
+    with use_locale(snap.locale):
+        return _("Digest")
 
 
 def run_digest(client: Any, snap: Any, digest: Digest, *, as_of: date | None = None) -> int:
@@ -36,7 +43,7 @@ def run_digest(client: Any, snap: Any, digest: Digest, *, as_of: date | None = N
             log.error("digest %s: %s not posted: %s", digest.name or digest.channel, query, reply.text)
             continue
         label = {"type": "context", "elements": [{"type": "mrkdwn", "text":
-                 f":mailbox_with_mail: {esc(digest.name or 'Digest')} · {esc(digest.schedule)}"}]}
+                 f":mailbox_with_mail: {esc(digest.name or _digest_word(snap))} · {esc(digest.schedule)}"}]}
         client.chat_postMessage(channel=digest.channel, text=reply.text, blocks=[label, *reply.blocks])
         posted += 1
     return posted

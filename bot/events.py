@@ -12,11 +12,14 @@ from typing import Any
 
 from slack_bolt import App
 
+from metrics_core.i18n import use_locale
+
 from .access import Asker
 from .answer import answer_query, guarded
 from .context import BotContext
 from .mention import to_query
 from .messages import Reply, busy_reply
+from .user_locale import speaking
 
 
 def answer_mention(ctx: BotContext, text: str, asker: Asker) -> Reply:
@@ -25,7 +28,8 @@ def answer_mention(ctx: BotContext, text: str, asker: Asker) -> Reply:
     def run() -> Reply:
         query = to_query(snap.kpi, text, cal=snap.calendar)
         return answer_query(snap, query, asker, ephemeral=False)
-    return guarded(run)
+    with use_locale(speaking(snap, asker)):
+        return guarded(run)
 
 
 class SeenEvents:
@@ -52,6 +56,7 @@ def register(app: App, ctx: BotContext) -> None:
 
     def answer(event: dict[str, Any], client: Any) -> None:
         asker = Asker(str(event.get("user", "")), str(event.get("channel", "")))
+        asker = ctx.locales.for_asker(ctx.current(), client, asker)  # on the pool: users.info may take a moment
         reply = answer_mention(ctx, str(event.get("text", "")), asker)
         thread = event.get("thread_ts") or event.get("ts")
         if reply.ok:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from metrics_core.i18n import gettext as _, use_locale
+
 from .context import MAIN_COMMAND
 
 BOT_SCOPES = ("app_mentions:read", "chat:write", "chat:write.public", "commands", "files:write")
@@ -15,13 +17,18 @@ BOT_SCOPES = ("app_mentions:read", "chat:write", "chat:write.public", "commands"
 
 def build_manifest(snap: Any, *, url: str | None = None, name: str = "kpi") -> dict[str, Any]:
     """Every command (``/kpi`` + one shortcut per metric), the scopes the features need, the mode."""
+    with use_locale(snap.locale):  # what Slack shows people: in the definitions' language
+        return _manifest(snap, url, name)
+
+
+def _manifest(snap: Any, url: str | None, name: str) -> dict[str, Any]:
     socket = url is None
-    commands = [_command(MAIN_COMMAND, "Ask for a sales metric", "win_rate last-quarter by region", url)]
+    commands = [_command(MAIN_COMMAND, _("Ask for a sales metric"), _("win_rate last-quarter by region"), url)]
     labels = {m.name: m for m in snap.kpi.metrics()}
     for cmd, metric in sorted(snap.shortcuts.items()):
         info = labels.get(metric)
         desc = f"{info.label}: {info.description}" if info and info.description else (info.label if info else metric)
-        commands.append(_command(cmd, desc, "[period] [by dim] [vs previous|last-year]", url))
+        commands.append(_command(cmd, desc, _("[period] [by dim] [vs previous|last-year]"), url))
     settings: dict[str, Any] = {"event_subscriptions": {"bot_events": ["app_mention"]},
                                 "interactivity": {"is_enabled": True},
                                 "org_deploy_enabled": False, "socket_mode_enabled": socket,
@@ -30,11 +37,16 @@ def build_manifest(snap: Any, *, url: str | None = None, name: str = "kpi") -> d
         settings["event_subscriptions"]["request_url"] = url
         settings["interactivity"]["request_url"] = url
     return {
-        "display_information": {"name": name, "description": "Sales metrics, answered in Slack"},
+        "display_information": {"name": name, "description": _("Sales metrics, answered in Slack")},
         "features": {"bot_user": {"display_name": name, "always_online": True}, "slash_commands": commands[:50]},
-        "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
+        # users:read lets the bot read each user's language (slack.user_locale)
+        "oauth_config": {"scopes": {"bot": list(BOT_SCOPES) + (["users:read"] if _user_locale(snap) else [])}},
         "settings": settings,
     }
+
+
+def _user_locale(snap: Any) -> bool:
+    return bool(getattr(getattr(snap, "config", None), "user_locale", False))
 
 
 def _command(command: str, description: str, hint: str, url: str | None) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any
 
 from metrics_core.errors import QueryError, suggest
+from metrics_core.i18n import gettext as _
 from metrics_core.periods import Calendar, resolve_period
 
 _MENTION = re.compile(r"<[@#!][^>]*>")
@@ -23,8 +24,6 @@ _BY = re.compile(r"\b(?:by|per|split by|broken down by)\s+([a-z_]+(?:\s*(?:,|and
 _VS = re.compile(r"\b(?:vs\.?|versus|compared (?:to|with))\s+(last[\s-]year|previous|prior|the previous \w+)")
 _STOP = {"what", "was", "is", "the", "our", "for", "in", "of", "a", "an", "how", "did", "do", "does",
          "show", "me", "please", "tell", "about", "and", "were", "are", "give", "s", "kpi", "?"}
-NOTHING = ("I could not find a metric in that. Try `@kpi win rate last quarter by region`, "
-           "or `/kpi list` to see what I know.")
 
 
 def words_of(text: str) -> str:
@@ -37,7 +36,8 @@ def to_query(kpi: Any, text: str, *, cal: Calendar | None = None, as_of: date | 
     s = words_of(text)
     info = kpi.match_metric(s)
     if info is None:
-        raise QueryError(NOTHING)
+        raise QueryError(_("I could not find a metric in that. Try `@kpi win rate last quarter by region`, "
+                           "or `/kpi list` to see what I know."))
     parts = [info.name]
     rest, dims = _take_by(s, info.dimensions)
     rest, compare = _take_vs(rest)

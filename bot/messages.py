@@ -9,11 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+from metrics_core.i18n import gettext as _, ngettext
+
 from .labels import cut, esc, esc_code, excerpt, fenced, shorten_quotes
 
-USAGE = ("`/kpi <metric> [period] [by dim[, dim]] [where dim=value [and ...]] [vs previous|last-year]`\n"
-         "e.g. `/kpi win_rate last-quarter by region`, `/kpi cac ytd where segment=SMB vs last-year`")
 MAX_BLOCKS = 50
+
+
+def usage_line() -> str:
+    """The question grammar in one line, in the active language (the Polish one lists Polish words)."""
+    return _("`/kpi <metric> [period] [by dim[, dim]] [where dim=value [and ...]] [vs previous|last-year]`\n"
+             "e.g. `/kpi win_rate last-quarter by region`, `/kpi cac ytd where segment=SMB vs last-year`")
 
 
 @dataclass(frozen=True)
@@ -43,35 +49,37 @@ def error_reply(message: str, *, usage: bool = True) -> Reply:
     message = shorten_quotes(message)
     blocks = [_section(f":warning: {esc_code(message)}")]  # messages may quote `code`
     if usage:
-        blocks.append(_context("Usage: " + USAGE + "\n`/kpi help` · `/kpi list`"))
+        blocks.append(_context(_("Usage: {usage}").format(usage=usage_line()) + "\n" + _("`/kpi help` · `/kpi list`")))
     return Reply(text=message, blocks=blocks, ok=False)
 
 
 def internal_error_reply(ref: str) -> Reply:
-    msg = f"Something broke on our side (ref {ref}). It has been logged; please try again later."
+    msg = _("Something broke on our side (ref {ref}). It has been logged; please try again later.").format(ref=ref)
     return Reply(text=msg, blocks=[_section(f":boom: {msg}")], ok=False)
 
 
 def working_reply(query: str) -> Reply:
     short = excerpt(query, 200)
-    return Reply(text=f"Working on `{short}`...",
-                 blocks=[_context(f":hourglass_flowing_sand: Working on `{esc_code(short)}`...")])
+    return Reply(text=_("Working on `{question}`...").format(question=short),
+                 blocks=[_context(":hourglass_flowing_sand: " + _("Working on `{question}`...").format(question=esc_code(short)))])
 
 
 def busy_reply(pending: int) -> Reply:
     """The final answer when the answer queue is full: nothing else follows for this request."""
-    msg = f"kpi is busy right now ({pending} questions ahead of yours). Please try again in a minute."
+    msg = ngettext("kpi is busy right now ({count} question ahead of yours). Please try again in a minute.",
+                   "kpi is busy right now ({count} questions ahead of yours). Please try again in a minute.",
+                   pending).format(count=pending)
     return Reply(text=msg, blocks=[_context(f":hourglass: {msg}")], ok=False)
 
 
 def help_reply(shortcuts: Sequence[tuple[str, str]] = ()) -> Reply:
-    lines = ["*Ask for a sales metric*", USAGE,
-             "Periods: today, this-month, last-quarter, ytd, last-7-days, 2026-Q3, 2026-09, fy2027",
-             "`/kpi list` shows the metrics · `/kpi explain <metric>` shows how one is computed",
-             "Mention me too: `@kpi what was win rate last quarter by region?`"]
+    lines = ["*" + _("Ask for a sales metric") + "*", usage_line(),
+             _("Periods: today, this-month, last-quarter, ytd, last-7-days, 2026-Q3, 2026-09, fy2027"),
+             _("`/kpi list` shows the metrics · `/kpi explain <metric>` shows how one is computed"),
+             _("Mention me too: `@kpi what was win rate last quarter by region?`")]
     if shortcuts:
-        lines.append("Shortcuts: " + ", ".join(f"`{cmd}` ({m})" for cmd, m in shortcuts[:40]))
-    return Reply(text="kpi help", blocks=[_section("\n".join(lines))])
+        lines.append(_("Shortcuts: {list}").format(list=", ".join(f"`{cmd}` ({m})" for cmd, m in shortcuts[:40])))
+    return Reply(text=_("kpi help"), blocks=[_section("\n".join(lines))])
 
 
 def list_reply(metrics: Sequence[Any], shortcuts: dict[str, str], locked: frozenset[str] = frozenset()) -> Reply:
@@ -79,10 +87,11 @@ def list_reply(metrics: Sequence[Any], shortcuts: dict[str, str], locked: frozen
     lines = []
     for m in metrics:
         cmd = f" · `{shortcuts[m.name]}`" if m.name in shortcuts else ""
-        cmd += " :lock: not available here" if m.name in locked else ""
-        syn = f" (also: {', '.join(m.synonyms[:3])})" if m.synonyms else ""
+        cmd += " :lock: " + _("not available here") if m.name in locked else ""
+        syn = _(" (also: {synonyms})").format(synonyms=", ".join(m.synonyms[:3])) if m.synonyms else ""
         lines.append(f"*{esc(m.label)}* `{m.name}`{cmd}{esc(syn)}\n{esc(cut(m.description or m.formula, 200))}")
-    blocks = [{"type": "header", "text": {"type": "plain_text", "text": f"{len(metrics)} metrics"}}]
+    count = ngettext("{count} metric", "{count} metrics", len(metrics)).format(count=len(metrics))
+    blocks = [{"type": "header", "text": {"type": "plain_text", "text": count}}]
     chunk: list[str] = []
     for line in lines:
         if sum(len(x) + 1 for x in chunk) + len(line) > 2900:
@@ -91,17 +100,18 @@ def list_reply(metrics: Sequence[Any], shortcuts: dict[str, str], locked: frozen
         chunk.append(line)
     if chunk:
         blocks.append(_section("\n".join(chunk)))
-    return Reply(text=f"{len(metrics)} metrics", blocks=blocks[:MAX_BLOCKS])
+    return Reply(text=count, blocks=blocks[:MAX_BLOCKS])
 
 
 def explain_reply(explanation: Any) -> Reply:
     """Definition, formula, components (the core's text) and the SQL it runs, cut to Slack's limits."""
     m = explanation.metric
+    title = _("How {metric} is computed").format(metric=m.label)
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": cut(f"How {m.label} is computed", 150)}},
-        _section(f"{esc(m.description)}\n*Formula:* `{esc_code(m.formula)}`"),
+        {"type": "header", "text": {"type": "plain_text", "text": cut(title, 150)}},
+        _section(f"{esc(m.description)}\n*" + _("Formula:") + f"* `{esc_code(m.formula)}`"),
         _section(fenced(explanation.text))]
     if explanation.sql:
-        blocks += [_context("SQL it runs:"),
-                   _section(fenced(explanation.sql, more=f"... (cut here; the whole SQL: kpi explain {m.name})"))]
-    return Reply(text=f"How {m.label} is computed", blocks=blocks)
+        more = _("... (cut here; the whole SQL: kpi explain {metric})").format(metric=m.name)
+        blocks += [_context(_("SQL it runs:")), _section(fenced(explanation.sql, more=more))]
+    return Reply(text=title, blocks=blocks)

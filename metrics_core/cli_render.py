@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .formatting import fmt_change, fmt_date, fmt_points, status_words
-from .i18n import _, ngettext
+from .i18n import _, active_locale, ngettext, use_locale
 from .periods import period_label, window_label
 from .result import MetricResult
 
@@ -37,7 +37,13 @@ def _change_text(r: MetricResult, locale: str) -> Text:
 
 
 def render_result(out: Console, r: MetricResult, kpi: Any) -> None:
-    locale = kpi.definitions.locale.locale
+    """The answer as a panel (and its breakdown or series as a table), in the active language."""
+    locale = active_locale() or kpi.definitions.locale.locale
+    with use_locale(locale):
+        _render_result(out, r, kpi, locale)
+
+
+def _render_result(out: Console, r: MetricResult, kpi: Any, locale: str) -> None:
     cal = kpi.calendar
     name, window = period_label(r.period, cal, locale), window_label(r.period, locale)
     # the name of a range is its window: print it once ("1–27 lis 2026", not "1–27 lis 2026 · 1–27 lis 2026")

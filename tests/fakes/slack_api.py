@@ -10,7 +10,8 @@ The real slack_sdk / slack_bolt talk to it over HTTP exactly as they would to sl
 
 It serves ``auth.test``, ``chat.postMessage``, ``chat.postEphemeral``, the three ``files_upload_v2``
 steps (``files.getUploadURLExternal``, the upload URL, ``files.completeUploadExternal``),
-``response_url`` posts (``fake.response_url()`` makes one), ``apps.connections.open`` and a websocket
+``response_url`` posts (``fake.response_url()`` makes one), ``users.info`` (with ``locale`` when
+``include_locale``; ``fake.user_locales``), ``apps.connections.open`` and a websocket
 endpoint for Socket Mode. Anything else is answered with HTTP 500 and recorded in ``fake.failures``;
 ``stop()`` (and the pytest fixture) turns a non-empty ``failures`` into a test failure, so a new Slack
 call cannot slip through unnoticed. ``fake.rate_limit("chat.postMessage", times=1, retry_after=1)``
@@ -60,6 +61,7 @@ class FakeSlack:
         self._ws_conns: list[socket.socket] = []
         self._server: ThreadingHTTPServer | None = None
         self.token_ok = True  # False: auth.test answers invalid_auth, as Slack does for a revoked token
+        self.user_locales: dict[str, str] = {}  # user id -> Slack locale for users.info (default "pl-PL")
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> "FakeSlack":
@@ -171,6 +173,11 @@ class FakeSlack:
         if method == "files.completeUploadExternal":
             files = json.loads(params.get("files") or "[]")
             return {"ok": True, "files": [{"id": f["id"], "title": f.get("title", "")} for f in files]}
+        if method == "users.info":  # everyone speaks Polish here unless a test sets fake.user_locales
+            user = str(params.get("user", ""))
+            locale = self.user_locales.get(user, "pl-PL")
+            return {"ok": True, "user": {"id": user, "name": user.lower(),
+                                         **({"locale": locale} if params.get("include_locale") in ("true", True, "1") else {})}}
         if method == "apps.connections.open":
             return {"ok": True, "url": f"ws://127.0.0.1:{self.base.rsplit(':', 1)[1]}/link"}
         return None

@@ -132,3 +132,21 @@ def test_time_spent_waiting_before_the_handler_counts_against_the_budget(slack, 
         gate.set()
     assert seen == [(stamp, 0.0)]
     slack.wait_for("response_url", count=1, timeout=10)
+
+
+def test_socket_mode_acks_an_envelope_whose_handling_failed(slack) -> None:
+    """Never leave an envelope unacked: Slack would retry it and show the user an error."""
+    settings = Settings(bot_token="xoxb-test", app_token="xapp-test", api_url=slack.api_url)
+    handler = socket_handler(create_app(FakeKPI(), settings=settings), "xapp-test")
+    handler.connect()
+    try:
+        slack.wait_ws_client()
+        broken = [{"type": "block_actions", "actions": "kpi_trend"}, {"type": "block_actions", "user": "U1"},
+                  {"command": ["/kpi"]}, {"type": "event_callback", "event": "app_mention"}]
+        for i, payload in enumerate(broken):
+            slack.ws_send({"envelope_id": f"bad-{i}", "type": "interactive", "payload": payload})
+        acks = [c for c in slack.wait_for("ws", count=len(broken) + 1, timeout=15) if "envelope_id" in c.params]
+        assert sorted(c.params["envelope_id"] for c in acks) == [f"bad-{i}" for i in range(len(broken))]
+        assert not handler.client.arrivals  # every stamp was used
+    finally:
+        handler.close()

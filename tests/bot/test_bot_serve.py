@@ -67,8 +67,11 @@ def test_serve_http_mode_answers_signed_commands(slack, defs_copy) -> None:
                 time.sleep(0.2)
         assert status == 200 and ack["blocks"][0]["text"]["text"].startswith("Win rate:")
         assert post(url, body, signed_headers(body, secret="nope"))[0] == 401
+        assert post(url, b"x" * (2 << 20), signed_headers(b"x"))[0] == 413
     finally:
-        stop(proc)
+        out = stop(proc)
+    assert "trigger_id" not in out and "xxxx" not in out  # no request body reached the log
+    assert "Traceback" not in out
 
 
 def test_serve_socket_mode(slack, defs_copy) -> None:

@@ -86,6 +86,7 @@ class WorkbookConfig(_Model):
     cron: str | None = None  # or a crontab line, e.g. "0 7 * * 1-5"
     tabs: list[TabConfig] = Field(default_factory=list)
     definitions_tab: str | None = "Definitions"
+    quality_tab: str | None = "Data quality"  # kpi doctor's findings; null leaves it out
     status_tab: str | None = "Sync status"
 
     @field_validator("every")
@@ -105,7 +106,7 @@ class WorkbookConfig(_Model):
         return v
 
     def titles(self) -> list[str]:
-        return [t.name for t in self.tabs] + [t for t in (self.definitions_tab, self.status_tab) if t]
+        return [t.name for t in self.tabs] + [t for t in (self.definitions_tab, self.quality_tab, self.status_tab) if t]
 
 
 def parse_section(raw: dict[str, Any] | None) -> WorkbookConfig:

@@ -25,6 +25,7 @@ from .compute import Computer, compute_tab, metric_docs
 from .config import WorkbookConfig
 from .layout import TabLayout, layout_definitions, layout_status, layout_tab
 from .plan import SpreadsheetState, plan_requests
+from .quality import layout_quality
 from .report import SyncStatus
 from .workbook import select_tabs, workbook_for
 from .writer import encode, read_state, write
@@ -82,6 +83,9 @@ def build_layouts(kpi: Any, cfg: WorkbookConfig, *, as_of: date | None = None, n
         layouts = [layout_tab(t) for t in tabs]
         if cfg.definitions_tab:
             layouts.append(layout_definitions("definitions", cfg.definitions_tab, metric_docs(kpi), _source(kpi)))
+        if cfg.quality_tab and hasattr(kpi, "doctor"):
+            on_step(cfg.quality_tab)
+            layouts.append(layout_quality("quality", cfg.quality_tab, kpi.doctor(as_of=as_of), _locale(kpi)))
         if cfg.status_tab:
             layouts.append(_status(kpi, cfg, now, tz, _("ok"), tuple(lay.title for lay in layouts), as_of))
         return layouts

@@ -55,8 +55,9 @@ def select_tabs(cfg: WorkbookConfig, only: str | None) -> WorkbookConfig:
     want = only.strip().lower()
     tabs = [t for t in cfg.tabs if want in (t.name.lower(), t.id.lower())]
     definitions = cfg.definitions_tab if (cfg.definitions_tab or "").lower() == want else None
-    if not tabs and definitions is None:
+    quality = cfg.quality_tab if want in ((cfg.quality_tab or "").lower(), "quality") else None
+    if not tabs and definitions is None and quality is None:
         from metrics_core.errors import ConfigError, hint_for
 
         raise ConfigError(f"no tab '{only}' in the workbook" + hint_for(only, cfg.titles(), what="tabs"))
-    return cfg.model_copy(update={"tabs": tabs, "definitions_tab": definitions})
+    return cfg.model_copy(update={"tabs": tabs, "definitions_tab": definitions, "quality_tab": quality})

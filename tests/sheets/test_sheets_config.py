@@ -138,6 +138,6 @@ def test_section_schema_lists_the_keys():
     from sheets.config import section_schema
 
     schema = section_schema()
-    assert set(schema["properties"]) == {"spreadsheet", "credentials", "every", "cron", "tabs", "definitions_tab",
+    assert set(schema["properties"]) == {"spreadsheet", "credentials", "every", "cron", "tabs", "definitions_tab", "quality_tab",
                                          "status_tab"}
     assert schema["additionalProperties"] is False

@@ -86,7 +86,7 @@ def test_formula_like_text_is_text_in_xlsx(tmp_path):
 
 def test_sync_of_the_default_workbook_to_the_fake(kpi, fake, client):
     report = sync(kpi, spreadsheet=SHEET_ID, client=client, as_of=AS_OF)
-    assert report.tabs == ("KPIs by month", "KPIs by segment", "Definitions", "Sync status")
+    assert report.tabs == ("KPIs by month", "KPIs by segment", "Definitions", "Data quality", "Sync status")
     assert [c.kind for c in fake.sheets_calls()] == ["get", "batchUpdate"]
     lay = report.layouts[0]
     assert fake.values(SHEET_ID, "KPIs by month")[1] == [c.value for c in lay.rows[1]]
@@ -159,5 +159,5 @@ def test_kpi_demo_step_writes_the_workbook(kpi, project):
     buf = StringIO()
     path = write_workbook(kpi, Console(file=buf, width=200), AS_OF)
     assert path == project / ".kpi" / "kpi-demo.xlsx"
-    assert load_workbook(path).sheetnames == ["KPIs by month", "KPIs by segment", "Definitions", "Sync status"]
+    assert load_workbook(path).sheetnames == ["KPIs by month", "KPIs by segment", "Definitions", "Data quality", "Sync status"]
     assert "demo workbook" in buf.getvalue() and "kpi sheets sync --spreadsheet ID" in buf.getvalue()

@@ -1,0 +1,42 @@
+"""The "Data quality" tab: ``kpi doctor``'s findings as cells (pure; layer: layout).
+
+One row per finding, worst first, with the numbers as numbers (rows, rows in the checked period and
+their share) so the sheet can sort and chart them::
+
+    row 1  Data quality as of 2026-11-27 · shifts counted in Oct 2026
+    row 2  Severity  Check  Table  Subject  Rows  Rows in period  Of rows in period  Share  Metrics it moves  Example ids  Finding
+    row 3  warning   blank_dimension  deals  source  3000  125  756  16.5%  avg_deal_size, ...  D00000003, ...  3000 rows ...
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from metrics_core.periods import window_label
+
+from .formats import number_format
+from .layout import DIM_WIDTH, LABEL_WIDTH, TEXT_WIDTH, VALUE_WIDTH, Cell, TabLayout, text
+
+TITLE = "Data quality as of {as_of} · shifts counted in {period}"
+CLEAN = "No problems found."
+HEAD = ("Severity", "Check", "Table", "Subject", "Rows", "Rows in period", "Of rows in period", "Share",
+        "Metrics it moves", "Example ids", "Finding")
+TONE = {"error": "bad", "warning": "bad"}
+
+
+def layout_quality(key: str, title: str, report: Any, locale: str = "en_US") -> TabLayout:
+    count = number_format("number", decimals=0, locale=locale)
+    share = number_format("percent", decimals=1, locale=locale)
+    rows: list[tuple[Cell, ...]] = [
+        (text(TITLE.format(as_of=report.as_of.isoformat(), period=window_label(report.period, locale)), True),),
+        tuple(text(h, True) for h in HEAD)]
+    for f in report.findings:
+        rows.append((Cell(f.severity, tone=TONE.get(f.severity)), text(f.check), text(f.table), text(f.subject),
+                     Cell(f.count, count), Cell(f.period_rows, count), Cell(f.period_total, count),
+                     Cell(f.period_share, share), text(", ".join(f.metrics) or None), text(", ".join(f.examples) or None),
+                     text(f.message)))
+    if not report.findings:
+        rows.append((text(CLEAN),))
+    widths = (VALUE_WIDTH, DIM_WIDTH, DIM_WIDTH, DIM_WIDTH, VALUE_WIDTH, VALUE_WIDTH, VALUE_WIDTH, VALUE_WIDTH,
+              LABEL_WIDTH, LABEL_WIDTH, TEXT_WIDTH * 2)
+    return TabLayout(key, title, tuple(rows), frozen_rows=2, frozen_cols=1, widths=widths)

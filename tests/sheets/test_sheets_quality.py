@@ -1,0 +1,35 @@
+"""The "Data quality" tab: kpi doctor's findings as cells, numbers as numbers (tests/test_doctor.py's planted CRM)."""
+
+from __future__ import annotations
+
+from metrics_core import KPI
+from metrics_core.backends.duckdb import DuckDBBackend
+from sheets.quality import HEAD, layout_quality
+from test_doctor import AS_OF, DATA, FIXTURE
+
+
+def _report():
+    backend = DuckDBBackend(":memory:")
+    backend.connection.execute(DATA)
+    return KPI.from_text(FIXTURE.read_text(), backend=backend).doctor(as_of=AS_OF)
+
+
+def test_one_row_per_finding_worst_first_with_hand_counted_numbers() -> None:
+    report = _report()
+    lay = layout_quality("quality", "Data quality", report)
+    assert lay.cell("A1").value.startswith("Data quality as of 2026-05-10 · shifts counted in ")
+    assert tuple(c.value for c in lay.rows[1]) == HEAD
+    body = lay.rows[2:]
+    assert len(body) == len(report.findings)
+    assert [r[0].value for r in body][:2] == ["error", "error"] and body[-1][0].value == "info"
+    row = next(r for r in body if r[1].value == "no_value")  # D5: won in April with no amount, of 4 such rows
+    assert [c.value for c in row[2:10]] == ["deals", "won_amount", 1, 1, 4, 0.25, "avg_deal_size, deal_value_per_day", "D5"]
+    assert row[7].fmt is not None and row[7].fmt.type == "PERCENT"
+    assert body[0][0].tone == "bad"
+
+
+def test_no_findings_says_so() -> None:
+    report = _report()
+    clean = type(report)(report.as_of, report.period, report.tables, ())
+    lay = layout_quality("quality", "Data quality", clean)
+    assert lay.cell("A3").value == "No problems found."

@@ -2,20 +2,22 @@
 
 Shape of every answer, whatever the metric type::
 
-    WITH periods AS (SELECT 0 AS pid, <bounds> UNION ALL SELECT 1 ...),  -- current, comparison, buckets
-         m_won_deals AS (... one row per period x breakdown (+ a total row per period) ...),
-         m_closed_deals AS (...),
-         c_lead_to_win AS (...),                                        -- conversions
-         u AS (SELECT ... FROM m_won_deals UNION ALL ... UNION ALL <one spine row per period>),
+    WITH periods AS (SELECT 0 AS pid, 1 AS lo, 2 AS hi, 92 AS days UNION ALL ...),  -- each window's segments
+         s0 AS (SELECT k, d0, COUNT(...) AS v0, ... FROM deals ... WHERE <in the windows> GROUP BY k, d0),
+         w0 AS (SELECT p.pid, d0, g, SUM(v0) ... FROM s0 JOIN periods ON k in the window's segments
+                GROUP BY GROUPING SETS ((pid, d0), (pid))),               -- and s1/w1 ... per table
+         cr0, cm0, cs0, cw0 AS (...),                                      -- conversions
+         u AS (SELECT ... FROM w0 UNION ALL ... UNION ALL <one spine row per window>),
          a AS (SELECT pid, dims, g, SUM(m0) AS m0, ... FROM u GROUP BY pid, dims, g)
     SELECT a.pid, a.g, dims, <metric expression> AS value, <components> FROM a JOIN periods p ...
 
-Each measure is aggregated on its own table and aligned on (period, breakdown) with the others,
-so a ratio of two tables, the comparison period and the breakdown are all one statement. A row
-lands in a period by joining the small ``periods`` table on its time column (a snapshot measure
-joins on "started before the period end and not ended by then"), so overlapping windows (a
-series and its total) need no second query. User values (``where source=webinar``) become bound
-parameters; identifiers come from validated definitions only.
+Each table is read once: its rows get a bucket key from their time column (compile_scan: the
+segment between the windows' edges), are grouped by (key, breakdown) into partial aggregates, and
+every window (the asked period, the comparison, the series buckets) adds up its segments, so
+windows may overlap and a series and its total need no second pass. Measures of different tables
+are aligned on (window, breakdown), so a ratio of two tables, the comparison and the breakdown are
+all one statement. User values (``where source=webinar``) become bound parameters; identifiers
+come from validated definitions only.
 """
 
 from __future__ import annotations
@@ -23,17 +25,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, assert_never
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
 
 from .catalog import Catalog
+from .compile_scan import DECOMPOSABLE, Edges, Kind, aggregate, combine, event_key, in_windows, partials, snapshot_keys
 from .compile_tables import TableSQL
 from .errors import QueryError, hint_for
 from .models import (ConstantMetric, ConversionMetric, DerivedMetric, MeasureDef, RatioMetric,
                      SimpleMetric)
-from .periods import Calendar, Period, utc_bounds
+from .periods import Calendar, Period
 
 ADDITIVE = ("count", "count_distinct", "sum")
 
@@ -78,6 +81,7 @@ class _Builder:
         self.conversions: list[str] = []
         self._collect(query.metric, ())
         self.dim_cols = tuple(f"d{i}" for i in range(len(query.dimensions)))
+        self.edges = Edges.of({s.pid: s.period for s in query.slots}, cal)
 
     # -- what is needed ------------------------------------------------------------------------
     def _collect(self, name: str, seen: tuple[str, ...]) -> None:
@@ -95,27 +99,17 @@ class _Builder:
         for sub in metrics:
             self._collect(sub, (*seen, name))
 
-    # -- periods -------------------------------------------------------------------------------
+    # -- windows -------------------------------------------------------------------------------
     def periods_cte(self) -> str:
+        """One row per window: its edge indexes (lo, hi: segments lo+1..hi) and its length in days."""
         rows = []
         for s in self.q.slots:
-            lo_ts, hi_ts = utc_bounds(s.period, self.cal)
-            rows.append(
-                f"SELECT {s.pid} AS pid, DATE '{s.period.start.isoformat()}' AS lo_d, "
-                f"DATE '{s.period.end_exclusive.isoformat()}' AS hi_d, "
-                f"TIMESTAMP '{lo_ts:%Y-%m-%d %H:%M:%S}' AS lo_ts, TIMESTAMP '{hi_ts:%Y-%m-%d %H:%M:%S}' AS hi_ts, "
-                f"{s.period.days} AS days")
+            lo, hi = self.edges.windows[s.pid]
+            rows.append(f"SELECT {s.pid} AS pid, {lo} AS lo, {hi} AS hi, {s.period.days} AS days")
         return "periods AS (" + " UNION ALL ".join(rows) + ")"
 
-    def _bounds(self, table: str, column: str) -> tuple[str, str, str, str]:
-        """(lo column, hi column, min literal, max literal) for a time column's type."""
-        starts = [s.period.start for s in self.q.slots]
-        ends = [s.period.end_exclusive for s in self.q.slots]
-        if self.cat.column_type(table, column) == "timestamp":
-            lo = min(utc_bounds(s.period, self.cal)[0] for s in self.q.slots)
-            hi = max(utc_bounds(s.period, self.cal)[1] for s in self.q.slots)
-            return "p.lo_ts", "p.hi_ts", f"TIMESTAMP '{lo:%Y-%m-%d %H:%M:%S}'", f"TIMESTAMP '{hi:%Y-%m-%d %H:%M:%S}'"
-        return "p.lo_d", "p.hi_d", f"DATE '{min(starts).isoformat()}'", f"DATE '{max(ends).isoformat()}'"
+    def _kind(self, table: str, column: str) -> Kind:
+        return "timestamp" if self.cat.column_type(table, column) == "timestamp" else "date"
 
     # -- breakdowns and filters ----------------------------------------------------------------
     def _dimension_sql(self, measure: str, dim: str) -> str:
@@ -139,12 +133,14 @@ class _Builder:
             out.append(f"LOWER(CAST({col} AS VARCHAR)) IN ({', '.join(names)})")
         return out
 
-    def _grouping(self) -> tuple[str, str]:
-        """(select list of dims + grouping flag, GROUP BY clause) for a measure CTE."""
-        if not self.dim_cols:
-            return "0 AS g", "GROUP BY pid"
-        cols = ", ".join(self.dim_cols)
-        return f"{cols}, GROUPING({self.dim_cols[0]}) AS g", f"GROUP BY GROUPING SETS ((pid, {cols}), (pid))"
+    def _per_window(self, src: str, cols: list[str], on: str) -> str:
+        """SELECT of ``cols`` per window (and breakdown, with a total row per window) from ``src``."""
+        if self.dim_cols:
+            dims = ", ".join(self.dim_cols)
+            head, group = f"{dims}, GROUPING({self.dim_cols[0]}) AS g", f"GROUPING SETS ((p.pid, {dims}), (p.pid))"
+        else:
+            head, group = "0 AS g", "p.pid"
+        return f"SELECT p.pid, {head}, {', '.join(cols)} FROM {src} AS s JOIN periods AS p ON {on} GROUP BY {group}"
 
     # -- measures ------------------------------------------------------------------------------
     def scans(self) -> list[list[str]]:
@@ -161,29 +157,59 @@ class _Builder:
             groups.setdefault(key, []).append(name)
         return list(groups.values())
 
-    def scan_cte(self, i: int, names: list[str]) -> str:
+    def _keys(self, m: MeasureDef) -> tuple[list[tuple[str, str]], str, str]:
+        """(bucket key columns, the WHERE that keeps rows inside the windows, the join to ``periods``)."""
+        t = self.tables.expr
+        if m.snapshot:
+            s = m.snapshot
+            a, b, where = snapshot_keys(t(s.from_, m.table), self._kind(m.table, s.from_),
+                                        t(s.to, m.table) if s.to else None,
+                                        self._kind(m.table, s.to) if s.to else "date", self.edges)
+            edge = "p.hi" if s.at == "end" else "p.lo"
+            return [("a", a), ("b", b)], where, f"s.a <= {edge} AND s.b > {edge}"
+        col = m.time or self.defs.tables[m.table].time
+        kind = self._kind(m.table, col)
+        c = t(col, m.table)
+        return [("k", event_key(c, self.edges, kind))], in_windows(c, self.edges, kind), "s.k > p.lo AND s.k <= p.hi"
+
+    def scan_ctes(self, i: int, names: list[str]) -> list[str]:
+        """``s<i>``: the rows of one table read once, grouped by (bucket key, breakdown) into partial
+        aggregates (or kept as rows when a measure has none); ``w<i>``: each window's values from it."""
         first: MeasureDef = self.defs.measures[names[0]]
         needed = [sql for n in names for sql in self._needed(n, self.defs.measures[n])]
-        alias_sql = self.tables.from_clause(first, needed)
+        from_sql = self.tables.from_clause(first, needed)
+        keys, in_time, on = self._keys(first)
         dims = [f"{self._dimension_sql(names[0], d)} AS {c}" for d, c in zip(self.q.dimensions, self.dim_cols)]
-        cols, aggs, filters = [], [], []
+        split = all(self.defs.measures[n].agg in DECOMPOSABLE for n in names)
+        cols, inner, outer, filters = [], [], [], []
         for k, name in enumerate(names):
             m = self.defs.measures[name]
-            f = self.tables.expr(m.filter, m.table) if m.filter else None
+            # first_per rows passed the filter when each entity's first row was picked
+            f = self.tables.expr(m.filter, m.table) if m.filter and not m.first_per else None
             filters.append(f)
             cols.append(f"{self.tables.expr(m.expr, m.table) if m.expr else '1'} AS x{k}")
             if f:
                 cols.append(f"({f}) AS f{k}")
-            value = f"CASE WHEN f{k} THEN x{k} END" if f else f"x{k}"
-            aggs.append(f"{_agg(m, value)} AS v{k}")
-            aggs.append(f"COUNT(CASE WHEN f{k} THEN 1 END) AS n{k}" if f else f"COUNT(*) AS n{k}")
-        where = [" OR ".join(f"({f})" for f in filters)] if all(filters) else []  # rows no measure counts
+            if split:
+                value = f"CASE WHEN f{k} THEN x{k} END" if f else f"x{k}"
+                inner += [*partials(m, value, k), f"COUNT(CASE WHEN f{k} THEN 1 END) AS n{k}" if f else f"COUNT(*) AS n{k}"]
+                outer += [f"{combine(m, k)} AS v{k}", f"SUM(s.n{k}) AS n{k}"]
+            else:
+                value = f"CASE WHEN s.f{k} THEN s.x{k} END" if f else f"s.x{k}"
+                outer += [f"{aggregate(m, value)} AS v{k}", f"COUNT(CASE WHEN s.f{k} THEN 1 END) AS n{k}" if f else f"COUNT(*) AS n{k}"]
+        where = [in_time]
+        if all(filters):  # rows no measure counts are never read
+            where.append(" OR ".join(f"({f})" for f in filters))
         where += self._filter_sql(names[0])
-        where_sql = (" WHERE " + " AND ".join(f"({w})" for w in where)) if where else ""
-        sel_dims, group = self._grouping()
-        inner = ", ".join(["p.pid", *dims, *cols])
-        return (f"s{i} AS (SELECT pid, {sel_dims}, {', '.join(aggs)} FROM (SELECT {inner} FROM {alias_sql} "
-                f"JOIN periods AS p ON {self._time_join(first)}{where_sql}) AS r {group})")
+        where_sql = " WHERE " + " AND ".join(f"({w})" for w in where)
+        key_names = [k for k, _ in keys]
+        rows = f"SELECT {', '.join([*(f'{sql} AS {k}' for k, sql in keys), *dims, *cols])} FROM {from_sql}{where_sql}"
+        if split:
+            group = ", ".join([*key_names, *self.dim_cols])
+            scan = f"SELECT {', '.join([*key_names, *self.dim_cols, *inner])} FROM ({rows}) AS r GROUP BY {group}"
+        else:
+            scan = rows
+        return [f"s{i} AS ({scan})", f"w{i} AS ({self._per_window(f's{i}', outer, on)})"]
 
     def _needed(self, name: str, m: MeasureDef) -> list[str]:
         sqls = [m.expr, m.filter, m.time or self.defs.tables[m.table].time, m.first_per]
@@ -194,27 +220,11 @@ class _Builder:
         sqls += [dims[d].expr for d, _ in self.q.filters if d in dims]
         return [s for s in sqls if s]
 
-    def _time_join(self, m: MeasureDef) -> str:
-        t = self.tables.expr
-        if m.snapshot:
-            s = m.snapshot
-            lo, hi, _, _ = self._bounds(m.table, s.from_)
-            edge = hi if s.at == "end" else lo
-            started = f"{t(s.from_, m.table)} < {edge}"
-            if not s.to:
-                return started
-            to_edge = (self._bounds(m.table, s.to)[1] if s.at == "end" else self._bounds(m.table, s.to)[0])
-            return f"{started} AND ({t(s.to, m.table)} IS NULL OR {t(s.to, m.table)} >= {to_edge})"
-        col = m.time or self.defs.tables[m.table].time
-        lo, hi, lo_lit, hi_lit = self._bounds(m.table, col)
-        c = t(col, m.table)
-        # The literal range lets engines prune by zone maps/partitions before the join.
-        return f"{c} >= {lo} AND {c} < {hi} AND {c} >= {lo_lit} AND {c} < {hi_lit}"
-
     # -- conversions ---------------------------------------------------------------------------
     def conversion_ctes(self, i: int, name: str) -> list[str]:
-        """Base rows in their periods (cr), how many (cb), and how many of them were followed by a
-        target event for the same entity within the window (cc: an inner join, so only matches travel)."""
+        """Base rows with their bucket key (cr), the base rows followed by a target event for the same
+        entity within the window (cm: an inner join, so only matches travel), and per window how many
+        entities each has (cw: base, conv)."""
         c: ConversionMetric = self.defs.metrics[name]
         bm, tm = self.defs.measures[c.base.measure], self.defs.measures[c.target.measure]
         b_from = self.tables.from_clause(bm, [*self._needed(c.base.measure, bm), c.base.entity])
@@ -223,30 +233,34 @@ class _Builder:
         dims = [f"{self._dimension_sql(c.base.measure, d)} AS {col}" for d, col in zip(self.q.dimensions, self.dim_cols)]
         b_time = self.tables.expr(bm.time or self.defs.tables[bm.table].time, bm.table)
         t_time = self.tables.expr(t_time_col, tm.table)
-        b_where = ([self.tables.expr(bm.filter, bm.table)] if bm.filter else []) + self._filter_sql(c.base.measure)
+        keys, in_time, on = self._keys(bm)
+        b_where = [in_time] + ([self.tables.expr(bm.filter, bm.table)] if bm.filter else []) + self._filter_sql(c.base.measure)
         t_where = ([self.tables.expr(tm.filter, tm.table)] if tm.filter else []) + [f"{t_time} IS NOT NULL"]
         # only target events that can follow a base event of these windows: prune by date first
-        first = min(s.period.start for s in self.q.slots)
-        last = max(s.period.end_exclusive for s in self.q.slots) + timedelta(days=c.within_days + 1)
+        first, last = self.edges.dates[0], self.edges.dates[-1] + timedelta(days=c.within_days)
         t_where.append(f"CAST({t_time} AS DATE) >= DATE '{first.isoformat()}' AND CAST({t_time} AS DATE) < DATE '{last.isoformat()}'")
-        bw = (" WHERE " + " AND ".join(f"({w})" for w in b_where)) if b_where else ""
+        bw = " WHERE " + " AND ".join(f"({w})" for w in b_where)
         tw = " WHERE " + " AND ".join(f"({w})" for w in t_where)
-        sel_dims, group = self._grouping()
-        rows = (f"cr{i} AS (SELECT p.pid{''.join(', ' + d for d in dims)}, "
-                f"{self.tables.expr(c.base.entity, bm.table)} AS ent, CAST({b_time} AS DATE) AS bt "
-                f"FROM {b_from} JOIN periods AS p ON {self._time_join(bm)}{bw})")
-        # Entities are counted once per period and breakdown; when the entity is the base table's
-        # key (a lead's lead_id) every row is its own entity and a plain count says the same, cheaper.
-        is_key = c.base.entity == self.defs.tables[bm.table].primary_key
-        base = (f"cb{i} AS (SELECT pid, {sel_dims}, {'COUNT(*)' if is_key else 'COUNT(DISTINCT ent)'} AS base "
-                f"FROM cr{i} {group})")
+        key = ", ".join(f"{sql} AS {k}" for k, sql in keys)
+        rows = (f"cr{i} AS (SELECT {key}{''.join(', ' + d for d in dims)}, "
+                f"{self.tables.expr(c.base.entity, bm.table)} AS ent, CAST({b_time} AS DATE) AS bt FROM {b_from}{bw})")
         target = (f"SELECT DISTINCT {self.tables.expr(c.target.entity, tm.table)} AS ent, CAST({t_time} AS DATE) AS tt "
                   f"FROM {t_from}{tw}")
-        dcols = "".join(f", b.{d}" for d in self.dim_cols)
-        matched = (f"SELECT DISTINCT b.pid{dcols}, b.ent FROM cr{i} AS b JOIN ({target}) AS tg ON tg.ent = b.ent "
-                   f"AND tg.tt >= b.bt AND tg.tt <= b.bt + INTERVAL {c.within_days} DAY")
-        conv = f"cc{i} AS (SELECT pid, {sel_dims}, COUNT(*) AS conv FROM ({matched}) AS e {group})"
-        return [rows, base, conv]
+        kd = ", ".join(["k", *self.dim_cols])
+        bkd = ", ".join(f"b.{x}" for x in ["k", *self.dim_cols])
+        matched = (f"cm{i} AS (SELECT DISTINCT {bkd}, b.ent FROM cr{i} AS b JOIN ({target}) AS tg ON tg.ent = b.ent "
+                   f"AND tg.tt >= b.bt AND tg.tt <= b.bt + INTERVAL {c.within_days} DAY)")
+        # When the entity is the base table's key (a lead's lead_id) every row is its own entity: count
+        # rows per bucket, then add buckets up. Otherwise an entity counts once per window: distinct.
+        if c.base.entity == self.defs.tables[bm.table].primary_key:
+            split = (f"cs{i} AS (SELECT {kd}, COUNT(*) AS base, 0 AS conv FROM cr{i} GROUP BY {kd} "
+                     f"UNION ALL SELECT {kd}, 0 AS base, COUNT(*) AS conv FROM cm{i} GROUP BY {kd})")
+            per = self._per_window(f"cs{i}", ["SUM(s.base) AS base", "SUM(s.conv) AS conv"], on)
+        else:
+            split = (f"cs{i} AS (SELECT {kd}, ent, 0 AS hit FROM cr{i} UNION ALL SELECT {kd}, ent, 1 AS hit FROM cm{i})")
+            per = self._per_window(f"cs{i}", ["COUNT(DISTINCT CASE WHEN s.hit = 0 THEN s.ent END) AS base",
+                                              "COUNT(DISTINCT CASE WHEN s.hit = 1 THEN s.ent END) AS conv"], on)
+        return [rows, matched, split, f"cw{i} AS ({per})"]
 
     # -- assembly ------------------------------------------------------------------------------
     def build(self) -> tuple[str, dict[str, str], dict[str, tuple[str, str]]]:
@@ -256,12 +270,12 @@ class _Builder:
         ctes = [self.periods_cte()]
         sources: list[tuple[str, dict[str, str]]] = []  # (cte, {output column: its column there})
         for i, names in enumerate(self.scans()):
-            ctes.append(self.scan_cte(i, names))
-            sources.append((f"s{i}", {a: f"{v}{k}" for k, n in enumerate(names)
+            ctes += self.scan_ctes(i, names)
+            sources.append((f"w{i}", {a: f"{v}{k}" for k, n in enumerate(names)
                                       for a, v in ((mcols[n], "v"), (mcols[n] + "_n", "n"))}))
         for i, name in enumerate(self.conversions):
             ctes += self.conversion_ctes(i, name)
-            sources += [(f"cb{i}", {ccols[name][1]: "base"}), (f"cc{i}", {ccols[name][0]: "conv"})]
+            sources.append((f"cw{i}", {ccols[name][1]: "base", ccols[name][0]: "conv"}))
         dims = "".join(f"{d}, " for d in self.dim_cols)
         branches = [f"SELECT pid, {dims}g, " + ", ".join(
             f"CAST({cols[a]} AS DOUBLE) AS {a}" if a in cols else f"CAST(NULL AS DOUBLE) AS {a}" for a in out_cols)
@@ -315,28 +329,6 @@ class _Builder:
 def _div(num: str, den: str) -> str:
     # Always floating division, and a zero denominator gives NULL (no value) on every engine.
     return f"CAST({num} AS DOUBLE) / NULLIF(CAST({den} AS DOUBLE), 0)"
-
-
-def _agg(m: MeasureDef, x: str) -> str:
-    """The aggregate of ``x`` (a column or a ``CASE WHEN filter THEN value END``: NULLs are skipped)."""
-    match m.agg:
-        case "count":
-            return f"COUNT({x})"
-        case "count_distinct":
-            return f"COUNT(DISTINCT {x})"
-        case "sum":
-            return f"SUM({x})"
-        case "avg":
-            return f"AVG(CAST({x} AS DOUBLE))"
-        case "min":
-            return f"MIN({x})"
-        case "max":
-            return f"MAX({x})"
-        case "median":
-            return f"QUANTILE_CONT({x}, 0.5)"
-        case "percentile":
-            return f"QUANTILE_CONT({x}, {float(m.p)})"
-    assert_never(m.agg)
 
 
 def _exact_percentiles(tree: exp.Expression, dialect: str) -> exp.Expression:

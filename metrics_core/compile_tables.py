@@ -70,14 +70,17 @@ class TableSQL:
                 q, _, col = local.rpartition(".")
                 needed[q].add(col)
                 needed[alias].add(remote)
-        if m.first_per:
-            needed[""] |= {ref.name for ref in column_refs(self.cat.parse(m.first_per, table))}
-            needed[""].add(m.time or self.defs.tables[table].time)
-            if self.defs.tables[table].primary_key:
-                needed[""].add(self.defs.tables[table].primary_key)
-        base = self.stage(table, sorted(needed[""]))
-        if m.first_per:
-            base = self._first_only(m, base)
+        if m.first_per and self._entity_only(m, snippets, order):
+            base = self._first_times(m)
+        else:
+            if m.first_per:
+                needed[""] |= {ref.name for ref in column_refs(self.cat.parse(m.first_per, table))}
+                needed[""].add(m.time or self.defs.tables[table].time)
+                if self.defs.tables[table].primary_key:
+                    needed[""].add(self.defs.tables[table].primary_key)
+            base = self.stage(table, sorted(needed[""]))
+            if m.first_per:
+                base = self._first_only(m, base)
         sql = f"{base} AS t"
         for alias in order:
             j = joins[alias]
@@ -86,6 +89,32 @@ class TableSQL:
                 for local, remote in j.on.items())
             sql += f" LEFT JOIN {self.stage(j.table, sorted(needed[alias]))} AS j_{alias} ON {cond}"
         return sql
+
+    def _entity_only(self, m: MeasureDef, snippets: list[str], order: list[str]) -> bool:
+        """True when the answer reads nothing of an entity's first row but its time and the entity
+        itself (and what joins on the entity: an account's segment): then ``MIN(time)`` per entity
+        says all, and no window function has to rank the rows."""
+        entity = self.cat.parse(m.first_per, m.table)  # type: ignore[arg-type]
+        if not isinstance(entity, exp.Column) or len(entity.parts) != 1 or m.agg != "count" or m.expr:
+            return False
+        time = m.time or self.defs.tables[m.table].time
+        read = {ref.name for sql in snippets if sql and sql != m.filter
+                for ref in column_refs(self.cat.parse(sql, m.table)) if not ref.qualifier}
+        joins = self.defs.tables[m.table].joins
+        via_entity = all(local == entity.name for alias in order for local in joins[alias].on if "." not in local) \
+            if all(alias in joins for alias in order) else False
+        return read <= {entity.name, time} and via_entity
+
+    def _first_times(self, m: MeasureDef) -> str:
+        """Each entity's first time among rows passing the filter: ``GROUP BY entity`` + ``MIN(time)``."""
+        t = self.defs.tables[m.table]
+        time = m.time or t.time
+        ent = m.first_per
+        staged = self.stage(m.table, sorted({ent, time, *(r.name for r in column_refs(self.cat.parse(m.filter, m.table)))}
+                                            if m.filter else {ent, time}))
+        where = [f"t.{_q(ent)} IS NOT NULL"] + ([self.expr(m.filter, m.table)] if m.filter else [])  # type: ignore[list-item]
+        return (f"(SELECT t.{_q(ent)} AS {_q(ent)}, MIN(t.{_q(time)}) AS {_q(time)} FROM {staged} AS t "
+                f"WHERE {' AND '.join(f'({w})' for w in where)} GROUP BY t.{_q(ent)})")
 
     def _first_only(self, m: MeasureDef, staged: str) -> str:
         """Keep each entity's first row that passes the filter (e.g. an account's first won deal)."""

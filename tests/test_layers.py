@@ -23,7 +23,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("yamlio", "periods"),                                      # 1: text in, plain data / calendar math
     ("models", "expressions"),                                  # 2: the format; SQL snippets
     ("catalog", "validate", "load", "schema"),                  # 3: definitions: what they mean, loading
-    ("grammar", "compile_tables", "compile", "formatting", "result", "doctor_sql"),  # 4: questions -> SQL (pure)
+    ("grammar", "compile_tables", "compile_scan", "compile", "formatting", "result", "doctor_sql"),  # 4: questions -> SQL (pure)
     ("backends", "cache"),                                      # 5: I/O: engines and the result cache
     ("assemble", "explain", "api", "doctor", "__init__"),       # 6: the facade
     ("cli", "cli_render", "demo", "demo_data", "checkdata", "doctor_render"),  # 7: the edge

@@ -231,3 +231,39 @@ def test_trend_with_a_filter(kpi: KPI) -> None:
     r = kpi.trend("won_deals", grain="month", count=4, where={"segment": ["smb"]}, as_of=date(2026, 4, 30))
     assert [d.month for d in r.series["start"]] == [1, 2, 3, 4]
     assert list(r.series["value"]) == [1, 0, 1, 0]
+
+
+# -- windows that overlap or leave gaps, and the first_per and snapshot paths ---------------------
+
+def test_overlapping_windows_count_each_row_in_each(kpi: KPI) -> None:
+    r = kpi.query("won_deals 2026-Q1 vs 2026-03", as_of=AS_OF)
+    assert (r.value, r.comparison.value) == (3, 1)  # the quarter: D1 D3 D2; March inside it: D2
+
+
+def test_distinct_count_of_a_window_is_not_the_sum_of_its_buckets(kpi: KPI) -> None:
+    r = kpi.query("winning_accounts 2026-Q1 grain month", as_of=AS_OF)
+    assert list(r.series["value"]) == [1, 1, 1]  # Jan A1, Feb A2, Mar A1
+    assert r.value == 2  # A1 and A2, once each
+
+
+def test_median_of_a_window_from_its_rows(kpi: KPI) -> None:
+    r = kpi.query("median_deal 2026-Q1 grain month", as_of=AS_OF)
+    assert list(r.series["value"]) == [1000, 10000, 3000]
+    assert r.value == 3000
+
+
+def test_comparison_a_year_back_skips_the_months_between(kpi: KPI) -> None:
+    r = kpi.query("won_deals 2026-Q1 vs last-year", as_of=AS_OF)
+    assert (r.value, r.comparison.value) == (3, 0)  # D6 (Dec 2025) lies between the windows
+
+
+def test_first_won_deal_by_an_attribute_of_the_deal_itself(kpi: KPI) -> None:
+    # by segment an account's first win time is enough; by source the first deal's own lead decides
+    assert rows(kpi, "new_customers last-quarter by segment") == {"SMB": 1, "Enterprise": 1}
+    assert rows(kpi, "new_customers last-quarter by source") == {"Webinar": 1, "paid_search": 1}  # D1 L1, D3 L3
+
+
+def test_open_deals_at_each_bucket_end(kpi: KPI) -> None:
+    r = kpi.query("open_deals 2026-Q1 grain month", as_of=AS_OF)
+    assert list(r.series["value"]) == [1, 2, 4]  # Jan 31: D3; Feb 28: D2 D4; Mar 31: D5 D9 D7 D10
+    assert r.value == 4

@@ -1,29 +1,24 @@
 WITH periods AS (
   SELECT
     0 AS pid,
-    CAST('2026-07-01' AS DATE) AS lo_d,
-    CAST('2026-10-01' AS DATE) AS hi_d,
-    CAST('2026-07-01 04:00:00' AS DATETIME) AS lo_ts,
-    CAST('2026-10-01 04:00:00' AS DATETIME) AS hi_ts,
+    1 AS lo,
+    2 AS hi,
     92 AS days
   UNION ALL
   SELECT
     1 AS pid,
-    CAST('2026-04-01' AS DATE) AS lo_d,
-    CAST('2026-07-01' AS DATE) AS hi_d,
-    CAST('2026-04-01 04:00:00' AS DATETIME) AS lo_ts,
-    CAST('2026-07-01 04:00:00' AS DATETIME) AS hi_ts,
+    0 AS lo,
+    1 AS hi,
     91 AS days
 ), s0 AS (
   SELECT
-    pid,
+    k,
     d0,
-    GROUPING(d0) AS g,
     SUM(CASE WHEN f0 THEN x0 END) AS v0,
     COUNT(CASE WHEN f0 THEN 1 END) AS n0
   FROM (
     SELECT
-      p.pid,
+      CASE WHEN `t`.`month` < CAST('2026-07-01' AS DATE) THEN 1 ELSE 2 END AS k,
       `t`.`segment` AS d0,
       `t`.`amount` AS x0,
       (
@@ -37,74 +32,77 @@ WITH periods AS (
         `segment` AS `segment`
       FROM `spend`
     ) AS t
-    JOIN periods AS p
-      ON `t`.`month` >= p.lo_d
-      AND `t`.`month` < p.hi_d
-      AND `t`.`month` >= CAST('2026-04-01' AS DATE)
-      AND `t`.`month` < CAST('2026-10-01' AS DATE)
     WHERE
       (
+        `t`.`month` >= CAST('2026-04-01' AS DATE)
+        AND `t`.`month` < CAST('2026-10-01' AS DATE)
+      )
+      AND (
         (
           `t`.`kind` IN ('marketing', 'sales')
         )
       )
   ) AS r
   GROUP BY
+    k,
+    d0
+), w0 AS (
+  SELECT
+    p.pid,
+    d0,
+    GROUPING(d0) AS g,
+    SUM(s.v0) AS v0,
+    SUM(s.n0) AS n0
+  FROM s0 AS s
+  JOIN periods AS p
+    ON s.k > p.lo AND s.k <= p.hi
+  GROUP BY
     GROUPING SETS (
-      (pid, d0),
+      (p.pid, d0),
       (
-        pid
+        p.pid
       )
     )
 ), s1 AS (
   SELECT
-    pid,
+    k,
     d0,
-    GROUPING(d0) AS g,
-    COUNT(CASE WHEN f0 THEN x0 END) AS v0,
-    COUNT(CASE WHEN f0 THEN 1 END) AS n0
+    COUNT(x0) AS v0,
+    COUNT(*) AS n0
   FROM (
     SELECT
-      p.pid,
+      CASE WHEN `t`.`closed_at` < CAST('2026-07-01' AS DATE) THEN 1 ELSE 2 END AS k,
       `j_account`.`segment` AS d0,
-      1 AS x0,
-      (
-        `t`.`stage` = 'won'
-      ) AS f0
+      1 AS x0
     FROM (
       SELECT
-        *
+        t.`account_id` AS `account_id`,
+        MIN(t.`closed_at`) AS `closed_at`
       FROM (
         SELECT
-          t.*,
-          `t`.`account_id` AS first_key_,
-          ROW_NUMBER() OVER (
-            PARTITION BY `t`.`account_id`
-            ORDER BY t.`closed_at` NULLS LAST, t.`deal_id` NULLS LAST
-          ) AS first_rank_
-        FROM (
-          SELECT
-            `account_id` AS `account_id`,
-            CAST(`closed_at` AS DATE) AS `closed_at`,
-            `deal_id` AS `deal_id`,
-            CASE LOWER(TRIM(`stage`))
-              WHEN 'closed won'
-              THEN 'won'
-              WHEN 'won'
-              THEN 'won'
-              WHEN 'closed lost'
-              THEN 'lost'
-              WHEN 'closed-lost'
-              THEN 'lost'
-              ELSE 'open'
-            END AS `stage`
-          FROM `crm_deals`
-        ) AS t
-        WHERE
-          `t`.`stage` = 'won'
-      ) AS ranked_
+          `account_id` AS `account_id`,
+          CAST(`closed_at` AS DATE) AS `closed_at`,
+          CASE LOWER(TRIM(`stage`))
+            WHEN 'closed won'
+            THEN 'won'
+            WHEN 'won'
+            THEN 'won'
+            WHEN 'closed lost'
+            THEN 'lost'
+            WHEN 'closed-lost'
+            THEN 'lost'
+            ELSE 'open'
+          END AS `stage`
+        FROM `crm_deals`
+      ) AS t
       WHERE
-        first_rank_ = 1 AND NOT first_key_ IS NULL
+        (
+          NOT t.`account_id` IS NULL
+        ) AND (
+          `t`.`stage` = 'won'
+        )
+      GROUP BY
+        t.`account_id`
     ) AS t
     LEFT JOIN (
       SELECT
@@ -125,23 +123,30 @@ WITH periods AS (
       FROM `crm_accounts`
     ) AS j_account
       ON t.`account_id` = j_account.`account_id`
-    JOIN periods AS p
-      ON `t`.`closed_at` >= p.lo_d
-      AND `t`.`closed_at` < p.hi_d
-      AND `t`.`closed_at` >= CAST('2026-04-01' AS DATE)
-      AND `t`.`closed_at` < CAST('2026-10-01' AS DATE)
     WHERE
       (
-        (
-          `t`.`stage` = 'won'
-        )
+        `t`.`closed_at` >= CAST('2026-04-01' AS DATE)
+        AND `t`.`closed_at` < CAST('2026-10-01' AS DATE)
       )
   ) AS r
   GROUP BY
+    k,
+    d0
+), w1 AS (
+  SELECT
+    p.pid,
+    d0,
+    GROUPING(d0) AS g,
+    SUM(s.v0) AS v0,
+    SUM(s.n0) AS n0
+  FROM s1 AS s
+  JOIN periods AS p
+    ON s.k > p.lo AND s.k <= p.hi
+  GROUP BY
     GROUPING SETS (
-      (pid, d0),
+      (p.pid, d0),
       (
-        pid
+        p.pid
       )
     )
 ), u AS (
@@ -153,7 +158,7 @@ WITH periods AS (
     CAST(n0 AS FLOAT64) AS m0_n,
     CAST(NULL AS FLOAT64) AS m1,
     CAST(NULL AS FLOAT64) AS m1_n
-  FROM s0
+  FROM w0
   UNION ALL
   SELECT
     pid,
@@ -163,7 +168,7 @@ WITH periods AS (
     CAST(NULL AS FLOAT64) AS m0_n,
     CAST(v0 AS FLOAT64) AS m1,
     CAST(n0 AS FLOAT64) AS m1_n
-  FROM s1
+  FROM w1
   UNION ALL
   SELECT
     pid,

@@ -1,18 +1,14 @@
 WITH periods AS (
   SELECT
     0 AS pid,
-    CAST('2026-07-01' AS DATE) AS lo_d,
-    CAST('2026-10-01' AS DATE) AS hi_d,
-    CAST('2026-07-01 04:00:00' AS DATETIME) AS lo_ts,
-    CAST('2026-10-01 04:00:00' AS DATETIME) AS hi_ts,
+    1 AS lo,
+    2 AS hi,
     92 AS days
   UNION ALL
   SELECT
     1 AS pid,
-    CAST('2026-04-01' AS DATE) AS lo_d,
-    CAST('2026-07-01' AS DATE) AS hi_d,
-    CAST('2026-04-01 04:00:00' AS DATETIME) AS lo_ts,
-    CAST('2026-07-01 04:00:00' AS DATETIME) AS hi_ts,
+    0 AS lo,
+    1 AS hi,
     91 AS days
 ), u AS (
   SELECT

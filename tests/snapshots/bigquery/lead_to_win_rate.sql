@@ -1,22 +1,22 @@
 WITH periods AS (
   SELECT
     0 AS pid,
-    CAST('2026-07-01' AS DATE) AS lo_d,
-    CAST('2026-10-01' AS DATE) AS hi_d,
-    CAST('2026-07-01 04:00:00' AS DATETIME) AS lo_ts,
-    CAST('2026-10-01 04:00:00' AS DATETIME) AS hi_ts,
+    1 AS lo,
+    2 AS hi,
     92 AS days
   UNION ALL
   SELECT
     1 AS pid,
-    CAST('2026-04-01' AS DATE) AS lo_d,
-    CAST('2026-07-01' AS DATE) AS hi_d,
-    CAST('2026-04-01 04:00:00' AS DATETIME) AS lo_ts,
-    CAST('2026-07-01 04:00:00' AS DATETIME) AS hi_ts,
+    0 AS lo,
+    1 AS hi,
     91 AS days
 ), cr0 AS (
   SELECT
-    p.pid,
+    CASE
+      WHEN `t`.`created_at` < CAST('2026-07-01 04:00:00' AS DATETIME)
+      THEN 1
+      ELSE 2
+    END AS k,
     `t`.`segment` AS d0,
     `t`.`lead_id` AS ent,
     CAST(`t`.`created_at` AS DATE) AS bt
@@ -39,77 +39,86 @@ WITH periods AS (
       END AS `segment`
     FROM `crm_leads`
   ) AS t
-  JOIN periods AS p
-    ON `t`.`created_at` >= p.lo_ts
-    AND `t`.`created_at` < p.hi_ts
-    AND `t`.`created_at` >= CAST('2026-04-01 04:00:00' AS DATETIME)
-    AND `t`.`created_at` < CAST('2026-10-01 04:00:00' AS DATETIME)
-), cb0 AS (
+  WHERE
+    (
+      `t`.`created_at` >= CAST('2026-04-01 04:00:00' AS DATETIME)
+      AND `t`.`created_at` < CAST('2026-10-01 04:00:00' AS DATETIME)
+    )
+), cm0 AS (
+  SELECT DISTINCT
+    b.k,
+    b.d0,
+    b.ent
+  FROM cr0 AS b
+  JOIN (
+    SELECT DISTINCT
+      `t`.`lead_id` AS ent,
+      CAST(`t`.`closed_at` AS DATE) AS tt
+    FROM (
+      SELECT
+        CAST(`closed_at` AS DATE) AS `closed_at`,
+        `lead_id` AS `lead_id`,
+        CASE LOWER(TRIM(`stage`))
+          WHEN 'closed won'
+          THEN 'won'
+          WHEN 'won'
+          THEN 'won'
+          WHEN 'closed lost'
+          THEN 'lost'
+          WHEN 'closed-lost'
+          THEN 'lost'
+          ELSE 'open'
+        END AS `stage`
+      FROM `crm_deals`
+    ) AS t
+    WHERE
+      (
+        `t`.`stage` = 'won'
+      )
+      AND (
+        NOT `t`.`closed_at` IS NULL
+      )
+      AND (
+        CAST(`t`.`closed_at` AS DATE) >= CAST('2026-04-01' AS DATE)
+        AND CAST(`t`.`closed_at` AS DATE) < CAST('2026-12-30' AS DATE)
+      )
+  ) AS tg
+    ON tg.ent = b.ent AND tg.tt >= b.bt AND tg.tt <= b.bt + INTERVAL '90' DAY
+), cs0 AS (
   SELECT
-    pid,
+    k,
     d0,
-    GROUPING(d0) AS g,
-    COUNT(*) AS base
+    COUNT(*) AS base,
+    0 AS conv
   FROM cr0
   GROUP BY
-    GROUPING SETS (
-      (pid, d0),
-      (
-        pid
-      )
-    )
-), cc0 AS (
+    k,
+    d0
+  UNION ALL
   SELECT
-    pid,
+    k,
+    d0,
+    0 AS base,
+    COUNT(*) AS conv
+  FROM cm0
+  GROUP BY
+    k,
+    d0
+), cw0 AS (
+  SELECT
+    p.pid,
     d0,
     GROUPING(d0) AS g,
-    COUNT(*) AS conv
-  FROM (
-    SELECT DISTINCT
-      b.pid,
-      b.d0,
-      b.ent
-    FROM cr0 AS b
-    JOIN (
-      SELECT DISTINCT
-        `t`.`lead_id` AS ent,
-        CAST(`t`.`closed_at` AS DATE) AS tt
-      FROM (
-        SELECT
-          CAST(`closed_at` AS DATE) AS `closed_at`,
-          `lead_id` AS `lead_id`,
-          CASE LOWER(TRIM(`stage`))
-            WHEN 'closed won'
-            THEN 'won'
-            WHEN 'won'
-            THEN 'won'
-            WHEN 'closed lost'
-            THEN 'lost'
-            WHEN 'closed-lost'
-            THEN 'lost'
-            ELSE 'open'
-          END AS `stage`
-        FROM `crm_deals`
-      ) AS t
-      WHERE
-        (
-          `t`.`stage` = 'won'
-        )
-        AND (
-          NOT `t`.`closed_at` IS NULL
-        )
-        AND (
-          CAST(`t`.`closed_at` AS DATE) >= CAST('2026-04-01' AS DATE)
-          AND CAST(`t`.`closed_at` AS DATE) < CAST('2026-12-31' AS DATE)
-        )
-    ) AS tg
-      ON tg.ent = b.ent AND tg.tt >= b.bt AND tg.tt <= b.bt + INTERVAL '90' DAY
-  ) AS e
+    SUM(s.base) AS base,
+    SUM(s.conv) AS conv
+  FROM cs0 AS s
+  JOIN periods AS p
+    ON s.k > p.lo AND s.k <= p.hi
   GROUP BY
     GROUPING SETS (
-      (pid, d0),
+      (p.pid, d0),
       (
-        pid
+        p.pid
       )
     )
 ), u AS (
@@ -117,17 +126,9 @@ WITH periods AS (
     pid,
     d0,
     g,
-    CAST(NULL AS FLOAT64) AS c0,
-    CAST(base AS FLOAT64) AS c0_base
-  FROM cb0
-  UNION ALL
-  SELECT
-    pid,
-    d0,
-    g,
     CAST(conv AS FLOAT64) AS c0,
-    CAST(NULL AS FLOAT64) AS c0_base
-  FROM cc0
+    CAST(base AS FLOAT64) AS c0_base
+  FROM cw0
   UNION ALL
   SELECT
     pid,

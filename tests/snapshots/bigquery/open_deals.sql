@@ -1,29 +1,38 @@
 WITH periods AS (
   SELECT
     0 AS pid,
-    CAST('2026-07-01' AS DATE) AS lo_d,
-    CAST('2026-10-01' AS DATE) AS hi_d,
-    CAST('2026-07-01 04:00:00' AS DATETIME) AS lo_ts,
-    CAST('2026-10-01 04:00:00' AS DATETIME) AS hi_ts,
+    1 AS lo,
+    2 AS hi,
     92 AS days
   UNION ALL
   SELECT
     1 AS pid,
-    CAST('2026-04-01' AS DATE) AS lo_d,
-    CAST('2026-07-01' AS DATE) AS hi_d,
-    CAST('2026-04-01 04:00:00' AS DATETIME) AS lo_ts,
-    CAST('2026-07-01 04:00:00' AS DATETIME) AS hi_ts,
+    0 AS lo,
+    1 AS hi,
     91 AS days
 ), s0 AS (
   SELECT
-    pid,
+    a,
+    b,
     d0,
-    GROUPING(d0) AS g,
     COUNT(x0) AS v0,
     COUNT(*) AS n0
   FROM (
     SELECT
-      p.pid,
+      CASE
+        WHEN `t`.`created_at` < CAST('2026-07-01' AS DATE)
+        THEN CASE WHEN `t`.`created_at` < CAST('2026-04-01' AS DATE) THEN 0 ELSE 1 END
+        ELSE CASE WHEN `t`.`created_at` < CAST('2026-10-01' AS DATE) THEN 2 ELSE 3 END
+      END AS a,
+      CASE
+        WHEN `t`.`closed_at` IS NULL
+        THEN 4
+        ELSE CASE
+          WHEN `t`.`closed_at` < CAST('2026-07-01' AS DATE)
+          THEN CASE WHEN `t`.`closed_at` < CAST('2026-04-01' AS DATE) THEN 0 ELSE 1 END
+          ELSE CASE WHEN `t`.`closed_at` < CAST('2026-10-01' AS DATE) THEN 2 ELSE 3 END
+        END
+      END AS b,
       `j_account`.`segment` AS d0,
       1 AS x0
     FROM (
@@ -52,17 +61,33 @@ WITH periods AS (
       FROM `crm_accounts`
     ) AS j_account
       ON t.`account_id` = j_account.`account_id`
-    JOIN periods AS p
-      ON `t`.`created_at` < p.hi_d
-      AND (
-        `t`.`closed_at` IS NULL OR `t`.`closed_at` >= p.hi_d
+    WHERE
+      (
+        `t`.`created_at` < CAST('2026-10-01' AS DATE)
+        AND (
+          `t`.`closed_at` IS NULL OR `t`.`closed_at` >= CAST('2026-04-01' AS DATE)
+        )
       )
   ) AS r
   GROUP BY
+    a,
+    b,
+    d0
+), w0 AS (
+  SELECT
+    p.pid,
+    d0,
+    GROUPING(d0) AS g,
+    SUM(s.v0) AS v0,
+    SUM(s.n0) AS n0
+  FROM s0 AS s
+  JOIN periods AS p
+    ON s.a <= p.hi AND s.b > p.hi
+  GROUP BY
     GROUPING SETS (
-      (pid, d0),
+      (p.pid, d0),
       (
-        pid
+        p.pid
       )
     )
 ), u AS (
@@ -72,7 +97,7 @@ WITH periods AS (
     g,
     CAST(v0 AS FLOAT64) AS m0,
     CAST(n0 AS FLOAT64) AS m0_n
-  FROM s0
+  FROM w0
   UNION ALL
   SELECT
     pid,

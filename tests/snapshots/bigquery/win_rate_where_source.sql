@@ -1,31 +1,26 @@
 WITH periods AS (
   SELECT
     0 AS pid,
-    CAST('2026-07-01' AS DATE) AS lo_d,
-    CAST('2026-10-01' AS DATE) AS hi_d,
-    CAST('2026-07-01 04:00:00' AS DATETIME) AS lo_ts,
-    CAST('2026-10-01 04:00:00' AS DATETIME) AS hi_ts,
+    1 AS lo,
+    2 AS hi,
     92 AS days
   UNION ALL
   SELECT
     1 AS pid,
-    CAST('2026-04-01' AS DATE) AS lo_d,
-    CAST('2026-07-01' AS DATE) AS hi_d,
-    CAST('2026-04-01 04:00:00' AS DATETIME) AS lo_ts,
-    CAST('2026-07-01 04:00:00' AS DATETIME) AS hi_ts,
+    0 AS lo,
+    1 AS hi,
     91 AS days
 ), s0 AS (
   SELECT
-    pid,
+    k,
     d0,
-    GROUPING(d0) AS g,
     COUNT(CASE WHEN f0 THEN x0 END) AS v0,
     COUNT(CASE WHEN f0 THEN 1 END) AS n0,
     COUNT(CASE WHEN f1 THEN x1 END) AS v1,
     COUNT(CASE WHEN f1 THEN 1 END) AS n1
   FROM (
     SELECT
-      p.pid,
+      CASE WHEN `t`.`closed_at` < CAST('2026-07-01' AS DATE) THEN 1 ELSE 2 END AS k,
       `j_account`.`segment` AS d0,
       1 AS x0,
       (
@@ -83,13 +78,12 @@ WITH periods AS (
       FROM `crm_leads`
     ) AS j_lead
       ON t.`lead_id` = j_lead.`lead_id`
-    JOIN periods AS p
-      ON `t`.`closed_at` >= p.lo_d
-      AND `t`.`closed_at` < p.hi_d
-      AND `t`.`closed_at` >= CAST('2026-04-01' AS DATE)
-      AND `t`.`closed_at` < CAST('2026-10-01' AS DATE)
     WHERE
       (
+        `t`.`closed_at` >= CAST('2026-04-01' AS DATE)
+        AND `t`.`closed_at` < CAST('2026-10-01' AS DATE)
+      )
+      AND (
         (
           `t`.`stage` = 'won'
         ) OR (
@@ -101,10 +95,25 @@ WITH periods AS (
       )
   ) AS r
   GROUP BY
+    k,
+    d0
+), w0 AS (
+  SELECT
+    p.pid,
+    d0,
+    GROUPING(d0) AS g,
+    SUM(s.v0) AS v0,
+    SUM(s.n0) AS n0,
+    SUM(s.v1) AS v1,
+    SUM(s.n1) AS n1
+  FROM s0 AS s
+  JOIN periods AS p
+    ON s.k > p.lo AND s.k <= p.hi
+  GROUP BY
     GROUPING SETS (
-      (pid, d0),
+      (p.pid, d0),
       (
-        pid
+        p.pid
       )
     )
 ), u AS (
@@ -116,7 +125,7 @@ WITH periods AS (
     CAST(n0 AS FLOAT64) AS m0_n,
     CAST(v1 AS FLOAT64) AS m1,
     CAST(n1 AS FLOAT64) AS m1_n
-  FROM s0
+  FROM w0
   UNION ALL
   SELECT
     pid,

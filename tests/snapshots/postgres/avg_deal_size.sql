@@ -1,29 +1,25 @@
 WITH periods AS (
   SELECT
     0 AS pid,
-    CAST('2026-07-01' AS DATE) AS lo_d,
-    CAST('2026-10-01' AS DATE) AS hi_d,
-    CAST('2026-07-01 04:00:00' AS TIMESTAMP) AS lo_ts,
-    CAST('2026-10-01 04:00:00' AS TIMESTAMP) AS hi_ts,
+    1 AS lo,
+    2 AS hi,
     92 AS days
   UNION ALL
   SELECT
     1 AS pid,
-    CAST('2026-04-01' AS DATE) AS lo_d,
-    CAST('2026-07-01' AS DATE) AS hi_d,
-    CAST('2026-04-01 04:00:00' AS TIMESTAMP) AS lo_ts,
-    CAST('2026-07-01 04:00:00' AS TIMESTAMP) AS hi_ts,
+    0 AS lo,
+    1 AS hi,
     91 AS days
 ), s0 AS (
   SELECT
-    pid,
+    k,
     d0,
-    GROUPING(d0) AS g,
-    AVG(CAST(CASE WHEN f0 THEN x0 END AS DOUBLE PRECISION)) AS v0,
+    SUM(CAST(CASE WHEN f0 THEN x0 END AS DOUBLE PRECISION)) AS v0,
+    COUNT(CASE WHEN f0 THEN x0 END) AS w0,
     COUNT(CASE WHEN f0 THEN 1 END) AS n0
   FROM (
     SELECT
-      p.pid,
+      CASE WHEN "t"."closed_at" < CAST('2026-07-01' AS DATE) THEN 1 ELSE 2 END AS k,
       "j_account"."segment" AS d0,
       "t"."amount" AS x0,
       (
@@ -66,23 +62,35 @@ WITH periods AS (
       FROM "crm_accounts"
     ) AS j_account
       ON t."account_id" = j_account."account_id"
-    JOIN periods AS p
-      ON "t"."closed_at" >= p.lo_d
-      AND "t"."closed_at" < p.hi_d
-      AND "t"."closed_at" >= CAST('2026-04-01' AS DATE)
-      AND "t"."closed_at" < CAST('2026-10-01' AS DATE)
     WHERE
       (
+        "t"."closed_at" >= CAST('2026-04-01' AS DATE)
+        AND "t"."closed_at" < CAST('2026-10-01' AS DATE)
+      )
+      AND (
         (
           "t"."stage" = 'won' AND NOT "t"."amount" IS NULL
         )
       )
   ) AS r
   GROUP BY
+    k,
+    d0
+), w0 AS (
+  SELECT
+    p.pid,
+    d0,
+    GROUPING(d0) AS g,
+    CAST(SUM(s.v0) AS DOUBLE PRECISION) / NULLIF(SUM(s.w0), 0) AS v0,
+    SUM(s.n0) AS n0
+  FROM s0 AS s
+  JOIN periods AS p
+    ON s.k > p.lo AND s.k <= p.hi
+  GROUP BY
     GROUPING SETS (
-      (pid, d0),
+      (p.pid, d0),
       (
-        pid
+        p.pid
       )
     )
 ), u AS (
@@ -92,7 +100,7 @@ WITH periods AS (
     g,
     CAST(v0 AS DOUBLE PRECISION) AS m0,
     CAST(n0 AS DOUBLE PRECISION) AS m0_n
-  FROM s0
+  FROM w0
   UNION ALL
   SELECT
     pid,

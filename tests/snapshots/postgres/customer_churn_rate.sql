@@ -1,29 +1,24 @@
 WITH periods AS (
   SELECT
     0 AS pid,
-    CAST('2026-07-01' AS DATE) AS lo_d,
-    CAST('2026-10-01' AS DATE) AS hi_d,
-    CAST('2026-07-01 04:00:00' AS TIMESTAMP) AS lo_ts,
-    CAST('2026-10-01 04:00:00' AS TIMESTAMP) AS hi_ts,
+    1 AS lo,
+    2 AS hi,
     92 AS days
   UNION ALL
   SELECT
     1 AS pid,
-    CAST('2026-04-01' AS DATE) AS lo_d,
-    CAST('2026-07-01' AS DATE) AS hi_d,
-    CAST('2026-04-01 04:00:00' AS TIMESTAMP) AS lo_ts,
-    CAST('2026-07-01 04:00:00' AS TIMESTAMP) AS hi_ts,
+    0 AS lo,
+    1 AS hi,
     91 AS days
 ), s0 AS (
   SELECT
-    pid,
+    k,
     d0,
-    GROUPING(d0) AS g,
     COUNT(CASE WHEN f0 THEN x0 END) AS v0,
     COUNT(CASE WHEN f0 THEN 1 END) AS n0
   FROM (
     SELECT
-      p.pid,
+      CASE WHEN "t"."churned_at" < CAST('2026-07-01' AS DATE) THEN 1 ELSE 2 END AS k,
       "t"."segment" AS d0,
       1 AS x0,
       (
@@ -47,35 +42,60 @@ WITH periods AS (
         END AS "segment"
       FROM "crm_accounts"
     ) AS t
-    JOIN periods AS p
-      ON "t"."churned_at" >= p.lo_d
-      AND "t"."churned_at" < p.hi_d
-      AND "t"."churned_at" >= CAST('2026-04-01' AS DATE)
-      AND "t"."churned_at" < CAST('2026-10-01' AS DATE)
     WHERE
       (
+        "t"."churned_at" >= CAST('2026-04-01' AS DATE)
+        AND "t"."churned_at" < CAST('2026-10-01' AS DATE)
+      )
+      AND (
         (
           NOT "t"."churned_at" IS NULL
         )
       )
   ) AS r
   GROUP BY
+    k,
+    d0
+), w0 AS (
+  SELECT
+    p.pid,
+    d0,
+    GROUPING(d0) AS g,
+    SUM(s.v0) AS v0,
+    SUM(s.n0) AS n0
+  FROM s0 AS s
+  JOIN periods AS p
+    ON s.k > p.lo AND s.k <= p.hi
+  GROUP BY
     GROUPING SETS (
-      (pid, d0),
+      (p.pid, d0),
       (
-        pid
+        p.pid
       )
     )
 ), s1 AS (
   SELECT
-    pid,
+    a,
+    b,
     d0,
-    GROUPING(d0) AS g,
     COUNT(x0) AS v0,
     COUNT(*) AS n0
   FROM (
     SELECT
-      p.pid,
+      CASE
+        WHEN "t"."customer_since" < CAST('2026-07-01' AS DATE)
+        THEN CASE WHEN "t"."customer_since" < CAST('2026-04-01' AS DATE) THEN 0 ELSE 1 END
+        ELSE CASE WHEN "t"."customer_since" < CAST('2026-10-01' AS DATE) THEN 2 ELSE 3 END
+      END AS a,
+      CASE
+        WHEN "t"."churned_at" IS NULL
+        THEN 4
+        ELSE CASE
+          WHEN "t"."churned_at" < CAST('2026-07-01' AS DATE)
+          THEN CASE WHEN "t"."churned_at" < CAST('2026-04-01' AS DATE) THEN 0 ELSE 1 END
+          ELSE CASE WHEN "t"."churned_at" < CAST('2026-10-01' AS DATE) THEN 2 ELSE 3 END
+        END
+      END AS b,
       "t"."segment" AS d0,
       1 AS x0
     FROM (
@@ -97,17 +117,33 @@ WITH periods AS (
         END AS "segment"
       FROM "crm_accounts"
     ) AS t
-    JOIN periods AS p
-      ON "t"."customer_since" < p.lo_d
-      AND (
-        "t"."churned_at" IS NULL OR "t"."churned_at" >= p.lo_d
+    WHERE
+      (
+        "t"."customer_since" < CAST('2026-10-01' AS DATE)
+        AND (
+          "t"."churned_at" IS NULL OR "t"."churned_at" >= CAST('2026-04-01' AS DATE)
+        )
       )
   ) AS r
   GROUP BY
+    a,
+    b,
+    d0
+), w1 AS (
+  SELECT
+    p.pid,
+    d0,
+    GROUPING(d0) AS g,
+    SUM(s.v0) AS v0,
+    SUM(s.n0) AS n0
+  FROM s1 AS s
+  JOIN periods AS p
+    ON s.a <= p.lo AND s.b > p.lo
+  GROUP BY
     GROUPING SETS (
-      (pid, d0),
+      (p.pid, d0),
       (
-        pid
+        p.pid
       )
     )
 ), u AS (
@@ -119,7 +155,7 @@ WITH periods AS (
     CAST(n0 AS DOUBLE PRECISION) AS m0_n,
     CAST(NULL AS DOUBLE PRECISION) AS m1,
     CAST(NULL AS DOUBLE PRECISION) AS m1_n
-  FROM s0
+  FROM w0
   UNION ALL
   SELECT
     pid,
@@ -129,7 +165,7 @@ WITH periods AS (
     CAST(NULL AS DOUBLE PRECISION) AS m0_n,
     CAST(v0 AS DOUBLE PRECISION) AS m1,
     CAST(n0 AS DOUBLE PRECISION) AS m1_n
-  FROM s1
+  FROM w1
   UNION ALL
   SELECT
     pid,

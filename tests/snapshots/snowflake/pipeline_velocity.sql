@@ -1,27 +1,24 @@
 WITH periods AS (
   SELECT
     0 AS pid,
-    CAST('2026-07-01' AS DATE) AS lo_d,
-    CAST('2026-10-01' AS DATE) AS hi_d,
-    CAST('2026-07-01 04:00:00' AS TIMESTAMPNTZ) AS lo_ts,
-    CAST('2026-10-01 04:00:00' AS TIMESTAMPNTZ) AS hi_ts,
+    1 AS lo,
+    2 AS hi,
     92 AS days
   UNION ALL
   SELECT
     1 AS pid,
-    CAST('2026-04-01' AS DATE) AS lo_d,
-    CAST('2026-07-01' AS DATE) AS hi_d,
-    CAST('2026-04-01 04:00:00' AS TIMESTAMPNTZ) AS lo_ts,
-    CAST('2026-07-01 04:00:00' AS TIMESTAMPNTZ) AS hi_ts,
+    0 AS lo,
+    1 AS hi,
     91 AS days
 ), s0 AS (
   SELECT
-    pid,
+    k,
     d0,
-    GROUPING(d0) AS g,
-    AVG(CAST(CASE WHEN f0 THEN x0 END AS DOUBLE)) AS v0,
+    SUM(CAST(CASE WHEN f0 THEN x0 END AS DOUBLE)) AS v0,
+    COUNT(CASE WHEN f0 THEN x0 END) AS w0,
     COUNT(CASE WHEN f0 THEN 1 END) AS n0,
-    AVG(CAST(CASE WHEN f1 THEN x1 END AS DOUBLE)) AS v1,
+    SUM(CAST(CASE WHEN f1 THEN x1 END AS DOUBLE)) AS v1,
+    COUNT(CASE WHEN f1 THEN x1 END) AS w1,
     COUNT(CASE WHEN f1 THEN 1 END) AS n1,
     COUNT(CASE WHEN f2 THEN x2 END) AS v2,
     COUNT(CASE WHEN f2 THEN 1 END) AS n2,
@@ -29,7 +26,7 @@ WITH periods AS (
     COUNT(CASE WHEN f3 THEN 1 END) AS n3
   FROM (
     SELECT
-      p.pid,
+      CASE WHEN "t"."closed_at" < CAST('2026-07-01' AS DATE) THEN 1 ELSE 2 END AS k,
       "j_account"."segment" AS d0,
       DATEDIFF(DAY, "t"."created_at", "t"."closed_at") AS x0,
       (
@@ -85,13 +82,12 @@ WITH periods AS (
       FROM "crm_accounts"
     ) AS j_account
       ON t."account_id" = j_account."account_id"
-    JOIN periods AS p
-      ON "t"."closed_at" >= p.lo_d
-      AND "t"."closed_at" < p.hi_d
-      AND "t"."closed_at" >= CAST('2026-04-01' AS DATE)
-      AND "t"."closed_at" < CAST('2026-10-01' AS DATE)
     WHERE
       (
+        "t"."closed_at" >= CAST('2026-04-01' AS DATE)
+        AND "t"."closed_at" < CAST('2026-10-01' AS DATE)
+      )
+      AND (
         (
           "t"."stage" = 'won' AND "t"."closed_at" >= "t"."created_at"
         )
@@ -107,22 +103,54 @@ WITH periods AS (
       )
   ) AS r
   GROUP BY
+    k,
+    d0
+), w0 AS (
+  SELECT
+    p.pid,
+    d0,
+    GROUPING(d0) AS g,
+    SUM(s.v0) / NULLIF(SUM(s.w0), 0) AS v0,
+    SUM(s.n0) AS n0,
+    SUM(s.v1) / NULLIF(SUM(s.w1), 0) AS v1,
+    SUM(s.n1) AS n1,
+    SUM(s.v2) AS v2,
+    SUM(s.n2) AS n2,
+    SUM(s.v3) AS v3,
+    SUM(s.n3) AS n3
+  FROM s0 AS s
+  JOIN periods AS p
+    ON s.k > p.lo AND s.k <= p.hi
+  GROUP BY
     GROUPING SETS (
-      (pid, d0),
+      (p.pid, d0),
       (
-        pid
+        p.pid
       )
     )
 ), s1 AS (
   SELECT
-    pid,
+    a,
+    b,
     d0,
-    GROUPING(d0) AS g,
     COUNT(x0) AS v0,
     COUNT(*) AS n0
   FROM (
     SELECT
-      p.pid,
+      CASE
+        WHEN "t"."created_at" < CAST('2026-07-01' AS DATE)
+        THEN CASE WHEN "t"."created_at" < CAST('2026-04-01' AS DATE) THEN 0 ELSE 1 END
+        ELSE CASE WHEN "t"."created_at" < CAST('2026-10-01' AS DATE) THEN 2 ELSE 3 END
+      END AS a,
+      CASE
+        WHEN "t"."closed_at" IS NULL
+        THEN 4
+        ELSE CASE
+          WHEN "t"."closed_at" < CAST('2026-07-01' AS DATE)
+          THEN CASE WHEN "t"."closed_at" < CAST('2026-04-01' AS DATE) THEN 0 ELSE 1 END
+          ELSE CASE WHEN "t"."closed_at" < CAST('2026-10-01' AS DATE) THEN 2 ELSE 3 END
+        END
+      END AS b,
       "j_account"."segment" AS d0,
       1 AS x0
     FROM (
@@ -151,17 +179,33 @@ WITH periods AS (
       FROM "crm_accounts"
     ) AS j_account
       ON t."account_id" = j_account."account_id"
-    JOIN periods AS p
-      ON "t"."created_at" < p.hi_d
-      AND (
-        "t"."closed_at" IS NULL OR "t"."closed_at" >= p.hi_d
+    WHERE
+      (
+        "t"."created_at" < CAST('2026-10-01' AS DATE)
+        AND (
+          "t"."closed_at" IS NULL OR "t"."closed_at" >= CAST('2026-04-01' AS DATE)
+        )
       )
   ) AS r
   GROUP BY
+    a,
+    b,
+    d0
+), w1 AS (
+  SELECT
+    p.pid,
+    d0,
+    GROUPING(d0) AS g,
+    SUM(s.v0) AS v0,
+    SUM(s.n0) AS n0
+  FROM s1 AS s
+  JOIN periods AS p
+    ON s.a <= p.hi AND s.b > p.hi
+  GROUP BY
     GROUPING SETS (
-      (pid, d0),
+      (p.pid, d0),
       (
-        pid
+        p.pid
       )
     )
 ), u AS (
@@ -179,7 +223,7 @@ WITH periods AS (
     CAST(n2 AS DOUBLE) AS m3_n,
     CAST(v3 AS DOUBLE) AS m4,
     CAST(n3 AS DOUBLE) AS m4_n
-  FROM s0
+  FROM w0
   UNION ALL
   SELECT
     pid,
@@ -195,7 +239,7 @@ WITH periods AS (
     CAST(NULL AS DOUBLE) AS m3_n,
     CAST(NULL AS DOUBLE) AS m4,
     CAST(NULL AS DOUBLE) AS m4_n
-  FROM s1
+  FROM w1
   UNION ALL
   SELECT
     pid,

@@ -1,29 +1,24 @@
 WITH periods AS (
   SELECT
     0 AS pid,
-    CAST('2026-07-01' AS DATE) AS lo_d,
-    CAST('2026-10-01' AS DATE) AS hi_d,
-    CAST('2026-07-01 04:00:00' AS TIMESTAMP_NTZ) AS lo_ts,
-    CAST('2026-10-01 04:00:00' AS TIMESTAMP_NTZ) AS hi_ts,
+    1 AS lo,
+    2 AS hi,
     92 AS days
   UNION ALL
   SELECT
     1 AS pid,
-    CAST('2026-04-01' AS DATE) AS lo_d,
-    CAST('2026-07-01' AS DATE) AS hi_d,
-    CAST('2026-04-01 04:00:00' AS TIMESTAMP_NTZ) AS lo_ts,
-    CAST('2026-07-01 04:00:00' AS TIMESTAMP_NTZ) AS hi_ts,
+    0 AS lo,
+    1 AS hi,
     91 AS days
 ), s0 AS (
   SELECT
-    pid,
+    k,
     d0,
-    GROUPING(d0) AS g,
     COUNT(CASE WHEN f0 THEN x0 END) AS v0,
     COUNT(CASE WHEN f0 THEN 1 END) AS n0
   FROM (
     SELECT
-      p.pid,
+      CASE WHEN `t`.`churned_at` < CAST('2026-07-01' AS DATE) THEN 1 ELSE 2 END AS k,
       `t`.`segment` AS d0,
       1 AS x0,
       (
@@ -47,35 +42,60 @@ WITH periods AS (
         END AS `segment`
       FROM `crm_accounts`
     ) AS t
-    JOIN periods AS p
-      ON `t`.`churned_at` >= p.lo_d
-      AND `t`.`churned_at` < p.hi_d
-      AND `t`.`churned_at` >= CAST('2026-04-01' AS DATE)
-      AND `t`.`churned_at` < CAST('2026-10-01' AS DATE)
     WHERE
       (
+        `t`.`churned_at` >= CAST('2026-04-01' AS DATE)
+        AND `t`.`churned_at` < CAST('2026-10-01' AS DATE)
+      )
+      AND (
         (
           NOT `t`.`churned_at` IS NULL
         )
       )
   ) AS r
   GROUP BY
+    k,
+    d0
+), w0 AS (
+  SELECT
+    p.pid,
+    d0,
+    GROUPING(d0) AS g,
+    SUM(s.v0) AS v0,
+    SUM(s.n0) AS n0
+  FROM s0 AS s
+  JOIN periods AS p
+    ON s.k > p.lo AND s.k <= p.hi
+  GROUP BY
     GROUPING SETS (
-      (pid, d0),
+      (p.pid, d0),
       (
-        pid
+        p.pid
       )
     )
 ), s1 AS (
   SELECT
-    pid,
+    a,
+    b,
     d0,
-    GROUPING(d0) AS g,
     COUNT(x0) AS v0,
     COUNT(*) AS n0
   FROM (
     SELECT
-      p.pid,
+      CASE
+        WHEN `t`.`customer_since` < CAST('2026-07-01' AS DATE)
+        THEN CASE WHEN `t`.`customer_since` < CAST('2026-04-01' AS DATE) THEN 0 ELSE 1 END
+        ELSE CASE WHEN `t`.`customer_since` < CAST('2026-10-01' AS DATE) THEN 2 ELSE 3 END
+      END AS a,
+      CASE
+        WHEN `t`.`churned_at` IS NULL
+        THEN 4
+        ELSE CASE
+          WHEN `t`.`churned_at` < CAST('2026-07-01' AS DATE)
+          THEN CASE WHEN `t`.`churned_at` < CAST('2026-04-01' AS DATE) THEN 0 ELSE 1 END
+          ELSE CASE WHEN `t`.`churned_at` < CAST('2026-10-01' AS DATE) THEN 2 ELSE 3 END
+        END
+      END AS b,
       `t`.`segment` AS d0,
       1 AS x0
     FROM (
@@ -97,29 +117,45 @@ WITH periods AS (
         END AS `segment`
       FROM `crm_accounts`
     ) AS t
-    JOIN periods AS p
-      ON `t`.`customer_since` < p.lo_d
-      AND (
-        `t`.`churned_at` IS NULL OR `t`.`churned_at` >= p.lo_d
+    WHERE
+      (
+        `t`.`customer_since` < CAST('2026-10-01' AS DATE)
+        AND (
+          `t`.`churned_at` IS NULL OR `t`.`churned_at` >= CAST('2026-04-01' AS DATE)
+        )
       )
   ) AS r
   GROUP BY
+    a,
+    b,
+    d0
+), w1 AS (
+  SELECT
+    p.pid,
+    d0,
+    GROUPING(d0) AS g,
+    SUM(s.v0) AS v0,
+    SUM(s.n0) AS n0
+  FROM s1 AS s
+  JOIN periods AS p
+    ON s.a <= p.lo AND s.b > p.lo
+  GROUP BY
     GROUPING SETS (
-      (pid, d0),
+      (p.pid, d0),
       (
-        pid
+        p.pid
       )
     )
 ), s2 AS (
   SELECT
-    pid,
+    k,
     d0,
-    GROUPING(d0) AS g,
-    AVG(CAST(CASE WHEN f0 THEN x0 END AS DOUBLE)) AS v0,
+    SUM(CAST(CASE WHEN f0 THEN x0 END AS DOUBLE)) AS v0,
+    COUNT(CASE WHEN f0 THEN x0 END) AS w0,
     COUNT(CASE WHEN f0 THEN 1 END) AS n0
   FROM (
     SELECT
-      p.pid,
+      CASE WHEN `t`.`closed_at` < CAST('2026-07-01' AS DATE) THEN 1 ELSE 2 END AS k,
       `j_account`.`segment` AS d0,
       `t`.`amount` AS x0,
       (
@@ -162,35 +198,46 @@ WITH periods AS (
       FROM `crm_accounts`
     ) AS j_account
       ON t.`account_id` = j_account.`account_id`
-    JOIN periods AS p
-      ON `t`.`closed_at` >= p.lo_d
-      AND `t`.`closed_at` < p.hi_d
-      AND `t`.`closed_at` >= CAST('2026-04-01' AS DATE)
-      AND `t`.`closed_at` < CAST('2026-10-01' AS DATE)
     WHERE
       (
+        `t`.`closed_at` >= CAST('2026-04-01' AS DATE)
+        AND `t`.`closed_at` < CAST('2026-10-01' AS DATE)
+      )
+      AND (
         (
           `t`.`stage` = 'won' AND NOT `t`.`amount` IS NULL
         )
       )
   ) AS r
   GROUP BY
+    k,
+    d0
+), w2 AS (
+  SELECT
+    p.pid,
+    d0,
+    GROUPING(d0) AS g,
+    SUM(s.v0) / NULLIF(SUM(s.w0), 0) AS v0,
+    SUM(s.n0) AS n0
+  FROM s2 AS s
+  JOIN periods AS p
+    ON s.k > p.lo AND s.k <= p.hi
+  GROUP BY
     GROUPING SETS (
-      (pid, d0),
+      (p.pid, d0),
       (
-        pid
+        p.pid
       )
     )
 ), s3 AS (
   SELECT
-    pid,
+    k,
     d0,
-    GROUPING(d0) AS g,
     SUM(CASE WHEN f0 THEN x0 END) AS v0,
     COUNT(CASE WHEN f0 THEN 1 END) AS n0
   FROM (
     SELECT
-      p.pid,
+      CASE WHEN `t`.`month` < CAST('2026-07-01' AS DATE) THEN 1 ELSE 2 END AS k,
       `t`.`segment` AS d0,
       `t`.`amount` AS x0,
       (
@@ -204,74 +251,77 @@ WITH periods AS (
         `segment` AS `segment`
       FROM `spend`
     ) AS t
-    JOIN periods AS p
-      ON `t`.`month` >= p.lo_d
-      AND `t`.`month` < p.hi_d
-      AND `t`.`month` >= CAST('2026-04-01' AS DATE)
-      AND `t`.`month` < CAST('2026-10-01' AS DATE)
     WHERE
       (
+        `t`.`month` >= CAST('2026-04-01' AS DATE)
+        AND `t`.`month` < CAST('2026-10-01' AS DATE)
+      )
+      AND (
         (
           `t`.`kind` IN ('marketing', 'sales')
         )
       )
   ) AS r
   GROUP BY
+    k,
+    d0
+), w3 AS (
+  SELECT
+    p.pid,
+    d0,
+    GROUPING(d0) AS g,
+    SUM(s.v0) AS v0,
+    SUM(s.n0) AS n0
+  FROM s3 AS s
+  JOIN periods AS p
+    ON s.k > p.lo AND s.k <= p.hi
+  GROUP BY
     GROUPING SETS (
-      (pid, d0),
+      (p.pid, d0),
       (
-        pid
+        p.pid
       )
     )
 ), s4 AS (
   SELECT
-    pid,
+    k,
     d0,
-    GROUPING(d0) AS g,
-    COUNT(CASE WHEN f0 THEN x0 END) AS v0,
-    COUNT(CASE WHEN f0 THEN 1 END) AS n0
+    COUNT(x0) AS v0,
+    COUNT(*) AS n0
   FROM (
     SELECT
-      p.pid,
+      CASE WHEN `t`.`closed_at` < CAST('2026-07-01' AS DATE) THEN 1 ELSE 2 END AS k,
       `j_account`.`segment` AS d0,
-      1 AS x0,
-      (
-        `t`.`stage` = 'won'
-      ) AS f0
+      1 AS x0
     FROM (
       SELECT
-        *
+        t.`account_id` AS `account_id`,
+        MIN(t.`closed_at`) AS `closed_at`
       FROM (
         SELECT
-          t.*,
-          `t`.`account_id` AS first_key_,
-          ROW_NUMBER() OVER (
-            PARTITION BY `t`.`account_id`
-            ORDER BY t.`closed_at` NULLS LAST, t.`deal_id` NULLS LAST
-          ) AS first_rank_
-        FROM (
-          SELECT
-            `account_id` AS `account_id`,
-            CAST(`closed_at` AS DATE) AS `closed_at`,
-            `deal_id` AS `deal_id`,
-            CASE LOWER(TRIM(`stage`))
-              WHEN 'closed won'
-              THEN 'won'
-              WHEN 'won'
-              THEN 'won'
-              WHEN 'closed lost'
-              THEN 'lost'
-              WHEN 'closed-lost'
-              THEN 'lost'
-              ELSE 'open'
-            END AS `stage`
-          FROM `crm_deals`
-        ) AS t
-        WHERE
-          `t`.`stage` = 'won'
-      ) AS ranked_
+          `account_id` AS `account_id`,
+          CAST(`closed_at` AS DATE) AS `closed_at`,
+          CASE LOWER(TRIM(`stage`))
+            WHEN 'closed won'
+            THEN 'won'
+            WHEN 'won'
+            THEN 'won'
+            WHEN 'closed lost'
+            THEN 'lost'
+            WHEN 'closed-lost'
+            THEN 'lost'
+            ELSE 'open'
+          END AS `stage`
+        FROM `crm_deals`
+      ) AS t
       WHERE
-        first_rank_ = 1 AND NOT first_key_ IS NULL
+        (
+          NOT t.`account_id` IS NULL
+        ) AND (
+          `t`.`stage` = 'won'
+        )
+      GROUP BY
+        t.`account_id`
     ) AS t
     LEFT JOIN (
       SELECT
@@ -292,23 +342,30 @@ WITH periods AS (
       FROM `crm_accounts`
     ) AS j_account
       ON t.`account_id` = j_account.`account_id`
-    JOIN periods AS p
-      ON `t`.`closed_at` >= p.lo_d
-      AND `t`.`closed_at` < p.hi_d
-      AND `t`.`closed_at` >= CAST('2026-04-01' AS DATE)
-      AND `t`.`closed_at` < CAST('2026-10-01' AS DATE)
     WHERE
       (
-        (
-          `t`.`stage` = 'won'
-        )
+        `t`.`closed_at` >= CAST('2026-04-01' AS DATE)
+        AND `t`.`closed_at` < CAST('2026-10-01' AS DATE)
       )
   ) AS r
   GROUP BY
+    k,
+    d0
+), w4 AS (
+  SELECT
+    p.pid,
+    d0,
+    GROUPING(d0) AS g,
+    SUM(s.v0) AS v0,
+    SUM(s.n0) AS n0
+  FROM s4 AS s
+  JOIN periods AS p
+    ON s.k > p.lo AND s.k <= p.hi
+  GROUP BY
     GROUPING SETS (
-      (pid, d0),
+      (p.pid, d0),
       (
-        pid
+        p.pid
       )
     )
 ), u AS (
@@ -326,7 +383,7 @@ WITH periods AS (
     CAST(NULL AS DOUBLE) AS m3_n,
     CAST(NULL AS DOUBLE) AS m4,
     CAST(NULL AS DOUBLE) AS m4_n
-  FROM s0
+  FROM w0
   UNION ALL
   SELECT
     pid,
@@ -342,7 +399,7 @@ WITH periods AS (
     CAST(NULL AS DOUBLE) AS m3_n,
     CAST(NULL AS DOUBLE) AS m4,
     CAST(NULL AS DOUBLE) AS m4_n
-  FROM s1
+  FROM w1
   UNION ALL
   SELECT
     pid,
@@ -358,7 +415,7 @@ WITH periods AS (
     CAST(NULL AS DOUBLE) AS m3_n,
     CAST(NULL AS DOUBLE) AS m4,
     CAST(NULL AS DOUBLE) AS m4_n
-  FROM s2
+  FROM w2
   UNION ALL
   SELECT
     pid,
@@ -374,7 +431,7 @@ WITH periods AS (
     CAST(n0 AS DOUBLE) AS m3_n,
     CAST(NULL AS DOUBLE) AS m4,
     CAST(NULL AS DOUBLE) AS m4_n
-  FROM s3
+  FROM w3
   UNION ALL
   SELECT
     pid,
@@ -390,7 +447,7 @@ WITH periods AS (
     CAST(NULL AS DOUBLE) AS m3_n,
     CAST(v0 AS DOUBLE) AS m4,
     CAST(n0 AS DOUBLE) AS m4_n
-  FROM s4
+  FROM w4
   UNION ALL
   SELECT
     pid,

@@ -21,20 +21,25 @@ class Catalog:
     def __init__(self, defs: Definitions) -> None:
         self.defs = defs
         self.dialect = defs.sql_dialect
+        self._refs: dict[str, tuple[list[str], list[str]]] = {}
 
     # -- tables -------------------------------------------------------------------------------
     def scope(self, table: str) -> dict[str, str]:
         """Qualifier -> logical table for expressions on ``table`` ('' is the table itself)."""
         out = {"": table}
+        if table not in self.defs.tables:  # a measure naming an unknown table: reported by the rules
+            return out
         for alias, j in self.defs.tables[table].joins.items():
             out[alias] = j.table
         return out
 
     def columns(self, table: str) -> set[str]:
-        return set(self.defs.tables[table].columns)
+        t = self.defs.tables.get(table)
+        return set(t.columns) if t else set()
 
     def column_type(self, table: str, column: str) -> str | None:
-        c = self.defs.tables[table].columns.get(column)
+        t = self.defs.tables.get(table)
+        c = t.columns.get(column) if t else None
         return c.type if c else None
 
     def resolve(self, table: str, ref_qualifier: str, name: str) -> tuple[str, str] | None:
@@ -90,7 +95,13 @@ class Catalog:
 
     # -- metrics ------------------------------------------------------------------------------
     def metric_refs(self, name: str) -> tuple[list[str], list[str]]:
-        """(measures, metrics) a metric reads directly."""
+        """(measures, metrics) a metric reads directly (remembered: definitions are frozen)."""
+        hit = self._refs.get(name)
+        if hit is None:
+            hit = self._refs[name] = self._metric_refs(name)
+        return list(hit[0]), list(hit[1])
+
+    def _metric_refs(self, name: str) -> tuple[list[str], list[str]]:
         m = self.defs.metrics[name]
         if isinstance(m, SimpleMetric):
             return [m.measure], []
@@ -103,16 +114,30 @@ class Catalog:
             return [], [n for n in dict.fromkeys(names) if n not in BUILTINS]
         return [], []
 
-    def breakdown_measures(self, name: str, _seen: frozenset[str] = frozenset()) -> list[str]:
-        """Measures whose rows a breakdown splits (a conversion splits by its base only; cycle-safe)."""
-        m = self.defs.metrics[name]
-        if isinstance(m, ConversionMetric):
-            return [m.base.measure]
-        measures, metrics = self.metric_refs(name)
-        out = list(measures)
-        for sub in metrics:
-            if sub in self.defs.metrics and sub not in _seen:
-                out += self.breakdown_measures(sub, _seen | {name})
+    def breakdown_measures(self, name: str) -> list[str]:
+        """Measures whose rows a breakdown splits (a conversion splits by its base only; cycle-safe).
+
+        Depth-first preorder over the derived metrics it reads, each visited once: linear even
+        when many derived metrics refer to each other (a path-by-path walk was exponential).
+        """
+        out: list[str] = []
+        seen: set[str] = set()
+        todo = [name]
+        while todo:
+            current = todo.pop()
+            if current in seen or current not in self.defs.metrics:
+                continue
+            seen.add(current)
+            m = self.defs.metrics[current]
+            if isinstance(m, ConversionMetric):
+                out.append(m.base.measure)
+                continue
+            try:
+                measures, metrics = self.metric_refs(current)
+            except ExprError:  # a derived expression that does not parse: reported by the rules
+                continue
+            out += measures
+            todo += reversed(metrics)
         return list(dict.fromkeys(out))
 
     def metric_dimensions(self, name: str) -> list[str]:

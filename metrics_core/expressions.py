@@ -5,6 +5,10 @@ A snippet is one scalar expression (``stage = 'won'``, ``date_diff('day', create
 literals, operators, CASE and scalar functions. It may not hold a subquery, an aggregate, a
 window, or a statement: aggregation is the measure's ``agg``, and nothing in the file can run
 arbitrary SQL except a table's explicit ``source: {sql: ...}``.
+
+Functions are allowed by name (``ALLOWED_FUNCTIONS``: scalar functions SQLGlot knows and renders
+in every engine kpi runs on), so ``read_csv('/etc/passwd')``, ``getenv('PGPASSWORD')``, ``glob``
+or a misspelt ``datediff_days`` are refused at load with file:line, not at query time.
 """
 
 from __future__ import annotations
@@ -14,10 +18,35 @@ from functools import lru_cache
 
 import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ParseError
+from sqlglot.errors import ParseError, SqlglotError
+
+from .errors import hint_for
 
 FORBIDDEN = (exp.Select, exp.Subquery, exp.Union, exp.AggFunc, exp.Window, exp.Insert, exp.Delete,
-             exp.Update, exp.Drop, exp.Create, exp.Command, exp.Placeholder, exp.Star)
+             exp.Update, exp.Drop, exp.Create, exp.Command, exp.Placeholder, exp.Star, exp.Parameter,
+             exp.SessionParameter)
+
+MAX_SNIPPET = 2000  # characters; a snippet is one expression, not a program
+# SQLGlot expression classes of scalar functions (and the operators SQLGlot models as functions).
+ALLOWED_FUNCTIONS = frozenset({
+    "And", "Or", "Xor", "Case", "If", "Cast", "TryCast", "Coalesce", "Nullif", "Greatest", "Least",
+    "Lower", "Upper", "Trim", "Length", "Substring", "Concat", "ConcatWs", "Replace", "Left", "Right",
+    "SplitPart", "StrPosition", "Contains", "StartsWith", "EndsWith", "RegexpLike", "Initcap", "Pad",
+    "Abs", "Round", "Floor", "Ceil", "Sign", "Sqrt", "Ln", "Log", "Exp", "Pow", "SafeDivide",
+    "DateDiff", "DateAdd", "DateSub", "TimestampTrunc", "DateTrunc", "Extract", "Year", "Month", "Day",
+    "Quarter", "Week", "DayOfWeek", "DayOfMonth", "DayOfYear", "WeekOfYear", "CurrentDate",
+    "StrToDate", "StrToTime", "TimeToStr", "DateFromParts", "TsOrDsToDate",
+})
+
+
+def function_name(node: exp.Func) -> str:
+    """The name a user wrote: ``read_text`` for unknown functions, SQLGlot's name (``DATE_DIFF``) else."""
+    return node.name if isinstance(node, exp.Anonymous) else node.sql_name()
+
+
+def allowed_function_names() -> list[str]:
+    """The allowed functions as typed (operators SQLGlot models as functions left out)."""
+    return sorted(getattr(exp, c).sql_name().lower() for c in ALLOWED_FUNCTIONS - {"And", "Or", "Xor", "Case"})
 
 
 @dataclass(frozen=True)
@@ -40,14 +69,21 @@ def _parse_snippet(sql: str, dialect: str) -> exp.Expression:
     # Definitions hold a few dozen snippets, each parsed many times while compiling: parse once.
     if not isinstance(sql, str) or not sql.strip():
         raise ExprError("empty SQL expression")
+    if len(sql) > MAX_SNIPPET:
+        raise ExprError(f"SQL expression of {len(sql):,} characters; the limit is {MAX_SNIPPET:,}")
     if ";" in sql:
         raise ExprError("one expression only (no ';')")
     try:
         node = sqlglot.parse_one(f"SELECT {sql}", read=dialect)
     except ParseError as e:
-        first = str(e).splitlines()[0]
+        first = str(e).splitlines()[0] if str(e) else "a syntax error"
         if "Required keyword" in first or "Expected" in first:
             first = "it is incomplete (an operator without its operand?)"
+        raise ExprError(f"cannot parse SQL '{sql}': {first}") from e
+    except RecursionError:
+        raise ExprError(f"cannot parse SQL '{sql[:60]}...': nested too deeply") from None
+    except (SqlglotError, ValueError) as e:  # TokenError (an unclosed quote), odd literals
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise ExprError(f"cannot parse SQL '{sql}': {first}") from e
     if not isinstance(node, exp.Select) or len(node.expressions) != 1 or node.args.get("from_") or node.args.get("from"):
         raise ExprError(f"'{sql}' is not one scalar expression")
@@ -57,6 +93,11 @@ def _parse_snippet(sql: str, dialect: str) -> exp.Expression:
     for bad in expr.find_all(*FORBIDDEN):
         what = type(bad).__name__.lower()
         raise ExprError(f"'{sql}': {what} is not allowed here (aggregation is the measure's agg; no subqueries)")
+    for fn in expr.find_all(exp.Func):
+        if type(fn).__name__ not in ALLOWED_FUNCTIONS:
+            name = function_name(fn).lower()
+            raise ExprError(f"'{sql}': function '{name}' is not allowed in a snippet"
+                            f"{hint_for(name, allowed_function_names(), what='allowed functions')}")
     return expr
 
 

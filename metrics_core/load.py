@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 from .errors import ConfigError, DefinitionError, Issue, hint_for
 from .models import METRIC_TYPES, Definitions
 from .validate import check
-from .yamlio import dotted, line_of, load_yaml
+from .yamlio import MAX_CHARS, dotted, line_of, load_yaml
 
 
 @dataclass(frozen=True)
@@ -48,8 +48,21 @@ def find_definitions(path: str | Path | None = None) -> Path:
 
 def load_definitions(path: str | Path | None = None, *, sections: bool = True) -> Loaded:
     p = find_definitions(path)
-    return parse_definitions(p.read_text(encoding="utf-8"), source=str(p), base_dir=p.resolve().parent,
-                             sections=sections)
+    return parse_definitions(_read(p), source=str(p), base_dir=p.resolve().parent, sections=sections)
+
+
+def _read(p: Path) -> str:
+    """The file's text; too big or not UTF-8 is a definition error with its line."""
+    if p.stat().st_size > 4 * MAX_CHARS:  # bytes: up to 4 per character; the exact check is on the text
+        raise DefinitionError([Issue(f"the file is {p.stat().st_size:,} bytes; the limit is {MAX_CHARS:,} characters",
+                                     str(p))])
+    data = p.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise DefinitionError([Issue(f"the file is not UTF-8 text (byte 0x{data[e.start]:02x} at byte {e.start + 1}); "
+                                     "save it as UTF-8", str(p), line)]) from None
 
 
 def parse_definitions(text: str, *, source: str = "definitions.yaml", base_dir: str | Path = ".",
@@ -109,7 +122,7 @@ def _section_issues(defs: Definitions, raw: Any, source: str) -> list[Issue]:
     """Let bot/ and sheets/ validate their own sections, without metrics_core importing them."""
     issues: list[Issue] = []
     for ep in entry_points(group="kpi.sections"):
-        if ep.name in raw:
+        if isinstance(raw.get(ep.name), dict):  # another type is reported by the model (slack: "yes")
             validate = ep.load()
             for issue in validate(raw[ep.name], defs):
                 issues.append(Issue(issue.message, source, issue.line, issue.key or ep.name))

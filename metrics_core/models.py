@@ -28,6 +28,8 @@ AGGREGATIONS = ("count", "count_distinct", "sum", "avg", "min", "max", "median",
 FORMAT_KINDS = ("number", "currency", "percent", "days", "months", "ratio")
 TIME_GRAINS = ("day", "week", "month", "quarter", "year")
 PARTIAL = ("prorate", "refuse")
+SQL_DIALECTS = ("duckdb", "postgres", "spark", "bigquery", "snowflake")  # the engines kpi runs on
+Number = Annotated[float, Field(allow_inf_nan=False)]  # nan / inf are refused at load
 TARGET_PERIODS = ("any", "day", "week", "month", "quarter", "year", "fiscal_quarter", "fiscal_year")
 
 
@@ -37,7 +39,7 @@ class Strict(BaseModel):
 
 class ConnectionDef(Strict):
     url: str = "duckdb:///.kpi/kpi.duckdb"
-    cache_ttl_seconds: int = Field(300, ge=0, description="How long a warehouse answer is reused; 0 turns the cache off.")
+    cache_ttl_seconds: int = Field(300, ge=0, le=7 * 86400, description="How long a warehouse answer is reused; 0 turns the cache off.")
 
     @model_validator(mode="before")
     @classmethod
@@ -95,7 +97,7 @@ class LocaleDef(Strict):
 class DefaultsDef(Strict):
     period: str = "last-month"
     compare: str = "previous"
-    small_sample: int = Field(30, ge=0, description="Warn when fewer rows than this are behind a number.")
+    small_sample: int = Field(30, ge=0, le=1_000_000, description="Warn when fewer rows than this are behind a number.")
 
 
 class SourceDef(Strict):
@@ -220,7 +222,7 @@ class FormatDef(Strict):
 
 
 class TargetDef(Strict):
-    value: float
+    value: Number
     period: Literal[TARGET_PERIODS] = "any"  # type: ignore[valid-type]
     where: dict[Identifier, str] = {}
 
@@ -274,7 +276,7 @@ class ConversionMetric(MetricBase):
 
 class ConstantMetric(MetricBase):
     type: Literal["constant"] = "constant"
-    value: float
+    value: Number
 
 
 def _metric_type(v: Any) -> str | None:
@@ -309,7 +311,8 @@ METRIC_TYPES = ("simple", "ratio", "derived", "conversion", "constant")
 
 class Definitions(Strict):
     version: Literal[1] = 1
-    sql_dialect: str = Field("duckdb", description="The SQL dialect the expressions in this file are written in.")
+    sql_dialect: Literal[SQL_DIALECTS] = Field(  # type: ignore[valid-type]
+        "duckdb", description="The SQL dialect the expressions in this file are written in.")
     connection: ConnectionDef = ConnectionDef()
     calendar: CalendarDef = CalendarDef()
     locale: LocaleDef = LocaleDef()

@@ -5,7 +5,12 @@ key or item started), so any later finding -- a pydantic error location like
 ``("metrics", "cac", "numerator")`` or a semantic rule -- can name ``definitions.yaml:42``.
 
 ``${VAR}`` and ``${VAR:-default}`` in string values are replaced from the environment, so secrets
-stay out of the file (``url: postgresql://kpi:${PG_PASSWORD}@db/crm``).
+stay out of the file (``url: postgresql://kpi:${PG_PASSWORD}@db/crm``). Nested forms
+(``${A:-${B:-x}}``) are refused with their line.
+
+Hostile files are bounded: at most ``MAX_CHARS`` characters, ``MAX_DEPTH`` levels of nesting and
+``MAX_NODES`` values once aliases are expanded (a "billion laughs" file of a few lines would
+otherwise expand to 10^9 values); keys must be plain values (``? [a, b]: x`` is refused).
 """
 
 from __future__ import annotations
@@ -19,6 +24,9 @@ import yaml
 from .errors import Issue
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+MAX_CHARS = 2_000_000  # a 500-metric file is ~150 KB
+MAX_DEPTH = 40
+MAX_NODES = 200_000
 
 
 class LineDict(dict):
@@ -44,6 +52,9 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
     out.lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
+        if isinstance(key, (list, dict)):
+            raise yaml.constructor.ConstructorError(
+                None, None, "a key must be a name or a number, not a list or mapping", key_node.start_mark)
         if key in out:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key '{key}' (first at line {out.lines[key]})", key_node.start_mark)
@@ -74,8 +85,21 @@ for _first in "tTfF":
 
 def load_yaml(text: str, *, source: str) -> tuple[Any, list[Issue]]:
     """Parse YAML text; returns (data, issues). A syntax error is one issue with its line."""
+    if len(text) > MAX_CHARS:
+        return None, [Issue(f"the file has {len(text):,} characters; the limit is {MAX_CHARS:,}", source)]
+    if _flow_depth(text) > MAX_DEPTH:  # PyYAML's scanner slows quadratically with [[[[ ... (5 s at 1,000)
+        return None, [Issue(f"invalid YAML: nested more than {MAX_DEPTH} levels deep", source)]
+    loader = None
     try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        loader = _Loader(text)  # the reader refuses control characters here
+        node = loader.get_single_node()
+        if node is not None:
+            problem = _too_big(node)
+            if problem:
+                return None, [Issue(problem, source, node.start_mark.line + 1)]
+        data = loader.construct_document(node) if node is not None else None
+    except RecursionError:
+        return None, [Issue(f"invalid YAML: nested more than {MAX_DEPTH} levels deep", source)]
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else None
@@ -85,12 +109,75 @@ def load_yaml(text: str, *, source: str) -> tuple[Any, list[Issue]]:
         return None, [Issue(f"invalid YAML: {msg}", source, line)]
     except yaml.YAMLError as e:
         return None, [Issue(f"invalid YAML: {e}", source)]
+    finally:
+        if loader is not None:
+            loader.dispose()
     if data is None:
         data = LineDict()
         data.line, data.lines = 1, {}
     issues: list[Issue] = []
     data = _interpolate(data, source, (), issues)
     return data, issues
+
+
+def _flow_depth(text: str) -> int:
+    """Deepest [ / { nesting outside quotes and comments (a cheap upper bound before parsing)."""
+    depth = deepest = 0
+    quote = ""
+    for m in re.finditer(r"[\[\]{}'\"\n]|(?:^|\s)#", text):
+        ch = m.group()[-1]
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth = max(depth - 1, 0)
+        elif ch == "#":
+            nl = text.find("\n", m.end())
+            if nl < 0:
+                break
+            # skip the comment: later matches before nl are ignored below
+            quote = "\n"
+    return deepest
+
+
+def _too_big(root: yaml.Node) -> str | None:
+    """Depth and expanded size of a composed document, without expanding it: an alias is the same
+    node object as its anchor, so sizes are memoised per node (iterative: no recursion limit)."""
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    open_: set[int] = set()  # nodes whose children are still being measured
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        kids = _children(node)
+        if done:
+            open_.discard(id(node))
+            size[id(node)] = 1 + sum(size[id(k)] for k in kids)
+            depth[id(node)] = 1 + max((depth[id(k)] for k in kids), default=0)
+            if depth[id(node)] > MAX_DEPTH:
+                return f"the file nests more than {MAX_DEPTH} levels deep (line {node.start_mark.line + 1})"
+            if size[id(node)] > MAX_NODES:
+                return (f"the file expands to more than {MAX_NODES:,} values (each *alias repeats its "
+                        f"&anchor; line {node.start_mark.line + 1})")
+        elif id(node) not in size:
+            if id(node) in open_:
+                return f"an alias refers to its own anchor (line {node.start_mark.line + 1})"
+            open_.add(id(node))
+            stack.append((node, True))
+            stack += [(k, False) for k in kids if id(k) not in size]
+    return None
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _interpolate(value: Any, source: str, path: tuple, issues: list[Issue], line: int | None = None) -> Any:
@@ -103,6 +190,11 @@ def _interpolate(value: Any, source: str, path: tuple, issues: list[Issue], line
             value[i] = _interpolate(item, source, (*path, i), issues, value.lines[i])
         return value
     if isinstance(value, str) and "${" in value:
+        if re.search(r"\$\{[^}]*\$\{", value) or re.search(r"\$\{(?![A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\})", value):
+            issues.append(Issue("cannot read this ${...}: write ${NAME} or ${NAME:-default} (no nesting, "
+                                "closed with })", source, line, dotted(path)))
+            return value
+
         def repl(m: re.Match) -> str:
             name, default = m.group(1), m.group(2)
             if name in os.environ:

@@ -6,7 +6,7 @@ Three parts:
   ``QueryError`` or an answer, checked through ``KPI.plan`` and, on a tiny DuckDB, ``KPI.query``;
 * a hypothesis property over generated questions (grammar-shaped pieces plus raw unicode): plan and
   compile either succeed or raise a one-line ``KpiUserError``. The default run tries a few hundred;
-  ``pytest -m slow tests/test_question_hardening.py`` tries 100,000 (about 15 minutes on one core).
+  ``pytest -m slow tests/test_question_hardening.py`` tries 100,000 (measured: 3.5 CPU-minutes).
 """
 
 from __future__ import annotations

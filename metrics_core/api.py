@@ -24,6 +24,7 @@ from .compile_tables import TableSQL
 from .errors import QueryError, hint_for
 from .grammar import GRAINS, check_text, parse_query
 from .i18n import _, active_locale, use_locale
+from .phrases import fold
 from .load import Loaded, load_definitions, parse_definitions
 from .models import Definitions
 from .periods import Grain, Period, buckets, previous_period, resolve_period, today, trailing, year_ago
@@ -182,12 +183,15 @@ class KPI:
                 check_text(str(value), f"the filter value for '{dim}'")
 
     def _comparison(self, period: Period, text: str, as_of: date) -> tuple[str | None, Period | None]:
-        key = normalize_words(text)
-        if key in ("none", "no", "nothing"):
+        key = fold(normalize_words(text))
+        if key in ("none", "no", "nothing", "brak", "bez", "bez porownania", "nic"):
             return None, None
-        if key in ("previous", "prev", "previous period", "prior", "last period"):
+        if key in ("previous", "prev", "previous period", "prior", "last period", "poprzedni", "poprzedni okres",
+                   "poprzednim okresem", "poprzedniego okresu", "poprz", "poprz."):
             return "previous", previous_period(period, self.calendar)
-        if key in ("last year", "previous year", "year ago", "a year ago", "py", "yoy"):
+        if key in ("last year", "previous year", "year ago", "a year ago", "py", "yoy", "rok do roku", "rdr",
+                   "r/r", "rok wczesniej", "zeszly rok", "zeszlym rokiem", "poprzedni rok", "poprzednim rokiem",
+                   "ubiegly rok", "ubieglym rokiem"):
             return "last-year", year_ago(period, self.calendar)
         try:
             return "custom", resolve_period(text, self.calendar, as_of)

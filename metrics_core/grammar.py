@@ -26,12 +26,24 @@ from dataclasses import dataclass, field
 
 from .catalog import normalize_words
 from .errors import QueryError, hint_for, suggest
+from .i18n import _
+from .phrases import fold, grain_word
 
 MAX_QUESTION = 1000  # characters; the longest real question seen is ~150
 GRAINS = ("day", "week", "month", "quarter", "year", "fiscal_quarter", "fiscal_year")
-USAGE = "usage: <metric> [period] [by dim] [where dim=value] [vs previous|last-year] [grain month]"
-_CLAUSE = re.compile(r"\s+(by|where|vs\.?|versus|compared\s+to|grain)\s+", re.IGNORECASE)
-_FILTER = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(!=|=|\s+in\s+|\s+is\s+)\s*(.+?)\s*$", re.IGNORECASE)
+# English and Polish clause words: by = według / wg / po / z podziałem na; where = gdzie;
+# vs = w porównaniu z|do / względem.
+_CLAUSE = re.compile(r"\s+(by|where|vs\.?|versus|compared\s+to|grain|według|wedlug|wg\.?|po|z\s+podzia[lł]em\s+na"
+                     r"|gdzie|w\s+por[oó]wnaniu\s+(?:z|ze|do)|wzgl[eę]dem)\s+", re.IGNORECASE)
+_KEYWORD = {"wedlug": "by", "wg": "by", "po": "by", "z podzialem na": "by", "gdzie": "where",
+            "w porownaniu z": "vs", "w porownaniu ze": "vs", "w porownaniu do": "vs", "wzgledem": "vs"}
+_FILTER = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(!=|=|\s+in\s+|\s+is\s+|\s+w\s+)\s*(.+?)\s*$", re.IGNORECASE)
+_AND = r"\s+(?:and|i|oraz)\s+"
+
+
+def usage() -> str:
+    """The grammar in one line, in the active language."""
+    return _("usage: <metric> [period] [by dim] [where dim=value] [vs previous|last-year] [grain month]")
 
 
 @dataclass(frozen=True)
@@ -49,10 +61,11 @@ def parse_query(text: str, metric_names: dict[str, str]) -> ParsedQuery:
     """Split ``text`` into its parts; ``metric_names`` maps normalised names/synonyms -> metric."""
     text = (text or "").strip()
     if not text:
-        raise QueryError(f"empty question; {USAGE}")
+        raise QueryError(_("empty question; {usage}").format(usage=usage()))
     if len(text) > MAX_QUESTION:
-        raise QueryError(f"the question is {len(text):,} characters long; the limit is {MAX_QUESTION:,}")
-    check_text(text, "the question")
+        raise QueryError(_("the question is {length} characters long; the limit is {limit}")
+                         .format(length=f"{len(text):,}", limit=f"{MAX_QUESTION:,}"))
+    check_text(text, _("the question"))
     text, quoted = _protect_quotes(text)
     text = " ".join(text.split())  # outside quotes only: keeps 'Small  and Medium' as typed
     parts = _CLAUSE.split(" " + text)
@@ -63,19 +76,22 @@ def parse_query(text: str, metric_names: dict[str, str]) -> ParsedQuery:
     compare = grain = None
     for kw, body in zip(clauses[::2], clauses[1::2]):
         kw = normalize_words(kw.rstrip("."))
+        kw = _KEYWORD.get(fold(kw), kw)
         body = body.strip()
         if kw == "by":
-            for item in re.split(r"\s*,\s*|\s+and\s+", body):
-                if normalize_words(item).replace(" ", "_") in GRAINS:
-                    grain = normalize_words(item).replace(" ", "_")
+            for item in re.split(r"\s*,\s*|" + _AND, body):
+                as_grain = normalize_words(item).replace(" ", "_")
+                if as_grain in GRAINS or grain_word(item):
+                    grain = as_grain if as_grain in GRAINS else grain_word(item)
                 elif item:
                     by.append(item.strip().lower())
         elif kw == "where":
-            where += [_filter(f, quoted) for f in re.split(r"\s+and\s+", body, flags=re.IGNORECASE)]
+            where += [_filter(f, quoted) for f in re.split(_AND, body, flags=re.IGNORECASE)]
         elif kw == "grain":
             grain = normalize_words(body).replace(" ", "_")
+            grain = grain if grain in GRAINS else (grain_word(body) or grain)
             if grain not in GRAINS:
-                raise QueryError(f"unknown grain '{body}'{hint_for(body, GRAINS)}")
+                raise QueryError(_("unknown grain '{grain}'").format(grain=body) + hint_for(body, GRAINS))
         else:  # vs / versus / compared to
             compare = body.lower()
     return ParsedQuery(metric, period or None, tuple(dict.fromkeys(by)), tuple(where), compare, grain)
@@ -90,8 +106,8 @@ def check_text(text: str, what: str) -> None:
         if ch in "\t\n\r":
             continue
         if unicodedata.category(ch) in ("Cc", "Cs"):
-            raise QueryError(f"{what} contains the control character U+{ord(ch):04X} at position {i + 1}; "
-                             "type plain text")
+            raise QueryError(_("{what} contains the control character U+{code} at position {position}; "
+                               "type plain text").format(what=what, code=f"{ord(ch):04X}", position=i + 1))
 
 
 def _split_head(head: str, names: dict[str, str]) -> tuple[str, str]:
@@ -109,9 +125,11 @@ def _split_head(head: str, names: dict[str, str]) -> tuple[str, str]:
         close = suggest(normalize_words(attempt), list(names))
         if close:
             found = list(dict.fromkeys(names[c] for c in close))
-            raise QueryError(f"unknown metric '{attempt}' (did you mean " + " or ".join(f"'{f}'" for f in found)
-                             + "?); `kpi metrics` lists them")
-    raise QueryError(f"unknown metric '{first}'{hint_for(first, known, what='metrics')}; `kpi metrics` lists them")
+            names_ = _(" or ").join(f"'{f}'" for f in found)
+            raise QueryError(_("unknown metric '{name}' (did you mean {names}?); `kpi metrics` lists them")
+                             .format(name=attempt, names=names_))
+    raise QueryError(_("unknown metric '{name}'").format(name=first) + hint_for(first, known, what=_("metrics"))
+                     + _("; `kpi metrics` lists them"))
 
 
 def _protect_quotes(text: str) -> tuple[str, list[str]]:
@@ -125,7 +143,7 @@ def _protect_quotes(text: str) -> tuple[str, list[str]]:
 
     out = re.sub(r"(['\"])(.*?)\1", keep, text)
     if "'" in out or '"' in out:
-        raise QueryError("a quote is not closed; write where dim='a value'")
+        raise QueryError(_("a quote is not closed; write where dim='a value'"))
     return out, quoted
 
 
@@ -137,17 +155,17 @@ def _filter(text: str, quoted: list[str]) -> tuple[str, tuple[str, ...]]:
     m = _FILTER.match(text)
     text = re.sub("\x00(\\d+)\x00", lambda q: f"'{quoted[int(q.group(1))]}'", text)  # as typed, for messages
     if not m:
-        raise QueryError(f"cannot read filter '{text}'; write dim=value or dim in (a, b)")
+        raise QueryError(_("cannot read filter '{text}'; write dim=value or dim in (a, b)").format(text=text))
     dim, op, value = m.group(1).lower(), m.group(2).strip().lower(), m.group(3)
     if op == "!=":
-        raise QueryError(f"filter '{text}': only = and in (...) are supported")
-    if op == "in":
+        raise QueryError(_("filter '{text}': only = and in (...) are supported").format(text=text))
+    if op in ("in", "w"):
         value = value.strip()
         if not (value.startswith("(") and value.endswith(")")):
-            raise QueryError(f"filter '{text}': write {dim} in (a, b)")
+            raise QueryError(_("filter '{text}': write {dimension} in (a, b)").format(text=text, dimension=dim))
         values = tuple(_restore(v.strip(), quoted) for v in value[1:-1].split(",") if v.strip())
     else:
         values = (_restore(value.strip(), quoted),)
     if not values or not all(values):
-        raise QueryError(f"filter '{text}' has no value")
+        raise QueryError(_("filter '{text}' has no value").format(text=text))
     return dim, values

@@ -33,6 +33,7 @@ from babel.dates import format_interval, format_skeleton
 
 from .errors import ConfigError, QueryError, hint_for, suggest
 from .i18n import _, use_locale
+from .phrases import canonical, split_to_date
 
 ONE_DAY = timedelta(days=1)
 # Periods must lie inside these dates, so every derived window (previous, year ago, the day after
@@ -128,7 +129,8 @@ _KEYWORDS = (
     *(f"{w}-{u}" for w in ("this", "last") for u in ("week", "month", "quarter", "year", "fiscal-year", "fiscal-quarter")),
     "last-7-days", "last-30-days", "last-4-weeks", "last-12-weeks", "last-3-months", "last-12-months",
 )
-_SHORT_HELP = "try: today, this-month, last-quarter, ytd, last-7-days, 2026-Q3, 2026-09, fy2027, 2026-09-01..2026-09-30"
+def _short_help() -> str:
+    return _("try: today, this-month, last-quarter, ytd, last-7-days, 2026-Q3, 2026-09, fy2027, 2026-09-01..2026-09-30")
 
 _ALIASES = {"wtd": "this-week", "mtd": "this-month", "qtd": "this-quarter", "ytd": "this-year",
             "fytd": "this-fiscal-year"}
@@ -258,12 +260,12 @@ def _date(y: str, m: str, d: str, raw: str) -> date:
     try:
         return date(int(y), int(m), int(d))
     except ValueError as exc:
-        raise QueryError(f"invalid date in period '{raw}': {exc}") from None
+        raise QueryError(_("invalid date in period '{text}': {error}").format(text=raw, error=exc)) from None
 
 
 def _quarter_no(q: str, raw: str) -> int:
     if not 1 <= int(q) <= 4:
-        raise QueryError(f"invalid quarter in period '{raw}': quarters are Q1..Q4")
+        raise QueryError(_("invalid quarter in period '{text}': quarters are Q1..Q4").format(text=raw))
     return int(q)
 
 
@@ -278,13 +280,13 @@ def resolve_period(text: str, cal: Calendar, as_of: date) -> Period:
     raw = str(text).strip()
     s = _normalize(raw)
     if not s:
-        raise QueryError(f"empty period ({_SHORT_HELP})")
-    outside = QueryError(f"period '{raw}' is outside the supported dates "
-                         f"({MIN_DATE.isoformat()}..{MAX_DATE.isoformat()})")
+        raise QueryError(_("empty period ({help})").format(help=_short_help()))
+    outside = QueryError(_("period '{text}' is outside the supported dates ({first}..{last})")
+                         .format(text=raw, first=MIN_DATE.isoformat(), last=MAX_DATE.isoformat()))
     if not MIN_DATE <= as_of <= MAX_DATE:
         raise outside
     try:
-        p = _resolve(s, raw, cal, as_of)
+        p = _in_words(raw, s, cal, as_of)
     except (OverflowError, ValueError):  # e.g. last-999999-days runs past year 1
         raise outside from None
     if p.start < MIN_DATE or p.end > MAX_DATE:
@@ -292,8 +294,29 @@ def resolve_period(text: str, cal: Calendar, as_of: date) -> Period:
     return p
 
 
+def _in_words(raw: str, s: str, cal: Calendar, as_of: date) -> Period:
+    """Phrases (Polish or English) and kpi's own labels first (``phrases.py``), then the canonical forms.
+
+    "<label> to date" / "<label> do dziś": the period of the label, from its start to ``as_of`` (the
+    current one is "this-month" and so on; a past one is cut at the same day of it, never past its end).
+    """
+    inner, to_date = split_to_date(raw)
+    if to_date:
+        whole = _in_words(inner, _normalize(inner), cal, as_of)
+        if whole.kind not in CALENDAR_KINDS or whole.kind == "day":
+            raise QueryError(_("'{text}': only a week, month, quarter or year can be 'to date'").format(text=raw))
+        unit = whole.kind.replace("_", "-")
+        if whole.start == _enclosing(whole.kind, as_of, cal)[0]:
+            return _partial(whole.kind, whole.start, as_of, cal, to_date=True, text=f"this-{unit}")
+        return _partial(whole.kind, whole.start, min(whole.end, as_of), cal, to_date=True)
+    said = canonical(raw, as_of)
+    return _resolve(_normalize(said) if said else s, raw, cal, as_of)
+
+
 def _resolve(s: str, raw: str, cal: Calendar, as_of: date) -> Period:
     s = _ALIASES.get(s, s)
+    if m := re.fullmatch(r"week-of-(\d{4})-(\d{1,2})-(\d{1,2})", s):  # "Week of Nov 23, 2026", "tydzień od ..."
+        return _whole("week", _date(*m.groups(), raw), cal)
     if s == "today":
         return _whole("day", as_of, cal, "today")
     if s == "yesterday":
@@ -313,7 +336,7 @@ def _resolve(s: str, raw: str, cal: Calendar, as_of: date) -> Period:
     if m:
         n, unit = int(m[1]), m[2]
         if n < 1:
-            raise QueryError(f"invalid period '{raw}': N in last-N-{unit}s must be at least 1")
+            raise QueryError(_("invalid period '{text}': N in last-N-{unit}s must be at least 1").format(text=raw, unit=unit))
         cur_start, _end = _enclosing(unit, as_of, cal)
         if unit == "day":
             start = as_of - timedelta(days=n)
@@ -328,17 +351,18 @@ def _resolve(s: str, raw: str, cal: Calendar, as_of: date) -> Period:
         parts = [p.strip("-") for p in s.split("..")]
         ms = [re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", p) for p in parts]
         if len(parts) != 2 or not all(ms):
-            raise QueryError(f"invalid range '{raw}': write it as YYYY-MM-DD..YYYY-MM-DD")
+            raise QueryError(_("invalid range '{text}': write it as YYYY-MM-DD..YYYY-MM-DD").format(text=raw))
         a, b = (_date(*mm.groups(), raw) for mm in ms)
         if a > b:
-            raise QueryError(f"invalid range '{raw}': it starts after it ends ({a} > {b})")
+            raise QueryError(_("invalid range '{text}': it starts after it ends ({start} > {end})")
+                             .format(text=raw, start=a, end=b))
         return Period(_range_text(a, b), "range", a, b)
 
     if m := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", s):  # 2026-09-15
         return _whole("day", _date(*m.groups(), raw), cal)
     if m := re.fullmatch(r"(\d{4})-(\d{1,2})", s):  # 2026-09
         if not 1 <= int(m[2]) <= 12:
-            raise QueryError(f"invalid month in period '{raw}': months are 01..12")
+            raise QueryError(_("invalid month in period '{text}': months are 01..12").format(text=raw))
         return _whole("month", date(int(m[1]), int(m[2]), 1), cal)
     if m := re.fullmatch(r"(\d{4})", s):  # 2026
         return _whole("year", date(int(m[1]), 1, 1), cal)
@@ -368,8 +392,8 @@ def _resolve(s: str, raw: str, cal: Calendar, as_of: date) -> Period:
         return _whole("fiscal_quarter", _add_months(fy_start, 3 * (_quarter_no(q, raw) - 1)), cal)
 
     close = suggest(s, _KEYWORDS)
-    hint = hint_for(s, _KEYWORDS) if close else f" ({_SHORT_HELP})"
-    raise QueryError(f"unknown period '{raw}'{hint}")
+    hint = hint_for(s, _KEYWORDS) if close else f" ({_short_help()})"
+    raise QueryError(_("unknown period '{text}'").format(text=raw) + hint)
 
 
 # ---------------------------------------------------------------- derived periods
@@ -434,7 +458,8 @@ def _grain(grain: Grain | str) -> Grain:
     try:
         return Grain(grain)
     except ValueError:
-        raise QueryError(f"unknown grain '{grain}'" + hint_for(str(grain), [g.value for g in Grain])) from None
+        raise QueryError(_("unknown grain '{grain}'").format(grain=grain)
+                         + hint_for(str(grain), [g.value for g in Grain])) from None
 
 
 def buckets(p: Period, grain: Grain | str, cal: Calendar) -> list[Period]:
@@ -448,8 +473,8 @@ def buckets(p: Period, grain: Grain | str, cal: Calendar) -> list[Period]:
     d = p.start
     while d <= p.end:
         if len(out) == MAX_BUCKETS:
-            raise QueryError(f"'{p.text}' by {kind} makes more than {MAX_BUCKETS} buckets; "
-                             "ask for a shorter period or a coarser grain")
+            raise QueryError(_("'{period}' by {grain} makes more than {limit} buckets; ask for a shorter period "
+                               "or a coarser grain").format(period=p.text, grain=kind, limit=MAX_BUCKETS))
         s, e = _enclosing(kind, d, cal)
         bs, be = max(s, p.start), min(e, p.end)
         if (bs, be) == (s, e):
@@ -473,8 +498,8 @@ def trailing(grain: Grain | str, count: int, cal: Calendar, as_of: date, *,
     if not isinstance(count, int) or not 1 <= count <= MAX_BUCKETS:
         raise QueryError(f"trailing count must be 1..{MAX_BUCKETS}, got {count!r}")
     if not MIN_DATE <= as_of <= MAX_DATE:
-        raise QueryError(f"as-of date {as_of} is outside the supported dates "
-                         f"({MIN_DATE.isoformat()}..{MAX_DATE.isoformat()})")
+        raise QueryError(_("as-of date {date} is outside the supported dates ({first}..{last})")
+                         .format(date=as_of, first=MIN_DATE.isoformat(), last=MAX_DATE.isoformat()))
     cur_s, _end = _enclosing(kind, as_of, cal)
     if include_current:
         last = _whole(kind, as_of, cal) if kind == "day" else _partial(kind, cur_s, as_of, cal, to_date=True)
@@ -515,7 +540,7 @@ def _locale(locale: str) -> Locale:
     try:
         return Locale.parse(str(locale).replace("-", "_"))
     except (UnknownLocaleError, ValueError):
-        raise ConfigError(f"unknown locale '{locale}' (use a name like 'en_US' or 'pl_PL')") from None
+        raise ConfigError(_("unknown locale '{locale}' (use a name like 'en_US' or 'pl_PL')").format(locale=locale)) from None
 
 
 def window_label(p: Period, locale: str = "en_US") -> str:

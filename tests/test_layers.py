@@ -20,7 +20,7 @@ CORE = REPO / "metrics_core"
 
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "i18n"),                                         # 0: imports nothing from the project
-    ("yamlio", "periods"),                                      # 1: text in, plain data / calendar math
+    ("yamlio", "phrases", "periods"),                           # 1: text in, plain data / calendar math
     ("models", "expressions"),                                  # 2: the format; SQL snippets
     ("catalog", "validate", "load", "schema"),                  # 3: definitions: what they mean, loading
     ("grammar", "compile_tables", "compile_scan", "compile", "formatting", "result", "doctor_sql"),  # 4: questions -> SQL (pure)

@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from metrics_core.formatting import fmt_count, fmt_date
-from metrics_core.i18n import gettext as _, ngettext, use_locale
+from metrics_core.i18n import gettext as _, ngettext, pgettext, use_locale
 from metrics_core.periods import Calendar
 from metrics_core.result import MetricResult
 
@@ -125,7 +125,7 @@ def fits_in_button(query: str, as_of: date) -> bool:
 
 def action_buttons(query: str, as_of: date, *, share: bool, ref: str | None = None) -> dict[str, Any]:
     value = button_value(query, as_of, ref=ref)
-    names = [(_("Trend"), ACTION_TREND), (_("Explain"), ACTION_EXPLAIN)] + ([(_("Share"), ACTION_SHARE)] if share else [])
+    names = [(_("Trend"), ACTION_TREND), (_("Explain"), ACTION_EXPLAIN)] + ([(pgettext("button", "Share"), ACTION_SHARE)] if share else [])
     return {"type": "actions", "block_id": "kpi_actions", "elements": [
         {"type": "button", "text": {"type": "plain_text", "text": label}, "action_id": action, "value": value}
         for label, action in names]}

@@ -12,15 +12,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from metrics_core.i18n import N_, gettext as _
 from metrics_core.periods import window_label
 
 from .formats import number_format
 from .layout import DIM_WIDTH, LABEL_WIDTH, TEXT_WIDTH, VALUE_WIDTH, Cell, TabLayout, text
 
-TITLE = "Data quality as of {as_of} · shifts counted in {period}"
-CLEAN = "No problems found."
-HEAD = ("Severity", "Check", "Table", "Subject", "Rows", "Rows in period", "Of rows in period", "Share",
-        "Metrics it moves", "Example ids", "Finding")
+# Message ids (English); the tab shows them in the active language (the sync runs in the definitions' one).
+TITLE = N_("Data quality as of {as_of} · shifts counted in {period}")
+CLEAN = N_("No problems found.")
+HEAD = (N_("Severity"), N_("Check"), N_("Table"), N_("Subject"), N_("Rows"), N_("Rows in period"),
+        N_("Of rows in period"), N_("Share"), N_("Metrics it moves"), N_("Example ids"), N_("Finding"))
+SEVERITY = {"error": N_("error"), "warning": N_("warning"), "info": N_("info")}
 TONE = {"error": "bad", "warning": "bad"}
 
 
@@ -28,15 +31,16 @@ def layout_quality(key: str, title: str, report: Any, locale: str = "en_US") -> 
     count = number_format("number", decimals=0, locale=locale)
     share = number_format("percent", decimals=1, locale=locale)
     rows: list[tuple[Cell, ...]] = [
-        (text(TITLE.format(as_of=report.as_of.isoformat(), period=window_label(report.period, locale)), True),),
-        tuple(text(h, True) for h in HEAD)]
+        (text(_(TITLE).format(as_of=report.as_of.isoformat(), period=window_label(report.period, locale)), True),),
+        tuple(text(_(h), True) for h in HEAD)]
     for f in report.findings:
-        rows.append((Cell(f.severity, tone=TONE.get(f.severity)), text(f.check), text(f.table), text(f.subject),
+        severity = _(SEVERITY[f.severity]) if f.severity in SEVERITY else f.severity
+        rows.append((Cell(severity, tone=TONE.get(f.severity)), text(f.check), text(f.table), text(f.subject),
                      Cell(f.count, count), Cell(f.period_rows, count), Cell(f.period_total, count),
                      Cell(f.period_share, share), text(", ".join(f.metrics) or None), text(", ".join(f.examples) or None),
                      text(f.message)))
     if not report.findings:
-        rows.append((text(CLEAN),))
+        rows.append((text(_(CLEAN)),))
     widths = (VALUE_WIDTH, DIM_WIDTH, DIM_WIDTH, DIM_WIDTH, VALUE_WIDTH, VALUE_WIDTH, VALUE_WIDTH, VALUE_WIDTH,
               LABEL_WIDTH, LABEL_WIDTH, TEXT_WIDTH * 2)
     return TabLayout(key, title, tuple(rows), frozen_rows=2, frozen_cols=1, widths=widths)

@@ -17,7 +17,7 @@ from typing import Optional
 
 import typer
 
-from metrics_core.cli import guarded, open_kpi, parse_as_of
+from metrics_core.cli import guarded, open_kpi, parse_as_of, skip_rollups
 
 
 DEFINITIONS = typer.Option(None, "--definitions", "-d",
@@ -35,9 +35,12 @@ def ask(question: str = typer.Argument(..., help='What you would type after /kpi
         as_of: Optional[str] = typer.Option(None, "--as-of", help="answer as of this day (YYYY-MM-DD)"),
         channel: Optional[str] = typer.Option(None, "--channel", help="apply slack.access as if asked in this channel"),
         user: Optional[str] = typer.Option(None, "--user", help="apply slack.access as if asked by this user id"),
+        no_rollups: bool = typer.Option(False, "--no-rollups", help="answer from the raw tables, never from rollups"),
         definitions: Optional[Path] = DEFINITIONS) -> None:
     """Render exactly what the Slack bot would answer, with no Slack at all."""
     def body() -> None:
+        if no_rollups:
+            skip_rollups()
         from .access import Asker  # here, not at import: every `kpi` command loads this module
         from .answer import answer_command
 

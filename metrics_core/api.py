@@ -9,9 +9,10 @@
 from __future__ import annotations
 
 import functools
+import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
@@ -73,7 +74,7 @@ class KPI:
     """Answers questions against one set of definitions and one backend (thread-safe for reads)."""
 
     def __init__(self, loaded: Loaded, *, connection: str | None = None, backend: Backend | None = None,
-                 cache: Any = None) -> None:
+                 cache: Any = None, rollups: bool | None = None) -> None:
         self.loaded = loaded
         self.definitions: Definitions = loaded.defs
         self.catalog = Catalog(self.definitions)
@@ -85,6 +86,10 @@ class KPI:
         self._compiled: dict[tuple[MetricQuery, str], Compiled] = {}
         self.cache = cache
         self._asm = Assembler(self.definitions, self.calendar)
+        # False: always the raw tables (`--no-rollups`, or KPI_NO_ROLLUPS=1 for every KPI of the process)
+        self.use_rollups = rollups if rollups is not None else os.environ.get("KPI_NO_ROLLUPS", "") in ("", "0")
+        self._rollups: Any = None
+        self._local_engine: Backend | None = None
 
     @classmethod
     def from_path(cls, path: str | Path | None = None, **kw: Any) -> "KPI":
@@ -111,9 +116,22 @@ class KPI:
     def close(self) -> None:
         if self._backend is not None:
             self._backend.close()
+        if self._local_engine is not None:
+            self._local_engine.close()
 
-    def _run(self, compiled: Compiled, use_cache: bool) -> tuple[Any, bool]:
+    @property
+    def rollups(self) -> Any:
+        """The rollups of these definitions on this engine (build, status, drop; see rollup_store)."""
+        from .rollup_store import Rollups
+
         backend = self.backend
+        with self._lock:
+            if self._rollups is None:
+                self._rollups = Rollups(self.loaded, backend)
+            return self._rollups
+
+    def _run(self, compiled: Compiled, use_cache: bool, backend: Backend | None = None) -> tuple[Any, bool]:
+        backend = backend or self.backend
         if self.cache is not None:
             return self.cache.fetch(backend, compiled.sql, compiled.params, use_cache=use_cache)
         return backend.run(compiled.sql, compiled.params), False
@@ -222,9 +240,44 @@ class KPI:
         return hit
 
     def _answer(self, req: Request, use_cache: bool) -> MetricResult:
-        compiled = self.compiled(req.query)
-        df, cached = self._run(compiled, use_cache)
+        served = self._from_rollups(req.query, use_cache) if self.use_rollups and self.definitions.rollups.named else None
+        if isinstance(served, tuple):
+            compiled, df, cached = served
+        else:
+            compiled = self.compiled(req.query)
+            df, cached = self._run(compiled, use_cache)
+            if served:  # rollups were built but could not answer: say why (shown by --sql)
+                compiled = replace(compiled, sql=f"-- raw tables: no rollup serves {served}\n{compiled.sql}")
         return build_result(self._asm, self.definitions, req, compiled, df, cached)
+
+    def _from_rollups(self, query: MetricQuery, use_cache: bool) -> tuple[Compiled, Any, bool] | str | None:
+        """(statement, rows, cached) when rollups answer ``query``; else why not (None: none built)."""
+        from .errors import KpiError
+        from .rollup_serve import match, needed, serve_sql
+
+        rollups = self.rollups
+        measures, conversions = needed(self.catalog, query.metric)
+        candidates = rollups.candidates([*measures, *conversions])
+        if not candidates:
+            return None
+        plan = match(self.catalog, query, candidates)
+        if not plan.served:
+            return "; ".join(plan.misses)
+        engine = self.backend
+        if rollups.serves_locally:
+            with self._lock:
+                if self._local_engine is None:
+                    from .backends.duckdb import DuckDBBackend
+
+                    self._local_engine = DuckDBBackend(":memory:")
+            engine = self._local_engine
+        compiled = serve_sql(self.catalog, query, plan, engine.dialect)
+        compiled = replace(compiled, sql=f"-- answered from rollup {', '.join(plan.rollups)}\n{compiled.sql}")
+        try:
+            df, cached = self._run(compiled, use_cache, engine)
+        except KpiError as e:  # e.g. a part dropped between the freshness check and the read
+            return f"(reading the rollup failed: {str(e).splitlines()[0]})"
+        return compiled, df, cached
 
     # -- the catalogue -------------------------------------------------------------------------
     @_localized

@@ -3,8 +3,10 @@
     kpi demo [--deals 20000] [--until DATE]     sample CRM into the embedded DuckDB + a tour
     kpi validate [--check-data]                 every problem in definitions.yaml, with file:line
     kpi metrics | kpi explain METRIC | kpi schema
-    kpi query "win_rate last-quarter by region" [--as-of DATE] [--json] [--sql] [--no-cache]
+    kpi query "win_rate last-quarter by region" [--as-of DATE] [--json] [--sql] [--no-cache] [--no-rollups]
     kpi doctor [--json] [--fail-on warning]     what the data does to the numbers
+    kpi rollups suggest|build|status|drop       pre-aggregations (see rollup_store)
+    kpi --no-rollups <command>                  any answering command from the raw tables only
 
 User errors print one clean message and exit 1; anything else prints "internal error" (the
 trace with -v) and exits 2. bot/ and sheets/ add their commands (`kpi slack ...`, `kpi ask`,
@@ -35,6 +37,7 @@ err = Console(stderr=True)
 STATE = {"verbose": False}
 
 DefinitionsOpt = Annotated[Optional[Path], typer.Option("--definitions", "-d", help="definitions.yaml to use (else $KPI_DEFINITIONS, else ./definitions.yaml).")]
+NoRollupsOpt = Annotated[bool, typer.Option("--no-rollups", help="Answer from the raw tables, never from rollups.")]
 AsOfOpt = Annotated[Optional[str], typer.Option("--as-of", help="Pin 'today' (YYYY-MM-DD) for relative periods.")]
 
 
@@ -70,8 +73,18 @@ def guarded(fn: Callable[[], None]) -> None:
 
 
 @app.callback()
-def _root(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks of internal errors.")] = False) -> None:
+def _root(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks of internal errors.")] = False,
+          no_rollups: NoRollupsOpt = False) -> None:
     STATE["verbose"] = verbose
+    if no_rollups:
+        skip_rollups()
+
+
+def skip_rollups() -> None:
+    """Every KPI this process opens answers from the raw tables (plugins call it for --no-rollups)."""
+    import os
+
+    os.environ["KPI_NO_ROLLUPS"] = "1"
 
 
 def open_kpi(definitions: Path | None, *, cache: bool = True):  # noqa: ANN201 - KPI
@@ -91,11 +104,14 @@ def query(text: Annotated[str, typer.Argument(help='e.g. "cac last-quarter", "wi
           definitions: DefinitionsOpt = None, as_of: AsOfOpt = None,
           as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
           sql: Annotated[bool, typer.Option("--sql", help="Print the SQL it runs, then the answer (with --json: in the object).")] = False,
-          no_cache: Annotated[bool, typer.Option("--no-cache", help="Ask the engine even if a cached answer exists.")] = False) -> None:
+          no_cache: Annotated[bool, typer.Option("--no-cache", help="Ask the engine even if a cached answer exists.")] = False,
+          no_rollups: NoRollupsOpt = False) -> None:
     """Answer one question."""
     def body() -> None:
         from .cli_render import render_result, render_sql
 
+        if no_rollups:
+            skip_rollups()
         kpi = open_kpi(definitions, cache=not no_cache)
         day = parse_as_of(as_of)
         result = kpi.query(text, as_of=day, use_cache=not no_cache)
@@ -194,6 +210,15 @@ def demo(definitions: DefinitionsOpt = None,
 
         run_demo(out, definitions, deals=deals, until=parse_as_of(until), seed=seed)
     guarded(body)
+
+
+def _register_rollups() -> None:
+    from .cli_rollups import rollups_app
+
+    app.add_typer(rollups_app, name="rollups")
+
+
+_register_rollups()
 
 
 def _register_plugins() -> None:

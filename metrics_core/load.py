@@ -210,7 +210,8 @@ def _step(t: Any, part: Any) -> Any:
         for n, f in t.model_fields.items():
             if part in (n, f.alias):
                 return f.annotation
-        return None
+        extra = typing.get_type_hints(t).get("__pydantic_extra__") if t.model_config.get("extra") == "allow" else None
+        return typing.get_args(extra)[1] if extra else None  # a model whose extra keys are typed (rollups:)
     if origin is dict:
         return typing.get_args(t)[1]
     if origin is list:

@@ -169,6 +169,10 @@ class TableDef(Strict):
     time: str | None = Field(None, description="Default time column for this table's measures.")
     grain: Literal[TIME_GRAINS] = Field("day", description="How finely rows are dated: spend stored once a month is grain: month.")  # type: ignore[valid-type]
     partial: Literal[PARTIAL] = Field("refuse", description="A window that cuts a coarse grain: prorate by days, or refuse it.")  # type: ignore[valid-type]
+    updated_at: str | None = Field(None, description="A column set on every insert and update: rollups refresh "
+                                                     "only the days of rows changed since their last build.")
+    append_only: str | None = Field(None, description="Rows are only ever added, and this column never goes back "
+                                                      "(e.g. created_at): rollups refresh only the days of new rows.")
     columns: dict[Identifier, ColumnDef]
     joins: dict[Identifier, JoinDef] = {}
     dimensions: dict[Identifier, DimensionDef] = {}
@@ -295,6 +299,62 @@ def _constant_shorthand(v: Any) -> Any:
     return {"type": "constant", "value": v} if isinstance(v, (int, float)) and not isinstance(v, bool) else v
 
 
+ROLLUP_GRAINS = ("day", "month", "quarter", "year")
+ROLLUP_SETTINGS = ("store", "schema", "directory")
+
+
+class RollupDef(Strict):
+    """One pre-aggregation: partial aggregates of its measures per (local bucket, dimensions)."""
+
+    measures: list[Identifier] = Field([], description="Measures stored (count, sum, avg, min, max at any coarser "
+                                                       "grain; count_distinct, median and percentile at this exact grain).")
+    conversions: list[Identifier] = Field([], description="Conversion metrics stored in their own form "
+                                                          "(base rows per day, flagged when they converted).")
+    dimensions: list[Identifier] = Field([], description="Dimensions kept; questions may break down or filter by these.")
+    grain: Literal[ROLLUP_GRAINS] = Field("day", description="The time bucket, in the calendar's time zone.")  # type: ignore[valid-type]
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _something(self) -> "RollupDef":
+        if not self.measures and not self.conversions:
+            raise ValueError("a rollup needs measures: (or conversions:) to store")
+        return self
+
+
+class RollupsDef(BaseModel):
+    """The ``rollups:`` section: where rollups are built, then each rollup by name."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    __pydantic_extra__: dict[Identifier, RollupDef]  # type: ignore[assignment]
+
+    store: Literal["local", "warehouse"] = Field(
+        "local", description="local: Parquet files under `directory`, read by DuckDB (for a warehouse that kpi may "
+                             "not write to); warehouse: tables in the connection's engine, in `schema`.")
+    schema_: str = Field("kpi_rollups", alias="schema", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+                         description="warehouse store: the schema (PostgreSQL, Snowflake), database (Spark) or dataset (BigQuery).")
+    directory: str = Field(".kpi/rollups", description="local store: where the files go, relative to definitions.yaml.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _names(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            for key, value in v.items():
+                if key in ROLLUP_SETTINGS:
+                    continue
+                if not isinstance(value, dict):
+                    from .errors import hint_for
+
+                    raise ValueError(f"'{key}' is neither a setting nor a rollup (a mapping with measures:)"
+                                     f"{hint_for(str(key), ROLLUP_SETTINGS, what='settings')}")
+                if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", str(key)):
+                    raise ValueError(f"'{key}' is not a valid rollup name (letters, digits and _; not starting with a digit)")
+        return v
+
+    @property
+    def named(self) -> dict[str, RollupDef]:
+        return dict(self.__pydantic_extra__ or {})
+
+
 MetricDef = Annotated[
     Union[
         Annotated[SimpleMetric, Tag("simple")],
@@ -320,6 +380,7 @@ class Definitions(Strict):
     tables: dict[Identifier, TableDef]
     measures: dict[Identifier, MeasureDef]
     metrics: dict[Identifier, MetricDef]
+    rollups: RollupsDef = Field(default_factory=RollupsDef, description="Pre-aggregations that answer questions fast (see README, Rollups).")
     slack: dict[str, Any] | None = Field(None, description="Slack bot settings (see bot/README.md).")
     sheets: dict[str, Any] | None = Field(None, description="Google Sheets workbook (see sheets/README.md).")
 

@@ -239,6 +239,53 @@ def rule_defaults(cat: Catalog) -> Iterator[Finding]:
         yield ("defaults", "period"), str(e)
 
 
+def rule_rollups(cat: Catalog) -> Iterator[Finding]:
+    """Rollups name known measures, conversions and dimensions, and only what they can store exactly."""
+    defs = cat.defs
+    for name, t in defs.tables.items():
+        for key in ("updated_at", "append_only"):
+            yield from _column_of(cat, name, getattr(t, key), ("tables", name, key))
+    for name, r in defs.rollups.named.items():
+        base = ("rollups", name)
+        tables: list[tuple[str, str]] = []  # (what, table) whose dimensions the rollup needs
+        for i, meas in enumerate(r.measures):
+            m = defs.measures.get(meas)
+            if m is None:
+                yield (*base, "measures", i), f"unknown measure '{meas}'{hint_for(meas, defs.measures, what='measures')}"
+                continue
+            if m.snapshot and m.agg not in ("count", "sum", "avg"):
+                yield (*base, "measures", i), (f"snapshot measure '{meas}' with agg '{m.agg}' cannot be rolled up exactly "
+                                               "(count, sum and avg can)")
+            if m.table in defs.tables:
+                tables.append((f"measure '{meas}'", m.table))
+        for i, conv in enumerate(r.conversions):
+            c = defs.metrics.get(conv)
+            if not isinstance(c, ConversionMetric):
+                convs = [n for n, x in defs.metrics.items() if isinstance(x, ConversionMetric)]
+                yield (*base, "conversions", i), f"'{conv}' is not a conversion metric{hint_for(conv, convs, what='conversions')}"
+                continue
+            bm = defs.measures.get(c.base.measure)
+            if bm is None or bm.table not in defs.tables:
+                continue
+            if c.base.entity != defs.tables[bm.table].primary_key:
+                yield (*base, "conversions", i), (f"conversion '{conv}' counts distinct '{c.base.entity}', which is not the "
+                                                  f"primary key of table '{bm.table}': it cannot be summed over days exactly")
+            tables.append((f"conversion '{conv}'", bm.table))
+        for i, dim in enumerate(r.dimensions):
+            for what, table in tables:
+                dims = cat.table_dimensions(table)
+                if dim not in dims:
+                    yield (*base, "dimensions", i), (f"'{dim}' is not a dimension of {what} (table '{table}')"
+                                                     f"{hint_for(dim, dims, what='its dimensions')}")
+                    break
+
+
+def _column_of(cat: Catalog, table: str, column: str | None, path: tuple) -> Iterator[Finding]:
+    if column is not None and column not in cat.columns(table):
+        yield path, f"unknown column '{column}' in table '{table}'{hint_for(column, cat.columns(table), what='columns')}"
+
+
 RULES: tuple[Callable[[Catalog], Iterator[Finding]], ...] = (
-    rule_tables, rule_measures, rule_metric_refs, rule_cycles, rule_dimensions, rule_synonyms, rule_defaults)
+    rule_tables, rule_measures, rule_metric_refs, rule_cycles, rule_dimensions, rule_synonyms, rule_defaults,
+    rule_rollups)
 __all__ = ["check", "RULES", "METRIC_TYPES"]

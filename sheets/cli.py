@@ -45,10 +45,13 @@ def sync_command(
     xlsx: Optional[Path] = typer.Option(None, "--xlsx", help="Write an .xlsx workbook instead of Google Sheets."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Compute as of this date (YYYY-MM-DD)."),
     definitions: Optional[Path] = typer.Option(None, "--definitions", "-d", help="definitions.yaml (else KPI_DEFINITIONS or ./)."),
+    no_rollups: bool = typer.Option(False, "--no-rollups", help="Compute from the raw tables, never from rollups."),
 ) -> None:
     """Compute the workbook's tabs and write them: one read and one atomic write per sync."""
-    from metrics_core.cli import guarded  # the core's edge: one clean line and exit 1 on a user error
+    from metrics_core.cli import guarded, skip_rollups  # the core's edge: one clean line and exit 1 on a user error
 
+    if no_rollups:
+        skip_rollups()
     guarded(lambda: _sync(spreadsheet, tab, dry_run, every, xlsx, as_of, definitions))
 
 

@@ -1,0 +1,314 @@
+"""Rollups built, versioned, refreshed and dropped (layer: backends; the I/O side of rollups).
+
+    rollups = Rollups(loaded, backend)
+    rollups.build()                 # every part not fresh: incremental where it can, else in full
+    rollups.candidates(["won_deals"])  -> [Candidate(part, relation, fresh)]   (rollup_serve.match)
+    rollups.status(), rollups.drop()
+
+Where parts live (``rollups.store``):
+- ``local``: one Parquet file per part version under ``rollups.directory``, read by DuckDB (the
+  same connection for a DuckDB source; an in-process DuckDB for a warehouse kpi may not write to).
+- ``warehouse``: one table per part version in ``rollups.schema`` of the connection's engine.
+A manifest (``manifest.json`` in the directory) records per part its version: the definition hash,
+the time zone, the source stamp and the watermark. A part serves only while the stamp read now
+equals the recorded one, so changed data is never answered from a stale rollup.
+
+Source stamps, cheapest that is exact:
+- every table it reads declares ``updated_at`` or ``append_only``: count(*) and max(that column);
+- else the engine's data version (DuckDB file stamp, PostgreSQL's next transaction id, BigQuery/
+  Snowflake last-modified) when our own rollup writes cannot move it (local store; another schema);
+- else a checksum of every row (count and a sum of row hashes): exact, but a scan per check.
+CSV/Parquet ``files:`` sources add each file's name, size and modification time.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import os
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .catalog import Catalog
+from .compile_tables import TableSQL
+from .errors import ConfigError, QueryError, hint_for
+from .load import Loaded
+from .models import Definitions
+from .rollup_serve import Candidate
+from .rollup_sql import BuildSQL, Part, definition_hash, parts_of
+
+MAX_CHANGED_KEYS = 400  # more changed buckets than this: a full rebuild is as cheap
+_CHECKSUM = {
+    "duckdb": "SELECT COUNT(*) AS n, CAST(SUM(HASH(x)) AS VARCHAR) AS h FROM ({src}) AS x",
+    "postgres": "SELECT COUNT(*) AS n, CAST(SUM(HASHTEXT(CAST(x AS TEXT))) AS TEXT) AS h FROM ({src}) AS x",
+    "spark": "SELECT COUNT(*) AS n, CAST(SUM(CAST(HASH(*) AS BIGINT)) AS STRING) AS h FROM ({src}) AS x",
+    "bigquery": "SELECT COUNT(*) AS n, CAST(BIT_XOR(FARM_FINGERPRINT(TO_JSON_STRING(x))) AS STRING) AS h FROM ({src}) AS x",
+    "snowflake": "SELECT COUNT(*) AS n, CAST(HASH_AGG(*) AS VARCHAR) AS h FROM ({src}) AS x",
+}
+
+
+@dataclass
+class Entry:
+    """What the manifest keeps about one built part."""
+
+    rollup: str
+    part: str
+    version: str
+    relation: str
+    location: str  # file path or table name (for drop)
+    definition_hash: str
+    zone: str
+    stamp: str
+    tables: dict[str, str]  # per-table stamps (an incremental refresh needs the joined ones unchanged)
+    watermark: str | None
+    built_at: str
+    rows: int
+    bytes: int | None
+    seconds: float
+    mode: str  # "full" | "incremental"
+
+
+class Rollups:
+    def __init__(self, loaded: Loaded, backend: Any) -> None:
+        self.loaded, self.backend = loaded, backend
+        self.defs: Definitions = loaded.defs
+        self.cat = Catalog(self.defs)
+        self.settings = self.defs.rollups
+        self.dir = Path(self.settings.directory)
+        if not self.dir.is_absolute():
+            self.dir = loaded.base_dir / self.dir
+        self.local = self.settings.store == "local" or backend.dialect == "duckdb"
+        self._manifest: tuple[float, dict[str, Entry]] | None = None
+        self._hashes = {p.name: definition_hash(self.defs, p) for p in self.parts()}
+
+    # -- what is defined -----------------------------------------------------------------------
+    def parts(self, names: list[str] | None = None) -> list[Part]:
+        named = self.defs.rollups.named
+        for n in names or []:
+            if n not in named:
+                raise QueryError(f"unknown rollup '{n}'{hint_for(n, named, what='rollups')}")
+        return [p for n, r in named.items() if not names or n in names for p in parts_of(self.defs, n, r)]
+
+    def tables_of(self, part: Part) -> list[str]:
+        """Every logical table the part reads: its own, the tables joined to it, a conversion's target."""
+        roots = [part.table]
+        if part.conversion:
+            roots.append(self.defs.measures[self.defs.metrics[part.conversion].target.measure].table)  # type: ignore[union-attr]
+        out: list[str] = []
+        while roots:
+            t = roots.pop(0)
+            if t not in out:
+                out.append(t)
+                roots += [j.table for j in self.defs.tables[t].joins.values()]
+        return out
+
+    # -- the manifest --------------------------------------------------------------------------
+    @property
+    def manifest_path(self) -> Path:
+        return self.dir / "manifest.json"
+
+    def manifest(self) -> dict[str, Entry]:
+        try:
+            mtime = self.manifest_path.stat().st_mtime_ns
+        except OSError:
+            return {}
+        if self._manifest is None or self._manifest[0] != mtime:
+            data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+            self._manifest = (mtime, {k: Entry(**v) for k, v in data.get("parts", {}).items()})
+        return dict(self._manifest[1])
+
+    def _save(self, entries: dict[str, Entry]) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".manifest-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump({"parts": {k: asdict(v) for k, v in entries.items()}}, f, indent=1, sort_keys=True)
+        os.replace(tmp, self.manifest_path)
+
+    # -- stamps --------------------------------------------------------------------------------
+    def _change_column(self, table: str) -> str | None:
+        t = self.defs.tables[table]
+        return t.updated_at or t.append_only
+
+    def stamps(self, tables: list[str]) -> tuple[str, dict[str, str]]:
+        """(the stamp of all ``tables`` together, per-table stamps) as read now."""
+        per: dict[str, str] = {}
+        files = self._file_stamps(tables)
+        if all(self._change_column(t) for t in tables):
+            per = self._declared_stamps(tables)
+        else:
+            version = self._engine_version()
+            if version is not None:
+                per = {t: version for t in tables}
+            else:
+                per = self._checksums(tables)
+        for t, f in files.items():
+            per[t] = per.get(t, "") + "|" + f
+        joined = json.dumps(per, sort_keys=True)
+        return hashlib.sha256(joined.encode()).hexdigest()[:16], per
+
+    def _engine_version(self) -> str | None:
+        if self.backend.dialect == "postgres":
+            if not self.local:
+                return None  # our own rollup writes would move any server-wide counter
+            # The next transaction id: it moves when a transaction that writes starts anywhere on the
+            # server (never for reads, checkpoints or the WAL records the background writer logs,
+            # which move the WAL position the result cache uses).
+            df = self.backend.run("SELECT CAST(pg_snapshot_xmax(pg_current_snapshot()) AS TEXT) AS v", {})
+            return f"xid:{df.iloc[0, 0]}"
+        return self.backend.data_version()
+
+    def _file_stamps(self, tables: list[str]) -> dict[str, str]:
+        out = {}
+        for t in tables:
+            src = self.defs.tables[t].source
+            if src.files:
+                path = Path(src.files) if Path(src.files).is_absolute() else self.loaded.base_dir / src.files
+                stats = [(p, os.stat(p)) for p in sorted(glob.glob(str(path)))]
+                out[t] = ";".join(f"{p}:{s.st_size}:{s.st_mtime_ns}" for p, s in stats)
+        return out
+
+    def _declared_stamps(self, tables: list[str]) -> dict[str, str]:
+        sql_t = TableSQL(self.cat, self.loaded.base_dir)
+        selects = []
+        for i, t in enumerate(tables):
+            col = self._change_column(t)
+            selects.append(f"SELECT {i} AS i, COUNT(*) AS n, CAST(MAX({_quoted(col)}) AS VARCHAR) AS w "  # type: ignore[arg-type]
+                           f"FROM {sql_t.stage(t, [col])} AS t")  # type: ignore[list-item]
+        df = self._run(" UNION ALL ".join(selects))
+        return {tables[int(r.i)]: f"{int(r.n)}:{r.w}" for r in df.itertuples()}
+
+    def _checksums(self, tables: list[str]) -> dict[str, str]:
+        template = _CHECKSUM.get(self.backend.dialect)
+        if template is None:
+            raise ConfigError(f"rollups: no way to tell when data changes on {self.backend.dialect}; "
+                              "declare updated_at or append_only on the tables")
+        import sqlglot
+
+        sql_t = TableSQL(self.cat, self.loaded.base_dir)
+        out = {}
+        for t in tables:
+            inner = sqlglot.transpile(f"SELECT * FROM {sql_t.source_sql(self.defs.tables[t].source)}",
+                                      read="duckdb", write=self.backend.dialect)[0]
+            sql = template.format(src=inner)
+            r = self.backend.run(sql, {}).iloc[0]
+            out[t] = f"sum:{int(r.iloc[0])}:{r.iloc[1]}"
+        return out
+
+    def _run(self, duck_sql: str) -> Any:
+        import sqlglot
+
+        return self.backend.run(sqlglot.transpile(duck_sql, read="duckdb", write=self.backend.dialect)[0], {})
+
+    # -- serving -------------------------------------------------------------------------------
+    def candidates(self, items: list[str]) -> list[Candidate]:
+        """Built parts that store any of ``items``, in definition order, each with its freshness."""
+        built = self.manifest()
+        out, stamp_memo = [], {}
+        for part in self.parts():
+            if not (set(part.measures) | {part.conversion}) & set(items):
+                continue
+            entry = built.get(part.name)
+            if entry is None:
+                continue
+            fresh, why = True, ""
+            if entry.definition_hash != self._hashes[part.name] or entry.zone != self.defs.calendar.timezone:
+                fresh, why = False, "was built from other definitions (run `kpi rollups build`)"
+            else:
+                tables = tuple(self.tables_of(part))
+                if tables not in stamp_memo:
+                    stamp_memo[tables] = self.stamps(list(tables))[0]
+                if stamp_memo[tables] != entry.stamp:
+                    fresh, why = False, "is stale: the data changed since it was built (run `kpi rollups build`)"
+            out.append(Candidate(part, entry.relation, fresh, why))
+        return out
+
+    @property
+    def serves_locally(self) -> bool:
+        """Served statements run on an in-process DuckDB (local store, engine not DuckDB)."""
+        return self.local and self.backend.dialect != "duckdb"
+
+    # -- build ---------------------------------------------------------------------------------
+    def build(self, names: list[str] | None = None, *, full: bool = False) -> list[dict[str, Any]]:
+        """Build or refresh every named part that is not fresh; one report row per part."""
+        from .rollup_build import build_part
+
+        entries = self.manifest()
+        report = []
+        for part in self.parts(names):
+            entry, row = build_part(self, part, entries.get(part.name), full=full)
+            if entry is not None:
+                old = entries.get(part.name)
+                entries[part.name] = entry
+                self._save(entries)
+                if old is not None and old.location != entry.location:
+                    self._remove(old)
+            report.append(row)
+        return report
+
+    def drop(self, names: list[str] | None = None) -> list[str]:
+        entries = self.manifest()
+        wanted = {p.name for p in self.parts(names)} if names else set(entries)
+        gone = []
+        for key in sorted(wanted & set(entries)):
+            self._remove(entries.pop(key))
+            gone.append(key)
+        self._save(entries)
+        return gone
+
+    def _remove(self, entry: Entry) -> None:
+        if entry.relation.startswith("read_parquet("):
+            Path(entry.location).unlink(missing_ok=True)
+        else:
+            try:
+                self._run(f"DROP TABLE IF EXISTS {entry.location}")
+            except Exception:  # noqa: BLE001 - a table someone already dropped is not an error here
+                pass
+
+    def status(self) -> list[dict[str, Any]]:
+        built = self.manifest()
+        out = []
+        for part in self.parts():
+            entry = built.get(part.name)
+            row: dict[str, Any] = {"rollup": part.rollup, "part": part.name, "kind": part.kind,
+                                   "stores": ", ".join(part.measures or (part.conversion,)),  # type: ignore[arg-type]
+                                   "grain": part.grain, "dimensions": ", ".join(part.dimensions)}
+            if entry is None:
+                row.update(state="not built")
+            else:
+                cand = self.candidates([*part.measures, part.conversion or ""])
+                mine = [c for c in cand if c.part.name == part.name]
+                state = "fresh" if mine and mine[0].fresh else (mine[0].why_stale if mine else "unknown")
+                row.update(state=state, rows=entry.rows, bytes=entry.bytes, built_at=entry.built_at,
+                           seconds=entry.seconds, mode=entry.mode, version=entry.version)
+            out.append(row)
+        return out
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def now_text() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def version_of(def_hash: str, zone: str, stamp: str, watermark: str | None) -> str:
+    return hashlib.sha256(json.dumps([def_hash, zone, stamp, watermark]).encode()).hexdigest()[:12]
+
+
+def as_dates(values: list[Any]) -> tuple[date, ...]:
+    out = []
+    for v in values:
+        if v is None:
+            continue
+        out.append(v.date() if isinstance(v, datetime) else v if isinstance(v, date) else date.fromisoformat(str(v)[:10]))
+    return tuple(sorted(set(out)))
+
+
+def elapsed(t0: float) -> float:
+    return round(time.perf_counter() - t0, 3)

@@ -90,6 +90,7 @@ class KPI:
         self.use_rollups = rollups if rollups is not None else os.environ.get("KPI_NO_ROLLUPS", "") in ("", "0")
         self._rollups: Any = None
         self._local_engine: Backend | None = None
+        self._served: dict[tuple, Compiled] = {}  # statements from rollups, by query and part versions
 
     @classmethod
     def from_path(cls, path: str | Path | None = None, **kw: Any) -> "KPI":
@@ -271,8 +272,15 @@ class KPI:
 
                     self._local_engine = DuckDBBackend(":memory:")
             engine = self._local_engine
-        compiled = serve_sql(self.catalog, query, plan, engine.dialect)
-        compiled = replace(compiled, sql=f"-- answered from rollup {', '.join(plan.rollups)}\n{compiled.sql}")
+        key = (query, tuple((item, c.relation) for item, c in plan.parts.items()), engine.dialect)
+        compiled = self._served.get(key)
+        if compiled is None:
+            compiled = serve_sql(self.catalog, query, plan, engine.dialect)
+            compiled = replace(compiled, sql=f"-- answered from rollup {', '.join(plan.rollups)}\n{compiled.sql}")
+            with self._lock:
+                if len(self._served) >= 512:
+                    self._served.pop(next(iter(self._served)))
+                self._served[key] = compiled
         try:
             df, cached = self._run(compiled, use_cache, engine)
         except KpiError as e:  # e.g. a part dropped between the freshness check and the read

@@ -159,6 +159,13 @@ def match(cat: Catalog, query: MetricQuery, candidates: list[Candidate]) -> Plan
     return plan
 
 
+def _reagg(defs: Definitions, items: list[str], column: str) -> str:
+    """How a part column re-aggregates over buckets: MIN/MAX for those measures, else SUM."""
+    name, _, kind = column.rpartition("__")
+    agg = defs.measures[name].agg if name in items and name in defs.measures else "sum"
+    return agg.upper() if kind == "v" and agg in ("min", "max") else "SUM"
+
+
 class _Exprs:
     """The compiler's metric expressions over the ``a`` columns (shared, so both paths agree)."""
 
@@ -216,7 +223,7 @@ def serve_sql(cat: Catalog, query: MetricQuery, plan: Plan, dialect: str) -> Com
         inner = ", ".join(["p.pid", *(f"r.d_{d} AS {col}" for d, col in zip(query.dimensions, dim_cols)),
                            *(f"r.{src} AS {u}" for u, src in wanted.items())])
         where_sql = (" WHERE " + " AND ".join(where)) if where else ""
-        sums = ", ".join(f"SUM({u}) AS {u}" for u in wanted)
+        sums = ", ".join(f"{_reagg(defs, items, src)}({u}) AS {u}" for u, src in wanted.items())
         ctes.append(f"q{j} AS (SELECT pid, {sel_dims}, {sums} FROM (SELECT {inner} FROM {c.relation} AS r "
                     f"JOIN periods AS p ON {join}{where_sql}) AS x {group})")
         dims = "".join(f"{d}, " for d in dim_cols)

@@ -136,9 +136,24 @@ def why_not(defs: Definitions, query: MetricQuery, item: str, c: Candidate) -> s
         return None
     if m is not None and m.agg not in ADDITIVE_AGGS:
         return f"{m.agg} cannot be rolled up"
+    dated = _data_grain(defs, item)
+    if dated != "day" and (dated not in ("month", "quarter", "year") or not all(_whole(p, dated) for p in periods)):
+        # rows dated once a month: how a window that cuts a month counts (prorate or refuse) is the raw path's
+        return f"cannot cut {item}'s rows, dated by {dated}, at a window edge"
     if not all(_whole(p, part.grain) for p in periods):
         return f"is by {part.grain} and a window is not whole {part.grain}s"
     return None
+
+
+def _data_grain(defs: Definitions, item: str) -> str:
+    """How finely the rows behind ``item`` are dated (tables/measures ``grain:``; day when not declared)."""
+    m = defs.measures.get(item)
+    if m is None:  # a conversion goes by its base measure
+        c = defs.metrics.get(item)
+        m = defs.measures.get(c.base.measure) if isinstance(c, ConversionMetric) else None
+    if m is None:
+        return "day"
+    return getattr(m, "grain", None) or getattr(defs.tables[m.table], "grain", "day") or "day"
 
 
 def match(cat: Catalog, query: MetricQuery, candidates: list[Candidate]) -> Plan:

@@ -284,3 +284,12 @@ def test_bad_rollups_are_reported_with_their_line(snippet: str, message: str) ->
         parse_definitions(YAML + snippet)
     assert message in str(e.value)
     assert "definitions.yaml:" in str(e.value)
+
+
+def test_rows_dated_by_month_are_cut_by_the_raw_path_only() -> None:
+    """A table declared grain: month decides itself how a window cutting a month counts (prorate, refuse)."""
+    text = YAML.replace("    updated_at: updated_at\n", "    updated_at: updated_at\n    grain: month\n")
+    defs, q = _query(text, date(2026, 1, 1), date(2026, 1, 20))
+    assert why_not(defs, q, "revenue", _candidate(defs, "by_day")) == "cannot cut revenue's rows, dated by month, at a window edge"
+    defs, q = _query(text, date(2026, 1, 1), date(2026, 2, 28))
+    assert why_not(defs, q, "revenue", _candidate(defs, "by_day")) is None

@@ -84,6 +84,7 @@ class KPI:
         self._lock = threading.Lock()
         self._fresh: tuple[float, date | None] | None = None
         self._compiled: dict[tuple[MetricQuery, str], Compiled] = {}
+        self._values: dict[tuple[str, str], tuple[float, tuple[str, ...]]] = {}
         self.cache = cache
         self._asm = Assembler(self.definitions, self.calendar)
         # False: always the raw tables (`--no-rollups`, or KPI_NO_ROLLUPS=1 for every KPI of the process)
@@ -299,6 +300,20 @@ class KPI:
             raise QueryError(_("unknown metric '{name}'").format(name=name_or_synonym)
                              + hint_for(name_or_synonym, list(self.definitions.metrics), what=_("metrics")))
         return self._info(name)
+
+    def dimension_values(self, metric: str, dimension: str, *, limit: int = 500) -> tuple[str, ...]:
+        """The values ``dimension`` takes for ``metric`` over the last 12 months, most common first (at most
+        ``limit``; remembered for ten minutes): how a mention's "w EMEA" finds that EMEA is a region."""
+        key = (metric, dimension)
+        hit = self._values.get(key)
+        if hit and time.monotonic() - hit[0] < 600:
+            return hit[1]
+        r = self.ask(metric, "last-12-months", by=[dimension], compare="none")
+        df = r.breakdown
+        values = tuple(str(v) for v in df[dimension].dropna().head(limit)) if df is not None and len(df) else ()
+        with self._lock:
+            self._values[key] = (time.monotonic(), values)
+        return values
 
     @_localized
     def match_metric(self, words: str) -> MetricInfo | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from datetime import date
 
 import pytest
@@ -84,10 +86,25 @@ def test_section_names_are_checked_against_the_definitions() -> None:
     ("winrate in q3 2026 broken down by segments", "win_rate q3-2026 by segment"),
     ("how is the close rate this month, by region and source", "win_rate this-month by region, source"),
     ("win rate", "win_rate"),
-    ("win rate for 3 reps by regoin", "win_rate by region"),
+    ("win rate by regoin", "win_rate by region"),
+    ("jaki był win rate w zeszłym kwartale wg regionu?", "win_rate w-zeszłym-kwartale by region"),
+    ("<@U0BOT> win rate od początku roku dla segmentu SMB", "win_rate od-początku-roku where segment='SMB'"),
+    ("close rate ostatnie 6 miesięcy po regionach rok do roku", "win_rate ostatnie-6-miesięcy by region vs last-year"),
+    ("win rate III kw. 2026 w porównaniu z poprzednim okresem", "win_rate iii-kw-2026 vs previous"),
 ])
 def test_mentions_become_grammar(text: str, query: str) -> None:
     assert to_query(FakeKPI(), text, as_of=date(2026, 11, 27)) == query
+
+
+@pytest.mark.parametrize("text, message", [
+    ("win rate for 3 reps by regoin", "did not understand '3 reps'"),
+    ("jaki był win rate w kwartale", "did not understand the period in 'kwartale'"),  # no silent default period
+    ("win rate last quartr", "did not understand the period in 'last quartr'"),
+])
+def test_mention_says_what_it_did_not_understand(text: str, message: str) -> None:
+    """Regression: "jaki był win rate w zeszłym kwartale?" fell back to the default period silently."""
+    with pytest.raises(QueryError, match=re.escape(message)):
+        to_query(FakeKPI(), text, as_of=date(2026, 11, 27))
 
 
 def test_mention_without_metric_is_a_clear_user_error() -> None:

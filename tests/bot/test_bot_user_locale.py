@@ -63,3 +63,20 @@ def test_manifest_asks_for_users_read_only_when_needed(demo_dir) -> None:
     without = build_manifest(snapshot_of(kpi_with(demo_dir, "")))
     assert "users:read" in with_it["oauth_config"]["scopes"]["bot"]
     assert "users:read" not in without["oauth_config"]["scopes"]["bot"]
+
+
+def test_polish_mention_end_to_end_with_a_value_filter(real_kpi) -> None:
+    """"w EMEA": a value of region, found by asking the KPI which regions there are."""
+    from bot.access import Asker
+    from bot.context import BotContext
+    from bot.events import answer_mention
+    from bot.provider import KpiProvider
+
+    ctx = BotContext(KpiProvider.static(real_kpi), None)  # type: ignore[arg-type]
+    here = Asker("U0ALICE", "C0LEAD", "leadership", locale="pl_PL")
+    reply = answer_mention(ctx, "<@U0BOT> jaki był win rate w zeszłym kwartale w EMEA?", here)
+    text = str(reply.blocks)
+    assert reply.ok, reply.text
+    assert "III kw. 2026" in text and "gdzie region = EMEA" in text, text
+    bad = answer_mention(ctx, "<@U0BOT> jaki był win rate w kwartale?", here)
+    assert not bad.ok and "Nie rozumiem okresu w 'kwartale'" in bad.text, bad.text

@@ -15,6 +15,8 @@ from __future__ import annotations
 import logging
 import re
 
+from metrics_core.errors import RedactSecrets
+
 _BODY = re.compile(r"(?i)\b(?:request body|request|body_params|json_body|body|payload|message)\b[\"']?\s*(?:[:=]|\()\s*")
 
 
@@ -46,6 +48,7 @@ def configure_logging(level: int = logging.INFO) -> logging.Handler:
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactBodies())
+    handler.addFilter(RedactSecrets())  # passwords and tokens in any message or traceback
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(level)

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import threading
@@ -22,7 +23,7 @@ from .backends import Backend, connect
 from .catalog import Catalog, normalize_words
 from .compile import Compiled, MetricQuery, Slot, compile_query
 from .compile_tables import TableSQL
-from .errors import QueryError, hint_for
+from .errors import QueryError, hint_for, mark_url_password, redact
 from .grammar import GRAINS, check_text, parse_query
 from .i18n import _, active_locale, use_locale
 from .phrases import fold
@@ -80,6 +81,7 @@ class KPI:
         self.catalog = Catalog(self.definitions)
         self.calendar = self.definitions.calendar.to_calendar()
         self.url = connection or self.definitions.connection.url
+        mark_url_password(self.url)  # never shown, whichever message or log line would carry it
         self._backend = backend
         self._lock = threading.Lock()
         self._fresh: tuple[float, date | None] | None = None
@@ -342,7 +344,8 @@ class KPI:
 
         info = self.metric_info(name)
         sql, _params = self.sql(info.name, as_of=as_of)
-        return explain_metric(self.definitions, self.catalog, info, sql)
+        e = explain_metric(self.definitions, self.catalog, info, sql)
+        return dataclasses.replace(e, text=redact(e.text), sql=redact(e.sql))  # the CLI and Slack show these
 
     def doctor(self, *, as_of: date | None = None, period: str = "last-month") -> "DoctorReport":
         """Data-quality checks over every table the definitions use (see metrics_core.doctor)."""

@@ -27,7 +27,9 @@ from typing import Annotated, Callable, Optional
 import typer
 from rich.console import Console
 
-from .errors import KpiUserError
+from rich.markup import escape
+
+from .errors import KpiUserError, redact, redact_logs
 from .i18n import _, set_locale
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -60,14 +62,16 @@ def guarded(fn: Callable[[], None]) -> None:
         ctx.run(fn)
     except KpiUserError as e:
         word = ctx.run(lambda: _("error:"))  # in the language the command chose
-        err.print(f"[red]{word}[/red] {e}", markup=True, highlight=False, soft_wrap=True)
+        # the message may hold user text ("[/red]", "kpi[postgres]"): shown as text, never as markup
+        err.print(f"[red]{word}[/red] {escape(str(e))}", markup=True, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     except (typer.Exit, typer.Abort, KeyboardInterrupt):
         raise
     except Exception as e:  # a bug: say so, show the trace only when asked
         if STATE["verbose"]:
-            traceback.print_exc()
-        err.print(f"[red]internal error:[/red] {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''} "
+            print(redact(traceback.format_exc()), end="", file=sys.stderr)
+        first = redact(str(e).splitlines()[0]) if str(e) else ""
+        err.print(f"[red]internal error:[/red] {escape(type(e).__name__)}: {escape(first)} "
                   "(run with -v for the trace)", markup=True, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
 
@@ -118,7 +122,7 @@ def query(text: Annotated[str, typer.Argument(help='e.g. "cac last-quarter", "wi
         if as_json:
             data = result.to_json()
             if sql:
-                data.update(sql=result.sql, params=result.params, dialect=result.dialect)
+                data.update(sql=redact(result.sql), params=result.params, dialect=result.dialect)
             print(json.dumps(data, ensure_ascii=False, default=str))
             return
         if sql:
@@ -231,6 +235,7 @@ def _register_plugins() -> None:
 
 
 def main() -> None:
+    redact_logs()  # warnings from any library reach stderr through the last-resort handler
     _register_plugins()
     app()
 

@@ -10,6 +10,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
+from .errors import redact
 from .formatting import fmt_change, fmt_date, fmt_points, status_words
 from .i18n import _, active_locale, ngettext, use_locale
 from .periods import period_label, window_label
@@ -103,12 +104,13 @@ def _table(out: Console, df: Any, keys: Sequence[str], locale: str, *, show_prev
 
 
 def render_sql(out: Console, sql: str, params: dict, dialect: str | None) -> None:
+    sql = redact(sql)  # a source: {sql: ...} or a path could hold a secret
     if out.is_terminal:
         out.print(Syntax(sql, "sql", word_wrap=True))
     else:
         print(sql)
     if params:
-        print("-- parameters: " + ", ".join(f"{k} = {v!r}" for k, v in params.items()))
+        print(redact("-- parameters: " + ", ".join(f"{k} = {v!r}" for k, v in params.items())))
 
 
 def render_metrics(out: Console, infos: Sequence[Any]) -> None:

@@ -5,6 +5,9 @@ match its declaration) are ``KpiUserError``s: their message is shown as it is, i
 short list, and the process exits 1. Everything else is an ``InternalError`` (a bug): the CLI
 prints a short line and the trace under ``-v``; the bot says "something broke (ref ...)".
 
+No message shows a secret: ``KpiError.__str__`` (and ``Issue``, ``DefinitionError``) apply
+``redaction.redact``; bot/ and sheets/ import it from here.
+
 Messages follow one shape: what is wrong, where, what is allowed, a hint::
 
     definitions.yaml:42: metrics.cac.numerator: unknown measure 'spnd' (did you mean 'spend'?)
@@ -17,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 from .i18n import _, ngettext
+from .redaction import RedactSecrets, mark_secret, mark_url_password, redact, redact_logs  # noqa: F401 - re-exported
 
 
 def suggest(word: str, choices: Iterable[str], *, cutoff: float = 0.6, limit: int = 3) -> list[str]:
@@ -45,7 +49,10 @@ def hint_for(word: str, choices: Iterable[str], *, what: str = "allowed") -> str
 
 
 class KpiError(Exception):
-    """Base of every error kpi raises on purpose."""
+    """Base of every error kpi raises on purpose; its text never shows a secret."""
+
+    def __str__(self) -> str:
+        return redact(super().__str__())
 
 
 class KpiUserError(KpiError):
@@ -64,7 +71,7 @@ class Issue:
     def __str__(self) -> str:
         where = f"{self.source}:{self.line}" if self.line else self.source
         key = f" {self.key}:" if self.key else ""
-        return f"{where}:{key} {self.message}"
+        return redact(f"{where}:{key} {self.message}")
 
 
 @dataclass
@@ -79,7 +86,7 @@ class DefinitionError(KpiUserError):
     def __str__(self) -> str:
         n = len(self.issues)
         head = ngettext("{count} problem in definitions", "{count} problems in definitions", n).format(count=n)
-        return head + ":\n" + "\n".join(f"  {i}" for i in self.issues)
+        return redact(head + ":\n" + "\n".join(f"  {i}" for i in self.issues))
 
 
 class QueryError(KpiUserError):

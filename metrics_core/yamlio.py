@@ -21,7 +21,8 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
-from .errors import Issue
+from .errors import Issue, mark_secret
+from .redaction import SECRET_NAME
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 MAX_CHARS = 2_000_000  # a 500-metric file is ~150 KB
@@ -198,6 +199,8 @@ def _interpolate(value: Any, source: str, path: tuple, issues: list[Issue], line
         def repl(m: re.Match) -> str:
             name, default = m.group(1), m.group(2)
             if name in os.environ:
+                if SECRET_NAME.search(name):  # PG_PASSWORD, API_TOKEN: never shown once substituted
+                    mark_secret(os.environ[name])
                 return os.environ[name]
             if default is not None:
                 return default

@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parent.parent
 CORE = REPO / "metrics_core"
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "i18n"),                                         # 0: imports nothing from the project
+    ("errors", "i18n", "redaction"),                            # 0: imports nothing from the project
     ("yamlio", "phrases", "periods"),                           # 1: text in, plain data / calendar math
     ("models", "expressions"),                                  # 2: the format; SQL snippets
     ("catalog", "validate", "load", "schema"),                  # 3: definitions: what they mean, loading
@@ -108,10 +108,12 @@ def test_no_upward_imports_in_metrics_core() -> None:
 
 
 def test_errors_imports_nothing_from_the_project() -> None:
-    """Only the message catalog (i18n, itself importing nothing from the project): errors speak the reader's language."""
+    """Only the message catalog (i18n) and the redaction of secrets, each importing nothing from the
+    project: errors speak the reader's language and never show a password."""
     found = [t for _, t, _ in imports(CORE / "errors.py", "metrics_core")
-             if t.startswith("metrics_core") and t != "metrics_core.i18n"]
-    found += [t for _, t, _ in imports(CORE / "i18n.py", "metrics_core") if t.startswith("metrics_core")]
+             if t.startswith("metrics_core") and t not in ("metrics_core.i18n", "metrics_core.redaction")]
+    for leaf in ("i18n.py", "redaction.py"):
+        found += [t for _, t, _ in imports(CORE / leaf, "metrics_core") if t.startswith("metrics_core")]
     assert not found, "\n".join(found)
 
 

@@ -16,7 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import pandas as pd
 
-from ..errors import ConfigError, hint_for
+from ..errors import ConfigError, hint_for, mark_url_password, redact
 
 SCHEMES = ("duckdb", "postgresql", "postgres", "spark", "sc", "bigquery", "snowflake")
 
@@ -40,6 +40,7 @@ class Backend(Protocol):
 
 def connect(url: str, *, base_dir: Path = Path("."), read_only: bool = False) -> Backend:
     """Open the backend a connection URL names (see README "Connections")."""
+    mark_url_password(url)  # whatever goes wrong below, its message never shows the password
     # Not urlparse: "spark://local[2]" reads as a bracketed IPv6 host there.
     scheme = url.split("://", 1)[0].split("+")[0].lower() if "://" in url else ""
     if scheme == "duckdb" or url.endswith((".duckdb", ".db")) and "://" not in url:
@@ -62,4 +63,4 @@ def connect(url: str, *, base_dir: Path = Path("."), read_only: bool = False) ->
         from .snowflake import SnowflakeBackend
 
         return SnowflakeBackend.from_url(url)
-    raise ConfigError(f"connection '{url}': unknown engine '{scheme}'{hint_for(scheme, SCHEMES)}")
+    raise ConfigError(f"connection '{redact(url)}': unknown engine '{scheme}'{hint_for(scheme, SCHEMES)}")

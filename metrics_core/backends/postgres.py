@@ -15,11 +15,10 @@ import re
 import threading
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pandas as pd
 
-from ..errors import ConfigError, DataError, InternalError, missing_extra
+from ..errors import ConfigError, DataError, InternalError, missing_extra, redact
 
 # A literal "%" must be doubled once parameters are bound: "x LIKE 'a%'" -> "x LIKE 'a%%'".
 # Placeholders such as "%(p0)s" are left alone.
@@ -33,15 +32,6 @@ def _psycopg() -> Any:
     except ImportError as e:
         raise missing_extra("psycopg", "postgres") from e
     return psycopg
-
-
-def redact(url: str) -> str:
-    """The URL without its password, for messages: postgresql://kpi:***@host/db."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _conninfo(url: str) -> str:
@@ -68,7 +58,7 @@ class PostgresBackend:
         psycopg = _psycopg()
         try:
             conn = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=10)
-        except psycopg.OperationalError as e:
+        except psycopg.Error as e:  # OperationalError; ProgrammingError for a malformed URL (bad % escape)
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise ConfigError(f"connection '{redact(self.url)}': cannot connect to PostgreSQL: {first} "
                               "(check host, port, user, password and database in the URL)") from e

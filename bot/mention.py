@@ -23,8 +23,7 @@ from typing import Any
 
 from metrics_core.errors import QueryError, suggest
 from metrics_core.i18n import gettext as _
-from metrics_core.periods import Calendar, resolve_period
-from metrics_core.phrases import MONTHS, fold
+from metrics_core.periods import MONTHS, Calendar, fold, resolve_period
 
 _MENTION = re.compile(r"<[@#!][^>]*>")
 _BY = re.compile(r"\b(?:by|per|split by|broken down by|wg\.?|według|wedlug|w podziale na|z podziałem na|po)\s+"

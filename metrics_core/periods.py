@@ -33,7 +33,7 @@ from babel.dates import format_interval, format_skeleton
 
 from .errors import ConfigError, QueryError, hint_for, suggest
 from .i18n import _, use_locale
-from .phrases import canonical, split_to_date
+from .phrases import MONTHS, canonical, fold, split_to_date  # MONTHS, fold: also for the bot's mentions
 
 ONE_DAY = timedelta(days=1)
 # Periods must lie inside these dates, so every derived window (previous, year ago, the day after

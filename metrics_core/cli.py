@@ -34,8 +34,10 @@ from .i18n import _, set_locale
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="kpi: sales metrics defined once in YAML, answered anywhere.")
-out = Console()
-err = Console(stderr=True)
+# emoji=False: "definitions.yaml:100:" is a location, not the :100: emoji. User text never goes
+# through markup: it is escaped (rich.markup.escape) or printed as Text.
+out = Console(emoji=False)
+err = Console(stderr=True, emoji=False)
 STATE = {"verbose": False}
 
 DefinitionsOpt = Annotated[Optional[Path], typer.Option("--definitions", "-d", help="definitions.yaml to use (else $KPI_DEFINITIONS, else ./definitions.yaml).")]
@@ -144,7 +146,7 @@ def validate(definitions: DefinitionsOpt = None,
             from .checkdata import check_data as run_check
 
             run_check(loaded)
-        out.print(f"[green]ok[/green] {loaded.source}: {len(d.tables)} tables, {len(d.measures)} measures, "
+        out.print(f"[green]ok[/green] {escape(loaded.source)}: {len(d.tables)} tables, {len(d.measures)} measures, "
                   f"{len(d.metrics)} metrics" + (" (columns checked against the data)" if check_data else ""))
     guarded(body)
 
@@ -189,7 +191,7 @@ def explain(metric: str, definitions: DefinitionsOpt = None, as_of: AsOfOpt = No
         from .cli_render import render_sql
 
         e = open_kpi(definitions, cache=False).explain(metric, as_of=parse_as_of(as_of))
-        out.print(e.text, highlight=False)
+        out.print(e.text, highlight=False, markup=False)  # descriptions may hold [brackets]
         out.print()
         render_sql(out, e.sql, {}, None)
     guarded(body)
@@ -231,7 +233,7 @@ def _register_plugins() -> None:
         try:
             ep.load()(app)
         except Exception as e:  # keep the core commands usable whatever a plugin does
-            err.print(f"[yellow]warning:[/yellow] kpi plugin '{ep.name}' not loaded: {type(e).__name__}: {e}")
+            err.print(f"[yellow]warning:[/yellow] kpi plugin '{ep.name}' not loaded: {type(e).__name__}: {escape(redact(str(e)))}")
 
 
 def main() -> None:

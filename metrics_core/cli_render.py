@@ -71,7 +71,7 @@ def _render_result(out: Console, r: MetricResult, kpi: Any, locale: str) -> None
                           style="yellow"))
     # TRANSLATORS: the day an answer is computed for, e.g. "as of Nov 27, 2026"
     subtitle = _("as of {date}").format(date=fmt_date(r.as_of, locale)) + (" · " + _("cached") if r.cached else "")
-    out.print(Panel(Text("\n").join([x for x in lines if x.plain]), title=f"{r.label}", title_align="left",
+    out.print(Panel(Text("\n").join([x for x in lines if x.plain]), title=Text(r.label), title_align="left",
                     subtitle=subtitle, subtitle_align="right"))
     if r.breakdown is not None and len(r.breakdown):
         _table(out, r.breakdown, list(r.dimensions), locale, show_prev=r.comparison is not None,
@@ -95,7 +95,7 @@ def _table(out: Console, df: Any, keys: Sequence[str], locale: str, *, show_prev
                 cells.append(fmt_points(row["value"] - prev, locale) if prev == prev and prev is not None and row["value"] is not None else "–")
             else:
                 cells.append(fmt_change(row["change"], locale) if row["change"] == row["change"] and row["change"] is not None else "–")
-        t.add_row(*cells)
+        t.add_row(*(Text(c) for c in cells))  # data values print as themselves, never as markup
     out.print(t)
     if len(df) > MAX_ROWS:
         more = len(df) - MAX_ROWS
@@ -122,5 +122,5 @@ def render_metrics(out: Console, infos: Sequence[Any]) -> None:
     for col in (_("metric"), _("label"), _("type"), _("format"), _("description")):
         t.add_column(col, overflow="fold")
     for i in infos:
-        t.add_row(i.name, i.label, i.type, i.format, i.description)
+        t.add_row(*(Text(str(x)) for x in (i.name, i.label, i.type, i.format, i.description)))
     out.print(t)

@@ -30,6 +30,7 @@ def _size(n: Any) -> str:
 
 def _table(rows: list[dict[str, Any]], cols: list[str]) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     if not out.is_terminal:  # piped: one tab-separated line per row
         for r in rows:
@@ -39,7 +40,7 @@ def _table(rows: list[dict[str, Any]], cols: list[str]) -> None:
     for c in cols:
         t.add_column(c, justify="right" if c in ("rows", "size", "seconds") else "left")
     for r in rows:
-        t.add_row(*(str(_cell(c, r.get(c))) for c in cols))
+        t.add_row(*(Text(str(_cell(c, r.get(c)))) for c in cols))
     out.print(t)
 
 

@@ -20,13 +20,14 @@ from typing import Any, Callable, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from metrics_core.errors import KpiUserError
 
 from .config import parse_every
 from .preview import print_dry_run, print_report, progress_for
 
-console = Console(stderr=True)
+console = Console(stderr=True, emoji=False)
 
 
 def register(app: typer.Typer) -> None:
@@ -91,7 +92,7 @@ def _job(kpi: Any, *, spreadsheet: str | None, tab: str | None, dry_run: bool, x
         with progress_for(cfg, console) as step:
             if xlsx is not None:
                 path = export_xlsx(kpi, xlsx, as_of=as_of, tab=tab, on_step=step)
-                console.print(f"wrote {path} ({len(cfg.titles())} tabs)")
+                console.print(f"wrote {escape(str(path))} ({len(cfg.titles())} tabs)")
                 return
             report = sync(kpi, spreadsheet=spreadsheet, tab=tab, as_of=as_of, dry_run=dry_run, on_step=step)
         (print_dry_run if dry_run else print_report)(report, console)
@@ -121,6 +122,6 @@ def _guarded(job: Callable[[], None]) -> Callable[[], None]:
         try:
             job()
         except KpiUserError as e:
-            console.print(f"[red]sync failed:[/red] {e}")
+            console.print(f"[red]sync failed:[/red] {escape(str(e))}")
 
     return run

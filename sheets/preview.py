@@ -9,6 +9,7 @@ from typing import Any, Callable, Iterator
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from .compute import steps
 from .config import WorkbookConfig
@@ -34,14 +35,15 @@ def progress_for(cfg: WorkbookConfig, console: Console) -> Iterator[Callable[[st
 def layout_table(lay: TabLayout) -> Table:
     """The tab's title line, then its first rows and columns, numbers shown roughly as Sheets would."""
     title = lay.rows[0][0].value if lay.rows and lay.rows[0] else lay.title
-    table = Table(title=f"[bold]{lay.title}[/bold] ({lay.n_rows} x {lay.n_cols} cells): {title}",
+    # tab titles and cells are user data: Text, never markup ("[/b]" prints as itself)
+    table = Table(title=Text.assemble((lay.title, "bold"), f" ({lay.n_rows} x {lay.n_cols} cells): {title}"),
                   show_header=False, title_justify="left")
     ncols = min(lay.n_cols, PREVIEW_COLS)
     for _ in range(ncols):
         table.add_column(overflow="ellipsis", no_wrap=True, max_width=30)
     for row in lay.rows[1:PREVIEW_ROWS]:
         cells = [_show(c) for c in row[:ncols]]
-        table.add_row(*(cells + [""] * (ncols - len(cells))))
+        table.add_row(*(Text(c) for c in cells + [""] * (ncols - len(cells))))
     return table
 
 

@@ -21,7 +21,6 @@ import re
 import time
 import uuid
 from typing import Any, Callable, Iterable
-from urllib.parse import parse_qsl
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
@@ -50,15 +49,26 @@ def wsgi_app(app: App, *, path: str = EVENTS_PATH, max_body: int = MAX_BODY) -> 
         if body is None:
             return _plain(start_response, 413, f"Request body over {max_body} bytes")
         headers = _headers(environ)
-        status = _check(body, headers, verifier)
+        status = _check_signature(body, headers, verifier)
         if status is not None:
             return _plain(start_response, *status)
-        resp = app.dispatch(BoltRequest(body=body.decode("utf-8"), query=environ.get("QUERY_STRING", ""),
-                                        headers=headers, context={"received_at": arrived}))
+        req = _bolt_request(body, environ.get("QUERY_STRING", ""), headers, arrived)
+        if req is None:
+            return _plain(start_response, 400, "Not a Slack payload")
+        resp = app.dispatch(req)
         out = WsgiHttpResponse(status=resp.status, headers=resp.headers, body=resp.body)
         start_response(out.status, out.get_headers())
         return out.get_body()
     return application
+
+
+def _bolt_request(body: bytes, query: str, headers: dict[str, str], arrived: float) -> BoltRequest | None:
+    """Bolt's own parse of the body (so both read it alike), or None when it is not a Slack payload."""
+    try:
+        req = BoltRequest(body=body.decode("utf-8"), query=query, headers=headers, context={"received_at": arrived})
+    except Exception:  # noqa: BLE001 - bad UTF-8, bad JSON, a payload bolt cannot read: the sender's fault
+        return None
+    return req if shape_ok(req.body) else None
 
 
 def _read_body(environ: dict[str, Any], max_body: int) -> bytes | None:
@@ -82,54 +92,46 @@ def _headers(environ: dict[str, Any]) -> dict[str, str]:
     return headers
 
 
-def _check(body: bytes, headers: dict[str, str], verifier: SignatureVerifier | None) -> tuple[int, str] | None:
-    """(status, text) for a request bolt must not see, else None. Signature before parsing."""
-    if verifier is not None:
-        ts, sig = headers.get("x-slack-request-timestamp", ""), headers.get("x-slack-signature", "")
-        if not _TIMESTAMP.fullmatch(ts) or not sig:
-            return 401, "Missing or malformed X-Slack-Request-Timestamp / X-Slack-Signature"
-        try:
-            valid = verifier.is_valid(body, ts, sig)
-        except (ValueError, UnicodeError):
-            valid = False
-        if not valid:
-            return 401, "Invalid request signature or stale timestamp"
-    if not is_slack_payload(body, headers.get("content-type", "")):
-        return 400, "Not a Slack payload"
-    return None
-
-
-def is_slack_payload(body: bytes, content_type: str) -> bool:
-    """A form (commands; interactions as ``payload=<JSON object>``) or a JSON object (events), whose
-    fields that bolt reads while routing have the types it assumes."""
+def _check_signature(body: bytes, headers: dict[str, str],
+                     verifier: SignatureVerifier | None) -> tuple[int, str] | None:
+    """(401, why) for a request without a valid signature, else None; checked before any parsing."""
+    if verifier is None:
+        return None
+    ts, sig = headers.get("x-slack-request-timestamp", ""), headers.get("x-slack-signature", "")
+    if not _TIMESTAMP.fullmatch(ts) or not sig:
+        return 401, "Missing or malformed X-Slack-Request-Timestamp / X-Slack-Signature"
     try:
-        text = body.decode("utf-8")
-        if content_type.startswith("application/json"):
-            return shape_ok(json.loads(text))
-        form = dict(parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text)))
-        return shape_ok(json.loads(form["payload"])) if "payload" in form else shape_ok(form)
-    except ValueError:  # bad UTF-8, bad JSON, a broken form
-        return False
+        valid = verifier.is_valid(body, ts, sig)
+    except (ValueError, UnicodeError):
+        valid = False
+    return None if valid else (401, "Invalid request signature or stale timestamp")
 
 
 _OBJECTS = ("event", "user", "channel", "team", "container", "view", "message", "enterprise", "state",
             "function_data", "bot_access_token", "assistant_thread")
 _LISTS = ("actions", "authorizations")
+_STRINGS = ("type", "command", "text", "callback_id", "action_id", "block_id", "trigger_id", "response_url",
+            "token", "api_app_id", "team_id", "channel_id", "user_id", "event_id", "subtype", "bot_id", "value")
 
 
 def shape_ok(payload: object) -> bool:
-    """True for a JSON object whose routing fields are objects / lists of objects, as in Slack's payloads."""
-    if not isinstance(payload, dict):
+    """True for a JSON object whose routing fields have the types of Slack's payloads: objects, lists of
+    objects, strings (bolt matches ``command``, ``action_id``, ``type``... with regexes)."""
+    if not isinstance(payload, dict) or not _strings_ok(payload):
         return False
     if any(k in payload and not isinstance(payload[k], dict) for k in _OBJECTS):
         return False
-    if any(k in payload and not (isinstance(payload[k], list) and all(isinstance(x, dict) for x in payload[k]))
-           for k in _LISTS):
-        return False
+    for k in _LISTS:
+        if k in payload and not (isinstance(payload[k], list) and all(isinstance(x, dict) and _strings_ok(x)
+                                                                      for x in payload[k])):
+            return False
     if payload.get("type") == "block_actions" and not payload.get("actions"):
         return False
-    event = payload.get("event") or {}
-    return all(not isinstance(event.get(k), (list, dict)) for k in ("type", "subtype", "bot_id", "user"))
+    return _strings_ok(payload.get("event") or {})
+
+
+def _strings_ok(obj: dict[str, object]) -> bool:
+    return all(obj[k] is None or isinstance(obj[k], str) for k in _STRINGS if k in obj)
 
 
 def _plain(start_response: Any, status: int, text: str) -> list[bytes]:
@@ -210,6 +212,8 @@ def socket_handler(app: App, app_token: str, *, concurrency: int = 64) -> Any:
             arrived = client.arrivals.pop(req.envelope_id, None) or time.monotonic()
             payload: Any = None
             try:
+                if not shape_ok(req.payload):
+                    raise ValueError(f"not a Slack payload in envelope {req.envelope_id} ({req.type})")
                 resp = app.dispatch(BoltRequest(mode="socket_mode", body=req.payload,
                                                 context={"received_at": arrived}))
                 if resp.status == 200 and resp.body:

@@ -13,6 +13,7 @@ from typing import Annotated, Any, List, Optional
 import typer
 
 from .cli import DefinitionsOpt, guarded, out
+from .i18n import _, ngettext
 
 rollups_app = typer.Typer(no_args_is_help=True, help="Pre-aggregations that answer in milliseconds.")
 NamesArg = Annotated[Optional[List[str]], typer.Argument(help="Rollup names (default: all).", show_default=False)]
@@ -38,16 +39,41 @@ def _table(rows: list[dict[str, Any]], cols: list[str]) -> None:
         return
     t = Table(show_edge=False, pad_edge=False)
     for c in cols:
-        t.add_column(c, justify="right" if c in ("rows", "size", "seconds") else "left")
+        t.add_column(HEADERS.get(c, c), justify="right" if c in ("rows", "size", "seconds") else "left")
     for r in rows:
         t.add_row(*(Text(str(_cell(c, r.get(c)))) for c in cols))
     out.print(t)
 
 
 def _cell(col: str, v: Any) -> Any:
-    if col == "size":
-        return v
+    if col in ("state", "mode") and isinstance(v, str):
+        return WORDS.get(v, v)
     return "" if v is None else v
+
+
+def _headers() -> dict[str, str]:
+    return {"rollup": _("rollup"), "part": _("part"), "kind": _("kind"), "mode": _("how"), "rows": _("rows"),
+            "size": _("size"), "seconds": _("seconds"), "stores": _("stores"), "dimensions": _("dimensions"),
+            "grain": _("grain"), "state": _("state"), "built_at": _("built at")}
+
+
+def _words() -> dict[str, str]:
+    return {"fresh": _("fresh"), "not built": _("not built"), "full": _("in full"), "incremental": _("incremental"),
+            "fresh (kept)": _("fresh (kept)")}
+
+
+class _Lazy(dict):
+    """Looked up when printed, so the words follow the language the command chose."""
+
+    def __init__(self, make: Any) -> None:
+        super().__init__()
+        self.make = make
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return self.make().get(key, default)
+
+
+HEADERS, WORDS = _Lazy(_headers), _Lazy(_words)
 
 
 @rollups_app.command()
@@ -97,5 +123,6 @@ def drop(names: NamesArg = None, definitions: DefinitionsOpt = None) -> None:
         from .cli import open_kpi
 
         gone = open_kpi(definitions, cache=False).rollups.drop(list(names or []) or None)
-        out.print(f"dropped {len(gone)} part{'s' if len(gone) != 1 else ''}" + (f": {', '.join(gone)}" if gone else ""))
+        n = len(gone)
+        out.print(ngettext("dropped {n} part", "dropped {n} parts", n).format(n=n) + (f": {', '.join(gone)}" if gone else ""))
     guarded(body)

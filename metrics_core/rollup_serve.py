@@ -227,7 +227,10 @@ def serve_sql(cat: Catalog, query: MetricQuery, plan: Plan, dialect: str) -> Com
         snap = defs.measures[items[0]].snapshot if c.part.kind == "snapshot" else None
         join = ("r.k < p.hi_d" if snap.at == "end" else "r.k < p.lo_d") if snap else "r.k >= p.lo_d AND r.k < p.hi_d"
         wanted = {u: src for item in items for u, src in outputs(item).items()}
-        where = []
+        # literal bounds let DuckDB skip Parquet row groups (and every engine rows) before the join
+        hi = max(s.period.end_exclusive for s in query.slots)
+        where = [f"r.k < DATE '{hi.isoformat()}'"] if snap else [
+            f"r.k >= DATE '{min(s.period.start for s in query.slots).isoformat()}'", f"r.k < DATE '{hi.isoformat()}'"]
         for dim, values in query.filters:
             names = []
             for v in values:

@@ -17,6 +17,7 @@ Source stamps, cheapest that is exact:
 - every table it reads declares ``updated_at`` or ``append_only``: count(*) and max(that column);
 - else the engine's data version (DuckDB file stamp, PostgreSQL's next transaction id, BigQuery/
   Snowflake last-modified) when our own rollup writes cannot move it (local store; another schema);
+- Spark tables and views over files: the files they read (names, sizes, modification times);
 - else a checksum of every row (count and a sum of row hashes): exact, but a scan per check.
 CSV/Parquet ``files:`` sources add each file's name, size and modification time.
 """
@@ -145,7 +146,7 @@ class Rollups:
             if version is not None:
                 per = {t: version for t in tables}
             else:
-                per = self._checksums(tables)
+                per = self._spark_files(tables) or self._checksums(tables)
         for t, f in files.items():
             per[t] = per.get(t, "") + "|" + f
         joined = json.dumps(per, sort_keys=True)
@@ -181,6 +182,32 @@ class Rollups:
                            f"FROM {sql_t.stage(t, [col])} AS t")  # type: ignore[list-item]
         df = self._run(" UNION ALL ".join(selects))
         return {tables[int(r.i)]: f"{int(r.n)}:{r.w}" for r in df.itertuples()}
+
+    def _spark_files(self, tables: list[str]) -> dict[str, str] | None:
+        """Spark tables and views over files (Parquet, Delta): the files they read now, with size and
+        modification time where local. Writes make new files, so a changed list is changed data.
+        None when any table reads no files (a view over data in memory): then checksums."""
+        session = getattr(self.backend, "session", None)
+        if self.backend.dialect not in ("spark", "databricks") or session is None:
+            return None
+        out = {}
+        for t in tables:
+            src = self.defs.tables[t].source
+            if not src.table:
+                return None
+            try:
+                files = sorted(session.table(src.table).inputFiles())
+            except Exception:  # noqa: BLE001 - no file listing here (Spark Connect, a temp view): checksums
+                return None
+            if not files:
+                return None
+            stats = []
+            for f in files:
+                local = f.removeprefix("file://").removeprefix("file:")
+                st = os.stat(local) if local.startswith("/") and os.path.exists(local) else None
+                stats.append(f"{f}:{st.st_size}:{st.st_mtime_ns}" if st else f)
+            out[t] = "files:" + hashlib.sha256(";".join(stats).encode()).hexdigest()[:16]
+        return out
 
     def _checksums(self, tables: list[str]) -> dict[str, str]:
         """Row count and a sum of row hashes per table, in one statement (one scan each)."""

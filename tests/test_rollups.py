@@ -293,3 +293,35 @@ def test_rows_dated_by_month_are_cut_by_the_raw_path_only() -> None:
     assert why_not(defs, q, "revenue", _candidate(defs, "by_day")) == "cannot cut revenue's rows, dated by month, at a window edge"
     defs, q = _query(text, date(2026, 1, 1), date(2026, 2, 28))
     assert why_not(defs, q, "revenue", _candidate(defs, "by_day")) is None
+
+
+def test_the_rollups_commands(tmp_path: Path) -> None:
+    """kpi rollups suggest / build / status / drop, and --sql naming the rollup (through the real CLI app)."""
+    import duckdb
+    from typer.testing import CliRunner
+
+    from metrics_core.cli import app
+
+    con = duckdb.connect(str(tmp_path / "crm.duckdb"))
+    fill(con)
+    con.close()
+    path = tmp_path / "definitions.yaml"
+    path.write_text(f"connection: duckdb:///{tmp_path}/crm.duckdb\n" + YAML, encoding="utf-8")
+
+    def kpi(*args: str) -> str:
+        result = CliRunner().invoke(app, [*args, "-d", str(path)])
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    suggested = kpi("rollups", "suggest")
+    assert suggested.startswith("rollups:\n  store: local\n  deals_daily:\n")
+    assert "count_distinct" not in suggested and "owners" in suggested  # left out, with the reason
+    built = kpi("rollups", "build").splitlines()
+    assert len(built) == 5 and all("\tin full\t" in line for line in built)
+    assert all(line.split("\t")[5] == "fresh" for line in kpi("rollups", "status").splitlines())
+    answer = kpi("query", "revenue 2026-Q1", "--as-of", "2026-11-27", "--sql")
+    assert answer.startswith("-- answered from rollup by_month\n")
+    assert kpi("query", "revenue 2026-Q1", "--as-of", "2026-11-27", "--sql", "--no-rollups").startswith("WITH")
+    assert kpi("rollups", "drop", "owners_daily").strip() == "dropped 1 part: owners_daily__0"
+    assert not list((tmp_path / "rollups").glob("owners_daily*"))
+    assert [line.split("\t")[5] for line in kpi("rollups", "status").splitlines()][-1] == "not built"

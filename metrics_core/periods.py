@@ -496,7 +496,7 @@ def trailing(grain: Grain | str, count: int, cal: Calendar, as_of: date, *,
     if isinstance(as_of, datetime):
         as_of = as_of.date()
     if not isinstance(count, int) or not 1 <= count <= MAX_BUCKETS:
-        raise QueryError(f"trailing count must be 1..{MAX_BUCKETS}, got {count!r}")
+        raise QueryError(_("trailing count must be 1..{limit}, got {count}").format(limit=MAX_BUCKETS, count=repr(count)))
     if not MIN_DATE <= as_of <= MAX_DATE:
         raise QueryError(_("as-of date {date} is outside the supported dates ({first}..{last})")
                          .format(date=as_of, first=MIN_DATE.isoformat(), last=MAX_DATE.isoformat()))

@@ -182,24 +182,35 @@ class _Builder:
         dims = [f"{self._dimension_sql(names[0], d)} AS {c}" for d, c in zip(self.q.dimensions, self.dim_cols)]
         split = all(self.defs.measures[n].agg in DECOMPOSABLE for n in names)
         cols, inner, outer, filters = [], [], [], []
+        # One measure: its filter is the WHERE (rows it does not count are never aggregated). Several:
+        # each aggregate takes its own rows (CASE WHEN), and no OR of all filters is evaluated per row.
+        alone = len(names) == 1
         for k, name in enumerate(names):
             m = self.defs.measures[name]
             # first_per rows passed the filter when each entity's first row was picked
             f = self.tables.expr(m.filter, m.table) if m.filter and not m.first_per else None
-            filters.append(f)
-            cols.append(f"{self.tables.expr(m.expr, m.table) if m.expr else '1'} AS x{k}")
+            if f and alone:
+                filters.append(f)
+                f = None
+            if m.expr:
+                cols.append(f"{self.tables.expr(m.expr, m.table)} AS x{k}")
             if f:
                 cols.append(f"({f}) AS f{k}")
+            x = f"x{k}" if m.expr else "1"
+            counted = f"COUNT(CASE WHEN f{k} THEN 1 END)" if f else "COUNT(*)"
             if split:
-                value = f"CASE WHEN f{k} THEN x{k} END" if f else f"x{k}"
-                inner += [*partials(m, value, k), f"COUNT(CASE WHEN f{k} THEN 1 END) AS n{k}" if f else f"COUNT(*) AS n{k}"]
-                outer += [f"{combine(m, k)} AS v{k}", f"SUM(s.n{k}) AS n{k}"]
+                value = f"CASE WHEN f{k} THEN {x} END" if f else x
+                if m.agg == "count" and not m.expr:  # the count of rows is the count itself
+                    inner.append(f"{counted} AS v{k}")
+                    outer += [f"SUM(s.v{k}) AS v{k}", f"SUM(s.v{k}) AS n{k}"]
+                else:
+                    inner += [*partials(m, value, k), f"{counted} AS n{k}"]
+                    outer += [f"{combine(m, k)} AS v{k}", f"SUM(s.n{k}) AS n{k}"]
             else:
-                value = f"CASE WHEN s.f{k} THEN s.x{k} END" if f else f"s.x{k}"
+                sx = f"s.x{k}" if m.expr else "1"
+                value = f"CASE WHEN s.f{k} THEN {sx} END" if f else sx
                 outer += [f"{aggregate(m, value)} AS v{k}", f"COUNT(CASE WHEN s.f{k} THEN 1 END) AS n{k}" if f else f"COUNT(*) AS n{k}"]
-        where = [in_time]
-        if all(filters):  # rows no measure counts are never read
-            where.append(" OR ".join(f"({f})" for f in filters))
+        where = [in_time, *filters]
         where += self._filter_sql(names[0])
         where_sql = " WHERE " + " AND ".join(f"({w})" for w in where)
         key_names = [k for k, _ in keys]

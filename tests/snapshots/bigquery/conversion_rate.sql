@@ -14,16 +14,11 @@ WITH periods AS (
   SELECT
     k,
     d0,
-    COUNT(CASE WHEN f0 THEN x0 END) AS v0,
-    COUNT(CASE WHEN f0 THEN 1 END) AS n0
+    COUNT(*) AS v0
   FROM (
     SELECT
       CASE WHEN `t`.`closed_at` < CAST('2026-07-01' AS DATE) THEN 1 ELSE 2 END AS k,
-      `j_account`.`segment` AS d0,
-      1 AS x0,
-      (
-        `t`.`stage` = 'won'
-      ) AS f0
+      `j_account`.`segment` AS d0
     FROM (
       SELECT
         `account_id` AS `account_id`,
@@ -66,9 +61,7 @@ WITH periods AS (
         AND `t`.`closed_at` < CAST('2026-10-01' AS DATE)
       )
       AND (
-        (
-          `t`.`stage` = 'won'
-        )
+        `t`.`stage` = 'won'
       )
   ) AS r
   GROUP BY
@@ -80,7 +73,7 @@ WITH periods AS (
     d0,
     GROUPING(d0) AS g,
     SUM(s.v0) AS v0,
-    SUM(s.n0) AS n0
+    SUM(s.v0) AS n0
   FROM s0 AS s
   JOIN periods AS p
     ON s.k > p.lo AND s.k <= p.hi
@@ -95,8 +88,7 @@ WITH periods AS (
   SELECT
     k,
     d0,
-    COUNT(x0) AS v0,
-    COUNT(*) AS n0
+    COUNT(*) AS v0
   FROM (
     SELECT
       CASE
@@ -104,8 +96,7 @@ WITH periods AS (
         THEN 1
         ELSE 2
       END AS k,
-      `t`.`segment` AS d0,
-      1 AS x0
+      `t`.`segment` AS d0
     FROM (
       SELECT
         CAST(`created_at` AS DATETIME) AS `created_at`,
@@ -139,7 +130,7 @@ WITH periods AS (
     d0,
     GROUPING(d0) AS g,
     SUM(s.v0) AS v0,
-    SUM(s.n0) AS n0
+    SUM(s.v0) AS n0
   FROM s1 AS s
   JOIN periods AS p
     ON s.k > p.lo AND s.k <= p.hi

@@ -15,8 +15,7 @@ WITH periods AS (
     a,
     b,
     d0,
-    COUNT(x0) AS v0,
-    COUNT(*) AS n0
+    COUNT(*) AS v0
   FROM (
     SELECT
       CASE
@@ -33,8 +32,7 @@ WITH periods AS (
           ELSE CASE WHEN `t`.`closed_at` < CAST('2026-10-01' AS DATE) THEN 2 ELSE 3 END
         END
       END AS b,
-      `j_account`.`segment` AS d0,
-      1 AS x0
+      `j_account`.`segment` AS d0
     FROM (
       SELECT
         `account_id` AS `account_id`,
@@ -79,7 +77,7 @@ WITH periods AS (
     d0,
     GROUPING(d0) AS g,
     SUM(s.v0) AS v0,
-    SUM(s.n0) AS n0
+    SUM(s.v0) AS n0
   FROM s0 AS s
   JOIN periods AS p
     ON s.a <= p.hi AND s.b > p.hi

@@ -20,10 +20,8 @@ WITH periods AS (
     SUM(CAST(CASE WHEN f1 THEN x1 END AS FLOAT64)) AS v1,
     COUNT(CASE WHEN f1 THEN x1 END) AS w1,
     COUNT(CASE WHEN f1 THEN 1 END) AS n1,
-    COUNT(CASE WHEN f2 THEN x2 END) AS v2,
-    COUNT(CASE WHEN f2 THEN 1 END) AS n2,
-    COUNT(CASE WHEN f3 THEN x3 END) AS v3,
-    COUNT(CASE WHEN f3 THEN 1 END) AS n3
+    COUNT(CASE WHEN f2 THEN 1 END) AS v2,
+    COUNT(CASE WHEN f3 THEN 1 END) AS v3
   FROM (
     SELECT
       CASE WHEN `t`.`closed_at` < CAST('2026-07-01' AS DATE) THEN 1 ELSE 2 END AS k,
@@ -36,11 +34,9 @@ WITH periods AS (
       (
         `t`.`stage` = 'won' AND NOT `t`.`amount` IS NULL
       ) AS f1,
-      1 AS x2,
       (
         `t`.`stage` = 'won'
       ) AS f2,
-      1 AS x3,
       (
         `t`.`stage` IN ('won', 'lost')
       ) AS f3
@@ -87,20 +83,6 @@ WITH periods AS (
         `t`.`closed_at` >= CAST('2026-04-01' AS DATE)
         AND `t`.`closed_at` < CAST('2026-10-01' AS DATE)
       )
-      AND (
-        (
-          `t`.`stage` = 'won' AND `t`.`closed_at` >= `t`.`created_at`
-        )
-        OR (
-          `t`.`stage` = 'won' AND NOT `t`.`amount` IS NULL
-        )
-        OR (
-          `t`.`stage` = 'won'
-        )
-        OR (
-          `t`.`stage` IN ('won', 'lost')
-        )
-      )
   ) AS r
   GROUP BY
     k,
@@ -115,9 +97,9 @@ WITH periods AS (
     SUM(s.v1) / NULLIF(SUM(s.w1), 0) AS v1,
     SUM(s.n1) AS n1,
     SUM(s.v2) AS v2,
-    SUM(s.n2) AS n2,
+    SUM(s.v2) AS n2,
     SUM(s.v3) AS v3,
-    SUM(s.n3) AS n3
+    SUM(s.v3) AS n3
   FROM s0 AS s
   JOIN periods AS p
     ON s.k > p.lo AND s.k <= p.hi
@@ -133,8 +115,7 @@ WITH periods AS (
     a,
     b,
     d0,
-    COUNT(x0) AS v0,
-    COUNT(*) AS n0
+    COUNT(*) AS v0
   FROM (
     SELECT
       CASE
@@ -151,8 +132,7 @@ WITH periods AS (
           ELSE CASE WHEN `t`.`closed_at` < CAST('2026-10-01' AS DATE) THEN 2 ELSE 3 END
         END
       END AS b,
-      `j_account`.`segment` AS d0,
-      1 AS x0
+      `j_account`.`segment` AS d0
     FROM (
       SELECT
         `account_id` AS `account_id`,
@@ -197,7 +177,7 @@ WITH periods AS (
     d0,
     GROUPING(d0) AS g,
     SUM(s.v0) AS v0,
-    SUM(s.n0) AS n0
+    SUM(s.v0) AS n0
   FROM s1 AS s
   JOIN periods AS p
     ON s.a <= p.hi AND s.b > p.hi

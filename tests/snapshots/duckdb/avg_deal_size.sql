@@ -14,17 +14,14 @@ WITH periods AS (
   SELECT
     k,
     d0,
-    SUM(CAST(CASE WHEN f0 THEN x0 END AS DOUBLE)) AS v0,
-    COUNT(CASE WHEN f0 THEN x0 END) AS w0,
-    COUNT(CASE WHEN f0 THEN 1 END) AS n0
+    SUM(CAST(x0 AS DOUBLE)) AS v0,
+    COUNT(x0) AS w0,
+    COUNT(*) AS n0
   FROM (
     SELECT
       CASE WHEN "t"."closed_at" < CAST('2026-07-01' AS DATE) THEN 1 ELSE 2 END AS k,
       "j_account"."segment" AS d0,
-      "t"."amount" AS x0,
-      (
-        "t"."stage" = 'won' AND NOT "t"."amount" IS NULL
-      ) AS f0
+      "t"."amount" AS x0
     FROM (
       SELECT
         "account_id" AS "account_id",
@@ -68,9 +65,7 @@ WITH periods AS (
         AND "t"."closed_at" < CAST('2026-10-01' AS DATE)
       )
       AND (
-        (
-          "t"."stage" = 'won' AND NOT "t"."amount" IS NULL
-        )
+        "t"."stage" = 'won' AND NOT "t"."amount" IS NULL
       )
   ) AS r
   GROUP BY

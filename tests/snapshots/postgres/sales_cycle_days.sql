@@ -14,19 +14,16 @@ WITH periods AS (
   SELECT
     k,
     d0,
-    SUM(CAST(CASE WHEN f0 THEN x0 END AS DOUBLE PRECISION)) AS v0,
-    COUNT(CASE WHEN f0 THEN x0 END) AS w0,
-    COUNT(CASE WHEN f0 THEN 1 END) AS n0
+    SUM(CAST(x0 AS DOUBLE PRECISION)) AS v0,
+    COUNT(x0) AS w0,
+    COUNT(*) AS n0
   FROM (
     SELECT
       CASE WHEN "t"."closed_at" < CAST('2026-07-01' AS DATE) THEN 1 ELSE 2 END AS k,
       "j_account"."segment" AS d0,
       (
         CAST("t"."closed_at" AS DATE) - CAST("t"."created_at" AS DATE)
-      ) AS x0,
-      (
-        "t"."stage" = 'won' AND "t"."closed_at" >= "t"."created_at"
-      ) AS f0
+      ) AS x0
     FROM (
       SELECT
         "account_id" AS "account_id",
@@ -70,9 +67,7 @@ WITH periods AS (
         AND "t"."closed_at" < CAST('2026-10-01' AS DATE)
       )
       AND (
-        (
-          "t"."stage" = 'won' AND "t"."closed_at" >= "t"."created_at"
-        )
+        "t"."stage" = 'won' AND "t"."closed_at" >= "t"."created_at"
       )
   ) AS r
   GROUP BY

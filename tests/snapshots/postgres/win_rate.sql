@@ -14,19 +14,15 @@ WITH periods AS (
   SELECT
     k,
     d0,
-    COUNT(CASE WHEN f0 THEN x0 END) AS v0,
-    COUNT(CASE WHEN f0 THEN 1 END) AS n0,
-    COUNT(CASE WHEN f1 THEN x1 END) AS v1,
-    COUNT(CASE WHEN f1 THEN 1 END) AS n1
+    COUNT(CASE WHEN f0 THEN 1 END) AS v0,
+    COUNT(CASE WHEN f1 THEN 1 END) AS v1
   FROM (
     SELECT
       CASE WHEN "t"."closed_at" < CAST('2026-07-01' AS DATE) THEN 1 ELSE 2 END AS k,
       "j_account"."segment" AS d0,
-      1 AS x0,
       (
         "t"."stage" = 'won'
       ) AS f0,
-      1 AS x1,
       (
         "t"."stage" IN ('won', 'lost')
       ) AS f1
@@ -71,13 +67,6 @@ WITH periods AS (
         "t"."closed_at" >= CAST('2026-04-01' AS DATE)
         AND "t"."closed_at" < CAST('2026-10-01' AS DATE)
       )
-      AND (
-        (
-          "t"."stage" = 'won'
-        ) OR (
-          "t"."stage" IN ('won', 'lost')
-        )
-      )
   ) AS r
   GROUP BY
     k,
@@ -88,9 +77,9 @@ WITH periods AS (
     d0,
     GROUPING(d0) AS g,
     SUM(s.v0) AS v0,
-    SUM(s.n0) AS n0,
+    SUM(s.v0) AS n0,
     SUM(s.v1) AS v1,
-    SUM(s.n1) AS n1
+    SUM(s.v1) AS n1
   FROM s0 AS s
   JOIN periods AS p
     ON s.k > p.lo AND s.k <= p.hi

@@ -14,16 +14,11 @@ WITH periods AS (
   SELECT
     k,
     d0,
-    COUNT(CASE WHEN f0 THEN x0 END) AS v0,
-    COUNT(CASE WHEN f0 THEN 1 END) AS n0
+    COUNT(*) AS v0
   FROM (
     SELECT
       CASE WHEN `t`.`churned_at` < CAST('2026-07-01' AS DATE) THEN 1 ELSE 2 END AS k,
-      `t`.`segment` AS d0,
-      1 AS x0,
-      (
-        NOT `t`.`churned_at` IS NULL
-      ) AS f0
+      `t`.`segment` AS d0
     FROM (
       SELECT
         CAST(`churned_at` AS DATE) AS `churned_at`,
@@ -48,9 +43,7 @@ WITH periods AS (
         AND `t`.`churned_at` < CAST('2026-10-01' AS DATE)
       )
       AND (
-        (
-          NOT `t`.`churned_at` IS NULL
-        )
+        NOT `t`.`churned_at` IS NULL
       )
   ) AS r
   GROUP BY
@@ -62,7 +55,7 @@ WITH periods AS (
     d0,
     GROUPING(d0) AS g,
     SUM(s.v0) AS v0,
-    SUM(s.n0) AS n0
+    SUM(s.v0) AS n0
   FROM s0 AS s
   JOIN periods AS p
     ON s.k > p.lo AND s.k <= p.hi
@@ -78,8 +71,7 @@ WITH periods AS (
     a,
     b,
     d0,
-    COUNT(x0) AS v0,
-    COUNT(*) AS n0
+    COUNT(*) AS v0
   FROM (
     SELECT
       CASE
@@ -96,8 +88,7 @@ WITH periods AS (
           ELSE CASE WHEN `t`.`churned_at` < CAST('2026-10-01' AS DATE) THEN 2 ELSE 3 END
         END
       END AS b,
-      `t`.`segment` AS d0,
-      1 AS x0
+      `t`.`segment` AS d0
     FROM (
       SELECT
         CAST(`churned_at` AS DATE) AS `churned_at`,
@@ -135,7 +126,7 @@ WITH periods AS (
     d0,
     GROUPING(d0) AS g,
     SUM(s.v0) AS v0,
-    SUM(s.n0) AS n0
+    SUM(s.v0) AS n0
   FROM s1 AS s
   JOIN periods AS p
     ON s.a <= p.lo AND s.b > p.lo

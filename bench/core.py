@@ -1,24 +1,40 @@
-"""Metrics-core benchmark: kpi (text in, answer out) beside hand-written DuckDB SQL, same run.
+"""Metrics-core benchmark: kpi beside the SQL a skilled analyst writes by hand, same storage, same run.
 
-    make bench            # or: .venv/bin/python -m bench core [--deals 1000000] [--runs 5]
+    make bench            # or: .venv/bin/python -m bench core [--deals 1000000] [--runs 5] [--markdown]
 
-Builds the M dataset once into bench/.data/ (1M deals, 5M leads), then for every shipped metric
-and two questions ("last quarter", "12 months by segment") prints the median latency through
-kpi and of the hand-written statement for the same answer (bench/handsql.py), their ratio, and
-whether both gave the same number; then cold `kpi query` process time and peak memory.
+Builds the M dataset once into bench/.data/ (1M deals, 5M leads), then asks every shipped metric
+two questions, "last quarter" (vs the quarter before) and "12 months by segment" (by month, vs
+the 12 months before), three ways on one DuckDB connection:
+
+- **hand SQL**: bench/handsql.py, plain DuckDB SQL (``GROUP BY date_trunc``, ``MIN()`` per account,
+  simple joins) returning the same cells as kpi's answer;
+- **kpi raw**: ``kpi.query(text, use_cache=False)``: text in, a finished answer out (parse, compile,
+  run, assemble), on the raw tables;
+- **kpi + rollups**: the same through pre-aggregated tables (``rollups_answer`` below; "–" while
+  kpi has no rollups).
+
+Rounds are interleaved (every question, every way, then the next round), so load on the machine
+hits all columns alike; cells are the median with [min–max]. "same" compares every value of the
+answer (window totals, comparison, segment rows, series months) with the hand SQL's, relative
+1e-9. Memory is this process's own peak RSS (getrusage(RUSAGE_SELF)), and the cold ``kpi query``
+process is measured by ``/usr/bin/time -v`` on that process itself.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import re
 import resource
 import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any, Callable
 
 import duckdb
 from rich.console import Console
@@ -27,7 +43,9 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / ".data"
 AS_OF = date(2026, 11, 27)
-FORMS = {"last quarter": "{m} last-quarter", "12 months by segment": "{m} last-12-months by segment grain month"}
+# form -> (question template, the hand SQL's bucket, broken down by segment)
+FORMS = {"last quarter": ("{m} last-quarter", "quarter", False),
+         "12 months by segment": ("{m} last-12-months by segment grain month", "month", True)}
 
 
 def dataset(deals: int) -> Path:
@@ -47,83 +65,170 @@ def dataset(deals: int) -> Path:
     return path
 
 
-def median_ms(fn, runs: int) -> tuple[float, object]:  # noqa: ANN001
-    out = fn()  # warm-up (and the answer)
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times), out
+def rollups_answer(kpi: Any) -> Callable[[str], Any] | None:
+    """The "kpi + rollups" column: a function answering a question text through rollups (built before
+    the timed rounds), or None while kpi has no rollups (the column then shows "–")."""
+    return None
 
 
-def bench_questions(path: Path, runs: int, console: Console) -> list[tuple]:
+@dataclass
+class Row:
+    metric: str
+    form: str
+    text: str
+    hand_sql: str
+    times: dict[str, list[float]] = field(default_factory=lambda: {"hand": [], "raw": [], "rollups": []})
+    same: bool = False
+    detail: str = ""
+
+
+def _ms(fn: Callable[[], Any]) -> float:
+    t = time.perf_counter()
+    fn()
+    return (time.perf_counter() - t) * 1000
+
+
+def questions(kpi: Any) -> list[Row]:
     from bench.handsql import hand_sql
-    from metrics_core import KPI
 
-    url = f"duckdb:///{path}"  # path is absolute: duckdb:////abs/path
-    kpi = KPI.from_path(ROOT / "definitions.yaml", connection=url)
-    con = kpi.backend.connection  # the same storage and engine settings for the baseline
     rows = []
-    for m in kpi.definitions.metrics:
-        for form, template in FORMS.items():
-            text = template.format(m=m)
-            if m == "gross_margin" and "segment" in form:
+    for m, d in kpi.definitions.metrics.items():
+        for form, (template, grain, by_segment) in FORMS.items():
+            if d.type == "constant" and by_segment:
                 continue  # a constant has no breakdown
-            req = kpi.plan(text, as_of=AS_OF)
-            windows = [(s.period.start, s.period.end) for s in sorted(req.query.slots, key=lambda s: s.pid)]
-            sql = hand_sql(m, windows, by_segment="segment" in form)
-            k_ms, result = median_ms(lambda: kpi.query(text, as_of=AS_OF), runs)
-            h_ms, df = median_ms(lambda: con.cursor().execute(sql).df(), runs)
-            hand_value = df[(df["pid"] == 0) & (df["g"] == 1)]["value"].iloc[0]
-            same = _same(result.value, hand_value)
-            rows.append((m, form, k_ms, h_ms, k_ms / h_ms, same))
-            console.log(f"{m:22s} {form:22s} kpi {k_ms:7.1f} ms  hand {h_ms:7.1f} ms  x{k_ms / h_ms:.2f}  {'ok' if same else 'DIFFERENT'}")
+            text = template.format(m=m)
+            slots = {s.pid: s.period for s in kpi.plan(text, as_of=AS_OF).query.slots}
+            windows = [(slots[0].start, slots[0].end), (slots[1].start, slots[1].end)]
+            rows.append(Row(m, form, text, hand_sql(m, windows, grain, by_segment)))
     return rows
 
 
-def _same(a: float | None, b: object) -> bool:
-    import math
+def check(kpi: Any, con: duckdb.DuckDBPyConnection, row: Row) -> None:
+    """Every cell of kpi's statement that the answer shows, against the hand SQL's cell."""
+    req = kpi.plan(row.text, as_of=AS_OF)
+    c = kpi.compiled(req.query)
+    got = kpi.backend.run(c.sql, c.params).rename(columns=str.lower)
+    broken = bool(c.dim_cols)
+    mine = {}
+    for r in got.itertuples(index=False):
+        if broken and r.pid >= 2 and r.g == 1:
+            continue  # a series bucket's total across segments: not part of the answer
+        seg = getattr(r, "d0") if broken and r.g == 0 else None
+        mine[(int(r.pid), seg)] = r.value
+    hand = {(int(r.pid), None if r.g == 1 else r.seg): r.value for r in con.execute(row.hand_sql).df().itertuples(index=False)}
+    bad = [k for k in mine.keys() | hand.keys() if not _same(mine.get(k), hand.get(k))]
+    row.same = not bad
+    row.detail = "" if not bad else f"{len(bad)} cells differ, e.g. {bad[0]}: kpi {mine.get(bad[0])} hand {hand.get(bad[0])}"
 
-    if a is None or b is None or (isinstance(b, float) and math.isnan(b)):
-        return a is None and (b is None or (isinstance(b, float) and math.isnan(b)))
-    return math.isclose(a, float(b), rel_tol=1e-9, abs_tol=1e-12)
+
+def _same(a: Any, b: Any) -> bool:
+    def empty(x: Any) -> bool:
+        return x is None or (isinstance(x, float) and math.isnan(x))
+
+    if empty(a) or empty(b):
+        return empty(a) and empty(b)
+    return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
 
 
-def cold_process(path: Path, runs: int = 3) -> tuple[float, float]:
+def bench_questions(path: Path, runs: int, console: Console) -> list[Row]:
+    from metrics_core import KPI
+
+    kpi = KPI.from_path(ROOT / "definitions.yaml", connection=f"duckdb:///{path}")
+    con = kpi.backend.connection  # the same storage and engine settings for the baseline
+    rollups = rollups_answer(kpi)
+    rows = questions(kpi)
+    ways: dict[str, Callable[[Row], Callable[[], Any]]] = {
+        "hand": lambda r: (lambda: con.cursor().execute(r.hand_sql).fetchall()),
+        "raw": lambda r: (lambda: kpi.query(r.text, as_of=AS_OF, use_cache=False)),
+    }
+    if rollups is not None:
+        ways["rollups"] = lambda r: (lambda: rollups(r.text))
+    for r in rows:  # warm-up (compiles, loads the file's pages) and the equality check
+        for way in ways.values():
+            way(r)()
+        check(kpi, con, r)
+    for n in range(runs):
+        for r in rows:
+            for name, way in (ways.items() if n % 2 == 0 else reversed(ways.items())):
+                r.times[name].append(_ms(way(r)))
+        console.log(f"round {n + 1}/{runs} done")
+    return rows
+
+
+def _cell(ts: list[float]) -> str:
+    if not ts:
+        return "–"
+    return f"{statistics.median(ts):.0f} [{min(ts):.0f}–{max(ts):.0f}]"
+
+
+def _ratio(a: list[float], b: list[float]) -> str:
+    return f"{statistics.median(a) / statistics.median(b):.2f}" if a and b else "–"
+
+
+def cold_process(path: Path, runs: int = 3) -> tuple[float, float | None]:
+    """Wall time and peak RSS of a fresh `kpi query` process, measured on that process itself."""
     kpi = str(Path(sys.executable).parent / "kpi")
     env = {**os.environ, "KPI_CONNECTION": f"duckdb:///{path}"}
-    times = []
+    cmd = [kpi, "query", "win_rate last-quarter", "--as-of", AS_OF.isoformat(), "--json",
+           "--definitions", str(ROOT / "definitions.yaml")]
+    timer = ["/usr/bin/time", "-v"] if Path("/usr/bin/time").exists() else []
+    times, peaks = [], []
     for _ in range(runs):
         t = time.perf_counter()
-        subprocess.run([kpi, "query", "win_rate last-quarter", "--as-of", AS_OF.isoformat(), "--json",
-                        "--definitions", str(ROOT / "definitions.yaml")], check=True, capture_output=True, env=env)
+        done = subprocess.run([*timer, *cmd], check=True, capture_output=True, env=env, text=True)
         times.append(time.perf_counter() - t)
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return statistics.median(times), peak_mb
+        hit = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
+        if hit:
+            peaks.append(int(hit.group(1)) / 1024)
+    return statistics.median(times), (statistics.median(peaks) if peaks else None)
+
+
+def table(rows: list[Row], title: str) -> Table:
+    t = Table(title=title)
+    for col in ("metric", "question", "hand SQL ms", "kpi raw ms", "kpi + rollups ms", "raw / hand",
+                "rollups / hand", "same"):
+        t.add_column(col, justify="left" if col in ("metric", "question") else "right")
+    for r in rows:
+        t.add_row(r.metric, r.form, _cell(r.times["hand"]), _cell(r.times["raw"]), _cell(r.times["rollups"]),
+                  _ratio(r.times["raw"], r.times["hand"]), _ratio(r.times["rollups"], r.times["hand"]),
+                  "yes" if r.same else "NO")
+    return t
+
+
+def markdown(rows: list[Row]) -> str:
+    lines = ["| metric | question | hand SQL ms | kpi raw ms | kpi + rollups ms | raw / hand | rollups / hand | same |",
+             "|---|---|--:|--:|--:|--:|--:|:-:|"]
+    for r in rows:
+        lines.append(f"| {r.metric} | {r.form} | {_cell(r.times['hand'])} | {_cell(r.times['raw'])} | "
+                     f"{_cell(r.times['rollups'])} | {_ratio(r.times['raw'], r.times['hand'])} | "
+                     f"{_ratio(r.times['rollups'], r.times['hand'])} | {'yes' if r.same else 'NO'} |")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m bench core")
     ap.add_argument("--deals", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--markdown", action="store_true", help="also print the table as Markdown (for the README)")
     args = ap.parse_args(argv)
-    console = Console()
+    console = Console(width=160)
     path = dataset(args.deals)
     rows = bench_questions(path, args.runs, console)
-    cold_s, peak_mb = cold_process(path)
-    t = Table(title=f"kpi vs hand-written DuckDB SQL, {args.deals:,} deals / {5 * args.deals:,} leads, "
-                    f"{os.cpu_count()} cores, median of {args.runs}")
-    for col in ("metric", "question", "kpi ms", "hand SQL ms", "ratio", "same number"):
-        t.add_column(col, justify="left" if col in ("metric", "question") else "right")
-    for m, form, k, h, ratio, same in rows:
-        t.add_row(m, form, f"{k:.1f}", f"{h:.1f}", f"{ratio:.2f}", "yes" if same else "NO")
-    console.print(t)
-    ratios = [r[4] for r in rows]
-    console.print(f"ratio: median {statistics.median(ratios):.2f}, max {max(ratios):.2f}; "
-                  f"cold `kpi query` process {cold_s:.2f} s, peak memory {peak_mb:.0f} MB")
-    if not all(r[5] for r in rows):
-        console.print("[red]some answers differ from the hand-written SQL[/red]")
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+    cold_s, cold_mb = cold_process(path)
+    console.print(table(rows, f"kpi vs hand-written DuckDB SQL, {args.deals:,} deals / {5 * args.deals:,} leads, "
+                              f"{os.cpu_count()} cores, median [min–max] of {args.runs} interleaved rounds"))
+    if args.markdown:
+        print(markdown(rows))
+    ratios = [statistics.median(r.times["raw"]) / statistics.median(r.times["hand"]) for r in rows]
+    console.print(f"kpi raw / hand SQL: median {statistics.median(ratios):.2f}, max {max(ratios):.2f}, "
+                  f"{sum(x <= 1.0 for x in ratios)}/{len(ratios)} rows at or under 1.0; "
+                  f"peak RSS of this process {peak_mb:.0f} MB; cold `kpi query` process {cold_s:.2f} s, "
+                  + (f"peak RSS {cold_mb:.0f} MB" if cold_mb else "peak RSS not measured (no /usr/bin/time)"))
+    for r in rows:
+        if not r.same:
+            console.print(f"[red]{r.metric} {r.form}: {r.detail}[/red]")
+    if not all(r.same for r in rows):
         sys.exit(1)
 
 

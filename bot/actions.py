@@ -16,12 +16,14 @@ from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
 from metrics_core.errors import KpiUserError
+from metrics_core.i18n import gettext as _, use_locale
 
 from .answer import answer_explain, answer_query, guarded, metric_of, trend_args
 from .chart import trend_png
 from .context import BotContext, asker_of
 from .messages import Reply, busy_reply, error_reply
 from .render import ACTION_EXPLAIN, ACTION_SHARE, ACTION_TREND
+from .user_locale import speaking
 
 
 def question_of(body: dict[str, Any], refs: Any) -> tuple[str, date | None]:
@@ -47,15 +49,16 @@ def posting() -> Iterator[None]:
         yield
     except SlackApiError as e:
         if e.response.get("error") in _CANNOT_POST:
-            raise KpiUserError(f"I cannot post in this channel ({e.response['error']}): invite me with "
-                               "`/invite @kpi` first.") from e
+            raise KpiUserError(_("I cannot post in this channel ({error}): invite me with `/invite @kpi` first.")
+                               .format(error=e.response["error"])) from e
         raise
 
 
 def register(app: App, ctx: BotContext) -> None:
     def trend(body: dict[str, Any], client: Any, respond: Any) -> None:
         query, as_of = question_of(body, ctx.current().refs)
-        asker, snap = asker_of(body), ctx.current()
+        snap = ctx.current()
+        asker = ctx.locales.for_asker(snap, client, asker_of(body))
 
         def run() -> Reply:
             metric = metric_of(snap, query)
@@ -63,22 +66,26 @@ def register(app: App, ctx: BotContext) -> None:
             by, grain, where = trend_args(snap, query)  # the chart keeps the question's filters
             result = snap.kpi.trend(metric, grain=grain, count=12, by=by, where=where, as_of=as_of)
             with posting():
+                # TRANSLATORS: a trend chart's title in Slack, e.g. "Win rate: last 12 months" ({grain}s: months)
+                title = _("{metric}: last 12 {grain}s").format(metric=result.label, grain=grain)
+                comment = _("{user} asked for the {metric} trend").format(user=f"<@{asker.user_id}>",
+                                                                         metric=result.label)
                 client.files_upload_v2(channel=asker.channel_id, file=trend_png(result),
-                                       filename=f"{metric}-trend.png", title=f"{result.label}: last 12 {grain}s",
-                                       initial_comment=f"<@{asker.user_id}> asked for the {result.label} trend")
-            return Reply(text="chart posted")
-        reply = guarded(run)
+                                       filename=f"{metric}-trend.png", title=title, initial_comment=comment)
+            return Reply(text=_("chart posted"))
+        with use_locale(speaking(snap, asker)):
+            reply = guarded(run)
         if not reply.ok:
             respond(**reply.message(replace_original=False))
 
     def explain(body: dict[str, Any], client: Any, respond: Any) -> None:
-        query, _ = question_of(body, ctx.current().refs)
-        reply = answer_explain(ctx.current(), query, asker_of(body))
+        query, _as_of = question_of(body, ctx.current().refs)
+        reply = answer_explain(ctx.current(), query, ctx.locales.for_asker(ctx.current(), client, asker_of(body)))
         respond(**reply.message(replace_original=False))
 
     def share(body: dict[str, Any], client: Any, respond: Any) -> None:
         query, as_of = question_of(body, ctx.current().refs)
-        asker = asker_of(body)
+        asker = asker_of(body)  # shared in the channel: in the definitions' language, not the sharer's
 
         def run() -> Reply:
             reply = answer_query(ctx.current(), query, asker, as_of=as_of, ephemeral=False,

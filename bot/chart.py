@@ -17,6 +17,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
+from metrics_core.formatting import fmt_value  # noqa: E402
+from metrics_core.i18n import active_locale, gettext as _  # noqa: E402
 from metrics_core.result import FormatKind  # noqa: E402
 
 
@@ -26,7 +28,7 @@ def trend_png(result: Any, *, max_lines: int = 6, dpi: int = 110) -> bytes:
     fig, ax = plt.subplots(figsize=(8, 4), dpi=dpi)
     try:
         if series is None or series.empty:
-            ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
+            ax.text(0.5, 0.5, _("no data"), ha="center", va="center", transform=ax.transAxes)
         elif result.dimensions:
             _plot_groups(ax, series, result.dimensions, max_lines)
         else:
@@ -34,7 +36,9 @@ def trend_png(result: Any, *, max_lines: int = 6, dpi: int = 110) -> bytes:
             _mark_to_date(ax, series)
         fmt = _axis_format(result)
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt(v)))
-        ax.set_title(f"{result.label} by {result.grain or 'period'}", loc="left", fontsize=12)
+        # TRANSLATORS: a chart title, e.g. "Win rate by month"
+        ax.set_title(_("{metric} by {grain}").format(metric=result.label, grain=_grain_word(result.grain)),
+                     loc="left", fontsize=12)
         ax.grid(axis="y", alpha=0.3)
         ax.spines[["top", "right"]].set_visible(False)
         fig.autofmt_xdate(rotation=45)
@@ -46,24 +50,21 @@ def trend_png(result: Any, *, max_lines: int = 6, dpi: int = 110) -> bytes:
         plt.close(fig)
 
 
-def _axis_format(result: Any) -> Callable[[float], str]:
-    kind: FormatKind = result.format
-    match kind:
-        case "percent":
-            return lambda v: f"{v * 100:.0f}%"
-        case "currency":
-            from babel.numbers import format_currency
+def _grain_word(grain: str | None) -> str:
+    words = {"day": _("day"), "week": _("week"), "month": _("month"), "quarter": _("quarter"), "year": _("year"),
+             "fiscal_quarter": _("fiscal quarter"), "fiscal_year": _("fiscal year")}
+    return words.get(grain or "", _("period"))
 
-            code = result.currency or "USD"
-            return lambda v: format_currency(v, code, "¤#,##0", locale="en_US", currency_digits=False)
-        case "days":
-            return lambda v: f"{v:.0f} d"
-        case "months":
-            return lambda v: f"{v:.1f} mo"
-        case "ratio":
-            return lambda v: f"{v:.1f}×"
-        case "number":
-            return lambda v: f"{v:,.0f}"
+
+def _axis_format(result: Any) -> Callable[[float], str]:
+    """Axis numbers as the reader writes them (Babel, the active locale): 25%, $12,000 / 12 000 zł, 45 dni."""
+    kind: FormatKind = result.format
+    locale = active_locale() or "en_US"
+    currency = result.currency or "USD"
+    match kind:
+        case "percent" | "currency" | "days" | "months" | "ratio" | "number":
+            decimals = {"percent": 0, "currency": 0, "days": 0, "months": 1, "ratio": 1, "number": 0}[kind]
+            return lambda v: fmt_value(v, kind, locale, currency=currency, decimals=decimals)
         case _:
             assert_never(kind)
 

@@ -110,8 +110,13 @@ class KPI:
             if self._backend is None:
                 # Read-only: answering never writes, and a DuckDB file opened for writing is locked
                 # against every other process (the bot, a sync and a `kpi query` run side by side).
-                self._backend = connect(self.url, base_dir=self.loaded.base_dir, read_only=True)
+                self._backend = connect(self.url, base_dir=self.loaded.base_dir, read_only=True,
+                                        missing_ok=self._files_only())
             return self._backend
+
+    def _files_only(self) -> bool:
+        """Every table reads CSV/Parquet files: the DuckDB file is only an engine, memory will do."""
+        return all(t.source.files for t in self.definitions.tables.values())
 
     @property
     def dialect(self) -> str:

@@ -1,11 +1,19 @@
-"""`kpi validate --check-data`: declared columns against the real tables (layer: backends use).
+"""`kpi validate` beyond the file: source files exist; with ``--check-data`` the real tables
+(layer: the edge; uses backends).
 
-For each table it reads zero rows (``SELECT * FROM <source> WHERE 1 = 0``) and compares the
-column names the engine reports with the source columns the definitions read. Every gap is one
-issue with its file:line; all are raised together.
+``check_files``: every ``files:`` path or glob matches at least one file (always run by validate).
+``check_data``: for each table it reads zero rows (``SELECT * FROM <source> WHERE 1 = 0``) and
+compares the column names the engine reports with the source columns the definitions read; then it
+parses a sample of each column with a ``format:`` (a wrong date format fails here, not at the first
+question). Every gap is one issue with its file:line; all are raised together.
 """
 
 from __future__ import annotations
+
+import glob
+from pathlib import Path
+
+import sqlglot
 
 from .backends import connect
 from .catalog import Catalog
@@ -16,13 +24,34 @@ from .load import Loaded
 from .yamlio import line_of
 
 
+SAMPLE_ROWS = 1000
+
+
+def check_files(loaded: Loaded) -> None:
+    """A ``files:`` glob that matches nothing is a definition error (it was "internal error" at query time)."""
+    issues = []
+    for name, t in loaded.defs.tables.items():
+        if t.source.files:
+            path = Path(t.source.files)
+            pattern = str(path if path.is_absolute() else loaded.base_dir / path)
+            if not glob.glob(pattern, recursive=True):
+                where = ("tables", name, "source")
+                issues.append(Issue(f"files: '{t.source.files}' matches no file (looked for {pattern})",
+                                    loaded.source, line_of(loaded.raw, where), ".".join(where)))
+    if issues:
+        raise DefinitionError(issues)
+
+
 def check_data(loaded: Loaded) -> None:
+    check_files(loaded)
     defs = loaded.defs
-    backend = connect(defs.connection.url, base_dir=loaded.base_dir, read_only=True)
+    files_only = all(t.source.files for t in defs.tables.values())
+    backend = connect(defs.connection.url, base_dir=loaded.base_dir, read_only=True, missing_ok=files_only)
     tables = TableSQL(Catalog(defs), loaded.base_dir)
     issues: list[Issue] = []
     try:
         for name, t in defs.tables.items():
+            before = len(issues)
             where = ("tables", name, "source")
             try:
                 df = backend.run(f"SELECT * FROM {tables.source_sql(t.source)} WHERE 1 = 0", {})
@@ -38,10 +67,32 @@ def check_data(loaded: Loaded) -> None:
                         issues.append(Issue(f"column '{w}' not found in the source of table '{name}'"
                                             f"{hint_for(w, list(df.columns), what='its columns')}",
                                             loaded.source, line_of(loaded.raw, path), ".".join(path)))
+            if len(issues) == before:  # every column found: their formats can be tried
+                issues += _format_issues(loaded, backend, tables, name)
     finally:
         backend.close()
     if issues:
         raise DefinitionError(issues)
 
 
-__all__ = ["check_data", "DataError"]
+def _format_issues(loaded: Loaded, backend, tables: TableSQL, name: str) -> list[Issue]:  # noqa: ANN001
+    """Parse a sample of every column with a ``format:``; a date format that does not match fails here."""
+    out = []
+    t = loaded.defs.tables[name]
+    for col, c in t.columns.items():
+        if not c.format:
+            continue
+        sql = (f"SELECT {tables.column_sql(c, col)} AS v FROM (SELECT * FROM {tables.source_sql(t.source)} "
+               f"LIMIT {SAMPLE_ROWS}) AS sample_")
+        if backend.dialect != "duckdb":
+            sql = sqlglot.transpile(sql, read="duckdb", write=backend.dialect)[0]
+        try:
+            backend.run(sql, {})
+        except KpiUserError as e:
+            path = ("tables", name, "columns", col, "format")
+            out.append(Issue(f"format '{c.format}' does not read the data of column '{col}': {e}",
+                             loaded.source, line_of(loaded.raw, path), ".".join(path)))
+    return out
+
+
+__all__ = ["check_data", "check_files", "DataError"]

@@ -140,11 +140,12 @@ def validate(definitions: DefinitionsOpt = None,
     def body() -> None:
         from .load import load_definitions
 
+        from .checkdata import check_data as run_check, check_files
+
         loaded = load_definitions(definitions)
         d = loaded.defs
+        check_files(loaded)  # a glob that matches nothing fails here, not at the first question
         if check_data:
-            from .checkdata import check_data as run_check
-
             run_check(loaded)
         out.print(f"[green]ok[/green] {escape(loaded.source)}: {len(d.tables)} tables, {len(d.measures)} measures, "
                   f"{len(d.metrics)} metrics" + (" (columns checked against the data)" if check_data else ""))

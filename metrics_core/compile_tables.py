@@ -142,7 +142,8 @@ class TableSQL:
             path = self.base_dir / path
         if str(path).lower().endswith(".parquet"):
             return f"read_parquet({_lit(str(path))})"
-        opts = f", header = {'true' if s.header else 'false'}, all_varchar = true"
+        # quote and escape fixed: the sniffer otherwise reads a row with an unclosed quote as data
+        opts = f", header = {'true' if s.header else 'false'}, all_varchar = true, quote = '\"', escape = '\"'"
         if s.delimiter:
             opts += f", delim = {_lit(s.delimiter)}"
         return f"read_csv({_lit(str(path))}{opts})"

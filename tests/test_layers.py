@@ -22,7 +22,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "i18n", "redaction"),                            # 0: imports nothing from the project
     ("yamlio", "phrases", "periods"),                           # 1: text in, plain data / calendar math
     ("models", "expressions"),                                  # 2: the format; SQL snippets
-    ("catalog", "validate", "load", "schema"),                  # 3: definitions: what they mean, loading
+    ("catalog", "validate_sql", "validate", "load", "schema"),  # 3: definitions: what they mean, loading
     ("grammar", "compile_tables", "compile_scan", "compile", "formatting", "result", "doctor_sql",  # 4: questions -> SQL (pure)
      "rollup_sql", "rollup_serve"),
     ("backends", "cache", "rollup_store", "rollup_build"),      # 5: I/O: engines, the result cache, rollups

@@ -38,15 +38,18 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
-def connect(url: str, *, base_dir: Path = Path("."), read_only: bool = False) -> Backend:
-    """Open the backend a connection URL names (see README "Connections")."""
+def connect(url: str, *, base_dir: Path = Path("."), read_only: bool = False, missing_ok: bool = False) -> Backend:
+    """Open the backend a connection URL names (see README "Connections").
+
+    ``missing_ok``: a DuckDB file that does not exist opens in memory (definitions reading only files);
+    otherwise reading from a missing DuckDB file is a ``ConfigError``, never a new empty file."""
     mark_url_password(url)  # whatever goes wrong below, its message never shows the password
     # Not urlparse: "spark://local[2]" reads as a bracketed IPv6 host there.
     scheme = url.split("://", 1)[0].split("+")[0].lower() if "://" in url else ""
     if scheme == "duckdb" or url.endswith((".duckdb", ".db")) and "://" not in url:
         from .duckdb import DuckDBBackend
 
-        return DuckDBBackend.from_url(url, base_dir=base_dir, read_only=read_only)
+        return DuckDBBackend.from_url(url, base_dir=base_dir, read_only=read_only, missing_ok=missing_ok)
     if scheme in ("postgresql", "postgres"):
         from .postgres import PostgresBackend
 

@@ -9,22 +9,39 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from ..errors import DataError
+from ..errors import ConfigError, DataError
+
+WHERE = ("a relative path is relative to definitions.yaml; an absolute one needs four slashes: "
+         "duckdb:////data/crm.duckdb")
 
 
 class DuckDBBackend:
     dialect = "duckdb"
 
     def __init__(self, path: str, *, read_only: bool = False) -> None:
+        """Open ``path``; reading (``read_only``) never creates it: a missing file is reported."""
         self.url = f"duckdb:///{path}"
         self.path = path
         if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._con = duckdb.connect(path, read_only=read_only and Path(path).exists())
+            p = Path(path)
+            if p.is_dir():
+                raise ConfigError(f"the DuckDB path '{path}' is a directory; name a file ({WHERE})")
+            if read_only and not p.exists():
+                raise ConfigError(f"no DuckDB file at '{path}' (run `kpi demo` for the demo data, or fix "
+                                  f"connection: in definitions; {WHERE})")
+            if not read_only:
+                p.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._con = duckdb.connect(path, read_only=read_only)
+        except duckdb.Error as e:  # not a DuckDB file, a newer format, locked by a writer
+            first = str(e).splitlines()[0] if str(e) else type(e).__name__
+            raise ConfigError(f"cannot open the DuckDB file '{path}': {first}") from e
         self._lock = threading.Lock()
 
     @classmethod
-    def from_url(cls, url: str, *, base_dir: Path, read_only: bool = False) -> "DuckDBBackend":
+    def from_url(cls, url: str, *, base_dir: Path, read_only: bool = False,
+                 missing_ok: bool = False) -> "DuckDBBackend":
+        """``missing_ok``: a missing file opens an in-memory database (definitions that read only files)."""
         raw = url.split("://", 1)[1] if "://" in url else url
         # SQLAlchemy's convention: duckdb:///relative/path, duckdb:////absolute/path
         raw = raw[1:] if raw.startswith("/") else raw
@@ -33,6 +50,8 @@ class DuckDBBackend:
         path = Path(raw)
         if not path.is_absolute():
             path = base_dir / path
+        if missing_ok and read_only and not path.exists():
+            return cls(":memory:")
         return cls(str(path), read_only=read_only)
 
     @property
@@ -51,6 +70,11 @@ class DuckDBBackend:
             raise DataError(f"{str(e).splitlines()[0]} (`kpi validate --check-data` lists every missing column)") from e
         except duckdb.ConversionException as e:
             raise DataError(f"data does not match its declaration: {str(e).splitlines()[0]}") from e
+        except duckdb.IOException as e:  # files: a glob that matches nothing, an unreadable file
+            raise DataError(f"cannot read a source file: {str(e).splitlines()[0]} "
+                            "(check files: in definitions; `kpi validate` lists globs that match nothing)") from e
+        except duckdb.InvalidInputException as e:  # a CSV row with an unclosed quote, a wrong delimiter
+            raise DataError(f"cannot read the data as declared: {_csv_reason(e)}") from e
         finally:
             cur.close()
 
@@ -74,3 +98,10 @@ class DuckDBBackend:
 
     def close(self) -> None:
         self._con.close()
+
+
+def _csv_reason(e: Exception) -> str:
+    """DuckDB's CSV errors run to a page; the first line and the file and line they name are enough."""
+    lines = [x.strip() for x in str(e).splitlines() if x.strip()]
+    where = next((x for x in lines if x.lower().startswith(("line", "original line", "file"))), "")
+    return " ".join(x for x in (lines[0] if lines else type(e).__name__, where) if x)

@@ -18,7 +18,7 @@ from typing import Optional
 import typer
 
 from metrics_core.cli import guarded, open_kpi, parse_as_of, skip_rollups
-
+from metrics_core.i18n import gettext as _
 
 DEFINITIONS = typer.Option(None, "--definitions", "-d",
                            help="definitions.yaml (default: $KPI_DEFINITIONS, then ./definitions.yaml)")
@@ -69,7 +69,7 @@ def manifest(http: Optional[str] = typer.Option(None, "--http", metavar="URL",
         from .manifest import build_manifest
 
         if socket and http:
-            raise KpiUserError("choose one of --socket and --http URL")
+            raise KpiUserError(_("choose one of --socket and --http URL"))
         typer.echo(json.dumps(build_manifest(_snapshot(definitions), url=http), indent=2))
     guarded(body)
 

@@ -30,7 +30,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from .errors import KpiUserError, redact, redact_logs
-from .i18n import _, set_locale
+from .i18n import _, ngettext, set_locale
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="kpi: sales metrics defined once in YAML, answered anywhere.")
@@ -144,11 +144,15 @@ def validate(definitions: DefinitionsOpt = None,
 
         loaded = load_definitions(definitions)
         d = loaded.defs
+        set_locale(d.locale.locale)
         check_files(loaded)  # a glob that matches nothing fails here, not at the first question
         if check_data:
             run_check(loaded)
-        out.print(f"[green]ok[/green] {escape(loaded.source)}: {len(d.tables)} tables, {len(d.measures)} measures, "
-                  f"{len(d.metrics)} metrics" + (" (columns checked against the data)" if check_data else ""))
+        counts = ", ".join([ngettext("{count} table", "{count} tables", len(d.tables)).format(count=len(d.tables)),
+                            ngettext("{count} measure", "{count} measures", len(d.measures)).format(count=len(d.measures)),
+                            ngettext("{count} metric", "{count} metrics", len(d.metrics)).format(count=len(d.metrics))])
+        checked = " " + _("(columns checked against the data)") if check_data else ""
+        out.print(f"[green]{_('ok')}[/green] {escape(loaded.source)}: {counts}{checked}")
     guarded(body)
 
 
@@ -163,7 +167,7 @@ def doctor(definitions: DefinitionsOpt = None, as_of: AsOfOpt = None,
         from .doctor_render import render_doctor
 
         if fail_on not in (*SEVERITIES, "never"):
-            raise KpiUserError(f"--fail-on '{fail_on}': use error, warning, info or never")
+            raise KpiUserError(_("--fail-on '{value}': use error, warning, info or never").format(value=fail_on))
         kpi = open_kpi(definitions, cache=False)
         report = kpi.doctor(as_of=parse_as_of(as_of), period=period)
         if as_json:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from .catalog import Catalog
 from .compile_tables import TableSQL
+from .i18n import _
 from .models import ConversionMetric, Definitions, DerivedMetric, MeasureDef, RatioMetric, SimpleMetric
 
 if TYPE_CHECKING:
@@ -14,19 +15,24 @@ if TYPE_CHECKING:
 
 def describe_measure(defs: Definitions, name: str) -> str:
     m: MeasureDef = defs.measures[name]
-    what = {"count": "number of rows", "count_distinct": f"number of distinct {m.expr}", "sum": f"sum of {m.expr}",
-            "avg": f"average of {m.expr}", "min": f"minimum of {m.expr}", "max": f"maximum of {m.expr}",
-            "median": f"median of {m.expr}", "percentile": f"p{int((m.p or 0) * 100)} of {m.expr}"}[m.agg]
-    parts = [f"{what} in {m.table}"]
+    e = m.expr
+    what = {"count": _("number of rows"), "count_distinct": _("number of distinct {expr}").format(expr=e),
+            "sum": _("sum of {expr}").format(expr=e), "avg": _("average of {expr}").format(expr=e),
+            "min": _("minimum of {expr}").format(expr=e), "max": _("maximum of {expr}").format(expr=e),
+            "median": _("median of {expr}").format(expr=e),
+            "percentile": _("p{percentile} of {expr}").format(percentile=int((m.p or 0) * 100), expr=e)}[m.agg]
+    # TRANSLATORS: what a measure aggregates and where, e.g. "number of rows in deals"
+    parts = [_("{what} in {table}").format(what=what, table=m.table)]
     if m.filter:
-        parts.append(f"where {m.filter}")
+        parts.append(_("where {filter}").format(filter=m.filter))
     if m.first_per:
-        parts.append(f"(only the first such row per {m.first_per})")
+        parts.append(_("(only the first such row per {entity})").format(entity=m.first_per))
     if m.snapshot:
         s = m.snapshot
-        parts.append(f"open at the period {s.at}: {s.from_} before it" + (f" and {s.to} not yet" if s.to else ""))
+        parts.append(_("open at the period {edge}: {start} before it").format(edge=s.at, start=s.from_)
+                     + (_(" and {end} not yet").format(end=s.to) if s.to else ""))
     else:
-        parts.append(f"placed in a period by {m.time or defs.tables[m.table].time}")
+        parts.append(_("placed in a period by {column}").format(column=m.time or defs.tables[m.table].time))
     return " ".join(parts)
 
 
@@ -41,19 +47,26 @@ def explain_metric(defs: Definitions, cat: Catalog, info: "MetricInfo", sql: str
         comps += [(m.numerator, describe_measure(defs, m.numerator)), (m.denominator, describe_measure(defs, m.denominator))]
     elif isinstance(m, ConversionMetric):
         comps += [(m.base.measure, describe_measure(defs, m.base.measure)),
-                  (m.target.measure, describe_measure(defs, m.target.measure) + f", matched on {m.target.entity}")]
+                  (m.target.measure, describe_measure(defs, m.target.measure)
+                   + _(", matched on {entity}").format(entity=m.target.entity))]
     elif isinstance(m, DerivedMetric):
         comps += [(sub, defs.metrics[sub].description or info.formula) for sub in cat.metric_refs(info.name)[1]]
-    lines = [f"{info.label} ({info.name}, {info.type})", "", info.description or "(no description)", "",
-             f"formula:     {info.formula}", f"format:      {info.format}" + (f" {info.currency}" if info.format == "currency" else ""),
-             f"better:      {info.better}", f"breakdowns:  {', '.join(info.dimensions) or 'none'}"]
+    def field(name: str, value: str) -> str:
+        return f"{name + ':':<13}{value}"
+
+    currency = f" {info.currency}" if info.format == "currency" else ""
+    lines = [f"{info.label} ({info.name}, {info.type})", "", info.description or _("(no description)"), "",
+             field(_("formula"), info.formula), field(_("format"), info.format + currency),
+             field(_("better"), {"higher": _("higher"), "lower": _("lower")}.get(info.better, info.better)),
+             field(_("breakdowns"), ", ".join(info.dimensions) or _("none"))]
     if m.synonyms:
-        lines.append(f"also called: {', '.join(m.synonyms)}")
+        lines.append(field(_("also called"), ", ".join(m.synonyms)))
     if m.targets:
-        lines.append("targets:     " + "; ".join(
-            f"{t.value:g} per {t.period}" + (f" where {t.where}" if t.where else "") for t in m.targets))
+        lines.append(field(_("targets"), "; ".join(
+            _("{value} per {period}").format(value=f"{t.value:g}", period=t.period)
+            + (" " + _("where {filter}").format(filter=t.where) if t.where else "") for t in m.targets)))
     if comps:
-        lines += ["", "components:"] + [f"  {n}: {d}" for n, d in comps]
+        lines += ["", _("components:")] + [f"  {n}: {d}" for n, d in comps]
     return Explanation(info, "\n".join(lines), tuple(comps), sql)
 
 

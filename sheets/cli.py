@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from metrics_core.errors import KpiUserError
+from metrics_core.i18n import gettext as _, ngettext
 
 from .config import parse_every
 from .preview import print_dry_run, print_report, progress_for
@@ -92,7 +93,9 @@ def _job(kpi: Any, *, spreadsheet: str | None, tab: str | None, dry_run: bool, x
         with progress_for(cfg, console) as step:
             if xlsx is not None:
                 path = export_xlsx(kpi, xlsx, as_of=as_of, tab=tab, on_step=step)
-                console.print(f"wrote {escape(str(path))} ({len(cfg.titles())} tabs)")
+                n = len(cfg.titles())
+                console.print(ngettext("wrote {path} ({count} tab)", "wrote {path} ({count} tabs)", n)
+                              .format(path=escape(str(path)), count=n))
                 return
             report = sync(kpi, spreadsheet=spreadsheet, tab=tab, as_of=as_of, dry_run=dry_run, on_step=step)
         (print_dry_run if dry_run else print_report)(report, console)
@@ -110,7 +113,8 @@ def repeat(job: Callable[[], None], *, every: str | None, cron: str | None) -> N
     scheduler = BlockingScheduler()
     scheduler.add_job(_guarded(job), trigger, next_run_time=datetime.now().astimezone(),
                       max_instances=1, coalesce=True, misfire_grace_time=300)
-    console.print(f"syncing {'every ' + every if every else 'on cron ' + str(cron)}; Ctrl-C to stop")
+    console.print(_("syncing every {every}; Ctrl-C to stop").format(every=every) if every
+                  else _("syncing on cron {cron}; Ctrl-C to stop").format(cron=cron))
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
@@ -122,6 +126,6 @@ def _guarded(job: Callable[[], None]) -> Callable[[], None]:
         try:
             job()
         except KpiUserError as e:
-            console.print(f"[red]sync failed:[/red] {escape(str(e))}")
+            console.print(f"[red]{_('sync failed:')}[/red] {escape(str(e))}")
 
     return run

@@ -1,7 +1,8 @@
 """`kpi validate` beyond the file: source files exist; with ``--check-data`` the real tables
 (layer: the edge; uses backends).
 
-``check_files``: every ``files:`` path or glob matches at least one file (always run by validate).
+``check_definitions`` (always run by validate): every ``files:`` path or glob matches at least one
+file, and no measure filter compares a mapped column with a value its mapping never yields.
 ``check_data``: for each table it reads zero rows (``SELECT * FROM <source> WHERE 1 = 0``) and
 compares the column names the engine reports with the source columns the definitions read; then it
 parses a sample of each column with a ``format:`` (a wrong date format fails here, not at the first
@@ -27,9 +28,14 @@ from .yamlio import line_of
 SAMPLE_ROWS = 1000
 
 
-def check_files(loaded: Loaded) -> None:
-    """A ``files:`` glob that matches nothing is a definition error (it was "internal error" at query time)."""
-    issues = []
+def check_definitions(loaded: Loaded) -> None:
+    """What `kpi validate` adds to loading: globs that match nothing (they were "internal error" at
+    query time) and filters on values a ``values:`` mapping never yields."""
+    from .validate_sql import rule_mapped_filters
+    from .yamlio import dotted
+
+    issues = [Issue(message, loaded.source, line_of(loaded.raw, path), dotted(path))
+              for path, message in rule_mapped_filters(Catalog(loaded.defs))]
     for name, t in loaded.defs.tables.items():
         if t.source.files:
             path = Path(t.source.files)
@@ -43,7 +49,7 @@ def check_files(loaded: Loaded) -> None:
 
 
 def check_data(loaded: Loaded) -> None:
-    check_files(loaded)
+    check_definitions(loaded)
     defs = loaded.defs
     files_only = all(t.source.files for t in defs.tables.values())
     backend = connect(defs.connection.url, base_dir=loaded.base_dir, read_only=True, missing_ok=files_only)
@@ -95,4 +101,4 @@ def _format_issues(loaded: Loaded, backend, tables: TableSQL, name: str) -> list
     return out
 
 
-__all__ = ["check_data", "check_files", "DataError"]
+__all__ = ["check_data", "check_definitions", "DataError"]

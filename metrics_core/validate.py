@@ -12,7 +12,7 @@ from .catalog import BUILTINS, Catalog
 from .errors import Issue, hint_for
 from .expressions import ExprError, parse_snippet
 from .models import ConversionMetric, Definitions, DerivedMetric, METRIC_TYPES
-from .validate_sql import rule_dialect, rule_mapped_filters
+from .validate_sql import rule_dialect
 from .yamlio import dotted, line_of
 
 Finding = tuple[tuple[Any, ...], str]
@@ -288,5 +288,5 @@ def _column_of(cat: Catalog, table: str, column: str | None, path: tuple) -> Ite
 
 RULES: tuple[Callable[[Catalog], Iterator[Finding]], ...] = (
     rule_tables, rule_measures, rule_metric_refs, rule_cycles, rule_dimensions, rule_synonyms, rule_defaults,
-    rule_rollups, rule_mapped_filters, rule_dialect)
+    rule_rollups, rule_dialect)
 __all__ = ["check", "RULES", "METRIC_TYPES"]

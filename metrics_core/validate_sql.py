@@ -1,11 +1,13 @@
 """Rules about what snippets mean for the data and the engine (layer: definitions; pure).
 
-* ``rule_mapped_filters``: a measure filter comparing a mapped column with a value its ``values:``
-  mapping never yields (``stage = 'Closed Won'`` after ``Closed Won: won`` counted nothing).
-* ``rule_dialect``: a snippet the connection's engine cannot run (a function SQLGlot cannot write
-  in that dialect), found at load instead of at the first question.
+* ``rule_dialect`` (part of ``validate.RULES``): a snippet the connection's engine cannot run (a
+  function SQLGlot cannot write in that dialect), found at load instead of at the first question.
+* ``rule_mapped_filters`` (run by ``kpi validate`` only, see ``checkdata.check_definitions``): a
+  measure filter comparing a mapped column with a value its ``values:`` mapping never yields
+  (``stage = 'Closed Won'`` after ``Closed Won: won`` counted nothing). Loading for answers does
+  not refuse it, so a running bot keeps serving and ``kpi doctor`` can count what it costs.
 
-They are part of ``validate.RULES`` and yield ``(path, message)`` findings like the others.
+Both yield ``(path, message)`` findings like the other rules.
 """
 
 from __future__ import annotations

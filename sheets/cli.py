@@ -22,7 +22,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from metrics_core.errors import KpiUserError
+from metrics_core.errors import ConfigError, KpiUserError
 from metrics_core.i18n import gettext as _, ngettext
 
 from .config import parse_every
@@ -64,6 +64,11 @@ def _sync(spreadsheet: str | None, tab: str | None, dry_run: bool, every: str | 
     from .workbook import workbook_for
 
     day = parse_as_of(as_of)
+    if every and every.strip().lower() != "once":
+        try:  # before any work: "--every 10s" is the user's mistake (exit 1), not an internal error
+            parse_every(every)
+        except ValueError as e:
+            raise ConfigError(f"--every: {e}") from None
     kpi = open_kpi(definitions)
     cfg = workbook_for(kpi)
     job = _job(kpi, spreadsheet=spreadsheet, tab=tab, dry_run=dry_run, xlsx=xlsx, as_of=day)

@@ -4,13 +4,15 @@
     404  no spreadsheet with that id: where the id is in the URL
     429  quota still exhausted after N tries: the limits, and what to change
     5xx  Google kept failing after N tries: the previous content is intact
-    token endpoint refused the key: bad or revoked credentials file
+    token endpoint refused the key: bad or revoked credentials file (400/401 invalid_grant...)
+    token endpoint failing or unreachable: an outage, try again (5xx, 429, connection errors)
+    400 after a retry: the answer to an applied write was lost; the next sync repairs it
 """
 
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Iterator
 
 import requests
 from google.auth.exceptions import RefreshError, TransportError
@@ -34,13 +36,19 @@ class SheetsUnavailable(SheetsError):
 
 
 @contextmanager
-def api_errors(spreadsheet_id: str, email: str, attempts: int) -> Iterator[None]:
-    """Translate what gspread/google-auth raise inside the block."""
+def api_errors(spreadsheet_id: str, email: str, attempts: int, log: Any = None) -> Iterator[None]:
+    """Translate what gspread/google-auth raise inside the block (``log``: the client's CallLog, to
+    tell whether the failing request was a retry)."""
+    before = len(log.calls) if log is not None else 0
     try:
         yield
     except APIError as e:
-        raise explain(e, spreadsheet_id, email, attempts) from e
+        retried = log is not None and len(log.calls) - before > 1
+        raise explain(e, spreadsheet_id, email, attempts, retried) from e
     except RefreshError as e:
+        if getattr(e, "retryable", False):  # google-auth: 5xx/429 from the token endpoint, already retried
+            raise SheetsUnavailable(f"Google's token endpoint is failing ({_first(e)}): an outage on Google's "
+                                    "side, not a problem with the key; nothing was written, try again later") from e
         raise ConfigError(f"Google refused the service-account key of {email} ({_first(e)}): the key may be "
                           "deleted or revoked; download a new JSON key for the account") from e
     except (requests.ConnectionError, requests.Timeout, TransportError) as e:
@@ -48,7 +56,8 @@ def api_errors(spreadsheet_id: str, email: str, attempts: int) -> Iterator[None]
                                 "nothing was written") from e
 
 
-def explain(e: APIError, spreadsheet_id: str, email: str, attempts: int) -> KpiUserError | InternalError:
+def explain(e: APIError, spreadsheet_id: str, email: str, attempts: int,
+            retried: bool = False) -> KpiUserError | InternalError:
     status = status_of(e) or 0
     message = str(e.error.get("message", "")) if isinstance(e.error, dict) else str(e)
     if status == 403:
@@ -66,8 +75,10 @@ def explain(e: APIError, spreadsheet_id: str, email: str, attempts: int) -> KpiU
     if status >= 500 or status == 408:
         return SheetsUnavailable(f"Google Sheets kept failing ({status} {message}) after {attempts} tries; "
                                  "nothing was written, the sheet still shows the previous sync")
-    return InternalError(f"Google Sheets rejected the update ({status} {message}); if an earlier try was cut off "
-                         "after Google applied it, the next sync repairs this; otherwise it is a kpi bug")
+    if retried:  # the earlier try may have been applied and only its answer lost: not a bug, not the user's
+        return SheetsError(f"Google Sheets rejected a retried update ({status} {message}): an earlier try was "
+                           "most likely applied and its answer lost; run the sync again, it repairs the sheet")
+    return InternalError(f"Google Sheets rejected the update ({status} {message}); this is a kpi bug")
 
 
 def _first(e: BaseException) -> str:

@@ -31,6 +31,7 @@ from .workbook import select_tabs, workbook_for
 from .writer import encode, read_state, write
 
 _ID_IN_URL = re.compile(r"/spreadsheets/d/([A-Za-z0-9_-]+)")
+_ID = re.compile(r"[A-Za-z0-9_-]{10,200}")  # Google's id alphabet: nothing that could be a path or query
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,11 @@ def spreadsheet_id(arg: str | None, cfg: WorkbookConfig) -> str:
         raise ConfigError("no spreadsheet: pass --spreadsheet ID or set sheets.spreadsheet in definitions.yaml "
                           "(the id is the part of the sheet's URL between /d/ and /edit)")
     m = _ID_IN_URL.search(raw)
-    return m.group(1) if m else raw
+    sid = m.group(1) if m else raw
+    if not _ID.fullmatch(sid):
+        raise ConfigError(f"'{raw[:100]}' is not a spreadsheet id: an id is 10 or more letters, digits, - and _ "
+                          "(the part of the sheet's URL between /d/ and /edit), or pass the whole URL")
+    return sid
 
 
 def _calendar(kpi: Any) -> str:

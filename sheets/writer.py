@@ -45,7 +45,7 @@ def write(client: gspread.Client, spreadsheet_id: str, requests: list[dict[str, 
     """Send every sub-request in one atomic batchUpdate: all of it applies, or none."""
     if not requests:
         return {}
-    with api_errors(spreadsheet_id, _email(client), _attempts(client)):
+    with api_errors(spreadsheet_id, _email(client), _attempts(client), getattr(client.http_client, "log", None)):
         r = client.http_client.request("post", SPREADSHEET_BATCH_UPDATE_URL % spreadsheet_id, data=encode(requests),
                                        headers={"Content-Type": "application/json; charset=utf-8"})
         return r.json()

@@ -2,11 +2,13 @@
 
 The same cells as the Sheets sync: numbers as numbers with the same number-format patterns, bold
 headers, frozen panes, column widths. Text that looks like a formula (``=HYPERLINK(...)``) is
-stored as text, never as a formula.
+stored as text, never as a formula. Sheet names follow Excel's rules: at most 31 characters, none of
+``[]:*?/\``, unique without regard to case ("KPIs by month" twice -> "KPIs by month", "KPIs by month (2)").
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -17,6 +19,8 @@ from openpyxl.utils import get_column_letter
 from .layout import RGB, Cell, TabLayout
 
 _PX_PER_CHAR = 7  # Excel column width is in characters of the default font, about 7 px each
+MAX_NAME = 31  # Excel's limit on sheet names
+_BAD_NAME = re.compile(r"[\[\]:*?/\\]")
 
 
 def write_xlsx(layouts: list[TabLayout], path: str | Path) -> Path:
@@ -25,14 +29,30 @@ def write_xlsx(layouts: list[TabLayout], path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = Workbook()
     wb.remove(wb.active)
-    for lay in layouts:
-        _sheet(wb, lay)
+    for lay, name in zip(layouts, sheet_names([lay.title for lay in layouts])):
+        _sheet(wb, lay, name)
     wb.save(path)
     return path
 
 
-def _sheet(wb: Workbook, lay: TabLayout) -> None:
-    ws = wb.create_sheet(lay.title[:31])  # Excel's limit on sheet names
+def sheet_names(titles: list[str]) -> list[str]:
+    """Excel-safe, unique names for tab titles, each at most ``MAX_NAME`` characters."""
+    out: list[str] = []
+    taken: set[str] = set()
+    for title in titles:
+        base = _BAD_NAME.sub("_", title).strip("'").strip() or "Sheet"
+        name, n = base[:MAX_NAME], 1
+        while name.lower() in taken:
+            n += 1
+            suffix = f" ({n})"
+            name = base[:MAX_NAME - len(suffix)].rstrip() + suffix
+        taken.add(name.lower())
+        out.append(name)
+    return out
+
+
+def _sheet(wb: Workbook, lay: TabLayout, name: str) -> None:
+    ws = wb.create_sheet(name)
     for r, row in enumerate(lay.rows, start=1):
         for c, cell in enumerate(row, start=1):
             _put(ws.cell(row=r, column=c), cell)

@@ -15,7 +15,9 @@ import pytest
 from typer.testing import CliRunner
 
 from metrics_core import DefinitionError, parse_definitions
+from metrics_core.checkdata import check_definitions
 from metrics_core.cli import app
+from metrics_core.load import load_definitions
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -84,13 +86,18 @@ def test_a_wrong_date_format_is_found_by_check_data(tmp_path: Path) -> None:
     ("stage IN ('won', 'Lost')", "'stage' is compared with 'Lost', which its values: mapping turns into 'lost'"),
 ])
 def test_a_filter_on_a_value_the_mapping_renamed_is_a_definition_error(tmp_path: Path, filter: str, message: str) -> None:
-    """Regression: ``stage = 'Won'`` after ``values: {Won: won}`` counted nothing and said nothing."""
+    """Regression: ``stage = 'Won'`` after ``values: {Won: won}`` counted nothing and said nothing.
+    `kpi validate` refuses it with its line; loading for answers does not (kpi doctor counts the cost)."""
+    d = folder(tmp_path, filter=filter)
     with pytest.raises(DefinitionError, match=message):
-        parse_definitions(folder(tmp_path, filter=filter).read_text())
+        check_definitions(load_definitions(d))
+    result = kpi("validate", "-d", str(d))
+    assert result.exit_code == 1 and "measures.won.filter:" in result.output
 
 
 def test_a_value_passed_through_unmapped_is_allowed(tmp_path: Path) -> None:
     """Without default:, unmapped values pass through, so 'Open' may exist in the data."""
+    check_definitions(load_definitions(folder(tmp_path, filter="stage = 'Open'")))
     parse_definitions(folder(tmp_path, filter="stage = 'Open'").read_text())
 
 

@@ -159,7 +159,7 @@ class FakeSheets:
         return self.spreadsheets[sid]
 
     def fail(self, kind: str, status: int, times: int | None = 1, retry_after: str | None = None) -> None:
-        """Answer the next ``times`` requests of ``kind`` (get | batchUpdate | any) with ``status``."""
+        """Answer the next ``times`` requests of ``kind`` (token | get | batchUpdate | any) with ``status``."""
         self._faults.append([kind, status, times, retry_after])
 
     def expire_tokens(self) -> None:
@@ -200,7 +200,8 @@ class FakeSheets:
     # --- request handling --------------------------------------------------------------------
     def handle(self, method: str, path: str, query: dict[str, list[str]], headers: Any, body: bytes) -> tuple[int, dict[str, Any], dict[str, str]]:
         if method == "POST" and path == "/token":
-            return 200, self._token(body), {}
+            fault = self._fault("token")  # an outage of the token endpoint (fail("token", 503))
+            return fault if fault else (200, self._token(body), {})
         m = re.fullmatch(r"/v4/spreadsheets/([^/:]+)(:batchUpdate)?", path)
         kind = ("batchUpdate" if m.group(2) else "get") if m else "unknown"
         if kind == "unknown" or (kind == "get") != (method == "GET") or (kind == "batchUpdate") != (method == "POST"):

@@ -142,7 +142,7 @@ def _app() -> typer.Typer:
 def test_cli_user_error_is_one_line_and_exit_1(project, monkeypatch):
     monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
     monkeypatch.delenv("KPI_CONNECTION", raising=False)
-    result = CliRunner().invoke(_app(), ["sheets", "sync", "--spreadsheet", "x",
+    result = CliRunner().invoke(_app(), ["sheets", "sync", "--spreadsheet", "1AbCdEfGhIjKlMnOp",
                                          "--definitions", str(project / "definitions.yaml")])
     assert result.exit_code == 1
     assert "error: no Google credentials: set GOOGLE_APPLICATION_CREDENTIALS" in result.output

@@ -116,8 +116,8 @@ def test_permission_denied_names_the_service_account_email(fake, client, account
 
 
 def test_wrong_id_says_where_the_id_is(fake, client):
-    with pytest.raises(SheetsError, match="no spreadsheet with id 'nope'.*between /d/ and /edit"):
-        sync(stub(), client=client, spreadsheet="nope")
+    with pytest.raises(SheetsError, match="no spreadsheet with id '1NoSuchSheet000'.*between /d/ and /edit"):
+        sync(stub(), client=client, spreadsheet="1NoSuchSheet000")
 
 
 def test_spreadsheet_url_is_accepted_for_the_id(fake, client):

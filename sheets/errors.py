@@ -19,6 +19,7 @@ from google.auth.exceptions import RefreshError, TransportError
 from gspread.exceptions import APIError
 
 from metrics_core.errors import ConfigError, InternalError, KpiUserError
+from metrics_core.i18n import gettext as _
 
 from .http import status_of
 
@@ -47,13 +48,15 @@ def api_errors(spreadsheet_id: str, email: str, attempts: int, log: Any = None) 
         raise explain(e, spreadsheet_id, email, attempts, retried) from e
     except RefreshError as e:
         if getattr(e, "retryable", False):  # google-auth: 5xx/429 from the token endpoint, already retried
-            raise SheetsUnavailable(f"Google's token endpoint is failing ({_first(e)}): an outage on Google's "
-                                    "side, not a problem with the key; nothing was written, try again later") from e
-        raise ConfigError(f"Google refused the service-account key of {email} ({_first(e)}): the key may be "
-                          "deleted or revoked; download a new JSON key for the account") from e
+            raise SheetsUnavailable(_("Google's token endpoint is failing ({error}): an outage on Google's "
+                                      "side, not a problem with the key; nothing was written, try again later")
+                                    .format(error=_first(e))) from e
+        raise ConfigError(_("Google refused the service-account key of {email} ({error}): the key may be "
+                            "deleted or revoked; download a new JSON key for the account")
+                          .format(email=email, error=_first(e))) from e
     except (requests.ConnectionError, requests.Timeout, TransportError) as e:
-        raise SheetsUnavailable(f"cannot reach the Google Sheets API after {attempts} tries ({_first(e)}); "
-                                "nothing was written") from e
+        raise SheetsUnavailable(_("cannot reach the Google Sheets API after {attempts} tries ({error}); "
+                                  "nothing was written").format(attempts=attempts, error=_first(e))) from e
 
 
 def explain(e: APIError, spreadsheet_id: str, email: str, attempts: int,
@@ -61,23 +64,28 @@ def explain(e: APIError, spreadsheet_id: str, email: str, attempts: int,
     status = status_of(e) or 0
     message = str(e.error.get("message", "")) if isinstance(e.error, dict) else str(e)
     if status == 403:
-        return SheetsError(f"the spreadsheet {spreadsheet_id} is not shared with the service account {email}: "
-                           f"in Google Sheets open Share and add {email} as an Editor ({message})")
+        return SheetsError(_("the spreadsheet {id} is not shared with the service account {email}: "
+                             "in Google Sheets open Share and add {email} as an Editor ({message})")
+                           .format(id=spreadsheet_id, email=email, message=message))
     if status == 404:
-        return SheetsError(f"no spreadsheet with id '{spreadsheet_id}' (or it was deleted): the id is the part "
-                           "of the sheet's URL between /d/ and /edit; set sheets.spreadsheet or --spreadsheet")
+        return SheetsError(_("no spreadsheet with id '{id}' (or it was deleted): the id is the part "
+                             "of the sheet's URL between /d/ and /edit; set sheets.spreadsheet or --spreadsheet")
+                           .format(id=spreadsheet_id))
     if status == 401:
-        return ConfigError(f"Google rejected the access token of {email} ({message}); check the key file")
+        return ConfigError(_("Google rejected the access token of {email} ({message}); check the key file")
+                           .format(email=email, message=message))
     if status == 429:
-        return QuotaExhausted(f"Google Sheets quota still exhausted after {attempts} tries (60 writes and 60 "
-                              "reads a minute per service account): sync less often (--every) or retry later; "
-                              "nothing was written")
+        return QuotaExhausted(_("Google Sheets quota still exhausted after {attempts} tries (60 writes and 60 "
+                                "reads a minute per service account): sync less often (--every) or retry later; "
+                                "nothing was written").format(attempts=attempts))
     if status >= 500 or status == 408:
-        return SheetsUnavailable(f"Google Sheets kept failing ({status} {message}) after {attempts} tries; "
-                                 "nothing was written, the sheet still shows the previous sync")
+        return SheetsUnavailable(_("Google Sheets kept failing ({status} {message}) after {attempts} tries; "
+                                   "nothing was written, the sheet still shows the previous sync")
+                                 .format(status=status, message=message, attempts=attempts))
     if retried:  # the earlier try may have been applied and only its answer lost: not a bug, not the user's
-        return SheetsError(f"Google Sheets rejected a retried update ({status} {message}): an earlier try was "
-                           "most likely applied and its answer lost; run the sync again, it repairs the sheet")
+        return SheetsError(_("Google Sheets rejected a retried update ({status} {message}): an earlier try was "
+                             "most likely applied and its answer lost; run the sync again, it repairs the sheet")
+                           .format(status=status, message=message))
     return InternalError(f"Google Sheets rejected the update ({status} {message}); this is a kpi bug")
 
 

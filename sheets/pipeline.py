@@ -51,8 +51,8 @@ def spreadsheet_id(arg: str | None, cfg: WorkbookConfig) -> str:
     """``--spreadsheet`` beats the config; a full sheet URL is accepted and cut to its id."""
     raw = (arg or cfg.spreadsheet or "").strip()
     if not raw:
-        raise ConfigError("no spreadsheet: pass --spreadsheet ID or set sheets.spreadsheet in definitions.yaml "
-                          "(the id is the part of the sheet's URL between /d/ and /edit)")
+        raise ConfigError(_("no spreadsheet: pass --spreadsheet ID or set sheets.spreadsheet in definitions.yaml "
+                            "(the id is the part of the sheet's URL between /d/ and /edit)"))
     m = _ID_IN_URL.search(raw)
     sid = m.group(1) if m else raw
     if not _ID.fullmatch(sid):

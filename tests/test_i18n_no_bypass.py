@@ -153,8 +153,9 @@ TRANSLATED = ["metrics_core/api.py", "metrics_core/grammar.py", "metrics_core/pe
               "metrics_core/cli_render.py", "metrics_core/formatting.py", "metrics_core/errors.py",
               "bot/answer.py", "bot/commands.py", "bot/mention.py", "bot/messages.py", "bot/render.py",
               "bot/render_table.py", "bot/labels.py", "bot/alerts.py", "bot/manifest.py",
-              "sheets/layout.py", "sheets/quality.py"]
-ERRORS = {"QueryError", "KpiUserError", "ConfigError", "DataError", "AccessDenied", "DefinitionError"}
+              "sheets/layout.py", "sheets/quality.py", "sheets/errors.py", "sheets/pipeline.py", "metrics_core/explain.py"]
+ERRORS = {"QueryError", "KpiUserError", "ConfigError", "DataError", "AccessDenied", "DefinitionError",
+          "SheetsError", "QuotaExhausted", "SheetsUnavailable"}
 
 
 @pytest.mark.parametrize("path", TRANSLATED)

@@ -56,8 +56,9 @@ def spreadsheet_id(arg: str | None, cfg: WorkbookConfig) -> str:
     m = _ID_IN_URL.search(raw)
     sid = m.group(1) if m else raw
     if not _ID.fullmatch(sid):
-        raise ConfigError(f"'{raw[:100]}' is not a spreadsheet id: an id is 10 or more letters, digits, - and _ "
-                          "(the part of the sheet's URL between /d/ and /edit), or pass the whole URL")
+        raise ConfigError(_("'{text}' is not a spreadsheet id: an id is 10 or more letters, digits, - and _ "
+                            "(the part of the sheet's URL between /d/ and /edit), or pass the whole URL")
+                          .format(text=raw[:100]))
     return sid
 
 

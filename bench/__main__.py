@@ -1,4 +1,4 @@
-"""`python -m bench [core|bot|sheets|engines|all] [args]`: the benchmarks (never timed tests in CI).
+"""`python -m bench [core|bot|sheets|engines|definitions|all] [args]`: the benchmarks (never timed tests in CI).
 
 `make bench` runs `core` (the metrics-core table in the README); the others belong to the Slack
 bot, the Sheets sync and the warehouse engines.
@@ -9,7 +9,8 @@ from __future__ import annotations
 import importlib
 import sys
 
-SUITES = {"core": "bench.core", "bot": "bench.bench_bot", "sheets": "bench.bench_sheets", "engines": "bench.bench_engines"}
+SUITES = {"core": "bench.core", "bot": "bench.bench_bot", "sheets": "bench.bench_sheets", "engines": "bench.bench_engines",
+          "definitions": "bench.bench_definitions"}
 
 
 def main() -> None:

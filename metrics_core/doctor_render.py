@@ -12,14 +12,17 @@ from rich.text import Text
 
 from .doctor import DoctorReport, Finding
 from .formatting import fmt_count, fmt_value
+from .i18n import N_, _
 from .periods import Calendar, period_label
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
-HEADERS = {"severity": "severity", "finding": "finding", "rows": "rows", "metrics": "metrics it moves",
-           "examples": "example ids"}
-SUMMARY = "{tables} tables checked as of {as_of}: {errors} errors, {warnings} warnings, {infos} notes."
-IN_PERIOD = "{rows} of {total} ({share}) in {period}"
-NOTHING = "No problems found."
+# Message ids; shown with _() in the active language (kpi doctor runs in the definitions' one).
+HEADERS = {"severity": N_("severity"), "finding": N_("finding"), "rows": N_("rows"),
+           "metrics": N_("metrics it moves"), "examples": N_("example ids")}
+SUMMARY = N_("{tables} tables checked as of {as_of}: {errors} errors, {warnings} warnings, {infos} notes.")
+IN_PERIOD = N_("{rows} of {total} ({share}) in {period}")
+NOTHING = N_("No problems found.")
+SEVERITY = {"error": N_("error"), "warning": N_("warning"), "info": N_("info")}
 
 
 def render_doctor(out: Console, report: DoctorReport, cal: Calendar, locale: str = "en_US") -> None:
@@ -27,15 +30,15 @@ def render_doctor(out: Console, report: DoctorReport, cal: Calendar, locale: str
     if report.findings:
         table = Table(show_lines=True, expand=False)
         for key in ("severity", "finding", "rows", "metrics", "examples"):
-            table.add_column(HEADERS[key], overflow="fold", justify="right" if key == "rows" else "left")
+            table.add_column(_(HEADERS[key]), overflow="fold", justify="right" if key == "rows" else "left")
         for f in report.findings:
-            table.add_row(Text(f.severity, style=STYLE[f.severity]), Text(f.message),
+            table.add_row(Text(_(SEVERITY.get(f.severity, f.severity)), style=STYLE[f.severity]), Text(f.message),
                           Text(_rows(f, period, locale)), Text(", ".join(f.metrics[:6]) + (" …" if len(f.metrics) > 6 else "")),
                           Text(", ".join(f.examples)))
         out.print(table)
     else:
-        out.print(Text(NOTHING, style="green"))
-    out.print(Text(SUMMARY.format(tables=len(report.tables), as_of=report.as_of.isoformat(),
+        out.print(Text(_(NOTHING), style="green"))
+    out.print(Text(_(SUMMARY).format(tables=len(report.tables), as_of=report.as_of.isoformat(),
                                   errors=report.count("error"), warnings=report.count("warning"),
                                   infos=report.count("info")), style="dim"))
 
@@ -44,6 +47,6 @@ def _rows(f: Finding, period: str, locale: str) -> str:
     text = fmt_count(f.count, locale) if f.count else "–"
     if f.period_total:
         share = fmt_value(f.period_share or 0.0, "percent", locale)
-        text += "\n" + IN_PERIOD.format(rows=fmt_count(f.period_rows or 0, locale),
+        text += "\n" + _(IN_PERIOD).format(rows=fmt_count(f.period_rows or 0, locale),
                                          total=fmt_count(f.period_total, locale), share=share, period=period)
     return text

@@ -46,17 +46,13 @@ def build_part(r: "Rollups", part: Part, entry: Entry | None, *, full: bool = Fa
         new = _incremental(r, b, part, entry, col, version_of(def_hash, zone, stamp, watermark))  # type: ignore[arg-type]
     mode = "incremental" if new else "full"
     if new is None:
-        new = _store(r, part, version_of(def_hash, zone, stamp, watermark), b.select(_store_dialect(r)))
+        new = _store(r, part, version_of(def_hash, zone, stamp, watermark), b.select(r.backend.dialect))
     location, relation = new
     rows, size = _size(r, relation, location)
     built = Entry(part.rollup, part.name, version_of(def_hash, zone, stamp, watermark), relation, location,
                   def_hash, zone, stamp, per, watermark, now_text(), rows, size, elapsed(t0), mode)
     row.update(mode=mode, rows=rows, bytes=size, seconds=built.seconds)
     return built, row
-
-
-def _store_dialect(r: "Rollups") -> str:
-    return r.backend.dialect
 
 
 def _incremental(r: "Rollups", b: BuildSQL, part: Part, entry: Entry, col: str, version: str) -> tuple[str, str] | None:

@@ -13,18 +13,11 @@ A manifest (``manifest.json`` in the directory) records per part its version: th
 the time zone, the source stamp and the watermark. A part serves only while the stamp read now
 equals the recorded one, so changed data is never answered from a stale rollup.
 
-Source stamps, cheapest that is exact:
-- every table it reads declares ``updated_at`` or ``append_only``: count(*) and max(that column);
-- else the engine's data version (DuckDB file stamp, PostgreSQL's next transaction id, BigQuery/
-  Snowflake last-modified) when our own rollup writes cannot move it (local store; another schema);
-- Spark tables and views over files: the files they read (names, sizes, modification times);
-- else a checksum of every row (count and a sum of row hashes): exact, but a scan per check.
-CSV/Parquet ``files:`` sources add each file's name, size and modification time.
+Source stamps (rollup_stamp) say when the data changed.
 """
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import json
 import os
@@ -36,21 +29,14 @@ from pathlib import Path
 from typing import Any
 
 from .catalog import Catalog
-from .compile_tables import TableSQL
-from .errors import ConfigError, QueryError, hint_for
+from .errors import QueryError, hint_for
 from .load import Loaded
 from .models import Definitions
 from .rollup_serve import Candidate
-from .rollup_sql import BuildSQL, Part, definition_hash, parts_of
+from .rollup_stamp import Stamper
+from .rollup_sql import Part, definition_hash, parts_of
 
 MAX_CHANGED_KEYS = 400  # more changed buckets than this: a full rebuild is as cheap
-_CHECKSUM = {
-    "duckdb": "SELECT COUNT(*) AS n, CAST(SUM(HASH(x)) AS VARCHAR) AS h FROM ({src}) AS x",
-    "postgres": "SELECT COUNT(*) AS n, CAST(SUM(HASHTEXT(CAST(x AS TEXT))) AS TEXT) AS h FROM ({src}) AS x",
-    "spark": "SELECT COUNT(*) AS n, CAST(SUM(CAST(HASH(*) AS BIGINT)) AS STRING) AS h FROM ({src}) AS x",
-    "bigquery": "SELECT COUNT(*) AS n, CAST(BIT_XOR(FARM_FINGERPRINT(TO_JSON_STRING(x))) AS STRING) AS h FROM ({src}) AS x",
-    "snowflake": "SELECT COUNT(*) AS n, CAST(HASH_AGG(*) AS VARCHAR) AS h FROM ({src}) AS x",
-}
 
 
 @dataclass
@@ -86,6 +72,7 @@ class Rollups:
         self.local = self.settings.store == "local" or backend.dialect == "duckdb"
         self._manifest: tuple[float, dict[str, Entry]] | None = None
         self._hashes = {p.name: definition_hash(self.defs, p) for p in self.parts()}
+        self._stamper = Stamper(loaded, backend, self.cat, self.local)
 
     # -- what is defined -----------------------------------------------------------------------
     def parts(self, names: list[str] | None = None) -> list[Part]:
@@ -132,99 +119,11 @@ class Rollups:
 
     # -- stamps --------------------------------------------------------------------------------
     def _change_column(self, table: str) -> str | None:
-        t = self.defs.tables[table]
-        return t.updated_at or t.append_only
+        return self._stamper.change_column(table)
 
     def stamps(self, tables: list[str]) -> tuple[str, dict[str, str]]:
-        """(the stamp of all ``tables`` together, per-table stamps) as read now."""
-        per: dict[str, str] = {}
-        files = self._file_stamps(tables)
-        if all(self._change_column(t) for t in tables):
-            per = self._declared_stamps(tables)
-        else:
-            version = self._engine_version()
-            if version is not None:
-                per = {t: version for t in tables}
-            else:
-                per = self._spark_files(tables) or self._checksums(tables)
-        for t, f in files.items():
-            per[t] = per.get(t, "") + "|" + f
-        joined = json.dumps(per, sort_keys=True)
-        return hashlib.sha256(joined.encode()).hexdigest()[:16], per
-
-    def _engine_version(self) -> str | None:
-        if self.backend.dialect == "postgres":
-            if not self.local:
-                return None  # our own rollup writes would move any server-wide counter
-            # The next transaction id: it moves when a transaction that writes starts anywhere on the
-            # server (never for reads, checkpoints or the WAL records the background writer logs,
-            # which move the WAL position the result cache uses).
-            df = self.backend.run("SELECT CAST(pg_snapshot_xmax(pg_current_snapshot()) AS TEXT) AS v", {})
-            return f"xid:{df.iloc[0, 0]}"
-        return self.backend.data_version()
-
-    def _file_stamps(self, tables: list[str]) -> dict[str, str]:
-        out = {}
-        for t in tables:
-            src = self.defs.tables[t].source
-            if src.files:
-                path = Path(src.files) if Path(src.files).is_absolute() else self.loaded.base_dir / src.files
-                stats = [(p, os.stat(p)) for p in sorted(glob.glob(str(path)))]
-                out[t] = ";".join(f"{p}:{s.st_size}:{s.st_mtime_ns}" for p, s in stats)
-        return out
-
-    def _declared_stamps(self, tables: list[str]) -> dict[str, str]:
-        sql_t = TableSQL(self.cat, self.loaded.base_dir)
-        selects = []
-        for i, t in enumerate(tables):
-            col = self._change_column(t)
-            selects.append(f"SELECT {i} AS i, COUNT(*) AS n, CAST(MAX({_quoted(col)}) AS VARCHAR) AS w "  # type: ignore[arg-type]
-                           f"FROM {sql_t.stage(t, [col])} AS t")  # type: ignore[list-item]
-        df = self._run(" UNION ALL ".join(selects))
-        return {tables[int(r.i)]: f"{int(r.n)}:{r.w}" for r in df.itertuples()}
-
-    def _spark_files(self, tables: list[str]) -> dict[str, str] | None:
-        """Spark tables and views over files (Parquet, Delta): the files they read now, with size and
-        modification time where local. Writes make new files, so a changed list is changed data.
-        None when any table reads no files (a view over data in memory): then checksums."""
-        session = getattr(self.backend, "session", None)
-        if self.backend.dialect not in ("spark", "databricks") or session is None:
-            return None
-        out = {}
-        for t in tables:
-            src = self.defs.tables[t].source
-            if not src.table:
-                return None
-            try:
-                files = sorted(session.table(src.table).inputFiles())
-            except Exception:  # noqa: BLE001 - no file listing here (Spark Connect, a temp view): checksums
-                return None
-            if not files:
-                return None
-            stats = []
-            for f in files:
-                local = f.removeprefix("file://").removeprefix("file:")
-                st = os.stat(local) if local.startswith("/") and os.path.exists(local) else None
-                stats.append(f"{f}:{st.st_size}:{st.st_mtime_ns}" if st else f)
-            out[t] = "files:" + hashlib.sha256(";".join(stats).encode()).hexdigest()[:16]
-        return out
-
-    def _checksums(self, tables: list[str]) -> dict[str, str]:
-        """Row count and a sum of row hashes per table, in one statement (one scan each)."""
-        import sqlglot
-
-        template = _CHECKSUM.get(self.backend.dialect)
-        if template is None:
-            raise ConfigError(f"rollups: no way to tell when data changes on {self.backend.dialect}; "
-                              "declare updated_at or append_only on the tables")
-        sql_t = TableSQL(self.cat, self.loaded.base_dir)
-        parts = []
-        for i, t in enumerate(tables):
-            inner = sqlglot.transpile(f"SELECT * FROM {sql_t.source_sql(self.defs.tables[t].source)}",
-                                      read="duckdb", write=self.backend.dialect)[0]
-            parts.append(template.format(src=inner).replace("SELECT ", f"SELECT {i} AS i, ", 1))
-        df = self.backend.run(" UNION ALL ".join(parts), {})
-        return {tables[int(r.iloc[0])]: f"sum:{int(r.iloc[1])}:{r.iloc[2]}" for _, r in df.iterrows()}
+        """(the stamp of all ``tables`` together, per-table stamps) as read now (see rollup_stamp)."""
+        return self._stamper.stamps(tables)
 
     def _run(self, duck_sql: str) -> Any:
         import sqlglot
@@ -291,10 +190,7 @@ class Rollups:
         if entry.relation.startswith("read_parquet("):
             Path(entry.location).unlink(missing_ok=True)
         else:
-            try:
-                self._run(f"DROP TABLE IF EXISTS {entry.location}")
-            except Exception:  # noqa: BLE001 - a table someone already dropped is not an error here
-                pass
+            self._run(f"DROP TABLE IF EXISTS {entry.location}")
 
     def status(self) -> list[dict[str, Any]]:
         built = self.manifest()
@@ -314,10 +210,6 @@ class Rollups:
                            seconds=entry.seconds, mode=entry.mode, version=entry.version)
             out.append(row)
         return out
-
-
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def now_text() -> str:

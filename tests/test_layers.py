@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("catalog", "validate_sql", "validate", "load", "schema"),  # 3: definitions: what they mean, loading
     ("grammar", "compile_tables", "compile_scan", "compile", "formatting", "result", "doctor_sql",  # 4: questions -> SQL (pure)
      "rollup_sql", "rollup_serve"),
-    ("backends", "cache", "rollup_store", "rollup_build"),      # 5: I/O: engines, the result cache, rollups
+    ("backends", "cache", "rollup_stamp", "rollup_store", "rollup_build"),      # 5: I/O: engines, the result cache, rollups
     ("assemble", "explain", "api", "doctor", "rollup_suggest", "__init__"),  # 6: the facade
     ("cli", "cli_render", "cli_rollups", "demo", "demo_data", "checkdata", "doctor_render"),  # 7: the edge
 )

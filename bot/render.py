@@ -86,6 +86,8 @@ def _notes(result: MetricResult, locale: str = "en_US") -> list[str]:
                          .format(count=fmt_count(n, locale)))
         else:
             notes.append(":warning: " + _("Small sample: read with care."))
+    for note in getattr(result, "notes", ()):  # prorated or left-out windows, maturing cohorts (whole sentences)
+        notes.append(":information_source: " + esc(note))
     return notes
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from metrics_core.formatting import fmt_count
+from metrics_core.formatting import fmt_count, fmt_value
 from metrics_core.i18n import gettext as _, active_locale, ngettext
 
 from .labels import cut, delta_text, esc_code
@@ -36,7 +36,7 @@ def table_blocks(df: pd.DataFrame, dims: tuple[str, ...], *, fmt: str, value_tit
     for rec in df.head(max_rows).to_dict("records"):
         label = " / ".join("∅" if _missing(rec.get(d)) else str(rec.get(d)) for d in dims)
         change = delta_text(rec.get("value"), rec.get("previous"), fmt) if has_prev else ""
-        rows.append([label, str(rec.get("formatted", "")), change])
+        rows.append([label, str(rec.get("formatted", "")), (change + _flags(rec)).strip()])
     widths = (min(max(len(r[0]) for r in rows), DIM_WIDTH), min(max(len(r[1]) for r in rows), VALUE_WIDTH))
     lines = [_row(r, widths) for r in rows]
     chunks = _pack(lines, max_blocks)
@@ -49,6 +49,21 @@ def table_blocks(df: pd.DataFrame, dims: tuple[str, ...], *, fmt: str, value_tit
                                                 "... and {count} more (ask for fewer with `where`, or see the sheet)",
                                                 more).format(count=fmt_count(more, active_locale() or "en_US"))}]})
     return blocks
+
+
+SMALL_FLAG = "small n={count}"
+MATURING_FLAG = "maturing {share}"
+
+
+def _flags(rec: dict[str, Any]) -> str:
+    """A row's own fine print: few rows behind it, a cohort still converting (" small n=3 · maturing 40%")."""
+    parts = []
+    if rec.get("small_sample") is True:
+        parts.append(SMALL_FLAG.format(count=int(rec.get("sample_size") or 0)))
+    share = rec.get("maturing")
+    if not _missing(share) and share > 0:
+        parts.append(MATURING_FLAG.format(share=fmt_value(share, "percent", active_locale() or "en_US", decimals=0)))
+    return ("  " + " · ".join(parts)) if parts else ""
 
 
 def _missing(v: Any) -> bool:

@@ -28,8 +28,9 @@ from .grammar import GRAINS, check_text, parse_query
 from .i18n import _, active_locale, use_locale
 from .phrases import fold
 from .load import Loaded, load_definitions, parse_definitions
-from .models import Definitions
+from .models import ConversionMetric, Definitions
 from .periods import Grain, Period, buckets, previous_period, resolve_period, today, trailing, year_ago
+from .fineprint import check_windows, maturing_note, maturing_window
 from .result import MetricResult
 
 if TYPE_CHECKING:
@@ -168,11 +169,15 @@ class KPI:
         name = self.metric_info(metric).name
         periods = trailing(_grain(grain), count, self.calendar, as_of)
         current = periods[-1]
-        slots = (Slot(0, "current", current), *(Slot(i + 2, "bucket", p) for i, p in enumerate(periods)))
+        _none, kept, notes = check_windows(self.catalog, self.calendar, name, [], periods, self._asm.locale)
+        slots = (Slot(0, "current", current), *(Slot(i + 2, "bucket", p) for i, p in enumerate(kept)))
         filters = tuple((k, tuple(v)) for k, v in (where or {}).items())
         self._check_filters(name, filters)
         q = MetricQuery(name, slots, self._dims(name, tuple(by)), filters)
-        return self._answer(Request(q, None, grain, as_of), True)
+        result = self._answer(Request(q, None, grain, as_of, tuple(notes)), True)
+        if current not in kept:  # the to-date period cuts a grain the metric refuses to split
+            result = replace(result, value=None, formatted=self._asm.metric_fmt(name, None), target=None)
+        return result
 
     @_localized
     def sql(self, text: str, *, as_of: date | None = None, dialect: str | None = None) -> tuple[str, dict[str, Any]]:
@@ -192,13 +197,17 @@ class KPI:
         period = resolve_period(period_text or d.period, self.calendar, as_of)
         slots = [Slot(0, "current", period)]
         kind, cmp = self._comparison(period, compare or d.compare, as_of)
-        if cmp is not None:
+        series = buckets(period, _grain(grain), self.calendar) if grain else []
+        compared, series, notes = check_windows(self.catalog, self.calendar, metric, [period, *([cmp] if cmp else [])],
+                                                series, self._asm.locale)
+        if cmp is not None and compared:
             slots.append(Slot(1, "comparison", cmp))
-        if grain:
-            slots += [Slot(i + 2, "bucket", b) for i, b in enumerate(buckets(period, _grain(grain), self.calendar))]
+        elif cmp is not None:
+            kind = None
+        slots += [Slot(i + 2, "bucket", b) for i, b in enumerate(series)]
         dims = self._dims(metric, by)
         self._check_filters(metric, where)
-        return Request(MetricQuery(metric, tuple(slots), dims, tuple(where)), kind, grain, as_of)
+        return Request(MetricQuery(metric, tuple(slots), dims, tuple(where)), kind, grain, as_of, tuple(notes))
 
     def _check_filters(self, metric: str, where: tuple) -> None:
         known = set(self.catalog.metric_dimensions(metric))
@@ -257,7 +266,51 @@ class KPI:
             df, cached = self._run(compiled, use_cache)
             if served:  # rollups were built but could not answer: say why (shown by --sql)
                 compiled = replace(compiled, sql=f"-- raw tables: no rollup serves {served}\n{compiled.sql}")
-        return build_result(self._asm, self.definitions, req, compiled, df, cached)
+        return build_result(self._asm, self.definitions, self._maturing(req, use_cache), compiled, df, cached)
+
+    def _maturing(self, req: Request, use_cache: bool) -> Request:
+        """A conversion whose window is still open for some base rows: the share of them, for the total,
+        each breakdown row and each series bucket (one more statement: each window and its open part)."""
+        q = req.query
+        wins = [(0, q.slots[0].period), *((s.pid, s.period) for s in q.slots if s.role == "bucket")]
+        pairs: list[tuple[int, Slot, Slot]] = []
+        for pid, w in wins:
+            part = maturing_window(self.catalog, q.metric, w, req.as_of)
+            if part is not None:
+                n = len(pairs) * 2
+                pairs.append((pid, Slot(n, "current" if n == 0 else "bucket", w), Slot(n + 1, "bucket", part)))
+        if not isinstance(self.definitions.metrics[q.metric], ConversionMetric):
+            return req
+        if not pairs:  # every window has closed: nothing is maturing
+            return replace(req, maturing=0.0)
+        slots = tuple(s for _pid, full, part in pairs for s in (full, part))
+        compiled = self.compiled(MetricQuery(q.metric, slots, q.dimensions, q.filters))
+        table, _cached = self._run(compiled, use_cache)
+        base_col = compiled.conversion_cols[q.metric][1]
+        dims = compiled.dim_cols
+        base: dict[tuple, float] = {}
+        for r in _records(table):
+            base[(int(r["pid"]), int(r["g"]), *(r[d] for d in dims))] = float(r[base_col] or 0)
+        total_g = 1 if dims else 0
+
+        def share(full: Slot, part: Slot, key: tuple = (), g: int = total_g) -> float | None:
+            whole = base.get((full.pid, g, *key), 0.0)
+            return base.get((part.pid, g, *key), 0.0) / whole if whole else None
+
+        shares = {pid: share(full, part, (None,) * len(dims)) for pid, full, part in pairs}
+        notes = list(req.notes)
+        total = shares.get(0)
+        if total:
+            m = self.definitions.metrics[q.metric]
+            label = self.definitions.measure_label(m.base.measure)
+            notes.append(maturing_note(total, label, m.within_days, req.as_of, self._asm.locale))
+        rows: dict[tuple, float | None] = {}
+        if dims and pairs[0][0] == 0:
+            full, part = pairs[0][1], pairs[0][2]
+            rows = {k[2:]: share(full, part, k[2:], g=0) for k in base if k[0] == full.pid and k[1] == 0}
+        closed = {s.pid: 0.0 for s in q.slots if s.role == "bucket"}
+        return replace(req, notes=tuple(notes), maturing=total if 0 in shares else 0.0, maturing_rows=rows,
+                       maturing_buckets={**closed, **{p: v for p, v in shares.items() if p != 0}})
 
     def _from_rollups(self, query: MetricQuery, use_cache: bool) -> tuple[Compiled, Any, bool] | str | None:
         """(statement, rows, cached) when rollups answer ``query``; else why not (None: none built)."""
@@ -393,3 +446,12 @@ def _dialect_of(url: str) -> str:
     scheme = url.split("://", 1)[0].split("+")[0].lower() if "://" in url else "duckdb"
     return {"postgresql": "postgres", "postgres": "postgres", "sc": "spark", "spark": "spark",
             "bigquery": "bigquery", "snowflake": "snowflake"}.get(scheme, "duckdb")
+
+
+def _records(table: Any) -> list[dict[str, Any]]:
+    """Rows of an engine's answer as dicts with lower-case keys (a DataFrame or plain columns)."""
+    if hasattr(table, "to_dict"):
+        rows = table.astype(object).where(table.notna(), None).to_dict("records")
+    else:
+        rows = table.records()
+    return [{str(k).lower(): v for k, v in r.items()} for r in rows]

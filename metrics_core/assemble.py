@@ -8,7 +8,7 @@ formats every number and says in words what was counted.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -17,7 +17,7 @@ import pandas as pd
 from .compile import Compiled, MetricQuery
 from .formatting import fmt_count, fmt_value, plural_category
 from .i18n import _, active_locale, ngettext
-from .models import ConversionMetric, Definitions, DerivedMetric, FormatDef, RatioMetric, SimpleMetric
+from .models import ROW_KEYS, ConversionMetric, Definitions, DerivedMetric, FormatDef, RatioMetric, SimpleMetric
 from .periods import Calendar, Period, enclosing, period_label, target_kind
 from .result import Comparison, Component, MetricResult, TargetStatus
 from .result import as_number as _f
@@ -29,6 +29,10 @@ class Request:
     compare_kind: str | None  # "previous" | "last-year" | "custom" | None
     grain: str | None
     as_of: date
+    notes: tuple[str, ...] = ()  # fine print decided before the query ran (prorated or left-out windows)
+    maturing: float | None = None  # conversions: share of the asked window's base rows still inside their window
+    maturing_rows: dict = field(default_factory=dict)  # breakdown key (raw dimension values) -> share
+    maturing_buckets: dict = field(default_factory=dict)  # series bucket pid -> share
 
 
 class Assembler:
@@ -198,20 +202,28 @@ def build_result(asm: Assembler, defs: Definitions, req: Request, c: Compiled, d
         pv = _f(prev["value"]) if prev is not None else None
         pcomps = asm.components(name, prev, c) if prev is not None else ()
         comparison = asm.comparison(name, req.compare_kind or "previous", slots[1].period, value, pv, pcomps)
-    breakdown = _breakdown(asm, name, rows, dim_names, additive, slots[0].period, where) if broken else None
-    series = _series(asm, name, df, slots, dim_names, broken) if any(s.role == "bucket" for s in q.slots) else None
-    small = m.type not in ("constant",) and sample is not None and sample < defs.defaults.small_sample
+    closed = None if req.maturing is None else 0.0  # a conversion's row with no open window is not maturing
+    breakdown = (_breakdown(asm, name, rows, dim_names, additive, slots[0].period, where, c, req.maturing_rows, closed)
+                 if broken else None)
+    series = (_series(asm, name, df, slots, dim_names, broken, c, req.maturing_buckets)
+              if any(s.role == "bucket" for s in q.slots) else None)
     return MetricResult(
         metric=name, label=defs.metric_label(name), description=m.description, format=m.format.kind,
         currency=m.format.currency or defs.locale.currency, better=m.better, period=slots[0].period, as_of=req.as_of,
         value=value, formatted=asm.metric_fmt(name, value), components=comps, comparison=comparison,
         target=asm.target(name, slots[0].period, value, where, additive), dimensions=q.dimensions, filters=filters,
-        breakdown=breakdown, series=series, grain=req.grain, sample_size=sample, small_sample=small,
-        counted=asm.counted(name, comps), sql=c.sql, params=dict(c.params), dialect=c.dialect, cached=cached)
+        breakdown=breakdown, series=series, grain=req.grain, sample_size=sample, small_sample=small(asm, name, sample),
+        counted=asm.counted(name, comps), sql=c.sql, params=dict(c.params), dialect=c.dialect, cached=cached,
+        notes=req.notes, maturing=req.maturing)
+
+
+def small(asm: Assembler, name: str, n: int | None) -> bool:
+    """Fewer rows behind a number than ``defaults.small_sample`` (constants are never small)."""
+    return asm.defs.metrics[name].type != "constant" and n is not None and n < asm.defs.defaults.small_sample
 
 
 def _breakdown(asm: Assembler, name: str, rows: pd.DataFrame, dim_names: dict[str, str], additive: bool,
-               period: Period, where: dict[str, str]) -> pd.DataFrame:
+               period: Period, where: dict[str, str], c: Compiled, maturing: dict, closed: float | None) -> pd.DataFrame:
     cur = rows[rows["pid"] == 0]
     prev = rows[rows["pid"] == 1]
     cols = list(dim_names)
@@ -231,17 +243,21 @@ def _breakdown(asm: Assembler, name: str, rows: pd.DataFrame, dim_names: dict[st
                 rec[col] = _f(r[col])
         row_where = {**where, **{dim_names[c]: str(rec[dim_names[c]]) for c in cols}}
         t = asm.target(name, period, v, row_where, additive)
-        rec["target"] = t.target if t and t.where else None
-        rec["status"] = t.status if t and t.where else None
+        rec["target_value"] = t.target if t and t.where else None
+        rec["target_status"] = t.status if t and t.where else None
+        n = asm.sample_size(asm.components(name, r, c), c, r)
+        rec["sample_size"] = n
+        rec["small_sample"] = small(asm, name, n)
+        rec["maturing"] = maturing.get(key, closed)
         out.append(rec)
-    df = pd.DataFrame(out, columns=[*dim_names.values(), "value", "formatted", "previous", "change", "target", "status"]
+    df = pd.DataFrame(out, columns=[*dim_names.values(), *ROW_KEYS]
                       + sorted({k for rec in out for k in rec} - set(dim_names.values())
-                               - {"value", "formatted", "previous", "change", "target", "status"}))
+                               - set(ROW_KEYS)))
     return df.sort_values("value", ascending=False, na_position="last", kind="stable").reset_index(drop=True)
 
 
 def _series(asm: Assembler, name: str, df: pd.DataFrame, slots: dict, dim_names: dict[str, str],
-            broken: bool) -> pd.DataFrame:
+            broken: bool, c: Compiled, maturing: dict) -> pd.DataFrame:
     sub = df[(df["pid"] >= 2) & (df["g"] == 0)] if broken else df[df["pid"] >= 2]
     out = []
     for _i, r in sub.iterrows():
@@ -250,6 +266,10 @@ def _series(asm: Assembler, name: str, df: pd.DataFrame, slots: dict, dim_names:
         rec = {"start": p.start, "end": p.end, "label": asm.label(p), "to_date": p.to_date,
                **{dim_names[c]: (None if pd.isna(r[c]) else r[c]) for c in dim_names},
                "value": v, "formatted": asm.metric_fmt(name, v)}
+        n = asm.sample_size(asm.components(name, r, c), c, r)
+        rec.update(sample_size=n, small_sample=small(asm, name, n),
+                   maturing=None if broken else maturing.get(int(r["pid"])))
         out.append(rec)
-    cols = ["start", "end", "label", "to_date", *dim_names.values(), "value", "formatted"]
+    cols = ["start", "end", "label", "to_date", *dim_names.values(), "value", "formatted", "sample_size",
+            "small_sample", "maturing"]
     return pd.DataFrame(out, columns=cols).sort_values(["start", *dim_names.values()], kind="stable").reset_index(drop=True)

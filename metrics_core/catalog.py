@@ -7,14 +7,20 @@ reads, and which dimensions every one of those measures can be broken down by.
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 
 from sqlglot import exp
 
 from .expressions import ExprError, column_refs, identifiers, parse_snippet
-from .models import ConversionMetric, Definitions, DerivedMetric, DimensionDef, RatioMetric, SimpleMetric
+from .models import RESERVED_DIMENSIONS, ConversionMetric, Definitions, DerivedMetric, DimensionDef, RatioMetric, SimpleMetric
 
-BUILTINS = ("period_days",)  # names a derived expression may use besides metrics
+BUILTINS = ("period_days",)
+
+
+def reserved_dimension(name: str) -> bool:
+    """A name an answer row already uses (value, target_status, ...) or a compiled column (m0, c1_base)."""
+    return name in RESERVED_DIMENSIONS or bool(re.fullmatch(r"[mcdsv]\d+(_n|_base)?", name))  # names a derived expression may use besides metrics
 
 
 class Catalog:
@@ -86,7 +92,8 @@ class Catalog:
         t = self.defs.tables[table]
         dims = dict(t.dimensions)
         for col, cdef in t.columns.items():  # every string column can be a breakdown too
-            if cdef.type in ("string", "boolean") and col not in dims and col != t.primary_key and not col.endswith("_id"):
+            if (cdef.type in ("string", "boolean") and col not in dims and col != t.primary_key
+                    and not col.endswith("_id") and not reserved_dimension(col)):
                 dims[col] = DimensionDef(expr=col)
         return dims
 

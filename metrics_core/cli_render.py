@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .errors import redact
-from .formatting import fmt_change, fmt_date, fmt_points, status_words
+from .formatting import fmt_change, fmt_date, fmt_points, fmt_value, status_words
 from .i18n import _, active_locale, ngettext, use_locale
 from .periods import period_label, window_label
 from .result import MetricResult
@@ -69,6 +69,8 @@ def _render_result(out: Console, r: MetricResult, kpi: Any, locale: str) -> None
         lines.append(Text(ngettext("⚠ small sample: only {count} row behind this number",
                                    "⚠ small sample: only {count} rows behind this number", n).format(count=n),
                           style="yellow"))
+    for note in r.notes:  # prorated or left-out windows, maturing cohorts: already whole sentences
+        lines.append(Text("ⓘ " + note, style="yellow"))
     # TRANSLATORS: the day an answer is computed for, e.g. "as of Nov 27, 2026"
     subtitle = _("as of {date}").format(date=fmt_date(r.as_of, locale)) + (" · " + _("cached") if r.cached else "")
     out.print(Panel(Text("\n").join([x for x in lines if x.plain]), title=Text(r.label), title_align="left",
@@ -87,6 +89,9 @@ def _table(out: Console, df: Any, keys: Sequence[str], locale: str, *, show_prev
     t.add_column(_("value"), justify="right")
     if show_prev and "change" in df.columns:
         t.add_column(_("change"), justify="right")
+    flagged = any(_flag(row, locale) for _i, row in df.head(MAX_ROWS).iterrows())
+    if flagged:
+        t.add_column(NOTE_HEAD)
     for _i, row in df.head(MAX_ROWS).iterrows():
         cells = [_("(none)") if row[k] is None else str(row[k]) for k in keys] + [row["formatted"]]
         if show_prev and "change" in df.columns:
@@ -95,12 +100,30 @@ def _table(out: Console, df: Any, keys: Sequence[str], locale: str, *, show_prev
                 cells.append(fmt_points(row["value"] - prev, locale) if prev == prev and prev is not None and row["value"] is not None else "–")
             else:
                 cells.append(fmt_change(row["change"], locale) if row["change"] == row["change"] and row["change"] is not None else "–")
+        if flagged:
+            cells.append(_flag(row, locale))
         t.add_row(*(Text(c) for c in cells))  # data values print as themselves, never as markup
     out.print(t)
     if len(df) > MAX_ROWS:
         more = len(df) - MAX_ROWS
         out.print(ngettext("… and {count} more row (use --json for all)", "… and {count} more rows (use --json for all)",
                            more).format(count=more), style="dim")
+
+
+NOTE_HEAD = "note"
+SMALL = "small sample ({count})"
+MATURING = "maturing ({share})"
+
+
+def _flag(row: Any, locale: str) -> str:
+    """A breakdown row's or series bucket's own fine print: few rows behind it, a cohort still converting."""
+    parts = []
+    if row.get("small_sample") is True:
+        parts.append(SMALL.format(count=int(row.get("sample_size") or 0)))
+    share = row.get("maturing")
+    if share is not None and share == share and share > 0:
+        parts.append(MATURING.format(share=fmt_value(share, "percent", locale)))
+    return ", ".join(parts)
 
 
 def render_sql(out: Console, sql: str, params: dict, dialect: str | None) -> None:

@@ -31,7 +31,8 @@ import sqlglot
 from sqlglot import exp
 
 from .catalog import Catalog
-from .compile_scan import DECOMPOSABLE, Edges, Kind, aggregate, combine, event_key, in_windows, partials, snapshot_keys
+from .compile_scan import (DECOMPOSABLE, Edges, Kind, aggregate, combine, effective_grain, event_key, grain_span,
+                           in_windows, partials, prorated, segments_sql, snapshot_keys)
 from .compile_tables import TableSQL
 from .errors import QueryError, hint_for
 from .models import (ConstantMetric, ConversionMetric, DerivedMetric, MeasureDef, RatioMetric,
@@ -153,13 +154,17 @@ class _Builder:
             m = self.defs.measures[name]
             time_col = None if m.snapshot else (m.time or self.defs.tables[m.table].time)
             key = (m.table, time_col, m.snapshot.model_dump_json() if m.snapshot else None,
-                   m.first_per, m.filter if m.first_per else None)
+                   m.first_per, m.filter if m.first_per else None, prorated(self.defs, m))
             groups.setdefault(key, []).append(name)
         return list(groups.values())
 
     def _keys(self, m: MeasureDef) -> tuple[list[tuple[str, str]], str, str]:
         """(bucket key columns, the WHERE that keeps rows inside the windows, the join to ``periods``)."""
         t = self.tables.expr
+        if prorated(self.defs, m):
+            start, end = grain_span(t(m.time or self.defs.tables[m.table].time, m.table), effective_grain(self.defs, m))
+            lits = self.edges.literals("date")
+            return [("k", "sg.k")], f"{start} < {lits[-1]} AND {end} > {lits[0]}", "s.k > p.lo AND s.k <= p.hi"
         if m.snapshot:
             s = m.snapshot
             a, b, where = snapshot_keys(t(s.from_, m.table), self._kind(m.table, s.from_),
@@ -214,6 +219,14 @@ class _Builder:
         where += self._filter_sql(names[0])
         where_sql = " WHERE " + " AND ".join(f"({w})" for w in where)
         key_names = [k for k, _ in keys]
+        if prorated(self.defs, first):  # each row spread over the segments its month overlaps, by days
+            start, end = grain_span(self.tables.expr(first.time or self.defs.tables[first.table].time, first.table),
+                                    effective_grain(self.defs, first))
+            share = (f"CAST(DATE_DIFF('day', GREATEST({start}, sg.slo), LEAST({end}, sg.shi)) AS DOUBLE) "
+                     f"/ DATE_DIFF('day', {start}, {end})")
+            cols = [f"({c.rpartition(' AS ')[0]}) * {share} AS {c.rpartition(' AS ')[2]}" if c.endswith(tuple(f" AS x{k}" for k in range(len(names)))) else c
+                    for c in cols]
+            from_sql += f" JOIN ({segments_sql(self.edges)}) AS sg ON {start} < sg.shi AND {end} > sg.slo"
         rows = f"SELECT {', '.join([*(f'{sql} AS {k}' for k, sql in keys), *dims, *cols])} FROM {from_sql}{where_sql}"
         if split:
             group = ", ".join([*key_names, *self.dim_cols])

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal, assert_never
+from typing import Any, Literal, assert_never
 
 from .models import MeasureDef
 from .periods import Calendar, Period, utc_bounds
@@ -109,6 +109,40 @@ def snapshot_keys(start: str, start_kind: Kind, end: str | None, end_kind: Kind,
     b = f"CASE WHEN {end} IS NULL THEN {n + 1} ELSE {position(end, e_lits)} END"
     where.append(f"({end} IS NULL OR {end} >= {e_lits[0]})")
     return a, b, " AND ".join(where)
+
+
+# -- coarse grains: rows dated by month (spend) spread over the days of their month -------------------
+
+GRAIN_STEP = {"week": "INTERVAL 7 DAY", "month": "INTERVAL 1 MONTH", "quarter": "INTERVAL 3 MONTH",
+              "year": "INTERVAL 1 YEAR"}
+
+
+def effective_grain(defs: Any, m: MeasureDef) -> str:
+    return m.grain or defs.tables[m.table].grain
+
+
+def effective_partial(defs: Any, m: MeasureDef) -> str:
+    return m.partial or defs.tables[m.table].partial
+
+
+def prorated(defs: Any, m: MeasureDef) -> bool:
+    """A sum over rows dated by a coarse grain, declared ``partial: prorate``: a window gets the share
+    of each row's period it covers (Nov 16-22 gets 7/30 of November's spend)."""
+    return (effective_grain(defs, m) != "day" and effective_partial(defs, m) == "prorate"
+            and m.agg == "sum" and m.snapshot is None and not m.first_per)
+
+
+def grain_span(col: str, grain: str) -> tuple[str, str]:
+    """SQL for [start, end) of the grain period a row's date falls in (the 1st of its month, the next 1st)."""
+    # a weekly row is dated on its own week start (the calendar's, not the engine's idea of one)
+    start = f"CAST({col} AS DATE)" if grain == "week" else f"CAST(DATE_TRUNC('{grain}', {col}) AS DATE)"
+    return start, f"CAST({start} + {GRAIN_STEP[grain]} AS DATE)"
+
+
+def segments_sql(edges: Edges) -> str:
+    """One row per segment between consecutive edges: k, its first day, the day after its last."""
+    return " UNION ALL ".join(f"SELECT {k} AS k, DATE '{edges.dates[k - 1].isoformat()}' AS slo, "
+                              f"DATE '{edges.dates[k].isoformat()}' AS shi" for k in range(1, len(edges.dates)))
 
 
 # -- aggregates ------------------------------------------------------------------------------------

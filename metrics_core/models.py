@@ -26,6 +26,12 @@ Identifier = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 AGGREGATIONS = ("count", "count_distinct", "sum", "avg", "min", "max", "median", "percentile")
 FORMAT_KINDS = ("number", "currency", "percent", "days", "months", "ratio")
+# Keys of an answer's breakdown rows and series buckets (JSON ``rows``/``series``): a dimension may
+# not take one of these names, so a breakdown value never overwrites a number (or the other way round).
+ROW_KEYS = ("value", "formatted", "previous", "change", "target_value", "target_status", "sample_size",
+            "small_sample", "maturing")
+SERIES_KEYS = ("start", "end", "label", "to_date")
+RESERVED_DIMENSIONS = frozenset(ROW_KEYS + SERIES_KEYS + ("g", "pid"))
 TIME_GRAINS = ("day", "week", "month", "quarter", "year")
 PARTIAL = ("prorate", "refuse")
 SQL_DIALECTS = ("duckdb", "postgres", "spark", "bigquery", "snowflake")  # the engines kpi runs on

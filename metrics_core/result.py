@@ -93,6 +93,8 @@ class MetricResult:
     params: dict[str, Any] = field(default_factory=dict)
     dialect: str = "duckdb"
     cached: bool = False
+    notes: tuple[str, ...] = ()  # fine print: prorated windows, left-out buckets, maturing cohorts
+    maturing: float | None = None  # conversions: share of the base rows whose window is still open
 
     @property
     def period_text(self) -> str:
@@ -120,6 +122,8 @@ class MetricResult:
             "filters": {k: list(v) for k, v in self.filters.items()},
             "sample_size": self.sample_size,
             "small_sample": self.small_sample,
+            "maturing": as_number(self.maturing),
+            "notes": list(self.notes),
         }
         if cmp is not None:
             out["previous"] = {"kind": cmp.kind, "period": cmp.period.to_json(), "value": as_number(cmp.value),
@@ -132,10 +136,12 @@ class MetricResult:
                              "attainment": as_number(t.attainment), "projected": as_number(t.projected)}
         if self.dimensions:
             out["dimensions"] = list(self.dimensions)
-            out["rows"] = _records(self.breakdown, [*self.dimensions, "value", "formatted", "previous"])
+            out["rows"] = _records(self.breakdown, [*self.dimensions, "value", "formatted", "previous", "sample_size",
+                                                    "small_sample", "maturing"])
         if self.series is not None:
             out["grain"] = self.grain
-            out["series"] = _records(self.series, ["start", "end", "label", "value", "formatted"])
+            out["series"] = _records(self.series, ["start", "end", "label", *self.dimensions, "value", "formatted",
+                                                   "to_date", "sample_size", "small_sample", "maturing"])
         return out
 
 
@@ -149,10 +155,14 @@ def _records(df: pd.DataFrame | None, cols: list[str]) -> list[dict[str, Any]]:
         for k, v in rec.items():
             if isinstance(v, date):
                 clean[k] = v.isoformat()
-            elif k in ("value", "previous"):
+            elif k in ("value", "previous", "maturing"):
                 clean[k] = as_number(v)
             elif v is None or (isinstance(v, float) and math.isnan(v)):
                 clean[k] = None
+            elif k == "small_sample":
+                clean[k] = bool(v)
+            elif k == "sample_size":
+                clean[k] = int(v)
             else:
                 clean[k] = v
         rows.append(clean)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterator
 
-from .catalog import BUILTINS, Catalog
+from .catalog import BUILTINS, Catalog, reserved_dimension
 from .errors import Issue, hint_for
 from .expressions import ExprError, parse_snippet
-from .models import ConversionMetric, Definitions, DerivedMetric, METRIC_TYPES
+from .models import METRIC_TYPES, ROW_KEYS, ConversionMetric, Definitions, DerivedMetric
 from .validate_sql import rule_dialect
 from .yamlio import dotted, line_of
 
@@ -85,6 +85,9 @@ def rule_tables(cat: Catalog) -> Iterator[Finding]:
                 if remote not in tables[j.table].columns:
                     yield (*base, "joins", alias, "on"), f"unknown column '{remote}' in joined table '{j.table}'{hint_for(remote, tables[j.table].columns, what='columns')}"
         for dim, d in t.dimensions.items():
+            if reserved_dimension(dim):
+                yield (*base, "dimensions", dim), (
+                    f"dimension name '{dim}' is a key of every answer row ({', '.join(ROW_KEYS)}): rename it")
             yield from _expr(cat, d.expr, name, (*base, "dimensions", dim))
         for key in ("primary_key",):
             col = getattr(t, key)

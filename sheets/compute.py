@@ -90,10 +90,11 @@ def _targets(result: Any, by: str | None) -> dict[str | None, tuple[float | None
         t = result.target
         return {None: (t.target, t.status)} if t is not None else {}
     df = result.breakdown
-    if df is None or "target" not in df or by not in df:
+    if df is None or "target_value" not in df or by not in df:
         return {}
-    return {_group(r[by]): (_float(r["target"]), r.get("status") if isinstance(r.get("status"), str) else None)
-            for r in df[[by, "target", "status"]].to_dict("records") if _float(r["target"]) is not None}
+    return {_group(r[by]): (_float(r["target_value"]),
+                            r.get("target_status") if isinstance(r.get("target_status"), str) else None)
+            for r in df[[by, "target_value", "target_status"]].to_dict("records") if _float(r["target_value"]) is not None}
 
 
 def _columns(result: Any) -> tuple[PeriodColumn, ...]:

@@ -228,3 +228,41 @@ def test_missing_definitions_names_where_it_looked(tmp_path: Path, monkeypatch: 
     result = CliRunner().invoke(app, ["metrics"])
     assert result.exit_code == 1
     assert "no definitions file at" in result.stderr and "KPI_DEFINITIONS" in result.stderr
+
+
+# -- the fine print on the shipped definitions ----------------------------------------------------------
+
+def test_breakdown_by_a_dimension_named_status_keeps_its_values(demo: Path) -> None:
+    """Regression: `lead_to_win_rate last-quarter by status` answered with two `status` keys (the lead status
+    and the target status) and lost the breakdown values. Row keys no longer collide with dimensions."""
+    data = query_json(demo, "lead_to_win_rate last-quarter by status")
+    statuses = [row["status"] for row in data["rows"]]
+    assert statuses and all(isinstance(s, str) and s for s in statuses)
+    assert all(set(row) == {"status", "value", "formatted", "previous", "sample_size", "small_sample", "maturing"}
+               for row in data["rows"])
+
+
+def test_monthly_spend_is_prorated_for_a_week(demo: Path) -> None:
+    """Regression: `cac last-week` was $0.00 (spend is stored on the 1st of each month). Now the week
+    (Nov 16-22) gets 7 of November's 30 days of spend."""
+    week = query_json(demo, "cac last-week")  # Nov 16-22, 2026
+    november = query_json(demo, "cac 2026-11")
+    assert week["components"]["numerator"]["value"] == pytest.approx(november["components"]["numerator"]["value"] * 7 / 30)
+    assert week["notes"] and week["notes"][0].startswith("spend is dated by month: ")
+
+
+def test_maturing_share_of_last_month_leads(demo: Path) -> None:
+    """Every October lead is younger than 90 days on Nov 27: the whole cohort is still maturing."""
+    data = query_json(demo, "lead_to_win_rate last-month")
+    assert data["maturing"] == 1.0 and "window is still open" in data["notes"][0]
+    assert query_json(demo, "win_rate last-month")["maturing"] is None
+
+
+def test_a_dimension_may_not_take_an_answer_key_name(tmp_path: Path) -> None:
+    from metrics_core import DefinitionError, parse_definitions
+
+    text = (REPO / "definitions.yaml").read_text().replace(
+        "      office: office.name\n", "      office: office.name\n      value: office.name\n", 1)
+    with pytest.raises(DefinitionError) as e:
+        parse_definitions(text, source="definitions.yaml")
+    assert "dimension name 'value' is a key of every answer row" in str(e.value)

@@ -125,7 +125,7 @@ def test_win_rate_breakdowns_through_joins(kpi: KPI) -> None:
     r = kpi.query("win_rate last-quarter by segment", as_of=AS_OF)
     ent = r.breakdown.set_index("segment").loc["Enterprise"]
     assert ent["previous"] == pytest.approx(1.0)  # D6 (A4 'ENT') in Q4
-    assert (ent["target"], ent["status"]) == (0.5, "met")
+    assert (ent["target_value"], ent["target_status"]) == (0.5, "met")
 
 
 def test_filters_are_case_insensitive_and_combine(kpi: KPI) -> None:
@@ -267,3 +267,81 @@ def test_open_deals_at_each_bucket_end(kpi: KPI) -> None:
     r = kpi.query("open_deals 2026-Q1 grain month", as_of=AS_OF)
     assert list(r.series["value"]) == [1, 2, 4]  # Jan 31: D3; Feb 28: D2 D4; Mar 31: D5 D9 D7 D10
     assert r.value == 4
+
+
+# -- fine print: coarse grains, maturing conversions, per-row samples ----------------------------
+
+def variant(kpi: KPI, old: str, new: str, extra: str = "") -> KPI:
+    """The same engine and data under edited definitions (spend declared monthly, say)."""
+    from metrics_core import parse_definitions
+
+    text = FIXTURE.read_text()
+    assert old in text
+    return KPI(parse_definitions(text.replace(old, new, 1) + extra), backend=kpi.backend)
+
+
+SPEND = "    columns: {month: date, kind: string, segment: string, amount: number}\n"
+SPEND_TOTAL = "  spend_total: {measure: spend, format: currency}\n"
+
+
+def test_monthly_spend_prorated_by_days(kpi: KPI) -> None:
+    """Spend rows are dated on the 1st of their month; marketing+sales: Feb 2,000, Mar 300, Apr 400."""
+    k = variant(kpi, SPEND, SPEND + "    grain: month\n    partial: prorate\n", SPEND_TOTAL)
+    r = k.query("spend_total 2026-03-16..2026-04-15", as_of=AS_OF)
+    assert r.value == pytest.approx(300 * 16 / 31 + 400 * 15 / 30)  # 16 of March's 31 days, 15 of April's 30
+    # the previous 31 days, Feb 13 .. Mar 15: 16 of February's 28 days, 15 of March's 31
+    assert r.comparison.value == pytest.approx(2000 * 16 / 28 + 300 * 15 / 31)
+    assert r.notes == ("spend is dated by month: Mar 16\u2009–\u2009Apr 15, 2026, Feb 13\u2009–\u2009Mar 15, 2026 "
+                       "get the share of each month they cover, by days.",)
+    assert k.query("spend_total 2026-Q1", as_of=AS_OF).value == pytest.approx(1000 + 500 + 2000 + 300)
+    weeks = k.query("spend_total 2026-03 grain week", as_of=AS_OF).series
+    assert list(weeks["value"]) == pytest.approx([300 * d / 31 for d in (1, 7, 7, 7, 7, 2)])  # Mar 1 is a Sunday
+    # cac over a week cut from one month: 7/31 of March's spend, no new customer -> no value
+    assert k.query("cac 2026-03-02..2026-03-08", as_of=AS_OF).components[0].value == pytest.approx(300 * 7 / 31)
+
+
+def test_monthly_spend_refused_for_windows_that_cut_a_month(kpi: KPI) -> None:
+    from metrics_core import QueryError
+
+    k = variant(kpi, SPEND, SPEND + "    grain: month\n", SPEND_TOTAL)
+    with pytest.raises(QueryError) as e:
+        k.query("cac 2026-03-02..2026-03-08", as_of=AS_OF)
+    assert str(e.value) == ("cac reads spend, which is dated by month: ask for whole months "
+                            "(Mar 2\u2009–\u20098, 2026 cuts a month).")
+    assert k.query("cac 2026-Q1", as_of=AS_OF).value == pytest.approx(3800 / 2)  # whole months: as before
+    weeks = k.query("spend_total 2026-02-01..2026-02-28 grain week", as_of=AS_OF)  # every week cuts February
+    assert weeks.series is None and weeks.value == pytest.approx(2000) and "left out" in weeks.notes[0]
+    t = k.trend("spend_total", grain="month", count=3, as_of=AS_OF)  # Mar, Apr whole; May 1-10 cut: left out
+    assert [str(s) for s in t.series["start"]] == ["2026-03-01", "2026-04-01"]
+    assert t.value is None and t.notes == ("spend is dated by month: May 1\u2009–\u200910, 2026 left out "
+                                           "(they cut a month).",)
+    # a comparison that cuts a month is left out, not the answer: Feb 1-28 vs the 28 days before
+    feb = k.query("spend_total 2026-02-01..2026-02-28", as_of=AS_OF)
+    assert feb.value == pytest.approx(2000) and feb.comparison is None
+
+
+def test_lead_to_win_rate_maturing_share(kpi: KPI) -> None:
+    """As of May 10 a 90-day window is open for leads created from Feb 10: in Q1 that is L5 (Mar 15),
+    L6 (Mar 31 in New York) and L7 (Feb 10) of the six Q1 leads L2 L3 L4 L5 L6 L7."""
+    r = kpi.query("lead_to_win_rate last-quarter by source", as_of=AS_OF)
+    assert r.maturing == pytest.approx(3 / 6)
+    assert r.notes == ("50.0% of these leads were created less than 90 days before 2026-05-10: their 90-day "
+                       "window is still open, so the rate may still rise.",)
+    rows = {row["source"]: (row["maturing"], row["sample_size"], row["small_sample"]) for row in r.to_json()["rows"]}
+    # webinar: L2 (closed) L5 (open); organic: L6 L7 (open); paid_search L3, referral L4 (closed)
+    assert rows == {"webinar": (0.5, 2, True), "organic": (1.0, 2, True), "paid_search": (0.0, 1, True),
+                    "referral": (0.0, 1, True)}
+    series = kpi.query("lead_to_win_rate 2026-01-01..2026-03-31 grain month", as_of=AS_OF).to_json()["series"]
+    assert [(b["label"], b["maturing"], b["sample_size"]) for b in series] == [
+        ("Jan 2026", 0.0, 3), ("Feb 2026", 1.0, 1), ("Mar 2026", 1.0, 2)]
+    closed = kpi.query("lead_to_win_rate 2025-Q4", as_of=AS_OF)
+    assert closed.maturing == 0.0 and closed.notes == ()
+    assert kpi.query("win_rate last-quarter", as_of=AS_OF).maturing is None  # not a conversion
+
+
+def test_small_sample_flag_on_every_breakdown_row(kpi: KPI) -> None:
+    """small_sample is 4 in the fixture: Q1 win rate rests on 4 closed deals, SMB on 3, Enterprise on 1."""
+    r = kpi.query("win_rate last-quarter by segment", as_of=AS_OF)
+    assert (r.sample_size, r.small_sample) == (4, False)
+    rows = {row["segment"]: (row["sample_size"], row["small_sample"]) for row in r.to_json()["rows"]}
+    assert rows == {"SMB": (3, True), "Enterprise": (1, True)}

@@ -14,13 +14,29 @@ WITH periods AS (
   SELECT
     k,
     d0,
-    SUM(x0) AS v0,
-    COUNT(*) AS n0
+    SUM(CASE WHEN f0 THEN x0 END) AS v0,
+    COUNT(CASE WHEN f0 THEN 1 END) AS n0
   FROM (
     SELECT
-      CASE WHEN "t"."month" < CAST('2026-07-01' AS DATE) THEN 1 ELSE 2 END AS k,
+      sg.k AS k,
       "t"."segment" AS d0,
-      "t"."amount" AS x0
+      (
+        "t"."amount"
+      ) * CAST(DATE_DIFF(
+        'DAY',
+        GREATEST(CAST(DATE_TRUNC('MONTH', "t"."month") AS DATE), sg.slo),
+        LEAST(
+          CAST(CAST(DATE_TRUNC('MONTH', "t"."month") AS DATE) + INTERVAL '1' MONTH AS DATE),
+          sg.shi
+        )
+      ) AS DOUBLE) / DATE_DIFF(
+        'DAY',
+        CAST(DATE_TRUNC('MONTH', "t"."month") AS DATE),
+        CAST(CAST(DATE_TRUNC('MONTH', "t"."month") AS DATE) + INTERVAL '1' MONTH AS DATE)
+      ) AS x0,
+      (
+        "t"."kind" IN ('marketing', 'sales')
+      ) AS f0
     FROM (
       SELECT
         CAST("amount" AS DOUBLE) AS "amount",
@@ -29,13 +45,28 @@ WITH periods AS (
         "segment" AS "segment"
       FROM "spend"
     ) AS t
+    JOIN (
+      SELECT
+        1 AS k,
+        CAST('2026-04-01' AS DATE) AS slo,
+        CAST('2026-07-01' AS DATE) AS shi
+      UNION ALL
+      SELECT
+        2 AS k,
+        CAST('2026-07-01' AS DATE) AS slo,
+        CAST('2026-10-01' AS DATE) AS shi
+    ) AS sg
+      ON CAST(DATE_TRUNC('MONTH', "t"."month") AS DATE) < sg.shi
+      AND CAST(CAST(DATE_TRUNC('MONTH', "t"."month") AS DATE) + INTERVAL '1' MONTH AS DATE) > sg.slo
     WHERE
       (
-        "t"."month" >= CAST('2026-04-01' AS DATE)
-        AND "t"."month" < CAST('2026-10-01' AS DATE)
+        CAST(DATE_TRUNC('MONTH', "t"."month") AS DATE) < CAST('2026-10-01' AS DATE)
+        AND CAST(CAST(DATE_TRUNC('MONTH', "t"."month") AS DATE) + INTERVAL '1' MONTH AS DATE) > CAST('2026-04-01' AS DATE)
       )
       AND (
-        "t"."kind" IN ('marketing', 'sales')
+        (
+          "t"."kind" IN ('marketing', 'sales')
+        )
       )
   ) AS r
   GROUP BY
@@ -62,11 +93,13 @@ WITH periods AS (
   SELECT
     k,
     d0,
-    COUNT(*) AS v0
+    COUNT(x0) AS v0,
+    COUNT(*) AS n0
   FROM (
     SELECT
       CASE WHEN "t"."closed_at" < CAST('2026-07-01' AS DATE) THEN 1 ELSE 2 END AS k,
-      "j_account"."segment" AS d0
+      "j_account"."segment" AS d0,
+      1 AS x0
     FROM (
       SELECT
         t."account_id" AS "account_id",
@@ -131,7 +164,7 @@ WITH periods AS (
     d0,
     GROUPING(d0) AS g,
     SUM(s.v0) AS v0,
-    SUM(s.v0) AS n0
+    SUM(s.n0) AS n0
   FROM s1 AS s
   JOIN periods AS p
     ON s.k > p.lo AND s.k <= p.hi
@@ -146,14 +179,17 @@ WITH periods AS (
   SELECT
     k,
     d0,
-    SUM(CAST(x0 AS DOUBLE)) AS v0,
-    COUNT(x0) AS w0,
-    COUNT(*) AS n0
+    SUM(CAST(CASE WHEN f0 THEN x0 END AS DOUBLE)) AS v0,
+    COUNT(CASE WHEN f0 THEN x0 END) AS w0,
+    COUNT(CASE WHEN f0 THEN 1 END) AS n0
   FROM (
     SELECT
       CASE WHEN "t"."closed_at" < CAST('2026-07-01' AS DATE) THEN 1 ELSE 2 END AS k,
       "j_account"."segment" AS d0,
-      "t"."amount" AS x0
+      "t"."amount" AS x0,
+      (
+        "t"."stage" = 'won' AND NOT "t"."amount" IS NULL
+      ) AS f0
     FROM (
       SELECT
         "account_id" AS "account_id",
@@ -197,7 +233,9 @@ WITH periods AS (
         AND "t"."closed_at" < CAST('2026-10-01' AS DATE)
       )
       AND (
-        "t"."stage" = 'won' AND NOT "t"."amount" IS NULL
+        (
+          "t"."stage" = 'won' AND NOT "t"."amount" IS NULL
+        )
       )
   ) AS r
   GROUP BY

@@ -14,11 +14,16 @@ WITH periods AS (
   SELECT
     k,
     d0,
-    COUNT(*) AS v0
+    COUNT(CASE WHEN f0 THEN x0 END) AS v0,
+    COUNT(CASE WHEN f0 THEN 1 END) AS n0
   FROM (
     SELECT
       CASE WHEN "t"."churned_at" < CAST('2026-07-01' AS DATE) THEN 1 ELSE 2 END AS k,
-      "t"."segment" AS d0
+      "t"."segment" AS d0,
+      1 AS x0,
+      (
+        NOT "t"."churned_at" IS NULL
+      ) AS f0
     FROM (
       SELECT
         CAST("churned_at" AS DATE) AS "churned_at",
@@ -43,7 +48,9 @@ WITH periods AS (
         AND "t"."churned_at" < CAST('2026-10-01' AS DATE)
       )
       AND (
-        NOT "t"."churned_at" IS NULL
+        (
+          NOT "t"."churned_at" IS NULL
+        )
       )
   ) AS r
   GROUP BY
@@ -55,7 +62,7 @@ WITH periods AS (
     d0,
     GROUPING(d0) AS g,
     SUM(s.v0) AS v0,
-    SUM(s.v0) AS n0
+    SUM(s.n0) AS n0
   FROM s0 AS s
   JOIN periods AS p
     ON s.k > p.lo AND s.k <= p.hi
@@ -71,7 +78,8 @@ WITH periods AS (
     a,
     b,
     d0,
-    COUNT(*) AS v0
+    COUNT(x0) AS v0,
+    COUNT(*) AS n0
   FROM (
     SELECT
       CASE
@@ -88,7 +96,8 @@ WITH periods AS (
           ELSE CASE WHEN "t"."churned_at" < CAST('2026-10-01' AS DATE) THEN 2 ELSE 3 END
         END
       END AS b,
-      "t"."segment" AS d0
+      "t"."segment" AS d0,
+      1 AS x0
     FROM (
       SELECT
         CAST("churned_at" AS DATE) AS "churned_at",
@@ -126,7 +135,7 @@ WITH periods AS (
     d0,
     GROUPING(d0) AS g,
     SUM(s.v0) AS v0,
-    SUM(s.v0) AS n0
+    SUM(s.n0) AS n0
   FROM s1 AS s
   JOIN periods AS p
     ON s.a <= p.lo AND s.b > p.lo
@@ -141,14 +150,17 @@ WITH periods AS (
   SELECT
     k,
     d0,
-    SUM(CAST(x0 AS DOUBLE PRECISION)) AS v0,
-    COUNT(x0) AS w0,
-    COUNT(*) AS n0
+    SUM(CAST(CASE WHEN f0 THEN x0 END AS DOUBLE PRECISION)) AS v0,
+    COUNT(CASE WHEN f0 THEN x0 END) AS w0,
+    COUNT(CASE WHEN f0 THEN 1 END) AS n0
   FROM (
     SELECT
       CASE WHEN "t"."closed_at" < CAST('2026-07-01' AS DATE) THEN 1 ELSE 2 END AS k,
       "j_account"."segment" AS d0,
-      "t"."amount" AS x0
+      "t"."amount" AS x0,
+      (
+        "t"."stage" = 'won' AND NOT "t"."amount" IS NULL
+      ) AS f0
     FROM (
       SELECT
         "account_id" AS "account_id",
@@ -192,7 +204,9 @@ WITH periods AS (
         AND "t"."closed_at" < CAST('2026-10-01' AS DATE)
       )
       AND (
-        "t"."stage" = 'won' AND NOT "t"."amount" IS NULL
+        (
+          "t"."stage" = 'won' AND NOT "t"."amount" IS NULL
+        )
       )
   ) AS r
   GROUP BY
@@ -219,13 +233,25 @@ WITH periods AS (
   SELECT
     k,
     d0,
-    SUM(x0) AS v0,
-    COUNT(*) AS n0
+    SUM(CASE WHEN f0 THEN x0 END) AS v0,
+    COUNT(CASE WHEN f0 THEN 1 END) AS n0
   FROM (
     SELECT
-      CASE WHEN "t"."month" < CAST('2026-07-01' AS DATE) THEN 1 ELSE 2 END AS k,
+      sg.k AS k,
       "t"."segment" AS d0,
-      "t"."amount" AS x0
+      CAST((
+        "t"."amount"
+      ) * CAST((
+        CAST(LEAST(
+          CAST(CAST(DATE_TRUNC('MONTH', "t"."month") AS DATE) + INTERVAL '1 MONTH' AS DATE),
+          sg.shi
+        ) AS DATE) - CAST(GREATEST(CAST(DATE_TRUNC('MONTH', "t"."month") AS DATE), sg.slo) AS DATE)
+      ) AS DOUBLE PRECISION) AS DOUBLE PRECISION) / (
+        CAST(CAST(DATE_TRUNC('MONTH', "t"."month") AS DATE) + INTERVAL '1 MONTH' AS DATE) - CAST(DATE_TRUNC('MONTH', "t"."month") AS DATE)
+      ) AS x0,
+      (
+        "t"."kind" IN ('marketing', 'sales')
+      ) AS f0
     FROM (
       SELECT
         CAST("amount" AS DOUBLE PRECISION) AS "amount",
@@ -234,13 +260,28 @@ WITH periods AS (
         "segment" AS "segment"
       FROM "spend"
     ) AS t
+    JOIN (
+      SELECT
+        1 AS k,
+        CAST('2026-04-01' AS DATE) AS slo,
+        CAST('2026-07-01' AS DATE) AS shi
+      UNION ALL
+      SELECT
+        2 AS k,
+        CAST('2026-07-01' AS DATE) AS slo,
+        CAST('2026-10-01' AS DATE) AS shi
+    ) AS sg
+      ON CAST(DATE_TRUNC('MONTH', "t"."month") AS DATE) < sg.shi
+      AND CAST(CAST(DATE_TRUNC('MONTH', "t"."month") AS DATE) + INTERVAL '1 MONTH' AS DATE) > sg.slo
     WHERE
       (
-        "t"."month" >= CAST('2026-04-01' AS DATE)
-        AND "t"."month" < CAST('2026-10-01' AS DATE)
+        CAST(DATE_TRUNC('MONTH', "t"."month") AS DATE) < CAST('2026-10-01' AS DATE)
+        AND CAST(CAST(DATE_TRUNC('MONTH', "t"."month") AS DATE) + INTERVAL '1 MONTH' AS DATE) > CAST('2026-04-01' AS DATE)
       )
       AND (
-        "t"."kind" IN ('marketing', 'sales')
+        (
+          "t"."kind" IN ('marketing', 'sales')
+        )
       )
   ) AS r
   GROUP BY
@@ -267,11 +308,13 @@ WITH periods AS (
   SELECT
     k,
     d0,
-    COUNT(*) AS v0
+    COUNT(x0) AS v0,
+    COUNT(*) AS n0
   FROM (
     SELECT
       CASE WHEN "t"."closed_at" < CAST('2026-07-01' AS DATE) THEN 1 ELSE 2 END AS k,
-      "j_account"."segment" AS d0
+      "j_account"."segment" AS d0,
+      1 AS x0
     FROM (
       SELECT
         t."account_id" AS "account_id",
@@ -336,7 +379,7 @@ WITH periods AS (
     d0,
     GROUPING(d0) AS g,
     SUM(s.v0) AS v0,
-    SUM(s.v0) AS n0
+    SUM(s.n0) AS n0
   FROM s4 AS s
   JOIN periods AS p
     ON s.k > p.lo AND s.k <= p.hi

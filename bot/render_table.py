@@ -51,18 +51,14 @@ def table_blocks(df: pd.DataFrame, dims: tuple[str, ...], *, fmt: str, value_tit
     return blocks
 
 
-SMALL_FLAG = "small n={count}"
-MATURING_FLAG = "maturing {share}"
-
-
 def _flags(rec: dict[str, Any]) -> str:
     """A row's own fine print: few rows behind it, a cohort still converting (" small n=3 · maturing 40%")."""
     parts = []
     if rec.get("small_sample") is True:
-        parts.append(SMALL_FLAG.format(count=int(rec.get("sample_size") or 0)))
+        parts.append(_("small n={count}").format(count=int(rec.get("sample_size") or 0)))
     share = rec.get("maturing")
     if not _missing(share) and share > 0:
-        parts.append(MATURING_FLAG.format(share=fmt_value(share, "percent", active_locale() or "en_US", decimals=0)))
+        parts.append(_("maturing {share}").format(share=fmt_value(share, "percent", active_locale() or "en_US", decimals=0)))
     return ("  " + " · ".join(parts)) if parts else ""
 
 

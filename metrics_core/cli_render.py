@@ -91,7 +91,8 @@ def _table(out: Console, df: Any, keys: Sequence[str], locale: str, *, show_prev
         t.add_column(_("change"), justify="right")
     flagged = any(_flag(row, locale) for _i, row in df.head(MAX_ROWS).iterrows())
     if flagged:
-        t.add_column(NOTE_HEAD)
+        # TRANSLATORS: a table column header: a row's own fine print (small sample, maturing)
+        t.add_column(_("note"))
     for _i, row in df.head(MAX_ROWS).iterrows():
         cells = [_("(none)") if row[k] is None else str(row[k]) for k in keys] + [row["formatted"]]
         if show_prev and "change" in df.columns:
@@ -110,19 +111,16 @@ def _table(out: Console, df: Any, keys: Sequence[str], locale: str, *, show_prev
                            more).format(count=more), style="dim")
 
 
-NOTE_HEAD = "note"
-SMALL = "small sample ({count})"
-MATURING = "maturing ({share})"
-
-
 def _flag(row: Any, locale: str) -> str:
     """A breakdown row's or series bucket's own fine print: few rows behind it, a cohort still converting."""
     parts = []
     if row.get("small_sample") is True:
-        parts.append(SMALL.format(count=int(row.get("sample_size") or 0)))
+        # TRANSLATORS: a breakdown row resting on few rows, e.g. "small sample (3)"
+        parts.append(_("small sample ({count})").format(count=int(row.get("sample_size") or 0)))
     share = row.get("maturing")
     if share is not None and share == share and share > 0:
-        parts.append(MATURING.format(share=fmt_value(share, "percent", locale)))
+        # TRANSLATORS: a conversion cohort still inside its window, e.g. "maturing (37.2%)"
+        parts.append(_("maturing ({share})").format(share=fmt_value(share, "percent", locale)))
     return ", ".join(parts)
 
 

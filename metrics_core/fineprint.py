@@ -19,15 +19,40 @@ from datetime import date, timedelta
 from .catalog import Catalog
 from .compile_scan import effective_grain, prorated
 from .errors import QueryError
+from .i18n import _
 from .models import ConversionMetric
 from .periods import Calendar, Period, enclosing, window_label
 
-REFUSED = ("{metric} reads {table}, which is dated by {grain}: ask for whole {grain}s "
-           "({window} cuts a {grain}).")
-DROPPED = "{table} is dated by {grain}: {windows} left out (they cut a {grain})."
-PRORATED = "{table} is dated by {grain}: {windows} get the share of each {grain} they cover, by days."
-MATURING = ("{share} of these {base} were created less than {days} days before {as_of}: "
-            "their {days}-day window is still open, so the rate may still rise.")
+
+
+def _refused() -> str:
+    # TRANSLATORS: a window cuts a coarse grain, e.g. "cac reads spend, which is dated by month: ask for whole months (Nov 16 – 22, 2026 cuts a month)."
+    return _("{metric} reads {table}, which is dated by {grain}: ask for {whole} ({window} cuts one).")
+
+
+def _dropped() -> str:
+    # TRANSLATORS: windows left out of an answer, e.g. "spend is dated by month: May 1 – 10, 2026 left out (they cut a month)."
+    return _("{table} is dated by {grain}: {windows} left out (they cut one).")
+
+
+def _prorated() -> str:
+    # TRANSLATORS: e.g. "spend is dated by month: Nov 16 – 22, 2026 get the share of each month they cover, by days."
+    return _("{table} is dated by {grain}: {windows} get the share of each one they cover, by days.")
+
+
+def _grain_words(grain: str) -> dict[str, str]:
+    """The grain as a word and as what to ask for ("month", "whole months"), in the reader's language."""
+    word = {"week": _("week"), "month": _("month"),
+            "quarter": _("quarter"), "year": _("year")}
+    whole = {"week": _("whole weeks"), "month": _("whole months"), "quarter": _("whole quarters"),
+             "year": _("whole years")}
+    return {"grain": word.get(grain, grain), "whole": whole.get(grain, grain)}
+
+
+def _maturing() -> str:
+    # TRANSLATORS: e.g. "37.2% of these leads were created less than 90 days before 2026-11-27: ..."
+    return _("{share} of these {base} were created less than {days} days before {as_of}: "
+             "their {days}-day window is still open, so the rate may still rise.")
 
 
 @dataclass(frozen=True)
@@ -78,19 +103,19 @@ def check_windows(cat: Catalog, cal: Calendar, metric: str, windows: list[Period
         if c.prorate:
             cut = [w for w in [*windows, *buckets] if cuts(w, c.grain, cal)]
             if cut:
-                notes.append(PRORATED.format(table=c.table, grain=c.grain,
-                                             windows=", ".join(window_label(w, locale) for w in cut[:4])
+                notes.append(_prorated().format(table=c.table, grain=_grain_words(c.grain)["grain"],
+                                                windows=", ".join(window_label(w, locale) for w in cut[:4])
                                              + (" …" if len(cut) > 4 else "")))
             continue
         if windows and cuts(windows[0], c.grain, cal):
-            raise QueryError(REFUSED.format(metric=metric, table=c.table, grain=c.grain,
-                                            window=window_label(windows[0], locale)))
+            raise QueryError(_refused().format(metric=metric, table=c.table, window=window_label(windows[0], locale),
+                                               **_grain_words(c.grain)))
         cut = [w for w in [*compare, *keep] if cuts(w, c.grain, cal)]
         if cut:
             keep = [b for b in keep if b not in cut]
             compare = [w for w in compare if w not in cut]
-            notes.append(DROPPED.format(table=c.table, grain=c.grain,
-                                        windows=", ".join(window_label(b, locale) for b in cut[:4])
+            notes.append(_dropped().format(table=c.table, grain=_grain_words(c.grain)["grain"],
+                                           windows=", ".join(window_label(b, locale) for b in cut[:4])
                                         + (" …" if len(cut) > 4 else "")))
     return compare, keep, notes
 
@@ -110,5 +135,5 @@ def maturing_window(cat: Catalog, metric: str, p: Period, as_of: date) -> Period
 def maturing_note(share: float, base_label: str, days: int, as_of: date, locale: str) -> str:
     from .formatting import fmt_value
 
-    return MATURING.format(share=fmt_value(share, "percent", locale), base=base_label, days=days,
+    return _maturing().format(share=fmt_value(share, "percent", locale), base=base_label, days=days,
                            as_of=as_of.isoformat())

@@ -292,7 +292,7 @@ def test_monthly_spend_prorated_by_days(kpi: KPI) -> None:
     # the previous 31 days, Feb 13 .. Mar 15: 16 of February's 28 days, 15 of March's 31
     assert r.comparison.value == pytest.approx(2000 * 16 / 28 + 300 * 15 / 31)
     assert r.notes == ("spend is dated by month: Mar 16\u2009–\u2009Apr 15, 2026, Feb 13\u2009–\u2009Mar 15, 2026 "
-                       "get the share of each month they cover, by days.",)
+                       "get the share of each one they cover, by days.",)
     assert k.query("spend_total 2026-Q1", as_of=AS_OF).value == pytest.approx(1000 + 500 + 2000 + 300)
     weeks = k.query("spend_total 2026-03 grain week", as_of=AS_OF).series
     assert list(weeks["value"]) == pytest.approx([300 * d / 31 for d in (1, 7, 7, 7, 7, 2)])  # Mar 1 is a Sunday
@@ -307,14 +307,14 @@ def test_monthly_spend_refused_for_windows_that_cut_a_month(kpi: KPI) -> None:
     with pytest.raises(QueryError) as e:
         k.query("cac 2026-03-02..2026-03-08", as_of=AS_OF)
     assert str(e.value) == ("cac reads spend, which is dated by month: ask for whole months "
-                            "(Mar 2\u2009–\u20098, 2026 cuts a month).")
+                            "(Mar 2\u2009–\u20098, 2026 cuts one).")
     assert k.query("cac 2026-Q1", as_of=AS_OF).value == pytest.approx(3800 / 2)  # whole months: as before
     weeks = k.query("spend_total 2026-02-01..2026-02-28 grain week", as_of=AS_OF)  # every week cuts February
     assert weeks.series is None and weeks.value == pytest.approx(2000) and "left out" in weeks.notes[0]
     t = k.trend("spend_total", grain="month", count=3, as_of=AS_OF)  # Mar, Apr whole; May 1-10 cut: left out
     assert [str(s) for s in t.series["start"]] == ["2026-03-01", "2026-04-01"]
     assert t.value is None and t.notes == ("spend is dated by month: May 1\u2009–\u200910, 2026 left out "
-                                           "(they cut a month).",)
+                                           "(they cut one).",)
     # a comparison that cuts a month is left out, not the answer: Feb 1-28 vs the 28 days before
     feb = k.query("spend_total 2026-02-01..2026-02-28", as_of=AS_OF)
     assert feb.value == pytest.approx(2000) and feb.comparison is None

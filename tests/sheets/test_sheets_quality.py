@@ -21,7 +21,7 @@ def test_one_row_per_finding_worst_first_with_hand_counted_numbers() -> None:
     assert tuple(c.value for c in lay.rows[1]) == HEAD
     body = lay.rows[2:]
     assert len(body) == len(report.findings)
-    assert [r[0].value for r in body][:2] == ["error", "error"] and body[-1][0].value == "info"
+    assert [r[0].value for r in body][:2] == ["error", "warning"] and body[-1][0].value == "info"
     row = next(r for r in body if r[1].value == "no_value")  # D5: won in April with no amount, of 4 such rows
     assert [c.value for c in row[2:10]] == ["deals", "won_amount", 1, 1, 4, 0.25, "avg_deal_size, deal_value_per_day", "D5"]
     assert row[7].fmt is not None and row[7].fmt.type == "PERCENT"

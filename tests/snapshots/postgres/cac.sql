@@ -14,8 +14,8 @@ WITH periods AS (
   SELECT
     k,
     d0,
-    SUM(CASE WHEN f0 THEN x0 END) AS v0,
-    COUNT(CASE WHEN f0 THEN 1 END) AS n0
+    SUM(x0) AS v0,
+    COUNT(*) AS n0
   FROM (
     SELECT
       sg.k AS k,
@@ -29,10 +29,7 @@ WITH periods AS (
         ) AS DATE) - CAST(GREATEST(CAST(DATE_TRUNC('MONTH', "t"."month") AS DATE), sg.slo) AS DATE)
       ) AS DOUBLE PRECISION) AS DOUBLE PRECISION) / (
         CAST(CAST(DATE_TRUNC('MONTH', "t"."month") AS DATE) + INTERVAL '1 MONTH' AS DATE) - CAST(DATE_TRUNC('MONTH', "t"."month") AS DATE)
-      ) AS x0,
-      (
-        "t"."kind" IN ('marketing', 'sales')
-      ) AS f0
+      ) AS x0
     FROM (
       SELECT
         CAST("amount" AS DOUBLE PRECISION) AS "amount",
@@ -60,9 +57,7 @@ WITH periods AS (
         AND CAST(CAST(DATE_TRUNC('MONTH', "t"."month") AS DATE) + INTERVAL '1 MONTH' AS DATE) > CAST('2026-04-01' AS DATE)
       )
       AND (
-        (
-          "t"."kind" IN ('marketing', 'sales')
-        )
+        "t"."kind" IN ('marketing', 'sales')
       )
   ) AS r
   GROUP BY
@@ -89,13 +84,11 @@ WITH periods AS (
   SELECT
     k,
     d0,
-    COUNT(x0) AS v0,
-    COUNT(*) AS n0
+    COUNT(*) AS v0
   FROM (
     SELECT
       CASE WHEN "t"."closed_at" < CAST('2026-07-01' AS DATE) THEN 1 ELSE 2 END AS k,
-      "j_account"."segment" AS d0,
-      1 AS x0
+      "j_account"."segment" AS d0
     FROM (
       SELECT
         t."account_id" AS "account_id",
@@ -160,7 +153,7 @@ WITH periods AS (
     d0,
     GROUPING(d0) AS g,
     SUM(s.v0) AS v0,
-    SUM(s.n0) AS n0
+    SUM(s.v0) AS n0
   FROM s1 AS s
   JOIN periods AS p
     ON s.k > p.lo AND s.k <= p.hi

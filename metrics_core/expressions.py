@@ -31,7 +31,8 @@ MAX_SNIPPET = 2000  # characters; a snippet is one expression, not a program
 ALLOWED_FUNCTIONS = frozenset({
     "And", "Or", "Xor", "Case", "If", "Cast", "TryCast", "Coalesce", "Nullif", "Greatest", "Least",
     "Lower", "Upper", "Trim", "Length", "Substring", "Concat", "ConcatWs", "Replace", "Left", "Right",
-    "SplitPart", "StrPosition", "Contains", "StartsWith", "EndsWith", "RegexpLike", "Initcap", "Pad",
+    "SplitPart", "StrPosition", "Contains", "StartsWith", "EndsWith", "RegexpLike", "RegexpReplace",
+    "Initcap", "Pad",
     "Abs", "Round", "Floor", "Ceil", "Sign", "Sqrt", "Ln", "Log", "Exp", "Pow", "SafeDivide",
     "DateDiff", "DateAdd", "DateSub", "TimestampTrunc", "DateTrunc", "Extract", "Year", "Month", "Day",
     "Quarter", "Week", "DayOfWeek", "DayOfMonth", "DayOfYear", "WeekOfYear", "CurrentDate",

@@ -77,7 +77,8 @@ def compute_tab(comp: Computer, tab: TabConfig, updated: datetime, timezone: str
             values = _values(result.series, periods, by, group)
             target, status = targets.get(group, (None, None))
             rows.append(MetricRow(metric, result.label, result.format, result.currency, values, group,
-                                  target, status, _decimals(comp.kpi, metric)))
+                                  target, status, _decimals(comp.kpi, metric),
+                                  _maturing(result.series, periods, by, group)))
     return TabData(tab.id, tab.name, tab.grain, periods, tuple(rows), updated, timezone, by=by,
                    style=tab.breakdown.style if tab.breakdown else "blocks", groups=groups, targets=tab.targets,
                    locale=active_locale() or "en_US")
@@ -123,6 +124,18 @@ def _values(series: Any, periods: tuple[PeriodColumn, ...], by: str | None,
             if by is None or _group(rec[by]) == group:
                 by_start[_day(rec["start"])] = _float(rec["value"])
     return tuple(by_start.get(p.start) for p in periods)
+
+
+def _maturing(series: Any, periods: tuple[PeriodColumn, ...], by: str | None, group: str | None) -> tuple[bool, ...]:
+    """Per period, whether a conversion's cohort is still inside its window (a rate that may still rise)."""
+    if series is None or not len(series) or "maturing" not in series:
+        return ()
+    open_: dict[date, bool] = {}
+    for rec in series[["start", "maturing"] + ([by] if by else [])].to_dict("records"):
+        if by is None or _group(rec[by]) == group:
+            share = _float(rec["maturing"])
+            open_[_day(rec["start"])] = bool(share and share > 0)
+    return tuple(open_.get(p.start, False) for p in periods)
 
 
 def _decimals(kpi: Any, metric: str) -> int | None:

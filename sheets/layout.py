@@ -24,7 +24,8 @@ from .report import MetricDoc, MetricRow, SyncStatus, TabData
 
 LABEL_WIDTH, DIM_WIDTH, VALUE_WIDTH, TEXT_WIDTH = 220, 140, 95, 320
 TONES = {"met": "good", "ahead": "good", "on_track": "good", "behind": "bad", "missed": "bad"}
-RGB = {"good": (0.0, 0.5, 0.0), "bad": (0.8, 0.0, 0.0)}  # text colours of the Status column
+RGB = {"good": (0.0, 0.5, 0.0), "bad": (0.8, 0.0, 0.0),  # text colours of the Status column
+       "maturing": (0.6, 0.6, 0.6)}  # grey: a conversion rate whose cohort may still convert
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class Cell:
     value: float | int | str | None = None  # strings are always written as text, never formulas
     fmt: NumberFormat | None = None
     bold: bool = False
-    tone: str | None = None  # "good" | "bad": a target status, shown green or red
+    tone: str | None = None  # "good" | "bad": a target status, green or red; "maturing": a rate still rising, grey
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,8 @@ def _value_cells(row: MetricRow | None, n: int, targets: bool, locale: str = "en
     if row is None:
         return [Cell()] * (n + (2 if targets else 0))
     fmt = number_format(row.format, row.currency, row.decimals, locale)
-    cells = [Cell(_number(v), fmt) for v in row.values]
+    grey = row.maturing or (False,) * len(row.values)
+    cells = [Cell(_number(v), fmt, tone="maturing" if g else None) for v, g in zip(row.values, grey)]
     cells += [Cell()] * (n - len(cells))
     if targets:
         status = status_words(row.status) if row.status else None

@@ -30,6 +30,7 @@ class MetricRow:
     target: float | None = None  # for the last period
     status: str | None = None  # met | missed | on_track | behind | ahead
     decimals: int | None = None  # the metric's format.decimals, when set
+    maturing: tuple[bool, ...] = ()  # per period: a conversion cohort still inside its window (shown grey)
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,7 @@ def test_xlsx_read_back_has_the_layouts_values_and_number_formats(layouts, tmp_p
                     checked += 1
                 assert bool(got.font.b) == cell.bold
                 if cell.tone:
-                    assert got.font.color.rgb == {"good": "FF008000", "bad": "FFCC0000"}[cell.tone]
+                    assert got.font.color.rgb == {"good": "FF008000", "bad": "FFCC0000", "maturing": "FF999999"}[cell.tone]
                     toned += 1
     assert checked > 100 and toned >= 1
 

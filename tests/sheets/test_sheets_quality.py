@@ -33,3 +33,32 @@ def test_no_findings_says_so() -> None:
     clean = type(report)(report.as_of, report.period, report.tables, ())
     lay = layout_quality("quality", "Data quality", clean)
     assert lay.cell("A3").value == "No problems found."
+
+
+def test_maturing_conversion_values_are_grey() -> None:
+    """lead_to_win_rate for recent months may still rise: those cells are drawn grey (tone 'maturing')."""
+    from datetime import date, datetime, timezone
+
+    from sheets.layout import RGB, layout_tab
+    from sheets.report import MetricRow, PeriodColumn, TabData
+
+    periods = (PeriodColumn("Sep 2026", date(2026, 9, 1), date(2026, 9, 30)),
+               PeriodColumn("Oct 2026", date(2026, 10, 1), date(2026, 10, 31)))
+    row = MetricRow("lead_to_win_rate", "Lead-to-win rate", "percent", None, (0.035, 0.021), maturing=(False, True))
+    lay = layout_tab(TabData("m", "KPIs", "month", periods, (row,), datetime(2026, 11, 27, tzinfo=timezone.utc), "UTC",
+                             targets=False))
+    assert (lay.cell("B3").value, lay.cell("B3").tone) == (0.035, None)
+    assert (lay.cell("C3").value, lay.cell("C3").tone) == (0.021, "maturing") and "maturing" in RGB
+
+
+def test_maturing_flags_follow_the_series_shares() -> None:
+    """A bucket with any share of its cohort still inside the window is flagged; a closed one is not."""
+    from sheets.compute import _maturing
+    from sheets.report import PeriodColumn
+    from datetime import date
+
+    import pandas as pd
+
+    series = pd.DataFrame({"start": [date(2026, 1, 1), date(2026, 2, 1)], "maturing": [0.0, 0.5]})
+    periods = (PeriodColumn("Jan", date(2026, 1, 1), date(2026, 1, 31)), PeriodColumn("Feb", date(2026, 2, 1), date(2026, 2, 28)))
+    assert _maturing(series, periods, None, None) == (False, True)

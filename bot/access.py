@@ -49,6 +49,11 @@ class AccessPolicy:
             return True
         return not public and any(asker.user_id and asker.user_id in r.users for r in self._rules_for(metric))
 
+    def key_allowed(self, metric: str, *key_names: str) -> bool:
+        """An API key (by its id or name) may read ``metric``: it is open, or a rule lists the key."""
+        rules = self._rules_for(metric)
+        return not rules or any(k and k in r.keys for r in rules for k in key_names)
+
     def check(self, metric: str, asker: Asker, *, public: bool = False) -> None:
         """Raise AccessDenied (a user error, answered politely and ephemerally) and log the refusal."""
         if self.allowed(metric, asker, public=public):

@@ -40,7 +40,8 @@ def as_provider(kpi_or_provider: Any) -> KpiProvider:
 
 
 def create_app(kpi_provider: Any, *, client: WebClient | None = None, settings: Settings | None = None,
-               workers: int | None = None, max_queue: int = 500) -> App:
+               workers: int | None = None, max_queue: int = 500, syncs: Any = None,
+               oauth_settings: Any = None) -> App:
     """A ready Bolt app. ``kpi_provider``: a KpiProvider (reloading) or a KPI (fixed).
 
     Listeners run on the thread that received the request (``process_before_response``): they only
@@ -48,19 +49,24 @@ def create_app(kpi_provider: Any, *, client: WebClient | None = None, settings: 
     are computed by ``workers`` (default: 4 on embedded DuckDB, 16 on a remote warehouse, where a query
     mostly waits on the network), with at most ``max_queue`` waiting; see ``budget.py``. Few workers on
     purpose: the engine parallelises each query itself, and more Python threads competing for the GIL
-    delay the acks.
+    delay the acks. ``syncs`` (a SyncRunner, under ``kpi serve``) enables ``/kpi sync``;
+    ``oauth_settings`` makes it a multi-workspace app whose tokens come from the installation store
+    (bot/service/installs.py).
     """
     settings = settings or Settings.from_env()
+    if oauth_settings is not None:  # tokens per workspace: the client carries none of its own
+        client = client or WebClient(base_url=settings.api_url)
     client = client or make_client(settings)
     secret = settings.signing_secret
     try:
         app = App(client=client, signing_secret=secret or "", request_verification_enabled=bool(secret),
-                  process_before_response=True, name="kpi")
+                  process_before_response=True, name="kpi",
+                  oauth_settings=oauth_settings)
     except BoltError as e:  # auth.test refused the token: a setting the user can fix
         raise ConfigError(f"Slack did not accept SLACK_BOT_TOKEN ({client.base_url}auth.test): {e}") from e
     provider = as_provider(kpi_provider)
     workers = workers or (4 if getattr(provider.current().kpi, "dialect", "duckdb") == "duckdb" else 16)
-    ctx = BotContext(provider, AnswerPool(workers, max_queue=max_queue, fallback=internal_error_reply))
+    ctx = BotContext(provider, AnswerPool(workers, max_queue=max_queue, fallback=internal_error_reply), syncs=syncs)
     commands.register(app, ctx)
     events.register(app, ctx)
     actions.register(app, ctx)

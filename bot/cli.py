@@ -96,3 +96,6 @@ def register(app: typer.Typer) -> None:
     slack.command("manifest")(manifest)
     app.add_typer(slack, name="slack")
     app.command("ask")(ask)
+    from .service.cli import register as register_service  # light: imports only typer and the core's cli
+
+    register_service(app)

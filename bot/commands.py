@@ -26,6 +26,7 @@ from .context import MAIN_COMMAND, BotContext, asker_of
 from .messages import Reply, busy_reply, error_reply, internal_error_reply, working_reply
 from .provider import Snapshot
 from .user_locale import speaking
+from .sync_command import answer_sync
 
 log = logging.getLogger("kpi.bot")
 
@@ -37,9 +38,12 @@ def clean_text(text: str) -> str:
     return html.unescape(text).translate(_TYPOGRAPHY).strip()
 
 
-def answer_slash(snap: Snapshot, command: str, text: str, asker: Asker) -> Reply:
-    """The reply for one slash command invocation (pure apart from the core call)."""
+def answer_slash(snap: Snapshot, command: str, text: str, asker: Asker, *, syncs: Any = None) -> Reply:
+    """The reply for one slash command invocation (pure apart from the core call; ``/kpi sync`` writes)."""
     text = clean_text(text)
+    head, _, rest = text.partition(" ")
+    if command == MAIN_COMMAND and head.lower() == "sync":
+        return answer_sync(snap, rest, asker, syncs)
     if command == MAIN_COMMAND:
         return answer_command(snap, text, asker)
     metric = snap.shortcuts.get(command)
@@ -56,7 +60,8 @@ def ack_reply(ctx: BotContext, body: dict[str, Any], respond: Any, arrived_at: f
     snap = ctx.current()
     command, text = str(body.get("command", "")), str(body.get("text", ""))
     asker = asker_of(body)
-    job = ctx.pool.submit(lambda: answer_slash(snap, command, text, ctx.locales.for_asker(snap, client, asker)),
+    job = ctx.pool.submit(lambda: answer_slash(snap, command, text, ctx.locales.for_asker(snap, client, asker),
+                                              syncs=ctx.syncs),
                           lambda reply: respond(**reply.message(replace_original=True)))
     with use_locale(snap.locale):  # the ack's own words; the answer speaks the asker's language
         if job is None:

@@ -47,11 +47,13 @@ class _Model(BaseModel):
 
 
 class AccessRule(_Model):
-    """Who may ask about ``metrics`` (a group): any listed channel OR any listed user. Unlisted metrics are open."""
+    """Who may ask about ``metrics`` (a group): any listed channel OR any listed user OR any listed API key
+    (``kpi api keys create --name finance-sheet``). Unlisted metrics are open."""
 
     metrics: tuple[str, ...] = Field(min_length=1)
     channels: tuple[str, ...] = ()  # channel ids (C0123) or names ("#sales")
     users: tuple[str, ...] = ()  # user ids (U0123)
+    keys: tuple[str, ...] = ()  # API key names or ids (the JSON API, the Sheets add-on)
 
 
 class Digest(_Model):
@@ -91,6 +93,13 @@ class Alert(_Model):
         return self.name or f"{self.metric}:{self.when}:{self.period}:{self.channel}"
 
 
+class SyncRule(_Model):
+    """Who may run ``/kpi sync``: any listed channel OR any listed user (unset: the admin channel only)."""
+
+    channels: tuple[str, ...] = ()
+    users: tuple[str, ...] = ()
+
+
 class SlackConfig(_Model):
     admin_channel: str | None = None
     timezone: str | None = None  # default: the calendar's timezone
@@ -101,6 +110,7 @@ class SlackConfig(_Model):
     access: tuple[AccessRule, ...] = ()
     digests: tuple[Digest, ...] = ()
     alerts: tuple[Alert, ...] = ()
+    sync: SyncRule | None = None
 
     @field_validator("commands")
     @classmethod
@@ -111,7 +121,7 @@ class SlackConfig(_Model):
         return v
 
 
-_ALL_KEYS = sorted({f for m in (SlackConfig, AccessRule, Digest, Alert) for f in m.model_fields})
+_ALL_KEYS = sorted({f for m in (SlackConfig, AccessRule, Digest, Alert, SyncRule) for f in m.model_fields})
 
 
 def parse_section(raw: dict | None) -> SlackConfig:

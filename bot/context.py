@@ -18,6 +18,7 @@ class BotContext:
     provider: KpiProvider
     pool: AnswerPool
     locales: UserLocales = field(default_factory=UserLocales)  # slack.user_locale lookups, cached
+    syncs: Any = None  # a SyncRunner under `kpi serve`: enables /kpi sync
 
     def current(self) -> Snapshot:
         return self.provider.current()

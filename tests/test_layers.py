@@ -2,7 +2,9 @@
 
 metrics_core is layered; a module may import its own rank or lower, never higher. Imports inside
 functions and under TYPE_CHECKING count too: a lazy upward import is still an upward dependency.
-bot/ and sheets/ are clients of the core and use its public surface only.
+bot/ and sheets/ are clients of the core and use its public surface only. bot/ (the long-running
+service, ``kpi serve``) may use sheets/ through its public API (``sheets.__all__``); sheets/ never
+imports bot/.
 """
 
 from __future__ import annotations
@@ -173,3 +175,36 @@ def test_clients_do_use_the_core(package: str) -> None:
     used = [t for p in (REPO / package).rglob("*.py") for _, t, _ in imports(p, module_of(p)[1])
             if t.startswith("metrics_core")]
     assert used
+
+
+# -- bot/ may use sheets/ (its public API); sheets/ never uses bot/ ------------------------------------
+
+def sheets_violations() -> list[str]:
+    import sheets
+
+    public = set(sheets.__all__)
+    out = []
+    for path in sorted((REPO / "bot").rglob("*.py")):
+        for line, target, names in imports(path, module_of(path)[1]):
+            where = f"{path.relative_to(REPO)}:{line}"
+            if target == "sheets":
+                out += [f"{where}: sheets.{n} is not in sheets.__all__" for n in names if n not in public]
+            elif target.startswith("sheets."):
+                out.append(f"{where}: imports {target}; bot/ may use `from sheets import <name in sheets.__all__>`")
+    return out
+
+
+def test_bot_uses_only_the_public_api_of_sheets() -> None:
+    found = sheets_violations()
+    assert not found, "bot/ uses sheets internals:\n" + "\n".join(found)
+
+
+def test_bot_does_use_sheets() -> None:
+    """Guard against a vacuous pass: the service imports sheets somewhere."""
+    assert any(t == "sheets" for p in (REPO / "bot").rglob("*.py") for _, t, _ in imports(p, module_of(p)[1]))
+
+
+def test_sheets_never_imports_bot() -> None:
+    found = [f"{p.relative_to(REPO)}:{line}: {t}" for p in sorted((REPO / "sheets").rglob("*.py"))
+             for line, t, _ in imports(p, module_of(p)[1]) if t.split(".")[0] == "bot"]
+    assert not found, "\n".join(found)

@@ -1,0 +1,141 @@
+"""``kpi serve`` and ``kpi api keys create|list|revoke`` (layer: bot edge; registered by bot.cli).
+
+    kpi serve                              Slack (when configured) + schedules + JSON API on 127.0.0.1:8080
+    kpi serve --port 9000 --host 0.0.0.0   listen elsewhere
+    kpi serve --check                      validate settings and definitions, list every problem, exit
+    kpi api keys create --scope query --metrics win_rate,cac --name finance-sheet
+    kpi api keys list
+    kpi api keys revoke finance-sheet
+
+The new key is printed once, alone on the last line of stdout; only its scrypt hash is stored.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from metrics_core.cli import guarded
+
+DEFINITIONS = typer.Option(None, "--definitions", "-d",
+                           help="definitions.yaml (default: $KPI_DEFINITIONS, then ./definitions.yaml)")
+
+
+def _settings(**overrides: object):  # type: ignore[no-untyped-def]
+    from .settings import ServeSettings
+
+    return ServeSettings.load(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def check(settings_problem: str | None, definitions: Optional[Path]) -> tuple[list[str], object]:
+    """Every problem with the settings and the definitions (both looked at, whatever fails first)."""
+    from metrics_core import find_definitions
+    from metrics_core.errors import KpiUserError
+
+    from ..provider import snapshot_of
+
+    problems = [settings_problem] if settings_problem else []
+    snap = None
+    try:
+        from metrics_core.api import KPI
+
+        snap = snapshot_of(KPI.from_path(find_definitions(definitions)))
+    except KpiUserError as e:
+        problems.append(str(e))
+    return problems, snap
+
+
+def serve(definitions: Optional[Path] = DEFINITIONS,
+          port: Optional[int] = typer.Option(None, "--port", help="listen on 127.0.0.1:PORT (default $KPI_PORT or 8080)"),
+          host: Optional[str] = typer.Option(None, "--host", help="interface to bind (default $KPI_HOST or 127.0.0.1)"),
+          check_only: bool = typer.Option(False, "--check", help="validate settings and definitions, then exit")) -> None:
+    """Run the Slack app (when configured), every schedule and the JSON API in one process."""
+    def body() -> None:
+        import logging
+
+        from metrics_core import find_definitions
+        from metrics_core.errors import ConfigError
+
+        settings, settings_problem = None, None
+        try:
+            settings = _settings(kpi_host=host, kpi_port=port)
+        except ConfigError as e:
+            settings_problem = str(e)
+        defs = definitions or (settings.kpi_definitions if settings else None)
+        problems, snap = check(settings_problem, defs)
+        if problems:
+            raise ConfigError("kpi serve cannot start:\n" + "\n".join(problems))
+        assert settings is not None and snap is not None
+        if check_only:
+            typer.echo(f"ok: {len(snap.kpi.metrics())} metrics; Slack: {settings.slack_mode}; "
+                       f"API on {settings.kpi_host}:{settings.kpi_port}")
+            return
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        from .runner import Service
+
+        Service(settings, find_definitions(defs)).run()
+    guarded(body)
+
+
+def create_key(scope: List[str] = typer.Option(..., "--scope", help="query and/or sync (repeat for both)"),
+               metrics: Optional[str] = typer.Option(None, "--metrics", help="comma-separated: only these metrics"),
+               name: str = typer.Option("", "--name", help="a name to recognise it by (and to list in slack.access keys:)")) -> None:
+    """Create an API key; it is printed once, alone on the last line."""
+    def body() -> None:
+        from .keys import KeyStore
+
+        settings = _settings()
+        only = tuple(m.strip() for m in metrics.split(",") if m.strip()) if metrics else None
+        store = KeyStore(settings.state_db)
+        key, token = store.create(scopes=set(scope), metrics=only, name=name)
+        store.close()
+        typer.echo(f"created key {key.name} (id {key.id}), scopes {', '.join(sorted(key.scopes))}"
+                   f"{', metrics ' + ', '.join(only) if only else ''}; it is shown only now:", err=False)
+        typer.echo(token)
+    guarded(body)
+
+
+def list_keys() -> None:
+    """The keys: id, name, scopes, metrics, created, revoked."""
+    def body() -> None:
+        from .keys import KeyStore
+
+        store = KeyStore(_settings().state_db)
+        rows = store.list()
+        store.close()
+        if not rows:
+            typer.echo("no API keys (create one with `kpi api keys create --scope query`)")
+        for k in rows:
+            typer.echo(f"{k.id}  {k.name:<20} {','.join(sorted(k.scopes)):<11} "
+                       f"{','.join(k.metrics) if k.metrics else '*':<24} {k.created_at}"
+                       f"{'  revoked ' + k.revoked_at if k.revoked_at else ''}")
+    guarded(body)
+
+
+def revoke_key(key: str = typer.Argument(..., help="the key's id or name")) -> None:
+    """Revoke a key (effective on its next request)."""
+    def body() -> None:
+        from metrics_core.errors import ConfigError
+
+        from .keys import KeyStore
+
+        store = KeyStore(_settings().state_db)
+        done = store.revoke(key)
+        store.close()
+        if not done:
+            raise ConfigError(f"no live API key '{key}' (see `kpi api keys list`)")
+        typer.echo(f"revoked {key}")
+    guarded(body)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    api = typer.Typer(help="The JSON API of `kpi serve`.", no_args_is_help=True)
+    keys = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
+    keys.command("create")(create_key)
+    keys.command("list")(list_keys)
+    keys.command("revoke")(revoke_key)
+    api.add_typer(keys, name="keys")
+    app.add_typer(api, name="api")

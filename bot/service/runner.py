@@ -1,0 +1,136 @@
+"""The running service: one provider, cache, key store and scheduler behind the API and Slack (layer: bot entry).
+
+    service = Service(ServeSettings.load(), Path("definitions.yaml"))
+    service.run()          # blocks; SIGTERM/SIGINT -> graceful stop
+
+Start: load the definitions (errors listed, exit 1), open the state database, build the Slack app when
+Slack is configured, schedule every job, then serve HTTP with uvicorn. Stop (signal): uvicorn stops
+accepting and lets in-flight requests finish (a sync started by POST /v1/sync included), then the
+scheduler waits for running jobs, a sync started from Slack is waited for, Socket Mode disconnects.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from ..provider import KpiProvider
+from ..store import AlertStore
+from .keys import KeyStore
+from .limits import RateLimiter
+from .settings import ServeSettings
+from .syncs import SyncRunner
+from .telemetry import Telemetry
+
+log = logging.getLogger("kpi.serve")
+
+
+class Service:
+    def __init__(self, settings: ServeSettings, definitions: Path, *, slack_client: Any = None) -> None:
+        self.settings, self.definitions = settings, Path(definitions)
+        self.cache: Any = None
+        self.telemetry = Telemetry(lambda: self.cache.stats if self.cache is not None else None)
+        self.provider = KpiProvider(self._load, path=self.definitions, on_error=self._reload_failed)
+        self.keys = KeyStore(settings.state_db)
+        self.limiter = RateLimiter(settings.kpi_api_rate_limit)
+        self.syncs = SyncRunner(self.provider, self.telemetry)
+        self.slack = self._slack_app(slack_client)
+        from .jobs import Jobs
+
+        self.jobs = Jobs(self.provider, slack_client=self.slack.client if self.slack else None,
+                         store=AlertStore(settings.state_db), syncs=self.syncs, telemetry=self.telemetry,
+                         speed=settings.kpi_clock_speed)
+        from .api import create_api
+
+        self.api = create_api(self)
+        self._stop = threading.Event()
+        self._socket: Any = None
+        self.server: Any = None
+
+    # -- pieces ----------------------------------------------------------------------------------
+    def _load(self) -> Any:
+        """The definitions with the one shared answer cache (warehouses only, as for `kpi query`)."""
+        from metrics_core.cli import open_kpi
+
+        kpi = open_kpi(self.definitions)
+        if kpi.cache is not None:
+            if self.cache is None:
+                self.cache = kpi.cache
+            self.cache.ttl_seconds = kpi.cache.ttl_seconds  # a reload may change cache_ttl_seconds
+            kpi.cache = self.cache
+        return kpi
+
+    def _slack_app(self, client: Any) -> Any:
+        mode = self.settings.slack_mode
+        if mode == "off":
+            return None
+        from ..app import create_app, make_client
+
+        slack = self.settings.slack()
+        if mode == "oauth":
+            from .installs import oauth_settings
+
+            return create_app(self.provider, settings=slack, syncs=self.syncs,
+                              oauth_settings=oauth_settings(self.settings))
+        return create_app(self.provider, client=client or make_client(slack), settings=slack, syncs=self.syncs)
+
+    def _reload_failed(self, message: str) -> None:
+        from ..serve import _tell_admin
+
+        _tell_admin(self.slack, message)
+
+    def health(self) -> dict[str, Any]:
+        snap = self.provider.current()
+        return {"status": "ok", "metrics": len(snap.kpi.metrics()), "slack": self.settings.slack_mode,
+                "jobs": sorted(j.id for j in self.jobs.scheduler.get_jobs()),
+                "sync_running": self.syncs.running.is_set()}
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start_background(self) -> None:
+        """The definitions watcher, the scheduler and (Socket Mode) the Slack connection."""
+        self.provider.watch(self._stop)
+        ids = self.jobs.start()
+        log.info("kpi serve: %d metrics, jobs: %s", len(self.provider.current().kpi.metrics()),
+                 ", ".join(ids) or "none")
+        if self.slack is not None and self.settings.slack_mode == "socket":
+            from ..transport import socket_handler
+
+            self._socket = socket_handler(self.slack, self.settings.slack_app_token or "")
+            self._socket.connect()
+            log.info("kpi serve: Slack over Socket Mode")
+
+    def http_server(self, *, host: str | None = None, port: int | None = None) -> Any:
+        """The uvicorn server (not running yet) for the API and Slack's HTTP endpoints."""
+        import uvicorn
+
+        config = uvicorn.Config(self.api, host=host or self.settings.kpi_host,
+                                port=self.settings.kpi_port if port is None else port, lifespan="off",
+                                log_level="info", access_log=False,
+                                timeout_graceful_shutdown=int(self.settings.kpi_shutdown_grace) or None)
+        return uvicorn.Server(config)
+
+    def run(self, *, host: str | None = None, port: int | None = None) -> None:
+        """Serve until SIGTERM/SIGINT (uvicorn's handlers: stop accepting, drain), then stop the rest."""
+        self.server = self.http_server(host=host, port=port)
+        self.start_background()
+        cfg = self.server.config
+        log.info("kpi serve: API on http://%s:%s (OpenAPI at /openapi.json)%s", cfg.host, cfg.port,
+                 " and Slack at /slack/events" if self.settings.slack_mode in ("http", "oauth") else "")
+        try:
+            self.server.run()
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        """After the HTTP server has drained: finish running jobs and syncs, then let go of everything."""
+        log.info("kpi serve: stopping (letting running jobs and syncs finish)")
+        self._stop.set()
+        self.jobs.shutdown()
+        if not self.syncs.close(timeout=self.settings.kpi_shutdown_grace):
+            log.error("a sync was still running after %s s", self.settings.kpi_shutdown_grace)
+        if self._socket is not None:
+            self._socket.close()
+        self.keys.close()
+        log.info("kpi serve: stopped")

@@ -1,0 +1,120 @@
+"""The settings of ``kpi serve``: environment variables and ``.env``, validated at start (layer: bot edge).
+
+    KPI_DEFINITIONS        definitions.yaml (default ./definitions.yaml)
+    KPI_STATE_DIR          state database (API keys, alert state, Slack installations), default .kpi
+    KPI_HOST / KPI_PORT    where the API (and Slack's HTTP endpoint) listens, default 127.0.0.1:8080
+    KPI_API_RATE_LIMIT     requests a minute per API key, default 120
+    KPI_SHUTDOWN_GRACE     seconds to let in-flight answers and a running sync finish, default 60
+    KPI_CLOCK_SPEED        run schedules this many times faster (tests and demos), default 1
+    SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL    as for ``kpi slack serve``
+    SLACK_CLIENT_ID, SLACK_CLIENT_SECRET   multi-workspace install over Slack OAuth (HTTP mode)
+    GOOGLE_APPLICATION_CREDENTIALS         the service-account key of the Sheets syncs
+
+Without Slack tokens the service runs the API and the schedules that need no Slack (Sheets syncs).
+``ServeSettings.load()`` raises one ConfigError listing every problem.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from metrics_core.errors import ConfigError
+
+from ..settings import DEFAULT_API_URL, Settings as SlackSettings
+
+SlackMode = Literal["socket", "http", "oauth", "off"]
+
+
+class ServeSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
+                                      case_sensitive=False)
+
+    kpi_definitions: Path | None = None
+    kpi_state_dir: Path = Path(".kpi")
+    kpi_host: str = "127.0.0.1"
+    kpi_port: int = Field(default=8080, ge=0, lt=65536)
+    kpi_api_rate_limit: int = Field(default=120, ge=1)
+    kpi_shutdown_grace: float = Field(default=60.0, ge=0)
+    kpi_clock_speed: float = Field(default=1.0, gt=0)
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str = DEFAULT_API_URL
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = None
+    google_application_credentials: Path | None = None
+
+    @classmethod
+    def load(cls, env_file: str | Path | None = ".env", **overrides: object) -> "ServeSettings":
+        """Read and check everything; one ConfigError with every problem, one per line."""
+        try:
+            settings = cls(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+        except ValidationError as e:
+            raise ConfigError(_listed([f"{_env_name(err['loc'])}: {err['msg']}" for err in e.errors()])) from e
+        problems = settings.problems()
+        if problems:
+            raise ConfigError(_listed(problems))
+        return settings
+
+    @property
+    def slack_mode(self) -> SlackMode:
+        if self.slack_client_id and self.slack_client_secret:
+            return "oauth"
+        if not self.slack_bot_token:
+            return "off"
+        return "socket" if self.slack_app_token else "http"
+
+    def problems(self) -> list[str]:
+        """What is inconsistent between settings (pydantic checked each one alone)."""
+        out: list[str] = []
+        mode = self.slack_mode
+        if mode == "oauth":
+            if not self.slack_signing_secret:
+                out.append("SLACK_SIGNING_SECRET is not set (Slack OAuth installs run in HTTP mode)")
+            if self.slack_app_token:
+                out.append("SLACK_APP_TOKEN is set with SLACK_CLIENT_ID/SECRET: multi-workspace installs need "
+                           "HTTP mode; unset one of them")
+        elif mode != "off":
+            problems = _slack_problems(self)
+            out += problems
+        elif self.slack_app_token or self.slack_signing_secret:
+            out.append("SLACK_BOT_TOKEN is not set, but other SLACK_ settings are (set it to run the Slack app, "
+                       "or unset them to run the API and schedules alone)")
+        elif bool(self.slack_client_id) != bool(self.slack_client_secret):
+            out.append("set both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (multi-workspace install), or neither")
+        creds = self.google_application_credentials
+        if creds is not None and not creds.expanduser().is_file():
+            out.append(f"GOOGLE_APPLICATION_CREDENTIALS: no such file {creds}")
+        return out
+
+    def slack(self) -> SlackSettings:
+        """The bot's own settings (tokens, API URL, state directory)."""
+        api = self.slack_api_url if self.slack_api_url.endswith("/") else self.slack_api_url + "/"
+        return SlackSettings(bot_token=self.slack_bot_token or "", signing_secret=self.slack_signing_secret,
+                             app_token=self.slack_app_token, api_url=api, port=self.kpi_port,
+                             state_dir=self.kpi_state_dir)
+
+    @property
+    def state_db(self) -> Path:
+        return self.kpi_state_dir / "bot.sqlite3"
+
+
+def _slack_problems(s: ServeSettings) -> list[str]:
+    from ..settings import _problems
+
+    env = {"SLACK_BOT_TOKEN": s.slack_bot_token, "SLACK_SIGNING_SECRET": s.slack_signing_secret,
+           "SLACK_APP_TOKEN": s.slack_app_token}
+    return _problems(lambda k: (env.get(k) or "").strip() or None)
+
+
+def _env_name(loc: tuple) -> str:
+    return str(loc[0]).upper() if loc else "settings"
+
+
+def _listed(problems: list[str]) -> str:
+    n = len(problems)
+    return f"{n} problem{'s' if n != 1 else ''} in the kpi serve settings:\n  " + "\n  ".join(problems)

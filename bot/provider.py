@@ -118,7 +118,9 @@ class KpiProvider:
         target = self.path.resolve()
 
         def loop() -> None:
-            for changes in watch(target.parent, stop_event=stop, debounce=300, rust_timeout=500):
+            # Only the file itself: the state database, logs or a DuckDB file beside it change all the time.
+            for changes in watch(target.parent, stop_event=stop, debounce=300, rust_timeout=500,
+                                 watch_filter=lambda _change, path: Path(path).resolve() == target):
                 if any(Path(p).resolve() == target for _, p in changes):
                     self.reload()
 

@@ -73,6 +73,7 @@ def serve(definitions: Optional[Path] = DEFINITIONS,
                        f"API on {settings.kpi_host}:{settings.kpi_port}")
             return
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger("watchfiles").setLevel(logging.WARNING)  # "1 change detected" on every edit
         from .runner import Service
 
         Service(settings, find_definitions(defs)).run()

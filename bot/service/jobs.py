@@ -12,6 +12,8 @@ its next time; it never stops the other jobs.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 import uuid
 from typing import Any, Callable
 
@@ -33,6 +35,8 @@ class Jobs:
                  telemetry: Any = None, speed: float = 1.0) -> None:
         self.provider, self.client, self.store, self.syncs = provider, slack_client, store, syncs
         self.telemetry, self.speed = telemetry, speed
+        self._running: set[str] = set()
+        self._idle = threading.Condition()
         self.scheduler = BackgroundScheduler(timezone=timezone_of(provider.current()),
                                              job_defaults={"coalesce": True, "max_instances": 1,
                                                            "misfire_grace_time": 600})
@@ -43,9 +47,17 @@ class Jobs:
         self.scheduler.start()
         return ids
 
-    def shutdown(self) -> None:
+    def shutdown(self, timeout: float = 60.0) -> bool:
+        """Start no more jobs; wait up to ``timeout`` for running ones. False when some still run."""
         if self.scheduler.running:
-            self.scheduler.shutdown(wait=True)
+            self.scheduler.shutdown(wait=False)
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            while self._running and time.monotonic() < deadline:
+                self._idle.wait(deadline - time.monotonic())
+            if self._running:
+                log.error("still running after %.0f s, left behind: %s", timeout, ", ".join(sorted(self._running)))
+            return not self._running
 
     def _trigger(self, trigger: Any) -> Any:
         return trigger if self.speed == 1 else FastTrigger(trigger, self.speed)
@@ -94,6 +106,8 @@ class Jobs:
 
     def _guarded(self, job_id: str, run: Callable[[], Any]) -> None:
         """Run one job; on failure log, count and tell the admin channel. The next run is the retry."""
+        with self._idle:
+            self._running.add(job_id)
         try:
             run()
         except Exception as e:  # noqa: BLE001 - a background job: nobody else would hear of it
@@ -104,6 +118,10 @@ class Jobs:
                 self.telemetry.job_failures.labels(job=job_id.split(":")[0]).inc()
             self._tell_admin(f":warning: kpi job `{job_id}` failed (ref {ref}): {what[:2500]}\n"
                              "It runs again at its next scheduled time.")
+        finally:
+            with self._idle:
+                self._running.discard(job_id)
+                self._idle.notify_all()
 
     def _tell_admin(self, text: str) -> None:
         channel = self.provider.current().config.admin_channel

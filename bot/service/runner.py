@@ -11,10 +11,12 @@ scheduler waits for running jobs, a sync started from Slack is waited for, Socke
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from ..provider import KpiProvider
 from ..store import AlertStore
@@ -25,6 +27,31 @@ from .syncs import SyncRunner
 from .telemetry import Telemetry
 
 log = logging.getLogger("kpi.serve")
+
+
+def _server_class() -> Any:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn, minus re-raising the signal after its graceful stop: that would kill the process
+        before the scheduler and a Slack-started sync are given their turn to finish (Service.stop)."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            before = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for sig, handler in before.items():
+                    signal.signal(sig, handler)
+    return Server
+
+
+def _Server(config: Any) -> Any:  # noqa: N802 - a class made on first use (uvicorn is imported late)
+    return _server_class()(config)
 
 
 class Service:
@@ -109,7 +136,7 @@ class Service:
                                 port=self.settings.kpi_port if port is None else port, lifespan="off",
                                 log_level="info", access_log=False,
                                 timeout_graceful_shutdown=int(self.settings.kpi_shutdown_grace) or None)
-        return uvicorn.Server(config)
+        return _Server(config)
 
     def run(self, *, host: str | None = None, port: int | None = None) -> None:
         """Serve until SIGTERM/SIGINT (uvicorn's handlers: stop accepting, drain), then stop the rest."""
@@ -127,7 +154,7 @@ class Service:
         """After the HTTP server has drained: finish running jobs and syncs, then let go of everything."""
         log.info("kpi serve: stopping (letting running jobs and syncs finish)")
         self._stop.set()
-        self.jobs.shutdown()
+        self.jobs.shutdown(timeout=self.settings.kpi_shutdown_grace)
         if not self.syncs.close(timeout=self.settings.kpi_shutdown_grace):
             log.error("a sync was still running after %s s", self.settings.kpi_shutdown_grace)
         if self._socket is not None:

@@ -23,12 +23,16 @@ SERVICE_RULES = ('      channels: ["#leadership", "#revops"]\n',
                  '      channels: ["#leadership", "#revops"]\n      keys: [finance-sheet]\n')
 
 
-def service_definitions(demo_dir: Path, into: Path, *, extra: str = "") -> Path:
-    """demo definitions + demo.duckdb copied into ``into``; ``extra`` YAML appended (e.g. a sheets: section)."""
+def service_definitions(demo_dir: Path, into: Path, *, one_digest: bool = False) -> Path:
+    """demo definitions + demo.duckdb copied into ``into``. ``one_digest``: the weekly digest alone (no
+    monthly digest, no alerts), so a fast clock does not keep the engine busy with them."""
     shutil.copy(demo_dir / "demo.duckdb", into / "demo.duckdb")
     text = (demo_dir / "definitions.yaml").read_text(encoding="utf-8")
-    assert SERVICE_RULES[0] in text
-    text = text.replace(*SERVICE_RULES) + '  sync:\n    users: [U0ADMIN]\n' + extra
+    assert SERVICE_RULES[0] in text and text.rstrip().endswith("schedule: every Monday 08:00")
+    text = text.replace(*SERVICE_RULES)
+    if one_digest:
+        text = text[:text.index("    - name: monthly-leadership")]
+    text += '  sync:\n    users: [U0ADMIN]\n'
     (into / "definitions.yaml").write_text(text, encoding="utf-8")
     return into / "definitions.yaml"
 
@@ -74,24 +78,31 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def start_serve(defs: Path, env: dict[str, str], *args: str) -> subprocess.Popen:
-    """``kpi serve`` as a real process, with no Slack or Google settings but those in ``env``."""
+    """``kpi serve`` as a real process, with no Slack or Google settings but those in ``env``. Its output
+    goes to ``serve.log`` beside the definitions (a pipe nobody reads would fill up and block it)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "GOOGLE_", "KPI_"))}
-    return subprocess.Popen([KPI, "serve", "-d", str(defs), *args], env={**clean, **env}, cwd=defs.parent,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log = open(defs.parent / "serve.log", "w")  # noqa: SIM115 - the process owns it until it ends
+    proc = subprocess.Popen([KPI, "serve", "-d", str(defs), *args], env={**clean, **env}, cwd=defs.parent,
+                            stdout=log, stderr=subprocess.STDOUT, text=True)
+    proc.log_path = defs.parent / "serve.log"  # type: ignore[attr-defined]
+    return proc
 
 
-def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> dict[str, Any]:
+def output(proc: subprocess.Popen) -> str:
+    return proc.log_path.read_text(encoding="utf-8", errors="replace")  # type: ignore[attr-defined]
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 120) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            r = httpx.get(f"{url}/healthz", timeout=2)
+            r = httpx.get(f"{url}/healthz", timeout=15)
             if r.status_code == 200:
                 return r.json()
         except httpx.TransportError:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
-            out = proc.communicate(timeout=5)[0] if proc.poll() is not None else "(still running)"
-            raise AssertionError(f"kpi serve did not come up:\n{out}")
+            raise AssertionError(f"kpi serve did not come up:\n{output(proc)}")
         time.sleep(0.2)
 
 

@@ -41,7 +41,7 @@ def clean_text(text: str) -> str:
 def answer_slash(snap: Snapshot, command: str, text: str, asker: Asker, *, syncs: Any = None) -> Reply:
     """The reply for one slash command invocation (pure apart from the core call; ``/kpi sync`` writes)."""
     text = clean_text(text)
-    head, _, rest = text.partition(" ")
+    head, _space, rest = text.partition(" ")
     if command == MAIN_COMMAND and head.lower() == "sync":
         return answer_sync(snap, rest, asker, syncs)
     if command == MAIN_COMMAND:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from metrics_core.i18n import gettext as _
+
 from .access import Asker, _norm
 from .answer import guarded
 from .labels import esc
@@ -29,12 +31,13 @@ def sync_allowed(snap: Any, asker: Asker) -> bool:
 
 def answer_sync(snap: Any, tab: str, asker: Asker, syncs: Any) -> Reply:
     if syncs is None:
-        return error_reply("`/kpi sync` needs the kpi service: run `kpi serve` instead of `kpi slack serve`",
+        return error_reply(_("`/kpi sync` needs the kpi service: run `kpi serve` instead of `kpi slack serve`"),
                            usage=False)
     if not sync_allowed(snap, asker):
-        where = "the channels and users listed under slack.sync" if snap.config.sync else \
-            (f"{snap.config.admin_channel}" if snap.config.admin_channel else "nobody yet: set slack.sync")
-        return error_reply(f"Sorry, you may not run a Sheets sync here (allowed: {where}).", usage=False)
+        where = _("the channels and users listed under slack.sync") if snap.config.sync else \
+            (snap.config.admin_channel or _("nobody yet: set slack.sync"))
+        return error_reply(_("Sorry, you may not run a Sheets sync here (allowed: {where}).").format(where=where),
+                           usage=False)
 
     def run() -> Reply:
         outcome = syncs.run(tab.strip() or None, trigger="slack")

@@ -34,9 +34,13 @@ class SyncOutcome:
                 "seconds": round(self.seconds, 3), "error": self.error}
 
     def text(self) -> str:
+        from metrics_core.i18n import gettext as _, ngettext
+
         if not self.ok:
-            return f"Sheets sync failed: {self.error}"
-        return f"Synced {len(self.tabs)} tab{'s' if len(self.tabs) != 1 else ''} ({', '.join(self.tabs)}) in {self.seconds:.1f} s"
+            return _("Sheets sync failed: {error}").format(error=self.error)
+        return ngettext("Synced {n} tab ({tabs}) in {seconds} s", "Synced {n} tabs ({tabs}) in {seconds} s",
+                        len(self.tabs)).format(n=len(self.tabs), tabs=", ".join(self.tabs),
+                                               seconds=f"{self.seconds:.1f}")
 
 
 class SyncRunner:

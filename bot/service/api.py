@@ -122,7 +122,7 @@ def create_api(parts: Any) -> FastAPI:
             raise ApiError(403, "access", f"key {key.name} may not read '{metric}'")
 
     @api.get("/v1/query", responses=_ERRORS, summary="Answer one question (the grammar of `kpi query`)")
-    def query(q: str = Query(..., min_length=1, max_length=500, description='e.g. "win_rate last-quarter by region"'),
+    def query(response: Response, q: str = Query(..., min_length=1, max_length=500, description='e.g. "win_rate last-quarter by region"'),
               as_of: Optional[date] = Query(None, description="answer as of this day (default: today)"),
               key: ApiKey = Depends(key_with("query"))) -> dict[str, Any]:
         from ..answer import metric_of
@@ -132,6 +132,9 @@ def create_api(parts: Any) -> FastAPI:
             snap = parts.provider.current()
             check(snap, key, metric_of(snap, q))
             data = snap.kpi.query(q, as_of=as_of).to_json()
+            # How long a client (the Sheets add-on's CacheService) may reuse it: the definitions' cache TTL.
+            ttl = int(snap.kpi.definitions.connection.cache_ttl_seconds or 0)
+            response.headers["Cache-Control"] = f"private, max-age={ttl}"
         except ApiError as e:
             tel.errors.labels(surface="api", kind=e.kind).inc()
             raise

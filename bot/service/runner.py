@@ -118,9 +118,10 @@ class Service:
     def start_background(self) -> None:
         """The definitions watcher, the scheduler and (Socket Mode) the Slack connection."""
         self.provider.watch(self._stop)
-        ids = self.jobs.start()
+        self.jobs.start()
+        jobs = [f"{j.id} (next {j.next_run_time:%Y-%m-%d %H:%M:%S %Z})" for j in self.jobs.scheduler.get_jobs()]
         log.info("kpi serve: %d metrics, jobs: %s", len(self.provider.current().kpi.metrics()),
-                 ", ".join(ids) or "none")
+                 ", ".join(jobs) or "none")
         if self.slack is not None and self.settings.slack_mode == "socket":
             from ..transport import socket_handler
 

@@ -66,7 +66,12 @@ def test_one_process_answers_posts_and_syncs(served: dict[str, Any], slack: Any,
     assert r.status_code == 200 and r.json()["metric"] == "win_rate"
 
     # the digest, on the fast clock
-    posts = slack.wait_for("chat.postMessage", timeout=60)
+    try:
+        posts = slack.wait_for("chat.postMessage", timeout=90)
+    except AssertionError as e:
+        served["proc"].send_signal(signal.SIGABRT)  # PYTHONFAULTHANDLER: every thread's stack into the log
+        time.sleep(3)
+        raise AssertionError(f"{e}\nkpi serve's log:\n{output(served['proc'])[-15000:]}") from None
     assert any(p.params.get("channel") == "#sales" and "monday-sales" in json.dumps(p.params.get("blocks"))
                for p in slack.wait_for("chat.postMessage", count=len(posts), timeout=1))
 

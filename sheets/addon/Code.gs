@@ -1,0 +1,237 @@
+/**
+ * kpi for Google Sheets: numbers from a running `kpi serve` in cells, a "kpi" menu to sync the
+ * managed tabs, insert a KPI and set the API address and key.
+ *
+ *   =KPI("cac"; "last-quarter")                       a number (format the cell as you like)
+ *   =KPI("win_rate"; "2026-Q3"; "segment=SMB")        filters: "dim=value", several with ";" or ","
+ *   =KPI(A2:A10; "last-quarter")                      a column of metrics in, a column of numbers out
+ *   =KPI_TABLE("win_rate last-quarter by region")     a table (header row + one row per value)
+ *
+ * Answers are cached in CacheService for as long as the API says (Cache-Control: max-age, which is
+ * the definitions' cache_ttl_seconds). Errors become cell errors with kpi's one-line message.
+ *
+ * @OnlyCurrentDoc
+ */
+
+var KPI_URL_PROPERTY = 'KPI_API_URL';
+var KPI_KEY_PROPERTY = 'KPI_API_KEY';
+var KPI_MAX_TTL = 21600; // CacheService's limit (6 h)
+var KPI_DEFAULT_TTL = 300;
+
+function onOpen(e) {
+  SpreadsheetApp.getUi().createAddonMenu()
+    .addItem('Sync now', 'syncNow')
+    .addItem('Insert KPI', 'showInsertKpi')
+    .addItem('Settings', 'showSettings')
+    .addToUi();
+}
+
+function onInstall(e) {
+  onOpen(e);
+}
+
+/**
+ * A KPI as a number, from the kpi service.
+ *
+ * @param {string|Array<Array<string>>} metric a metric name or synonym ("cac", "win rate"), or a range of them
+ * @param {string} period e.g. "last-quarter", "2026-Q3", "ytd" (default: the definitions' default period)
+ * @param {string} filters optional, e.g. "segment=SMB" or "segment=SMB; region=EMEA"
+ * @param {*} refresh optional: any cell; change it to fetch again
+ * @return {number} the value (a ratio as a fraction: 0.27 for 27 %)
+ * @customfunction
+ */
+function KPI(metric, period, filters, refresh) {
+  if (Array.isArray(metric)) {
+    var names = [];
+    metric.forEach(function (row) { row.forEach(function (m) { names.push(m); }); });
+    var answers = kpiAnswers_(names.map(function (m) { return kpiQuestion_(m, period, filters); }));
+    var i = 0;
+    return metric.map(function (row) {
+      return row.map(function () { return kpiNumber_(answers[i++]); });
+    });
+  }
+  return kpiNumber_(kpiAnswers_([kpiQuestion_(metric, period, filters)])[0]);
+}
+
+/**
+ * A question's answer as a table: a header row, then one row per breakdown value or period.
+ *
+ * @param {string} question e.g. "win_rate last-quarter by region", "cac last-6-months grain month"
+ * @param {*} refresh optional: any cell; change it to fetch again
+ * @return {Array<Array<*>>} the table
+ * @customfunction
+ */
+function KPI_TABLE(question, refresh) {
+  if (!question || typeof question !== 'string') throw new Error('kpi: write a question, e.g. "win_rate last-quarter by region"');
+  var r = kpiAnswers_([question])[0];
+  if (r.error) throw new Error('kpi: ' + r.error);
+  var body = r.body;
+  if (body.rows && body.rows.length) {
+    var dims = body.dimensions || [];
+    var table = [dims.concat([body.label])];
+    body.rows.forEach(function (row) {
+      table.push(dims.map(function (d) { return row[d]; }).concat([kpiValue_(row.value)]));
+    });
+    return table;
+  }
+  if (body.series && body.series.length) {
+    var out = [['period', body.label]];
+    body.series.forEach(function (p) { out.push([p.label, kpiValue_(p.value)]); });
+    return out;
+  }
+  return [[body.label], [kpiValue_(body.value)]];
+}
+
+function kpiQuestion_(metric, period, filters) {
+  if (metric === undefined || metric === null || String(metric).trim() === '') {
+    throw new Error('kpi: name a metric, e.g. =KPI("win_rate"; "last-quarter")');
+  }
+  var q = String(metric).trim();
+  if (period) q += ' ' + String(period).trim();
+  var where = String(filters || '').split(/[;,]/).map(function (f) { return f.trim(); }).filter(String);
+  if (where.length) q += ' where ' + where.join(' and ');
+  return q + ' vs none';
+}
+
+function kpiNumber_(answer) {
+  if (answer.error) throw new Error('kpi: ' + answer.error);
+  return kpiValue_(answer.body.value);
+}
+
+function kpiValue_(v) {
+  return v === null || v === undefined ? '' : Number(v);
+}
+
+function kpiSettings_() {
+  var user = PropertiesService.getUserProperties();
+  var doc = PropertiesService.getDocumentProperties();
+  var url = user.getProperty(KPI_URL_PROPERTY) || (doc && doc.getProperty(KPI_URL_PROPERTY));
+  var key = user.getProperty(KPI_KEY_PROPERTY) || (doc && doc.getProperty(KPI_KEY_PROPERTY));
+  if (!url || !key) throw new Error('kpi: no API address or key yet: open the menu Extensions > kpi > Settings');
+  return { url: url.replace(/\/+$/, ''), key: key };
+}
+
+function kpiCacheKey_(url, question) {
+  var digest = Utilities.computeDigest(Utilities.DigestAlgorithm.SHA_256, url + '\n' + question);
+  return 'kpi:' + Utilities.base64EncodeWebSafe(digest);
+}
+
+/** Answers to questions, from the cache or in one UrlFetchApp.fetchAll: [{body} or {error}]. */
+function kpiAnswers_(questions) {
+  var s = kpiSettings_();
+  var cache = CacheService.getUserCache();
+  var keys = questions.map(function (q) { return kpiCacheKey_(s.url, q); });
+  var hit = cache.getAll(keys);
+  var missing = [];
+  questions.forEach(function (q, i) { if (!hit[keys[i]]) missing.push(i); });
+  var fetched = {};
+  if (missing.length) {
+    var responses = UrlFetchApp.fetchAll(missing.map(function (i) {
+      return {
+        url: s.url + '/v1/query?q=' + encodeURIComponent(questions[i]),
+        headers: { Authorization: 'Bearer ' + s.key },
+        muteHttpExceptions: true
+      };
+    }));
+    responses.forEach(function (resp, n) {
+      var i = missing[n];
+      var answer = kpiParse_(resp);
+      fetched[i] = answer;
+      if (!answer.error) {
+        cache.put(keys[i], resp.getContentText(), kpiTtl_(resp));
+      }
+    });
+  }
+  return questions.map(function (q, i) {
+    return i in fetched ? fetched[i] : { body: JSON.parse(hit[keys[i]]) };
+  });
+}
+
+function kpiParse_(resp) {
+  var code = resp.getResponseCode();
+  var text = resp.getContentText();
+  var body;
+  try {
+    body = JSON.parse(text);
+  } catch (e) {
+    return { error: 'the kpi service answered ' + code + ' (not JSON): ' + String(text).slice(0, 120) };
+  }
+  if (code === 200) return { body: body };
+  var msg = body && body.error ? body.error.message : text;
+  if (code === 429) msg = 'too many requests; try again in a moment';
+  return { error: String(msg).split('\n')[0] };
+}
+
+function kpiTtl_(resp) {
+  var headers = resp.getHeaders() || {};
+  var cc = headers['Cache-Control'] || headers['cache-control'] || '';
+  var m = /max-age=(\d+)/.exec(cc);
+  var ttl = m ? parseInt(m[1], 10) : KPI_DEFAULT_TTL;
+  return Math.max(1, Math.min(KPI_MAX_TTL, ttl));
+}
+
+/** Menu: kpi > Sync now. Writes the managed tabs through the service (needs a key with the sync scope). */
+function syncNow() {
+  var s = kpiSettings_();
+  var resp = UrlFetchApp.fetch(s.url + '/v1/sync', {
+    method: 'post',
+    contentType: 'application/json',
+    payload: '{}',
+    headers: { Authorization: 'Bearer ' + s.key },
+    muteHttpExceptions: true
+  });
+  var answer = kpiParse_(resp);
+  var message = answer.error ? 'Sync failed: ' + answer.error
+    : 'Synced ' + answer.body.tabs.length + ' tabs in ' + answer.body.seconds + ' s';
+  SpreadsheetApp.getActiveSpreadsheet().toast(message, 'kpi', 8);
+  return message;
+}
+
+/** Menu: kpi > Insert KPI (a sidebar listing the metrics this key may read). */
+function showInsertKpi() {
+  var html = HtmlService.createTemplateFromFile('Sidebar');
+  html.panel = 'insert';
+  SpreadsheetApp.getUi().showSidebar(html.evaluate().setTitle('kpi'));
+}
+
+/** Menu: kpi > Settings (the same sidebar, on its settings panel). */
+function showSettings() {
+  var html = HtmlService.createTemplateFromFile('Sidebar');
+  html.panel = 'settings';
+  SpreadsheetApp.getUi().showSidebar(html.evaluate().setTitle('kpi settings'));
+}
+
+/** Sidebar: the metrics this key may read, as [{name, label, description}]. */
+function listMetrics() {
+  var s = kpiSettings_();
+  var resp = UrlFetchApp.fetch(s.url + '/v1/metrics', {
+    headers: { Authorization: 'Bearer ' + s.key }, muteHttpExceptions: true
+  });
+  var answer = kpiParse_(resp);
+  if (answer.error) throw new Error(answer.error);
+  return answer.body.map(function (m) { return { name: m.name, label: m.label, description: m.description }; });
+}
+
+/** Sidebar: put =KPI(...) in the active cell. */
+function insertKpi(metric, period, filters) {
+  var args = ['"' + String(metric).replace(/"/g, '') + '"'];
+  if (period || filters) args.push('"' + String(period || '').replace(/"/g, '') + '"');
+  if (filters) args.push('"' + String(filters).replace(/"/g, '') + '"');
+  var formula = '=KPI(' + args.join(',') + ')';
+  SpreadsheetApp.getActiveRange().setFormula(formula);
+  return formula;
+}
+
+/** Sidebar: save the API address and key (for you; `shared`: for every editor of this file too). */
+function saveSettings(url, key, shared) {
+  url = String(url || '').trim();
+  key = String(key || '').trim();
+  if (!/^https?:\/\//.test(url)) throw new Error('the kpi API address starts with https://');
+  if (!/^kpi_/.test(key)) throw new Error('an API key starts with kpi_ (create one with: kpi api keys create --scope query)');
+  var props = {};
+  props[KPI_URL_PROPERTY] = url;
+  props[KPI_KEY_PROPERTY] = key;
+  PropertiesService.getUserProperties().setProperties(props);
+  if (shared) PropertiesService.getDocumentProperties().setProperties(props);
+  return 'saved';
+}

@@ -12,6 +12,9 @@ Layers (each imports only the ones above it, and only the metrics core's public 
     app, transport, serve, logs              entry: create_app(), HTTP (WSGI) and Socket Mode, kpi slack serve,
                                              logging without request bodies
     manifest, cli, terminal                  entry: kpi slack manifest, kpi ask
+    sync_command                             logic: /kpi sync (who may run it; the service runs it)
+    service/                                 entry: kpi serve (Slack + schedules + the JSON API) and
+                                             kpi api keys; uses sheets/ through its public API
 
 The metrics core never imports this package; it finds ``bot.cli:register`` and
 ``bot.config:validate_section`` through entry points.

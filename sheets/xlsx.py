@@ -3,7 +3,8 @@
 The same cells as the Sheets sync: numbers as numbers with the same number-format patterns, bold
 headers, frozen panes, column widths. Text that looks like a formula (``=HYPERLINK(...)``) is
 stored as text, never as a formula. Sheet names follow Excel's rules: at most 31 characters, none of
-``[]:*?/\``, unique without regard to case ("KPIs by month" twice -> "KPIs by month", "KPIs by month (2)").
+``[]:*?/`` nor a backslash, unique without regard to case ("KPIs by month" twice ->
+"KPIs by month", "KPIs by month (2)").
 """
 
 from __future__ import annotations

@@ -157,3 +157,12 @@ def test_a_csv_row_with_an_unclosed_quote_is_not_counted_silently(tmp_path: Path
     result = kpi("query", "deals_won 2026-Q1 vs none", "-d", str(d))
     assert result.exit_code == 1, result.output
     assert "internal error" not in result.output
+
+
+def test_a_snippet_the_engine_cannot_run_is_a_definition_error(tmp_path: Path) -> None:
+    """Snippets are written in sql_dialect and rendered for the connection's engine; a function
+    SQLGlot cannot render there fails at load with its line, not at the first question."""
+    text = folder(tmp_path, url="spark://local[2]", filter="initcap(stage) = 'Won'").read_text()
+    with pytest.raises(DefinitionError, match=r"measures.won.filter: 'initcap\(stage\) = 'Won'' cannot be written for spark"):
+        parse_definitions(text)
+    parse_definitions(text.replace("spark://local[2]", "duckdb:///:memory:"))  # fine where it runs

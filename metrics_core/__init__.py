@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 _WHERE = {
     "api": ("KPI", "Explanation", "MetricInfo", "formula"),
     "catalog": ("Catalog",),
+    "columns": ("Columns",),
     "doctor": ("DoctorReport", "Finding"),
     "errors": ("AccessDenied", "ConfigError", "DataError", "DefinitionError", "InternalError", "Issue", "KpiError",
                "KpiUserError", "QueryError", "hint_for", "suggest"),
@@ -49,6 +50,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eagerly
     from .api import KPI, Explanation, MetricInfo, formula  # noqa: F401
     from .catalog import Catalog  # noqa: F401
+    from .columns import Columns  # noqa: F401
     from .doctor import DoctorReport, Finding  # noqa: F401
     from .errors import (AccessDenied, ConfigError, DataError, DefinitionError, InternalError, Issue,  # noqa: F401
                          KpiError, KpiUserError, QueryError, hint_for, suggest)

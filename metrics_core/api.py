@@ -14,7 +14,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 
@@ -27,7 +27,7 @@ from .errors import QueryError, hint_for, mark_url_password, redact
 from .grammar import GRAINS, check_text, parse_query
 from .i18n import _, active_locale, use_locale
 from .phrases import fold
-from .load import Loaded, load_definitions, parse_definitions
+from .load import Loaded, Sections, load_definitions, parse_definitions
 from .models import ConversionMetric, Definitions
 from .periods import Grain, Period, buckets, previous_period, resolve_period, today, trailing, year_ago
 from .fineprint import check_windows, maturing_note, maturing_window
@@ -97,12 +97,14 @@ class KPI:
         self._served: dict[tuple, Compiled] = {}  # statements from rollups, by query and part versions
 
     @classmethod
-    def from_path(cls, path: str | Path | None = None, **kw: Any) -> "KPI":
-        return cls(load_definitions(path), **kw)
+    def from_path(cls, path: str | Path | None = None, *, sections: Sections = True, **kw: Any) -> "KPI":
+        """``sections``: which extension sections (slack:, sheets:) to validate too; True = all present."""
+        return cls(load_definitions(path, sections=sections), **kw)
 
     @classmethod
-    def from_text(cls, text: str, *, source: str = "definitions.yaml", base_dir: str | Path = ".", **kw: Any) -> "KPI":
-        return cls(parse_definitions(text, source=source, base_dir=base_dir), **kw)
+    def from_text(cls, text: str, *, source: str = "definitions.yaml", base_dir: str | Path = ".",
+                  sections: Sections = True, **kw: Any) -> "KPI":
+        return cls(parse_definitions(text, source=source, base_dir=base_dir, sections=sections), **kw)
 
     # -- engine --------------------------------------------------------------------------------
     @property
@@ -369,8 +371,8 @@ class KPI:
         if hit and time.monotonic() - hit[0] < 600:
             return hit[1]
         r = self.ask(metric, "last-12-months", by=[dimension], compare="none")
-        df = r.breakdown
-        values = tuple(str(v) for v in df[dimension].dropna().head(limit)) if df is not None and len(df) else ()
+        rows = r.breakdown_columns
+        values = tuple(str(v) for v in rows[dimension] if v is not None)[:limit] if rows is not None and len(rows) else ()
         with self._lock:
             self._values[key] = (time.monotonic(), values)
         return values
@@ -418,11 +420,8 @@ class KPI:
         from .explain import freshness_sql
 
         sql = freshness_sql(self.catalog, TableSQL(self.catalog, self.loaded.base_dir))
-        df = self.backend.run(sql, {}) if sql else None
-        value = None
-        if df is not None and len(df) and df.iloc[0, 0] is not None:
-            v = df.iloc[0, 0]
-            value = v.date() if hasattr(v, "date") else v
+        v = self.backend.run(sql, {}).scalar() if sql else None
+        value = v.date() if isinstance(v, datetime) else v
         self._fresh = (time.monotonic(), value)
         return value
 

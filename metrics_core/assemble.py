@@ -3,17 +3,17 @@
 The statement returns one row per (window, breakdown value) plus a total row per window (g=1
 when broken down). This module picks the rows apart: the asked window's total is the value,
 the comparison window's total the previous value, the rest the breakdown and the series; it
-formats every number and says in words what was counted.
+formats every number and says in words what was counted. Rows are plain dicts and the tables
+plain ``Columns``: no pandas on the way from the engine to the terminal.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Mapping
 
-import pandas as pd
-
+from .columns import Columns
 from .compile import Compiled, MetricQuery
 from .formatting import fmt_count, fmt_value, plural_category
 from .i18n import _, active_locale, ngettext
@@ -56,7 +56,7 @@ class Assembler:
         return self.fmt(value, self.defs.metrics[name].format)
 
     # -- components ----------------------------------------------------------------------------
-    def components(self, metric: str, row: pd.Series, c: Compiled) -> tuple[Component, ...]:
+    def components(self, metric: str, row: Mapping[str, Any], c: Compiled) -> tuple[Component, ...]:
         m = self.defs.metrics[metric]
 
         def measure(name: str, role: str) -> Component:
@@ -88,7 +88,7 @@ class Assembler:
             return tuple(out)
         return ()
 
-    def sample_size(self, comps: tuple[Component, ...], c: Compiled, row: pd.Series) -> int | None:
+    def sample_size(self, comps: tuple[Component, ...], c: Compiled, row: Mapping[str, Any]) -> int | None:
         roles = {comp.role: comp for comp in comps}
         if "denominator" in roles and roles["denominator"].rows is not None:
             return roles["denominator"].rows  # a ratio rests on its denominator's rows
@@ -172,24 +172,19 @@ def _full_days(p: Period, cal: Calendar) -> int:
     return (end - start).days + 1
 
 
-def build_result(asm: Assembler, defs: Definitions, req: Request, c: Compiled, df: pd.DataFrame,
+def build_result(asm: Assembler, defs: Definitions, req: Request, c: Compiled, table: Columns,
                  cached: bool = False) -> MetricResult:
     """The MetricResult for one statement's rows."""
     q = req.query
     name = q.metric
     m = defs.metrics[name]
-    df = df.rename(columns=str.lower)
+    recs = table.rename(str.lower).records()
     slots = {s.pid: s for s in q.slots}
     dim_names = dict(zip(c.dim_cols, q.dimensions))
     broken = bool(q.dimensions)
-    totals = df[df["g"] == (1 if broken else 0)]
-    rows = df[df["g"] == 0] if broken else df.iloc[0:0]
-
-    def total(pid: int) -> pd.Series | None:
-        hit = totals[totals["pid"] == pid]
-        return hit.iloc[0] if len(hit) else None
-
-    cur = total(0)
+    totals = {int(r["pid"]): r for r in reversed(recs) if r["g"] == (1 if broken else 0)}  # first row wins
+    rows = [r for r in recs if r["g"] == 0] if broken else []
+    cur = totals.get(0)
     value = _f(cur["value"]) if cur is not None else None
     comps = asm.components(name, cur, c) if cur is not None else ()
     sample = asm.sample_size(comps, c, cur) if cur is not None else None
@@ -198,21 +193,21 @@ def build_result(asm: Assembler, defs: Definitions, req: Request, c: Compiled, d
     where = {k: v[0] for k, v in q.filters if len(v) == 1}
     comparison = None
     if 1 in slots:
-        prev = total(1)
+        prev = totals.get(1)
         pv = _f(prev["value"]) if prev is not None else None
         pcomps = asm.components(name, prev, c) if prev is not None else ()
         comparison = asm.comparison(name, req.compare_kind or "previous", slots[1].period, value, pv, pcomps)
     closed = None if req.maturing is None else 0.0  # a conversion's row with no open window is not maturing
     breakdown = (_breakdown(asm, name, rows, dim_names, additive, slots[0].period, where, c, req.maturing_rows, closed)
                  if broken else None)
-    series = (_series(asm, name, df, slots, dim_names, broken, c, req.maturing_buckets)
+    series = (_series(asm, name, recs, slots, dim_names, broken, c, req.maturing_buckets)
               if any(s.role == "bucket" for s in q.slots) else None)
     return MetricResult(
         metric=name, label=defs.metric_label(name), description=m.description, format=m.format.kind,
         currency=m.format.currency or defs.locale.currency, better=m.better, period=slots[0].period, as_of=req.as_of,
         value=value, formatted=asm.metric_fmt(name, value), components=comps, comparison=comparison,
         target=asm.target(name, slots[0].period, value, where, additive), dimensions=q.dimensions, filters=filters,
-        breakdown=breakdown, series=series, grain=req.grain, sample_size=sample, small_sample=small(asm, name, sample),
+        breakdown_columns=breakdown, series_columns=series, grain=req.grain, sample_size=sample, small_sample=small(asm, name, sample),
         counted=asm.counted(name, comps), sql=c.sql, params=dict(c.params), dialect=c.dialect, cached=cached,
         notes=req.notes, maturing=req.maturing)
 
@@ -222,23 +217,21 @@ def small(asm: Assembler, name: str, n: int | None) -> bool:
     return asm.defs.metrics[name].type != "constant" and n is not None and n < asm.defs.defaults.small_sample
 
 
-def _breakdown(asm: Assembler, name: str, rows: pd.DataFrame, dim_names: dict[str, str], additive: bool,
-               period: Period, where: dict[str, str], c: Compiled, maturing: dict, closed: float | None) -> pd.DataFrame:
-    cur = rows[rows["pid"] == 0]
-    prev = rows[rows["pid"] == 1]
+def _breakdown(asm: Assembler, name: str, rows: list[dict[str, Any]], dim_names: dict[str, str], additive: bool,
+               period: Period, where: dict[str, str], c: Compiled, maturing: dict, closed: float | None) -> Columns:
     cols = list(dim_names)
-    prev_map = {tuple(r[c] for c in cols): _f(r["value"]) for _i, r in prev.iterrows()}
+    prev_map = {tuple(r[c] for c in cols): _f(r["value"]) for r in rows if r["pid"] == 1}
     out = []
-    for _i, r in cur.iterrows():
+    for r in (r for r in rows if r["pid"] == 0):
         key = tuple(r[c] for c in cols)
         v = _f(r["value"])
-        rec: dict[str, Any] = {dim_names[c]: (None if pd.isna(r[c]) else r[c]) for c in cols}
+        rec: dict[str, Any] = {dim_names[c]: r[c] for c in cols}
         rec["value"] = v
         rec["formatted"] = asm.metric_fmt(name, v)
         pv = prev_map.get(key)
         rec["previous"] = pv
         rec["change"] = (v - pv) / abs(pv) if v is not None and pv else None
-        for col in r.index:
+        for col in r:
             if col.startswith(("m", "c")) and col[1:2].isdigit():
                 rec[col] = _f(r[col])
         row_where = {**where, **{dim_names[c]: str(rec[dim_names[c]]) for c in cols}}
@@ -250,26 +243,31 @@ def _breakdown(asm: Assembler, name: str, rows: pd.DataFrame, dim_names: dict[st
         rec["small_sample"] = small(asm, name, n)
         rec["maturing"] = maturing.get(key, closed)
         out.append(rec)
-    df = pd.DataFrame(out, columns=[*dim_names.values(), *ROW_KEYS]
-                      + sorted({k for rec in out for k in rec} - set(dim_names.values())
-                               - set(ROW_KEYS)))
-    return df.sort_values("value", ascending=False, na_position="last", kind="stable").reset_index(drop=True)
+    names = [*dim_names.values(), *ROW_KEYS]
+    names += sorted({k for rec in out for k in rec} - set(names))
+    out.sort(key=lambda rec: (rec["value"] is None, -(rec["value"] or 0.0)))  # stable: ties keep engine order
+    return Columns.from_records(out, names)
 
 
-def _series(asm: Assembler, name: str, df: pd.DataFrame, slots: dict, dim_names: dict[str, str],
-            broken: bool, c: Compiled, maturing: dict) -> pd.DataFrame:
-    sub = df[(df["pid"] >= 2) & (df["g"] == 0)] if broken else df[df["pid"] >= 2]
+def _series(asm: Assembler, name: str, recs: list[dict[str, Any]], slots: dict, dim_names: dict[str, str],
+            broken: bool, c: Compiled, maturing: dict) -> Columns:
     out = []
-    for _i, r in sub.iterrows():
+    for r in recs:
+        if r["pid"] < 2 or (broken and r["g"] != 0):
+            continue
         p: Period = slots[int(r["pid"])].period
         v = _f(r["value"])
         rec = {"start": p.start, "end": p.end, "label": asm.label(p), "to_date": p.to_date,
-               **{dim_names[c]: (None if pd.isna(r[c]) else r[c]) for c in dim_names},
-               "value": v, "formatted": asm.metric_fmt(name, v)}
+               **{dim_names[c]: r[c] for c in dim_names}, "value": v, "formatted": asm.metric_fmt(name, v)}
         n = asm.sample_size(asm.components(name, r, c), c, r)
         rec.update(sample_size=n, small_sample=small(asm, name, n),
                    maturing=None if broken else maturing.get(int(r["pid"])))
         out.append(rec)
-    cols = ["start", "end", "label", "to_date", *dim_names.values(), "value", "formatted", "sample_size",
-            "small_sample", "maturing"]
-    return pd.DataFrame(out, columns=cols).sort_values(["start", *dim_names.values()], kind="stable").reset_index(drop=True)
+    out.sort(key=lambda rec: (rec["start"], *(_sortable(rec[d]) for d in dim_names.values())))
+    return Columns.from_records(out, ["start", "end", "label", "to_date", *dim_names.values(), "value", "formatted",
+                                      "sample_size", "small_sample", "maturing"])
+
+
+def _sortable(v: Any) -> tuple[bool, Any]:
+    """A dimension value as a sort key with None last (as pandas' sort_values had it)."""
+    return (v is None, v)

@@ -6,10 +6,10 @@ one backend URL, and one data version:
 
     cache = ResultCache(".kpi/cache", ttl_seconds=900)
     key = CacheKey.of(sql, params, backend.url, backend.data_version())
-    df = cache.get(key)                      # None on a miss or when expired
-    if df is None:
-        df = backend.run(sql, params)
-        cache.put(key, df)
+    cols = cache.get(key)                    # Columns, or None on a miss or when expired
+    if cols is None:
+        cols = backend.run(sql, params)
+        cache.put(key, cols)
 
 Every entry expires after ``ttl_seconds`` (``connection.cache_ttl_seconds``: how long a warehouse
 answer may be reused). When the backend knows its data version (DuckDB file stamp, PostgreSQL WAL
@@ -17,8 +17,10 @@ position, BigQuery/Snowflake last-modified time), that version is part of the ke
 means new keys before the TTL is up; without one (Spark) the TTL alone bounds staleness. Relative
 periods need no special care: "this-month" binds its dates as parameters, so tomorrow's key differs.
 
-Files are parquet (no code runs on load, unlike pickle), written to a temporary name and renamed,
-so a reader never sees half a file and concurrent writers of the same key are harmless.
+Files are JSON with typed values (dates, timestamps and decimals tagged, so they come back as they
+went in; no code runs on load, unlike pickle; no pandas or pyarrow on the path of a cached
+answer), written to a temporary name and renamed, so a reader never sees half a file and
+concurrent writers of the same key are harmless.
 ``--no-cache`` is the caller's flag: it simply does not call ``get``.
 """
 
@@ -36,9 +38,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
 
-import pandas as pd
+from .columns import Columns
 
 DEFAULT_TTL = 5 * 60.0  # seconds; definitions.yaml's connection.cache_ttl_seconds overrides it
+SUFFIX = ".json"
 
 
 def _jsonable(value: Any) -> Any:
@@ -52,6 +55,38 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
     return value
+
+
+def _encode(value: Any) -> Any:
+    """A cell as JSON: plain scalars as they are, the rest tagged ({"date": "2026-01-01"})."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if value == value and value not in (float("inf"), float("-inf")) else {"float": repr(value)}
+    if isinstance(value, (datetime, date, Decimal)):
+        return _jsonable(value)
+    raise TypeError(f"cannot cache a {type(value).__name__}")
+
+
+_DECODE: dict[str, Callable[[str], Any]] = {"ts": datetime.fromisoformat, "date": date.fromisoformat,
+                                            "dec": Decimal, "float": float}
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict):
+        (tag, text), = value.items()
+        return _DECODE[tag](text)
+    return value
+
+
+def dumps(cols: Columns) -> str:
+    """``Columns`` as typed JSON text (raises TypeError for a value it cannot tag)."""
+    return json.dumps({"columns": {k: [_encode(v) for v in cols[k]] for k in cols.names}}, allow_nan=False)
+
+
+def loads(text: str) -> Columns:
+    data = json.loads(text)["columns"]
+    return Columns({k: [_decode(v) for v in vs] for k, vs in data.items()})
 
 
 @dataclass(frozen=True)
@@ -82,7 +117,7 @@ class CacheStats:
 
 @dataclass
 class ResultCache:
-    """Parquet files under ``directory``; safe to share between threads and processes."""
+    """JSON files under ``directory``; safe to share between threads and processes."""
 
     directory: Path
     ttl_seconds: float = DEFAULT_TTL
@@ -95,31 +130,35 @@ class ResultCache:
 
     def path_for(self, key: CacheKey) -> Path:
         digest = key.digest
-        return self.directory / digest[:2] / f"{digest}.parquet"
+        return self.directory / digest[:2] / f"{digest}{SUFFIX}"
 
-    def get(self, key: CacheKey) -> pd.DataFrame | None:
+    def get(self, key: CacheKey) -> Columns | None:
         """The stored result, or None when absent, expired or unreadable (a miss, never an error)."""
         path = self.path_for(key)
         try:
             age = self.clock() - path.stat().st_mtime
             fresh = age <= self.ttl_seconds
-            df = pd.read_parquet(path) if fresh else None
-        except (OSError, ValueError):  # missing, or truncated by a crash mid-copy
-            df = None
-        self._count("hits" if df is not None else "misses")
-        return df
+            cols = loads(path.read_text(encoding="utf-8")) if fresh else None
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):  # missing, or truncated by a crash
+            cols = None
+        self._count("hits" if cols is not None else "misses")
+        return cols
 
-    def put(self, key: CacheKey, df: pd.DataFrame) -> None:
-        """Store ``df`` for ``key`` atomically (temp file + rename). Unstorable frames are skipped."""
+    def put(self, key: CacheKey, cols: Columns) -> None:
+        """Store ``cols`` for ``key`` atomically (temp file + rename). Unstorable values are skipped."""
+        try:
+            text = dumps(cols)
+        except (TypeError, ValueError):  # e.g. a value of a type JSON cannot tag: just not cached
+            return
         path = self.path_for(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".parquet")
-        os.close(fd)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=SUFFIX)
         try:
-            df.to_parquet(tmp, index=False)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
             os.replace(tmp, path)
-        except (ValueError, TypeError, OSError, ImportError):
-            Path(tmp).unlink(missing_ok=True)  # e.g. a column of mixed Python objects: just not cached
+        except OSError:
+            Path(tmp).unlink(missing_ok=True)
             return
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -127,15 +166,15 @@ class ResultCache:
         self._count("writes")
 
     def fetch(self, backend: Any, sql: str, params: dict[str, Any], *, use_cache: bool = True
-              ) -> tuple[pd.DataFrame, bool]:
-        """Run ``sql`` on ``backend`` through this cache: (frame, was_cached). See ``cached_run``."""
+              ) -> tuple[Columns, bool]:
+        """Run ``sql`` on ``backend`` through this cache: (columns, was_cached). See ``cached_run``."""
         return cached_run(self, backend, sql, params, use_cache=use_cache)
 
     def prune(self) -> int:
         """Delete expired entries (and stray temp files); return how many went."""
         removed = 0
         now = self.clock()
-        for path in self.directory.glob("*/*.parquet"):
+        for path in self.directory.glob(f"*/*{SUFFIX}"):
             try:
                 age = now - path.stat().st_mtime
                 if age > self.ttl_seconds or (path.name.startswith(".tmp-") and age > 3600):
@@ -148,7 +187,7 @@ class ResultCache:
     def clear(self) -> int:
         """Delete every entry; return how many went."""
         removed = 0
-        for path in self.directory.glob("*/*.parquet"):
+        for path in self.directory.glob(f"*/*{SUFFIX}"):
             path.unlink(missing_ok=True)
             removed += 1
         return removed
@@ -159,15 +198,15 @@ class ResultCache:
 
 
 def cached_run(cache: ResultCache | None, backend: Any, sql: str, params: dict[str, Any],
-               *, use_cache: bool = True) -> tuple[pd.DataFrame, bool]:
-    """Run through the cache: (frame, was_cached). ``use_cache=False`` (``--no-cache``) skips the
+               *, use_cache: bool = True) -> tuple[Columns, bool]:
+    """Run through the cache: (columns, was_cached). ``use_cache=False`` (``--no-cache``) skips the
     lookup but still stores the fresh result, so the next cached call benefits."""
     if cache is None:
         return backend.run(sql, params), False
     key = CacheKey.of(sql, params, backend.url, backend.data_version())
-    df = cache.get(key) if use_cache else None
-    if df is not None:
-        return df, True
-    df = backend.run(sql, params)
-    cache.put(key, df)
-    return df, False
+    cols = cache.get(key) if use_cache else None
+    if cols is not None:
+        return cols, True
+    cols = backend.run(sql, params)
+    cache.put(key, cols)
+    return cols, False

@@ -64,14 +64,14 @@ def check_data(loaded: Loaded) -> None:
             except KpiUserError as e:
                 issues.append(Issue(f"cannot read table '{name}': {e}", loaded.source, line_of(loaded.raw, where), ".".join(where)))
                 continue
-            actual = {c.lower(): c for c in df.columns}
+            actual = {c.lower(): c for c in df.names}
             for col, c in t.columns.items():
                 wanted = [c.from_ or col] if not c.expr else [r.name for r in column_refs(parse_snippet(c.expr, defs.sql_dialect))]
                 for w in wanted:
                     if w.lower() not in actual:
                         path = ("tables", name, "columns", col)
                         issues.append(Issue(f"column '{w}' not found in the source of table '{name}'"
-                                            f"{hint_for(w, list(df.columns), what='its columns')}",
+                                            f"{hint_for(w, list(df.names), what='its columns')}",
                                             loaded.source, line_of(loaded.raw, path), ".".join(path)))
             if len(issues) == before:  # every column found: their formats can be tried
                 issues += _format_issues(loaded, backend, tables, name)

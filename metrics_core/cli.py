@@ -20,7 +20,6 @@ import json
 import sys
 import traceback
 from datetime import date, datetime
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated, Callable, Optional
 
@@ -93,11 +92,13 @@ def skip_rollups() -> None:
     os.environ["KPI_NO_ROLLUPS"] = "1"
 
 
-def open_kpi(definitions: Path | None, *, cache: bool = True):  # noqa: ANN201 - KPI
+def open_kpi(definitions: Path | None, *, cache: bool = True, sections: bool | tuple[str, ...] = True):  # noqa: ANN201 - KPI
+    """The KPI for --definitions (with the result cache for warehouses). ``sections``: which of
+    slack:/sheets: to validate as well (True: every one present; `kpi query` checks none)."""
     from .api import KPI
     from .cache import ResultCache
 
-    kpi = KPI.from_path(definitions)
+    kpi = KPI.from_path(definitions, sections=sections)
     set_locale(kpi.definitions.locale.locale)  # words of this command in the definitions' language
     ttl = kpi.definitions.connection.cache_ttl_seconds
     if cache and ttl and not kpi.url.startswith("duckdb"):
@@ -118,7 +119,7 @@ def query(text: Annotated[str, typer.Argument(help='e.g. "cac last-quarter", "wi
 
         if no_rollups:
             skip_rollups()
-        kpi = open_kpi(definitions, cache=not no_cache)
+        kpi = open_kpi(definitions, cache=not no_cache, sections=False)
         day = parse_as_of(as_of)
         result = kpi.query(text, as_of=day, use_cache=not no_cache)
         if as_json:
@@ -185,7 +186,7 @@ def metrics(definitions: DefinitionsOpt = None) -> None:
     def body() -> None:
         from .cli_render import render_metrics
 
-        render_metrics(out, open_kpi(definitions, cache=False).metrics())
+        render_metrics(out, open_kpi(definitions, cache=False, sections=False).metrics())
     guarded(body)
 
 
@@ -195,7 +196,7 @@ def explain(metric: str, definitions: DefinitionsOpt = None, as_of: AsOfOpt = No
     def body() -> None:
         from .cli_render import render_sql
 
-        e = open_kpi(definitions, cache=False).explain(metric, as_of=parse_as_of(as_of))
+        e = open_kpi(definitions, cache=False, sections=False).explain(metric, as_of=parse_as_of(as_of))
         out.print(e.text, highlight=False, markup=False)  # descriptions may hold [brackets]
         out.print()
         render_sql(out, e.sql, {}, None)
@@ -234,6 +235,8 @@ _register_rollups()
 
 def _register_plugins() -> None:
     """Commands from bot/ and sheets/ (entry point group ``kpi.cli``); a broken one is reported, not fatal."""
+    from importlib.metadata import entry_points
+
     for ep in entry_points(group="kpi.cli"):
         try:
             ep.load()(app)
@@ -241,9 +244,17 @@ def _register_plugins() -> None:
             err.print(f"[yellow]warning:[/yellow] kpi plugin '{ep.name}' not loaded: {type(e).__name__}: {escape(redact(str(e)))}")
 
 
+def _core_command(argv: list[str]) -> bool:
+    """Whether argv names one of this module's commands (`kpi -v query ...` -> True): then the
+    plugins, which import the bot and the Sheets sync, are not loaded at all."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    return first in {c.name or (c.callback.__name__ if c.callback else None) for c in app.registered_commands}
+
+
 def main() -> None:
     redact_logs()  # warnings from any library reach stderr through the last-resort handler
-    _register_plugins()
+    if not _core_command(sys.argv[1:]):
+        _register_plugins()
     app()
 
 

@@ -6,10 +6,10 @@ from typing import Any, Sequence
 
 from rich.console import Console
 from rich.panel import Panel
-from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
+from .columns import Columns
 from .errors import redact
 from .formatting import fmt_change, fmt_date, fmt_points, fmt_value, status_words
 from .i18n import _, active_locale, ngettext, use_locale
@@ -75,38 +75,37 @@ def _render_result(out: Console, r: MetricResult, kpi: Any, locale: str) -> None
     subtitle = _("as of {date}").format(date=fmt_date(r.as_of, locale)) + (" · " + _("cached") if r.cached else "")
     out.print(Panel(Text("\n").join([x for x in lines if x.plain]), title=Text(r.label), title_align="left",
                     subtitle=subtitle, subtitle_align="right"))
-    if r.breakdown is not None and len(r.breakdown):
-        _table(out, r.breakdown, list(r.dimensions), locale, show_prev=r.comparison is not None,
+    if r.breakdown_columns is not None and len(r.breakdown_columns):
+        _table(out, r.breakdown_columns, list(r.dimensions), locale, show_prev=r.comparison is not None,
                percent=r.format == "percent")
-    if r.series is not None and len(r.series):
-        _table(out, r.series, ["label", *r.dimensions], locale, show_prev=False)
+    if r.series_columns is not None and len(r.series_columns):
+        _table(out, r.series_columns, ["label", *r.dimensions], locale, show_prev=False)
 
 
-def _table(out: Console, df: Any, keys: Sequence[str], locale: str, *, show_prev: bool, percent: bool = False) -> None:
+def _table(out: Console, rows: Columns, keys: Sequence[str], locale: str, *, show_prev: bool,
+           percent: bool = False) -> None:
     t = Table(show_edge=False, pad_edge=False)
     for k in keys:
         t.add_column(_("period") if k == "label" else k)
     t.add_column(_("value"), justify="right")
-    if show_prev and "change" in df.columns:
+    show_change = show_prev and "change" in rows
+    if show_change:
         t.add_column(_("change"), justify="right")
-    flagged = any(_flag(row, locale) for _i, row in df.head(MAX_ROWS).iterrows())
+    rows_shown = rows.records()[:MAX_ROWS]
+    flagged = any(_flag(row, locale) for row in rows_shown)
     if flagged:
         # TRANSLATORS: a table column header: a row's own fine print (small sample, maturing)
         t.add_column(_("note"))
-    for _i, row in df.head(MAX_ROWS).iterrows():
+    for row in rows_shown:
         cells = [_("(none)") if row[k] is None else str(row[k]) for k in keys] + [row["formatted"]]
-        if show_prev and "change" in df.columns:
-            if percent:
-                prev = row.get("previous")
-                cells.append(fmt_points(row["value"] - prev, locale) if prev == prev and prev is not None and row["value"] is not None else "–")
-            else:
-                cells.append(fmt_change(row["change"], locale) if row["change"] == row["change"] and row["change"] is not None else "–")
+        if show_change:
+            cells.append(_change_cell(row, locale, percent))
         if flagged:
             cells.append(_flag(row, locale))
         t.add_row(*(Text(c) for c in cells))  # data values print as themselves, never as markup
     out.print(t)
-    if len(df) > MAX_ROWS:
-        more = len(df) - MAX_ROWS
+    if len(rows) > MAX_ROWS:
+        more = len(rows) - MAX_ROWS
         out.print(ngettext("… and {count} more row (use --json for all)", "… and {count} more rows (use --json for all)",
                            more).format(count=more), style="dim")
 
@@ -124,9 +123,19 @@ def _flag(row: Any, locale: str) -> str:
     return ", ".join(parts)
 
 
+def _change_cell(row: dict[str, Any], locale: str, percent: bool) -> str:
+    """Rates change in points ("+1.8 pp"), everything else relatively ("+7.3%"); "–" when unknown."""
+    value, prev, change = row["value"], row.get("previous"), row.get("change")
+    if percent:
+        return fmt_points(value - prev, locale) if value is not None and prev is not None else "–"
+    return fmt_change(change, locale) if change is not None else "–"
+
+
 def render_sql(out: Console, sql: str, params: dict, dialect: str | None) -> None:
     sql = redact(sql)  # a source: {sql: ...} or a path could hold a secret
     if out.is_terminal:
+        from rich.syntax import Syntax  # Pygments: only for highlighted SQL on a terminal
+
         out.print(Syntax(sql, "sql", word_wrap=True))
     else:
         print(sql)

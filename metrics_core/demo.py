@@ -57,8 +57,8 @@ def tour(out: Console, kpi, as_of: date) -> None:  # noqa: ANN001 - KPI
         r = kpi.query(q, as_of=as_of)
         change = fmt_change(r.comparison.relative, locale) if r.comparison else ""
         t.add_row(q, r.formatted, change, f"{r.period.start}..{r.period.end}: {r.counted}")
-        if r.breakdown is not None:
-            for _, row in r.breakdown.iterrows():
+        if r.breakdown_columns is not None:
+            for row in r.breakdown_columns.records():
                 dim = r.dimensions[0]
                 t.add_row(f"   {dim} = {row[dim]}", row["formatted"], fmt_change(row["change"], locale), "")
     out.print(t)

@@ -266,7 +266,9 @@ def _to(sql: str, dialect: str) -> str:
 
 def _records(frame: Any) -> list[dict]:
     """Rows as dicts with lower-case keys, NaN/NaT as None (engines differ in both)."""
-    if hasattr(frame, "to_dict"):
+    if hasattr(frame, "records"):  # Columns, what backends return: NaN already None
+        frame = frame.records()
+    elif hasattr(frame, "to_dict"):
         frame = frame.astype(object).where(frame.notna(), None).to_dict("records")
     return [{str(k).lower(): v for k, v in r.items()} for r in frame]
 

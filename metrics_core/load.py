@@ -5,25 +5,38 @@
 meaning (``validate.RULES``), and the ``slack:``/``sheets:`` sections checked by their own
 packages through the ``kpi.sections`` entry point -- is collected and raised once as a
 ``DefinitionError`` whose lines read ``definitions.yaml:42: metrics.cac.numerator: ...``.
+
+A section's validator is imported only when that section is checked: ``sections=True`` checks
+every section present (``kpi validate``, the default), ``sections=False`` none (``kpi query``: the
+bot's validator alone would pull in APScheduler), ``sections=("slack",)`` just those named.
+
+A file is parsed once per version: the answer is kept in-process, keyed by the text, where it
+came from and the environment variables it reads (the bot re-reads on every change; tests and
+API users open the same file many times).
 """
 
 from __future__ import annotations
 
 import copy
 import os
+import threading
 import types
 import typing
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from pydantic import BaseModel, ValidationError
 
 from .errors import ConfigError, DefinitionError, Issue, hint_for
 from .models import METRIC_TYPES, Definitions
 from .validate import check
-from .yamlio import MAX_CHARS, dotted, line_of, load_yaml
+from .yamlio import MAX_CHARS, dotted, env_names, line_of, load_yaml
+
+Sections = bool | Iterable[str]
+_PARSED: dict[tuple, "Loaded"] = {}  # (text, source, base_dir, sections, env values) -> Loaded
+_PARSED_MAX = 32
+_PARSED_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -46,7 +59,7 @@ def find_definitions(path: str | Path | None = None) -> Path:
     return p
 
 
-def load_definitions(path: str | Path | None = None, *, sections: bool = True) -> Loaded:
+def load_definitions(path: str | Path | None = None, *, sections: Sections = True) -> Loaded:
     p = find_definitions(path)
     return parse_definitions(_read(p), source=str(p), base_dir=p.resolve().parent, sections=sections)
 
@@ -66,7 +79,22 @@ def _read(p: Path) -> str:
 
 
 def parse_definitions(text: str, *, source: str = "definitions.yaml", base_dir: str | Path = ".",
-                      sections: bool = True) -> Loaded:
+                      sections: Sections = True) -> Loaded:
+    """Validated definitions from YAML text (remembered: the same text and environment parse once)."""
+    wanted = sections if isinstance(sections, bool) else frozenset(sections)
+    key = (text, source, str(base_dir), wanted, tuple((n, os.environ.get(n)) for n in env_names(text)))
+    hit = _PARSED.get(key)
+    if hit is not None:
+        return hit
+    loaded = _parse(text, source, Path(base_dir), wanted)
+    with _PARSED_LOCK:
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.pop(next(iter(_PARSED)), None)
+        _PARSED[key] = loaded
+    return loaded
+
+
+def _parse(text: str, source: str, base_dir: Path, sections: bool | frozenset[str]) -> Loaded:
     raw, issues = load_yaml(text, source=source)  # unset ${VARS} are issues, not a stop
     issues = list(issues)
     if raw is not None and not isinstance(raw, dict):
@@ -82,10 +110,10 @@ def parse_definitions(text: str, *, source: str = "definitions.yaml", base_dir: 
             raise DefinitionError(issues) from None
     issues += check(defs, raw, source)
     if sections:
-        issues += _section_issues(defs, raw, source)
+        issues += _section_issues(defs, raw, source, sections)
     if issues:
         raise DefinitionError(issues)
-    return Loaded(defs, raw, source, Path(base_dir))
+    return Loaded(defs, raw, source, base_dir)
 
 
 def _without_broken_keys(err: ValidationError, raw: Any, rounds: int = 3) -> Definitions | None:
@@ -118,11 +146,13 @@ def _drop(data: Any, path: tuple) -> None:
         node[path[-1]] = None
 
 
-def _section_issues(defs: Definitions, raw: Any, source: str) -> list[Issue]:
+def _section_issues(defs: Definitions, raw: Any, source: str, wanted: bool | frozenset[str]) -> list[Issue]:
     """Let bot/ and sheets/ validate their own sections, without metrics_core importing them."""
+    from importlib.metadata import entry_points  # reading every package's metadata takes a while
+
     issues: list[Issue] = []
     for ep in entry_points(group="kpi.sections"):
-        if isinstance(raw.get(ep.name), dict):  # another type is reported by the model (slack: "yes")
+        if isinstance(raw.get(ep.name), dict) and (wanted is True or ep.name in wanted):  # another type: the model says
             validate = ep.load()
             for issue in validate(raw[ep.name], defs):
                 issues.append(Issue(issue.message, source, issue.line, issue.key or ep.name))

@@ -1,7 +1,12 @@
 """What an answer is: typed, frozen result objects (pure data; the facade fills them).
 
 ``MetricResult`` is the public shape every consumer (CLI, Slack bot, Sheets sync) reads.
-``to_json()`` is the ``kpi query --json`` contract.
+``to_json()`` is the ``kpi query --json`` contract. Tables are plain columns (``Columns``), so
+answering never imports pandas; DataFrames are built on first use for API users:
+
+    r.breakdown_columns.records()   # [{"segment": "SMB", "value": 0.32, ...}, ...]  (no pandas)
+    r.breakdown, r.series           # the same rows as DataFrames, built once on demand
+    r.to_pandas()                   # the answer's table: series, else breakdown, else one row
 """
 
 from __future__ import annotations
@@ -9,11 +14,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
 
-import pandas as pd
-
+from .columns import Columns
 from .periods import Period
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Better = Literal["higher", "lower"]
 FormatKind = Literal["number", "currency", "percent", "days", "months", "ratio"]
@@ -83,8 +91,10 @@ class MetricResult:
     target: TargetStatus | None = None
     dimensions: tuple[str, ...] = ()
     filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    breakdown: pd.DataFrame | None = None  # one row per dimension value(s): dims..., value, formatted, <components>, previous
-    series: pd.DataFrame | None = None  # one row per grain bucket: start, end, label, value, formatted, <components>
+    # one row per dimension value(s): dims..., value, formatted, previous, change, target, status, <components>
+    breakdown_columns: Columns | None = None
+    # one row per grain bucket: start, end, label, to_date, dims..., value, formatted
+    series_columns: Columns | None = None
     grain: str | None = None
     sample_size: int | None = None  # rows behind the value (denominator rows for ratios)
     small_sample: bool = False
@@ -99,6 +109,27 @@ class MetricResult:
     @property
     def period_text(self) -> str:
         return self.period.text
+
+    @cached_property
+    def breakdown(self) -> "pd.DataFrame | None":
+        """``breakdown_columns`` as a DataFrame (imports pandas; built once)."""
+        return None if self.breakdown_columns is None else self.breakdown_columns.to_pandas()
+
+    @cached_property
+    def series(self) -> "pd.DataFrame | None":
+        """``series_columns`` as a DataFrame (imports pandas; built once)."""
+        return None if self.series_columns is None else self.series_columns.to_pandas()
+
+    def to_pandas(self) -> "pd.DataFrame":
+        """The answer as one DataFrame: the series when there is one, else the breakdown, else one
+        row (period start/end, value, formatted, previous)."""
+        if self.series_columns is not None:
+            return self.series_columns.to_pandas()
+        if self.breakdown_columns is not None:
+            return self.breakdown_columns.to_pandas()
+        prev = self.comparison.value if self.comparison is not None else None
+        return Columns({"start": [self.period.start], "end": [self.period.end], "value": [self.value],
+                        "formatted": [self.formatted], "previous": [prev]}).to_pandas()
 
     def to_json(self) -> dict[str, Any]:
         """The ``kpi query --json`` object (stable keys; see README "JSON output")."""
@@ -136,21 +167,22 @@ class MetricResult:
                              "attainment": as_number(t.attainment), "projected": as_number(t.projected)}
         if self.dimensions:
             out["dimensions"] = list(self.dimensions)
-            out["rows"] = _records(self.breakdown, [*self.dimensions, "value", "formatted", "previous", "sample_size",
+            out["rows"] = _records(self.breakdown_columns, [*self.dimensions, "value", "formatted", "previous", "sample_size",
                                                     "small_sample", "maturing"])
-        if self.series is not None:
+        if self.series_columns is not None:
             out["grain"] = self.grain
-            out["series"] = _records(self.series, ["start", "end", "label", *self.dimensions, "value", "formatted",
+            out["series"] = _records(self.series_columns, ["start", "end", "label", *self.dimensions, "value", "formatted",
                                                    "to_date", "sample_size", "small_sample", "maturing"])
         return out
 
 
-def _records(df: pd.DataFrame | None, cols: list[str]) -> list[dict[str, Any]]:
-    if df is None:
+def _records(table: Columns | None, cols: list[str]) -> list[dict[str, Any]]:
+    if table is None:
         return []
-    keep = [c for c in cols if c in df.columns]
+    keep = [c for c in cols if c in table]
     rows = []
-    for rec in df[keep].to_dict("records"):
+    for full in table.records():
+        rec = {k: full[k] for k in keep}
         clean = {}
         for k, v in rec.items():
             if isinstance(v, date):

@@ -65,7 +65,7 @@ def _incremental(r: "Rollups", b: BuildSQL, part: Part, entry: Entry, col: str, 
     listed = ", ".join(f"DATE '{k.isoformat()}'" for k in keys) or "NULL"
     kept = f"SELECT * FROM {entry.relation} AS o WHERE o.k NOT IN ({listed})"
     new = _store(r, part, version, fresh_rows, keep=kept)
-    total = r.backend.run(b.row_count_sql(dialect), {}).iloc[0, 0]
+    total = r.backend.run(b.row_count_sql(dialect), {}).scalar()
     counted = _scalar(r, new[1], "SUM(rows_)")
     if int(total or 0) != int(counted or 0):  # a row left an untouched bucket: rebuild in full
         _drop_location(r, new)
@@ -100,7 +100,7 @@ def _store(r: "Rollups", part: Part, version: str, select: str, *, keep: str | N
             import duckdb
             import pyarrow as pa
 
-            frame = pa.Table.from_pandas(r.backend.run(select, {}), preserve_index=False)
+            frame = pa.Table.from_pandas(r.backend.run(select, {}).to_pandas(), preserve_index=False)
             con = duckdb.connect(":memory:")
             try:
                 con.register("fresh_rows", frame)
@@ -144,7 +144,7 @@ def _scalar(r: "Rollups", relation: str, agg: str) -> Any:
             return con.execute(sql).fetchone()[0]  # type: ignore[index]
         finally:
             con.close()
-    return r._run(sql).iloc[0, 0]
+    return r._run(sql).scalar()
 
 
 def _size(r: "Rollups", relation: str, location: str) -> tuple[int, int | None]:
@@ -155,5 +155,5 @@ def _size(r: "Rollups", relation: str, location: str) -> tuple[int, int | None]:
         return rows, Path(location).stat().st_size
     if r.backend.dialect == "postgres":
         df = r.backend.run("SELECT pg_total_relation_size(CAST(%(t)s AS regclass)) AS b", {"t": location})
-        return rows, int(df.iloc[0, 0])
+        return rows, int(df.scalar())
     return rows, None

@@ -67,7 +67,7 @@ class Stamper:
             # server (never for reads, checkpoints or the WAL records the background writer logs,
             # which move the WAL position the result cache uses).
             df = self.backend.run("SELECT CAST(pg_snapshot_xmax(pg_current_snapshot()) AS TEXT) AS v", {})
-            return f"xid:{df.iloc[0, 0]}"
+            return f"xid:{df.scalar()}"
         return self.backend.data_version()
 
     def _file_stamps(self, tables: list[str]) -> dict[str, str]:
@@ -88,7 +88,8 @@ class Stamper:
             selects.append(f"SELECT {i} AS i, COUNT(*) AS n, CAST(MAX({_quoted(col)}) AS VARCHAR) AS w "  # type: ignore[arg-type]
                            f"FROM {sql_t.stage(t, [col])} AS t")  # type: ignore[list-item]
         df = self.run(" UNION ALL ".join(selects))
-        return {tables[int(r.i)]: f"{int(r.n)}:{r.w}" for r in df.itertuples()}
+        rows = df.rename(str.lower)
+        return {tables[int(i)]: f"{int(n)}:{w}" for i, n, w in zip(rows["i"], rows["n"], rows["w"])}
 
     def _spark_files(self, tables: list[str]) -> dict[str, str] | None:
         """Spark tables and views over files (Parquet, Delta): the files they read now, with size and
@@ -131,7 +132,7 @@ class Stamper:
                                       read="duckdb", write=self.backend.dialect)[0]
             parts.append(template.format(src=inner).replace("SELECT ", f"SELECT {i} AS i, ", 1))
         df = self.backend.run(" UNION ALL ".join(parts), {})
-        return {tables[int(r.iloc[0])]: f"sum:{int(r.iloc[1])}:{r.iloc[2]}" for _, r in df.iterrows()}
+        return {tables[int(i)]: f"sum:{int(n)}:{s}" for i, n, s in zip(*(df[c] for c in df.names[:3]))}
 
     def run(self, duck_sql: str) -> Any:
         import sqlglot

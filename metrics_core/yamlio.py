@@ -48,6 +48,13 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
     pass
 
 
+# libyaml's scanner and parser when PyYAML has them: 10x faster than the pure-Python ones on
+# definitions.yaml, which every `kpi` command reads. A file that does not parse is read again by
+# the pure-Python loader, whose messages say more ("expected ',' or '}', but got ':'").
+class _FastLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    pass
+
+
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
     loader.flatten_mapping(node)
     out = LineDict()
@@ -73,17 +80,27 @@ def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
     return out
 
 
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 # YAML 1.2 booleans only: in YAML 1.1 `on:` (a join's key) and `no`/`yes`/`off` are booleans.
 # Dates stay text too: periods and formats are parsed by kpi, not guessed by YAML.
-_Loader.yaml_implicit_resolvers = {
+_RESOLVERS = {
     k: [(tag, rx) for tag, rx in v if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")]
     for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 for _first in "tTfF":
-    _Loader.yaml_implicit_resolvers.setdefault(_first, []).insert(
+    _RESOLVERS.setdefault(_first, []).insert(
         0, ("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")))
+for _cls in (_Loader, _FastLoader):
+    _cls.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    _cls.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+    _cls.yaml_implicit_resolvers = _RESOLVERS
+
+
+class _TooBig(Exception):
+    """A document too deep or too big once aliases expand (found before constructing it)."""
+
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.line = line
 
 
 def load_yaml(text: str, *, source: str) -> tuple[Any, list[Issue]]:
@@ -92,15 +109,16 @@ def load_yaml(text: str, *, source: str) -> tuple[Any, list[Issue]]:
         return None, [Issue(f"the file has {len(text):,} characters; the limit is {MAX_CHARS:,}", source)]
     if _flow_depth(text) > MAX_DEPTH:  # PyYAML's scanner slows quadratically with [[[[ ... (5 s at 1,000)
         return None, [Issue(f"invalid YAML: nested more than {MAX_DEPTH} levels deep", source)]
-    loader = None
     try:
-        loader = _Loader(text)  # the reader refuses control characters here
-        node = loader.get_single_node()
-        if node is not None:
-            problem = _too_big(node)
-            if problem:
-                return None, [Issue(problem, source, node.start_mark.line + 1)]
-        data = loader.construct_document(node) if node is not None else None
+        return _finish(_load(_FastLoader, text), source)
+    except _TooBig as e:
+        return None, [Issue(str(e), source, e.line)]
+    except (yaml.YAMLError, RecursionError):
+        pass  # read again below, by the pure-Python loader, for the message
+    try:
+        data = _load(_Loader, text)  # the reader refuses control characters here
+    except _TooBig as e:
+        return None, [Issue(str(e), source, e.line)]
     except RecursionError:
         return None, [Issue(f"invalid YAML: nested more than {MAX_DEPTH} levels deep", source)]
     except yaml.MarkedYAMLError as e:
@@ -112,9 +130,25 @@ def load_yaml(text: str, *, source: str) -> tuple[Any, list[Issue]]:
         return None, [Issue(f"invalid YAML: {msg}", source, line)]
     except yaml.YAMLError as e:
         return None, [Issue(f"invalid YAML: {e}", source)]
+    return _finish(data, source)
+
+
+def _load(cls: type, text: str) -> Any:
+    """Compose, check the size of the node graph (aliases not expanded), then construct."""
+    loader = cls(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        problem = _too_big(node)
+        if problem:
+            raise _TooBig(problem, node.start_mark.line + 1)
+        return loader.construct_document(node)
     finally:
-        if loader is not None:
-            loader.dispose()
+        loader.dispose()
+
+
+def _finish(data: Any, source: str) -> tuple[Any, list[Issue]]:
     if data is None:
         data = LineDict()
         data.line, data.lines = 1, {}
@@ -211,6 +245,11 @@ def _interpolate(value: Any, source: str, path: tuple, issues: list[Issue], line
             return ""
         return _ENV.sub(repl, value)
     return value
+
+
+def env_names(text: str) -> tuple[str, ...]:
+    """The environment variables a text reads: "url: ${PG_URL:-x} ${PG_URL}" -> ("PG_URL",)."""
+    return tuple(dict.fromkeys(m.group(1) for m in _ENV.finditer(text)))
 
 
 def dotted(path: Iterable[Any]) -> str:

@@ -266,3 +266,60 @@ def test_a_dimension_may_not_take_an_answer_key_name(tmp_path: Path) -> None:
     with pytest.raises(DefinitionError) as e:
         parse_definitions(text, source="definitions.yaml")
     assert "dimension name 'value' is a key of every answer row" in str(e.value)
+
+
+# -- the cold path of `kpi query`: what a fresh process imports -----------------------------------------
+
+# Heavy packages `kpi query` never needs on DuckDB (issue 8): each costs a cold start 0.05-0.7 s.
+NOT_ON_THE_QUERY_PATH = ("pandas", "numpy", "pyarrow", "matplotlib", "gspread", "apscheduler", "slack_bolt",
+                         "slack_sdk", "bot", "sheets", "pygments")
+
+
+def imported_by(args: list[str], env: dict[str, str]) -> tuple[subprocess.CompletedProcess, set[str]]:
+    """Run the installed `kpi` with PYTHONPROFILEIMPORTTIME: (process, every module it imported).
+
+    stderr lines read ``import time:   self [us] | cumulative | [indent]module``."""
+    proc = subprocess.run([KPI_BIN, *args], capture_output=True, text=True,
+                          env={**env, "PYTHONPROFILEIMPORTTIME": "1"})
+    modules = {line.rsplit("|", 1)[1].strip() for line in proc.stderr.splitlines()
+               if line.startswith("import time:") and line.count("|") == 2}
+    return proc, modules
+
+
+@pytest.mark.parametrize("question, flags", [
+    ("win_rate last-quarter", ["--json"]),
+    ("win_rate last-quarter by segment", []),
+    ("cac 2026-Q3 by month", []),
+])
+def test_query_imports_no_heavy_package(demo: Path, question: str, flags: list[str]) -> None:
+    env = {**os.environ, "KPI_CONNECTION": f"duckdb:///{demo.parent}/kpi.duckdb"}
+    proc, modules = imported_by(["query", question, "--as-of", AS_OF, "-d", str(demo), *flags], env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    if "--json" in flags:
+        assert json.loads(proc.stdout)["as_of"] == AS_OF
+    else:
+        assert "Win rate" in proc.stdout or "Customer acquisition cost" in proc.stdout
+    assert {"duckdb", "metrics_core.cli", "metrics_core.backends.duckdb"} <= modules  # the reader works
+    heavy = sorted(m for m in modules if m.split(".")[0] in NOT_ON_THE_QUERY_PATH)
+    assert heavy == [], f"`kpi query` imported {heavy[:12]}"
+
+
+def test_plugin_commands_still_load_with_their_packages(demo: Path) -> None:
+    """The other side of the skip above: a bot/sheets command loads its plugin (and what it needs)."""
+    proc, modules = imported_by(["sheets", "sync", "--dry-run", "-d", str(demo), "--as-of", AS_OF],
+                                {**os.environ, "KPI_CONNECTION": f"duckdb:///{demo.parent}/kpi.duckdb"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert {"sheets.config", "sheets.preview", "bot.schedule"} <= modules
+
+
+def test_query_skips_section_validators_that_validate_reports(demo: Path, tmp_path: Path) -> None:
+    """A broken slack: section does not stop `kpi query` (its validator is not even imported);
+    `kpi validate` still finds it, with file and line."""
+    broken = tmp_path / "definitions.yaml"
+    broken.write_text(demo.read_text(encoding="utf-8").replace("admin_channel:", "admin_chanel:", 1), encoding="utf-8")
+    assert "admin_chanel:" in broken.read_text(encoding="utf-8")
+    answered = kpi(broken, "query", "win_rate last-quarter", "--as-of", AS_OF, "--json")
+    assert answered.exit_code == 0, answered.output
+    checked = kpi(broken, "validate")
+    assert checked.exit_code == 1
+    assert "slack.admin_chanel: unknown key 'admin_chanel' (did you mean 'admin_channel'?)" in checked.stderr

@@ -1,12 +1,12 @@
 """Execution behind one small protocol (layer: backends; the only layer that does I/O on data).
 
 A backend runs SQL that the compiler already rendered in its dialect, with bound parameters, and
-returns a pandas DataFrame. The compiler never imports a driver; drivers are optional extras
+returns plain ``Columns`` (no pandas needed; ``.to_pandas()`` when wanted). The compiler never imports a driver; drivers are optional extras
 imported lazily, and a missing one is named with its install command.
 
     backend = connect("duckdb:///.kpi/kpi.duckdb", base_dir=Path("."))
     backend.dialect            # "duckdb" (a SQLGlot dialect name)
-    backend.run(sql, {"p0": "webinar"})  -> DataFrame
+    backend.run(sql, {"p0": "webinar"})  -> Columns
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-import pandas as pd
-
+from ..columns import Columns
 from ..errors import ConfigError, hint_for, mark_url_password, redact
 
 SCHEMES = ("duckdb", "postgresql", "postgres", "spark", "sc", "bigquery", "snowflake")
@@ -26,7 +25,7 @@ class Backend(Protocol):
     dialect: str
     url: str
 
-    def run(self, sql: str, params: dict[str, Any]) -> pd.DataFrame:
+    def run(self, sql: str, params: dict[str, Any]) -> Columns:
         """Run one statement; ``params`` are bound by name (placeholders rendered by the compiler)."""
 
     def table_columns(self, table: str) -> list[str] | None:

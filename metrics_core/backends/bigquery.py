@@ -16,8 +16,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import pandas as pd
-
+from ..columns import Columns
 from ..errors import ConfigError, DataError, InternalError, missing_extra
 
 VERSION_SECONDS = 30.0
@@ -75,21 +74,21 @@ class BigQueryBackend:
         client = _client(project, query)
         return cls(client, url=url, dataset=f"{project}.{dataset}" if dataset else None)
 
-    def run(self, sql: str, params: dict[str, Any]) -> pd.DataFrame:
+    def run(self, sql: str, params: dict[str, Any]) -> Columns:
         bq = _bq()
         from google.api_core import exceptions as gexc
 
         config = bq.QueryJobConfig(query_parameters=query_parameters(params or {}),
                                    default_dataset=self.dataset)
         try:
-            df = self.client.query(sql, job_config=config).result().to_dataframe()
+            rows = self.client.query(sql, job_config=config).result()  # Row objects: DATE is datetime.date
         except gexc.NotFound as e:
             raise DataError(f"BigQuery: {e.message} (check tables: in definitions.yaml)") from e
         except gexc.BadRequest as e:
             if "Unrecognized name" in e.message:
                 raise DataError(f"BigQuery: {e.message} (check columns in definitions.yaml)") from e
             raise InternalError(f"BigQuery query failed: {e.message}") from e
-        return _plain(df)
+        return Columns.from_rows([f.name for f in rows.schema], [tuple(r.values()) for r in rows])
 
     def table_columns(self, table: str) -> list[str] | None:
         from google.api_core import exceptions as gexc
@@ -108,7 +107,8 @@ class BigQueryBackend:
         if time.monotonic() - self._version[0] < VERSION_SECONDS:
             return self._version[1]
         df = self.run(f"SELECT MAX(last_modified_time) AS v FROM `{self.dataset}.__TABLES__`", {})
-        version = None if df.empty or pd.isna(df.iloc[0, 0]) else f"bq:{int(df.iloc[0, 0])}"
+        v = df.scalar()
+        version = None if v is None else f"bq:{int(v)}"
         self._version = (time.monotonic(), version)
         return version
 
@@ -129,13 +129,3 @@ def _client(project: str, query: dict[str, str]) -> Any:
         raise ConfigError(f"BigQuery project '{project}': cannot authenticate: {e} "
                           "(run `gcloud auth application-default login` or pass ?credentials=key.json)") from e
 
-
-def _plain(df: pd.DataFrame) -> pd.DataFrame:
-    """db-dtypes dates -> datetime.date objects; NUMERIC (Decimal) -> float."""
-    for i, dtype in enumerate(df.dtypes):
-        col = df.iloc[:, i]
-        if str(dtype) == "dbdate":
-            df.isetitem(i, col.astype(object))
-        elif dtype == object and col.map(lambda v: isinstance(v, Decimal)).any():
-            df.isetitem(i, col.map(lambda v: None if v is None else float(v)).astype("float64"))
-    return df

@@ -1,4 +1,7 @@
-"""The embedded default engine: a DuckDB file (or memory) in process."""
+"""The embedded default engine: a DuckDB file (or memory) in process.
+
+Rows are fetched as Python tuples into ``Columns`` (no pandas: ``.df()`` would import it, and
+pandas alone costs a cold `kpi query` more than the whole answer)."""
 
 from __future__ import annotations
 
@@ -7,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pandas as pd
 
+from ..columns import Columns
 from ..errors import ConfigError, DataError
 
 WHERE = ("a relative path is relative to definitions.yaml; an absolute one needs four slashes: "
@@ -58,12 +61,16 @@ class DuckDBBackend:
     def connection(self) -> duckdb.DuckDBPyConnection:
         return self._con
 
-    def run(self, sql: str, params: dict[str, Any]) -> pd.DataFrame:
+    def run(self, sql: str, params: dict[str, Any]) -> Columns:
         # One cursor per call: DuckDB connections are not safe to share across threads,
         # cursors on one connection are (the bot answers concurrently).
         cur = self._con.cursor()
         try:
-            return cur.execute(sql, params or None).df()
+            cur.execute(sql, params or None)
+            if cur.description is None:  # a statement without rows (CREATE, INSERT)
+                return Columns()
+            names = [d[0] for d in cur.description]
+            return Columns.from_rows(names, cur.fetchall())
         except duckdb.CatalogException as e:
             raise DataError(f"{e}".splitlines()[0] + " (run `kpi demo` to create the demo data, or check tables: in definitions)") from e
         except duckdb.BinderException as e:  # a declared column the source does not have

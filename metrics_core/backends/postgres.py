@@ -13,17 +13,14 @@ from __future__ import annotations
 
 import re
 import threading
-from decimal import Decimal
 from typing import Any
 
-import pandas as pd
-
+from ..columns import Columns
 from ..errors import ConfigError, DataError, InternalError, missing_extra, redact
 
 # A literal "%" must be doubled once parameters are bound: "x LIKE 'a%'" -> "x LIKE 'a%%'".
 # Placeholders such as "%(p0)s" are left alone.
 _LONE_PERCENT = re.compile(r"%(?!\(\w+\)s)")
-_NUMERIC_OID = 1700
 
 
 def _psycopg() -> Any:
@@ -70,15 +67,15 @@ class PostgresBackend:
             self._all.append(conn)
         return conn
 
-    def run(self, sql: str, params: dict[str, Any]) -> pd.DataFrame:
+    def run(self, sql: str, params: dict[str, Any]) -> Columns:
         psycopg = _psycopg()
         query = _LONE_PERCENT.sub("%%", sql) if params else sql
         try:
             with self._conn().cursor() as cur:
                 cur.execute(query, params or None)
                 if cur.description is None:
-                    return pd.DataFrame()
-                return _frame(cur.description, cur.fetchall())
+                    return Columns()
+                return Columns.from_rows([d.name for d in cur.description], cur.fetchall())
         except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn) as e:
             raise DataError(f"PostgreSQL ({redact(self.url)}): {str(e).splitlines()[0]} "
                             "(check tables: and columns in definitions.yaml)") from e
@@ -115,15 +112,3 @@ class PostgresBackend:
         for conn in conns:
             conn.close()
 
-
-def _frame(description: Any, rows: list[tuple]) -> pd.DataFrame:
-    names = [d.name for d in description]
-    df = pd.DataFrame.from_records(rows, columns=names)
-    for i, d in enumerate(description):
-        if d.type_code == _NUMERIC_OID:
-            df.isetitem(i, pd.to_numeric(df.iloc[:, i].map(_float), errors="coerce"))
-    return df
-
-
-def _float(v: Decimal | None) -> float | None:
-    return None if v is None else float(v)

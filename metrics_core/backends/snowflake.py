@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import os
 import time
-from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-import pandas as pd
-
+from ..columns import Columns
 from ..errors import ConfigError, DataError, InternalError, missing_extra
 
 VERSION_SECONDS = 30.0
@@ -76,13 +74,15 @@ class SnowflakeBackend:
                               "(check account, user, password/authenticator, warehouse)") from e
         return cls(con, url=url)
 
-    def run(self, sql: str, params: dict[str, Any]) -> pd.DataFrame:
+    def run(self, sql: str, params: dict[str, Any]) -> Columns:
         sf = _sf()
         query, values = numeric_binding(sql, params or {})
         cur = self.connection.cursor()
         try:
             cur.execute(query, values or None)
-            return _plain(cur.fetch_pandas_all())
+            if cur.description is None:
+                return Columns()
+            return Columns.from_rows([_name(d.name) for d in cur.description], cur.fetchall())
         except sf.errors.ProgrammingError as e:
             if "does not exist" in (e.msg or "") or "invalid identifier" in (e.msg or ""):
                 raise DataError(f"Snowflake: {e.msg} (check tables: and columns in definitions.yaml)") from e
@@ -107,7 +107,8 @@ class SnowflakeBackend:
             return self._version[1]
         df = self.run("SELECT MAX(last_altered) AS v FROM information_schema.tables "
                       "WHERE table_schema = CURRENT_SCHEMA()", {})
-        version = None if df.empty or pd.isna(df.iloc[0, 0]) else f"sf:{df.iloc[0, 0]}"
+        v = df.scalar()
+        version = None if v is None else f"sf:{v}"
         self._version = (time.monotonic(), version)
         return version
 
@@ -135,11 +136,6 @@ def connect_args(url: str) -> dict[str, Any]:
     return args
 
 
-def _plain(df: pd.DataFrame) -> pd.DataFrame:
-    """Lower upper-case names; NUMBER with scale (Decimal) -> float."""
-    df.columns = [c.lower() if isinstance(c, str) and c.isupper() else c for c in df.columns]
-    for i, dtype in enumerate(df.dtypes):
-        col = df.iloc[:, i]
-        if dtype == object and col.map(lambda v: isinstance(v, Decimal)).any():
-            df.isetitem(i, col.map(lambda v: None if v is None else float(v)).astype("float64"))
-    return df
+def _name(name: str) -> str:
+    """Snowflake upper-cases unquoted names: VALUE -> value, as the other engines name it."""
+    return name.lower() if name.isupper() else name

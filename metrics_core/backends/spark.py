@@ -15,11 +15,9 @@ division by zero returning NULL.
 from __future__ import annotations
 
 import os
-from decimal import Decimal
 from typing import Any
 
-import pandas as pd
-
+from ..columns import Columns
 from ..errors import ConfigError, DataError, InternalError, missing_extra
 
 LOCAL_CONF = {
@@ -87,14 +85,15 @@ class SparkBackend:
                               "(Spark local needs Java 17+ on PATH or JAVA_HOME)") from e
         return cls(session, url, owned=owned)
 
-    def run(self, sql: str, params: dict[str, Any]) -> pd.DataFrame:
+    def run(self, sql: str, params: dict[str, Any]) -> Columns:
         try:
-            df = self.session.sql(sql, args=params or None).toPandas()
+            df = self.session.sql(sql, args=params or None)
+            names, rows = df.columns, df.collect()  # Row tuples: DECIMAL -> float in Columns
         except _errors().PySparkException as e:
             if _is_data_error(e):
                 raise DataError(f"Spark: {_first_line(e)} (check tables: and columns in definitions.yaml)") from e
             raise InternalError(f"Spark query failed: {_first_line(e)}") from e
-        return _floats(df)
+        return Columns.from_rows(names, rows)
 
     def table_columns(self, table: str) -> list[str] | None:
         try:
@@ -132,11 +131,3 @@ def _is_data_error(e: Exception) -> bool:
     name = (cond() if cond else None) or ""
     return name.startswith(_DATA_ERRORS) or any(k in str(e) for k in _DATA_ERRORS)
 
-
-def _floats(df: pd.DataFrame) -> pd.DataFrame:
-    """DECIMAL columns (sum/avg of decimals) as float, like the other engines."""
-    for i in range(df.shape[1]):
-        col = df.iloc[:, i]
-        if col.dtype == object and col.map(lambda v: isinstance(v, Decimal)).any():
-            df.isetitem(i, col.map(lambda v: None if v is None else float(v)).astype("float64"))
-    return df

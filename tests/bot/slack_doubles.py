@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from metrics_core.api import Explanation, MetricInfo
+from metrics_core.columns import Columns
 from metrics_core.errors import QueryError, hint_for
 from metrics_core.periods import Calendar, previous_period, resolve_period
 from metrics_core.result import Comparison, Component, MetricResult, TargetStatus
@@ -55,11 +56,11 @@ def make_result(metric: str = "win_rate", period: str = "last-quarter", *, value
         currency=info.currency, better=info.better, period=p, as_of=AS_OF, value=value, formatted=fmt(value),  # type: ignore[arg-type]
         components=(Component("won_deals", "numerator", "Won deals", 412, "412", 412),
                     Component("closed_deals", "denominator", "Closed deals", 1000, "1,000", 1000)),
-        comparison=cmp, target=tgt, dimensions=dims, breakdown=breakdown, sample_size=23 if small else 1000,
+        comparison=cmp, target=tgt, dimensions=dims, breakdown_columns=breakdown, sample_size=23 if small else 1000,
         small_sample=small, counted="412 won deals of 1,000 closed deals")
 
 
-def _breakdown(rows: int, dims: tuple[str, ...], fmt: Any) -> pd.DataFrame:
+def _breakdown(rows: int, dims: tuple[str, ...], fmt: Any) -> Columns:
     recs = []
     for i in range(rows):
         rec = {d: (REGIONS[i % 4] if j == 0 else f"{d}-{i:03d}") for j, d in enumerate(dims)}
@@ -67,7 +68,7 @@ def _breakdown(rows: int, dims: tuple[str, ...], fmt: Any) -> pd.DataFrame:
             rec[dims[0]] = f"{dims[0]} <{i:03d}> & co"
         value = round(0.5 - i * 0.0007, 4)
         recs.append({**rec, "value": value, "formatted": fmt(value), "previous": round(value - 0.01, 4)})
-    return pd.DataFrame(recs)
+    return Columns.from_records(recs)
 
 
 def _fmt(v: float | None, kind: str) -> str:
@@ -81,7 +82,7 @@ def make_trend(metric: str = "win_rate", count: int = 12) -> MetricResult:
     months = pd.date_range("2025-12-01", periods=count, freq="MS")
     series = pd.DataFrame({"start": months.date, "end": (months + pd.offsets.MonthEnd(0)).date,
                            "label": months.strftime("%b %Y"), "value": [0.35 + 0.005 * i for i in range(count)]})
-    return replace(base, series=series, grain="month")
+    return replace(base, series_columns=Columns.from_pandas(series), grain="month")
 
 
 class FakeKPI:

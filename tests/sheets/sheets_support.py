@@ -56,10 +56,10 @@ class StubKPI:
         label, fmt, cur, _ = self.META[metric]
         p = Period("this-month", "month", date(2026, 11, 1), self.as_of, to_date=True)
         return MetricResult(metric, label, "", fmt, cur, "higher", p, self.as_of, None, "–",
-                            series=series, target=target)
+                            series_columns=series, target=target)
 
     def trend(self, metric, *, grain="month", count=12, by=(), as_of=None):
-        import pandas as pd
+        from metrics_core.columns import Columns
         from metrics_core.periods import Calendar, period_label, trailing
 
         self.calls.append(("trend", metric, grain, count, tuple(by)))
@@ -74,7 +74,7 @@ class StubKPI:
                     rec[by[0]] = group
                 recs.append(rec)
         target = self.ask(metric).target if metric == "win_rate" and not by else None
-        return self._result(metric, series=pd.DataFrame(recs), target=target)
+        return self._result(metric, series=Columns.from_records(recs), target=target)
 
     def groups(self, metric):
         return sorted({k[0] for k in self.data.get(metric, {}) if isinstance(k, tuple)})

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import threading
-from datetime import date
+import sys
+import subprocess
+from datetime import date, datetime
+from decimal import Decimal
 
-import pandas as pd
 import pytest
 
 from metrics_core.cache import CacheKey, ResultCache, cached_run
+from metrics_core.columns import Columns
 
 
 class Clock:
@@ -28,18 +31,18 @@ class CountingBackend:
     def __init__(self, version: str | None) -> None:
         self.version, self.calls = version, 0
 
-    def run(self, sql: str, params: dict) -> pd.DataFrame:
+    def run(self, sql: str, params: dict) -> Columns:
         self.calls += 1
-        return pd.DataFrame({"value": [0.25], "day": [date(2026, 11, 1)]})
+        return Columns({"value": [0.25], "day": [date(2026, 11, 1)]})
 
     def data_version(self) -> str | None:
         return self.version
 
 
 @pytest.fixture
-def frame() -> pd.DataFrame:
-    return pd.DataFrame({"segment": ["smb", "ent"], "value": [0.5, None], "n": [3, 4],
-                         "start": [date(2026, 7, 1), date(2026, 7, 1)]})
+def frame() -> Columns:
+    return Columns({"segment": ["smb", "ent"], "value": [0.5, None], "n": [3, 4],
+                    "start": [date(2026, 7, 1), date(2026, 7, 1)]})
 
 
 def test_round_trip_keeps_values_and_dates(tmp_path, frame):
@@ -47,8 +50,40 @@ def test_round_trip_keeps_values_and_dates(tmp_path, frame):
     key = CacheKey.of("SELECT 1", {"p0": "smb"}, "duckdb:///x", "v1")
     assert cache.get(key) is None
     cache.put(key, frame)
-    pd.testing.assert_frame_equal(cache.get(key), frame)
+    assert cache.get(key) == frame
     assert (cache.stats.hits, cache.stats.misses, cache.stats.writes) == (1, 1, 1)
+
+
+def test_round_trip_keeps_types_a_string_could_be_confused_with(tmp_path):
+    """A date, a timestamp, a decimal and the string spelling of each come back as they went in."""
+    cols = Columns({"d": [date(2026, 1, 2), "2026-01-02"], "t": [datetime(2026, 1, 2, 3, 4, 5), "x"],
+                    "dec": [Decimal("1.10"), "1.10"], "f": [float("inf"), -0.0], "b": [True, 1]})
+    cache = ResultCache(tmp_path)
+    key = CacheKey.of("SELECT 1", {}, "u", "v")
+    cache.put(key, cols)
+    back = cache.get(key)
+    assert back == cols
+    assert [type(v) for v in back["d"]] == [date, str] and type(back["dec"][0]) is Decimal
+    assert [type(v) for v in back["b"]] == [bool, int]
+
+
+def test_unstorable_values_are_simply_not_cached(tmp_path):
+    cache = ResultCache(tmp_path)
+    key = CacheKey.of("SELECT 1", {}, "u", "v")
+    cache.put(key, Columns({"x": [object()]}))
+    assert cache.get(key) is None and cache.stats.writes == 0
+
+
+def test_a_cached_answer_imports_neither_pandas_nor_pyarrow(tmp_path, frame):
+    """The DuckDB path of `kpi query` stays free of pandas/pyarrow, cache hits included."""
+    cache = ResultCache(tmp_path)
+    key = CacheKey.of("SELECT 1", {}, "u", "v")
+    cache.put(key, frame)
+    code = ("import sys; from metrics_core.cache import CacheKey, ResultCache; "
+            f"c = ResultCache({str(tmp_path)!r}); k = CacheKey.of('SELECT 1', {{}}, 'u', 'v'); "
+            "assert c.get(k) is not None; print(sorted(m for m in ('pandas', 'pyarrow', 'numpy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
 
 
 def test_key_depends_on_sql_params_url_version_and_param_types():
@@ -84,21 +119,21 @@ def test_versioned_entries_also_expire_and_prune_removes_them(tmp_path, frame):
     assert cache.get(CacheKey.of("SELECT 1", {}, "postgresql://db/x", "lsn:0/2")) is None  # new data
     clock.now += 60
     assert cache.get(key) is None
-    assert cache.prune() == 1 and not list(tmp_path.rglob("*.parquet"))
+    assert cache.prune() == 1 and not list(tmp_path.rglob("*.json"))
 
 
 def test_truncated_file_is_a_miss_not_an_error(tmp_path, frame):
     cache = ResultCache(tmp_path)
     key = CacheKey.of("SELECT 1", {}, "u", "v")
     cache.put(key, frame)
-    cache.path_for(key).write_bytes(b"PAR1 not really")
+    cache.path_for(key).write_bytes(b'{"columns": {"x": [1, ')
     assert cache.get(key) is None
 
 
 def test_concurrent_writers_and_readers_see_whole_files(tmp_path, frame):
     cache = ResultCache(tmp_path)
     key = CacheKey.of("SELECT 1", {}, "u", "v")
-    seen: list[pd.DataFrame | None] = []
+    seen: list[Columns | None] = []
 
     def work() -> None:
         for _ in range(20):
@@ -110,7 +145,7 @@ def test_concurrent_writers_and_readers_see_whole_files(tmp_path, frame):
         t.start()
     for t in threads:
         t.join()
-    assert all(df is not None and df.equals(frame) for df in seen)
+    assert all(cols == frame for cols in seen)
     assert not [p for p in tmp_path.rglob("*") if p.name.startswith(".tmp-")]
 
 

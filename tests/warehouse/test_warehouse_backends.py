@@ -1,7 +1,7 @@
 """Each backend against its real engine (PostgreSQL server, Spark local) or its binding rules.
 
 The same statement, with named parameters rendered in each dialect, must come back as the same
-plain pandas values: floats for NUMERIC/DECIMAL, ``datetime.date`` for DATE.
+plain Python values in ``Columns``: floats for NUMERIC/DECIMAL, ``datetime.date`` for DATE.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ PROBE = {  # dialect -> the same question, placeholders as SQLGlot renders them
 PARAMS = {"p0": date(2026, 11, 27), "p1": 2}
 
 
-def check_probe(df) -> None:
-    row = df.to_dict("records")[0]
+def check_probe(cols) -> None:
+    assert cols.names == ("day", "mean", "n", "lit")
+    row = cols.records()[0]
     assert row == {"day": date(2026, 11, 27), "mean": 3.0, "n": 2, "lit": "a%"}
     assert isinstance(row["mean"], float)
 
@@ -172,14 +173,14 @@ def test_warehouse_data_version_is_reused_briefly(module):
     """Each version lookup is a query on a paid warehouse: it is asked once per VERSION_SECONDS."""
     import importlib
 
-    import pandas as pd
+    from metrics_core.columns import Columns
 
     mod = importlib.import_module(f"metrics_core.backends.{module}")
     cls = getattr(mod, {"bigquery": "BigQueryBackend", "snowflake": "SnowflakeBackend"}[module])
     backend = cls.__new__(cls)
     backend.dataset, backend.url, backend._version = "p.d", f"{module}://x", (float("-inf"), None)
     calls = []
-    backend.run = lambda sql, params: calls.append(sql) or pd.DataFrame({"v": [1700000000000]})
+    backend.run = lambda sql, params: calls.append(sql) or Columns({"v": [1700000000000]})
     first = backend.data_version()
     assert first and backend.data_version() == first and len(calls) == 1
 
@@ -190,9 +191,9 @@ def test_postgres_sessions_run_in_utc_whatever_the_server_default(postgres_url):
 
     backend = PostgresBackend(postgres_url + "?options=-c%20TimeZone%3DAmerica/New_York")
     try:
-        assert backend.run("SHOW TIME ZONE", {}).iloc[0, 0] == "UTC"
+        assert backend.run("SHOW TIME ZONE", {}).scalar() == "UTC"
         n = backend.run("SELECT COUNT(*) AS n FROM (SELECT TIMESTAMPTZ '2026-07-01 05:00:00+00' AS ts) AS t "
                         "WHERE ts >= CAST('2026-07-01 04:00:00' AS TIMESTAMP)", {})
-        assert n.iloc[0, 0] == 1  # 05:00 UTC is after 04:00 UTC (in New York time it would not be)
+        assert n.scalar() == 1  # 05:00 UTC is after 04:00 UTC (in New York time it would not be)
     finally:
         backend.close()

@@ -1,7 +1,7 @@
-"""`python -m bench [core|bot|sheets|engines|definitions|all] [args]`: the benchmarks (never timed tests in CI).
+"""`python -m bench [core|cli|bot|sheets|engines|definitions|all] [args]`: the benchmarks (never timed tests in CI).
 
-`make bench` runs `core` (the metrics-core table in the README); the others belong to the Slack
-bot, the Sheets sync and the warehouse engines.
+`make bench` runs `core` and `cli` (the metrics-core and cold-command tables in the README); the
+others belong to the Slack bot, the Sheets sync and the warehouse engines.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import importlib
 import sys
 
-SUITES = {"core": "bench.core", "bot": "bench.bench_bot", "sheets": "bench.bench_sheets", "engines": "bench.bench_engines",
-          "definitions": "bench.bench_definitions"}
+SUITES = {"core": "bench.core", "cli": "bench.bench_cli", "bot": "bench.bench_bot", "sheets": "bench.bench_sheets",
+          "engines": "bench.bench_engines", "definitions": "bench.bench_definitions"}
 
 
 def main() -> None:

@@ -10,8 +10,8 @@ the 12 months before), three ways on one DuckDB connection:
   simple joins) returning the same cells as kpi's answer;
 - **kpi raw**: ``kpi.query(text, use_cache=False)``: text in, a finished answer out (parse, compile,
   run, assemble), on the raw tables;
-- **kpi + rollups**: the same through pre-aggregated tables (``rollups_answer`` below; "–" while
-  kpi has no rollups).
+- **kpi + rollups**: the same with the shipped rollups (``rollups_answer``: built before the rounds
+  into a temporary store; "raw" marks an answer no rollup could serve, "–" definitions without rollups).
 
 Rounds are interleaved (every question, every way, then the next round), so load on the machine
 hits all columns alike; cells are the median with [min–max]. "same" compares every value of the
@@ -28,8 +28,10 @@ import os
 import re
 import resource
 import statistics
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -65,10 +67,21 @@ def dataset(deals: int) -> Path:
     return path
 
 
-def rollups_answer(kpi: Any) -> Callable[[str], Any] | None:
-    """The "kpi + rollups" column: a function answering a question text through rollups (built before
-    the timed rounds), or None while kpi has no rollups (the column then shows "–")."""
-    return None
+def rollups_answer(backend: Any, directory: Path, console: Console) -> Callable[[str], Any] | None:
+    """The "kpi + rollups" column: the shipped definitions with their shipped rollups, built now (before
+    the timed rounds, into ``directory``) on the same engine; None when the definitions declare none."""
+    from metrics_core import KPI
+
+    text = (ROOT / "definitions.yaml").read_text(encoding="utf-8")
+    if "\nrollups:" not in text:
+        return None
+    kpi = KPI.from_text(text.replace("  directory: .kpi/rollups\n", f"  directory: {directory}\n"),
+                        base_dir=ROOT, backend=backend)
+    t = time.perf_counter()
+    report = kpi.rollups.build(full=True)
+    console.print(f"rollups built in {time.perf_counter() - t:.1f} s: {len(report)} parts, "
+                  f"{sum(r['rows'] for r in report):,} rows, {sum(r['bytes'] or 0 for r in report) / 1e6:.1f} MB")
+    return lambda q: kpi.query(q, as_of=AS_OF, use_cache=False)
 
 
 @dataclass
@@ -80,6 +93,7 @@ class Row:
     times: dict[str, list[float]] = field(default_factory=lambda: {"hand": [], "raw": [], "rollups": []})
     same: bool = False
     detail: str = ""
+    served: bool | None = None  # answered from a rollup (None: no rollups column)
 
 
 def _ms(fn: Callable[[], Any]) -> float:
@@ -133,9 +147,10 @@ def _same(a: Any, b: Any) -> bool:
 def bench_questions(path: Path, runs: int, console: Console) -> list[Row]:
     from metrics_core import KPI
 
-    kpi = KPI.from_path(ROOT / "definitions.yaml", connection=f"duckdb:///{path}")
+    kpi = KPI.from_path(ROOT / "definitions.yaml", connection=f"duckdb:///{path}", rollups=False)
     con = kpi.backend.connection  # the same storage and engine settings for the baseline
-    rollups = rollups_answer(kpi)
+    store = Path(tempfile.mkdtemp(prefix="kpi-bench-rollups-"))
+    rollups = rollups_answer(kpi.backend, store, console)
     rows = questions(kpi)
     ways: dict[str, Callable[[Row], Callable[[], Any]]] = {
         "hand": lambda r: (lambda: con.cursor().execute(r.hand_sql).fetchall()),
@@ -144,14 +159,20 @@ def bench_questions(path: Path, runs: int, console: Console) -> list[Row]:
     if rollups is not None:
         ways["rollups"] = lambda r: (lambda: rollups(r.text))
     for r in rows:  # warm-up (compiles, loads the file's pages) and the equality check
-        for way in ways.values():
-            way(r)()
+        raw = ways["raw"](r)()
+        ways["hand"](r)()
         check(kpi, con, r)
+        if rollups is not None:
+            rolled = rollups(r.text)
+            r.served = rolled.sql.startswith("-- answered from rollup")
+            if not _same(rolled.value, raw.value):
+                r.same, r.detail = False, f"with rollups {rolled.value} != raw {raw.value}"
     for n in range(runs):
         for r in rows:
             for name, way in (ways.items() if n % 2 == 0 else reversed(ways.items())):
                 r.times[name].append(_ms(way(r)))
         console.log(f"round {n + 1}/{runs} done")
+    shutil.rmtree(store, ignore_errors=True)
     return rows
 
 
@@ -159,6 +180,10 @@ def _cell(ts: list[float]) -> str:
     if not ts:
         return "–"
     return f"{statistics.median(ts):.0f} [{min(ts):.0f}–{max(ts):.0f}]"
+
+
+def _rolled(r: Row) -> str:
+    return _cell(r.times["rollups"]) + (" raw" if r.served is False else "")  # "raw": no rollup could answer
 
 
 def _ratio(a: list[float], b: list[float]) -> str:
@@ -189,7 +214,7 @@ def table(rows: list[Row], title: str) -> Table:
                 "rollups / hand", "same"):
         t.add_column(col, justify="left" if col in ("metric", "question") else "right")
     for r in rows:
-        t.add_row(r.metric, r.form, _cell(r.times["hand"]), _cell(r.times["raw"]), _cell(r.times["rollups"]),
+        t.add_row(r.metric, r.form, _cell(r.times["hand"]), _cell(r.times["raw"]), _rolled(r),
                   _ratio(r.times["raw"], r.times["hand"]), _ratio(r.times["rollups"], r.times["hand"]),
                   "yes" if r.same else "NO")
     return t
@@ -200,7 +225,7 @@ def markdown(rows: list[Row]) -> str:
              "|---|---|--:|--:|--:|--:|--:|:-:|"]
     for r in rows:
         lines.append(f"| {r.metric} | {r.form} | {_cell(r.times['hand'])} | {_cell(r.times['raw'])} | "
-                     f"{_cell(r.times['rollups'])} | {_ratio(r.times['raw'], r.times['hand'])} | "
+                     f"{_rolled(r)} | {_ratio(r.times['raw'], r.times['hand'])} | "
                      f"{_ratio(r.times['rollups'], r.times['hand'])} | {'yes' if r.same else 'NO'} |")
     return "\n".join(lines)
 

@@ -2,18 +2,19 @@
 
 Shape of every answer, whatever the metric type::
 
-    WITH periods AS (SELECT 0 AS pid, 1 AS lo, 2 AS hi, 92 AS days UNION ALL ...),  -- each window's segments
+    WITH periods AS (SELECT 0 AS pid, 1 AS lo, 2 AS hi, DATE '2026-07-01' AS lo_d, ..., 92 AS days UNION ALL ...),
          s0 AS (SELECT k, d0, COUNT(...) AS v0, ... FROM deals ... WHERE <in the windows> GROUP BY k, d0),
          w0 AS (SELECT p.pid, d0, g, SUM(v0) ... FROM s0 JOIN periods ON k in the window's segments
                 GROUP BY GROUPING SETS ((pid, d0), (pid))),               -- and s1/w1 ... per table
-         cr0, cm0, cs0, cw0 AS (...),                                      -- conversions
+         cr0, cm0, cs0, cw0 AS (...),                                      -- conversions (compile_conversion)
          u AS (SELECT ... FROM w0 UNION ALL ... UNION ALL <one spine row per window>),
          a AS (SELECT pid, dims, g, SUM(m0) AS m0, ... FROM u GROUP BY pid, dims, g)
     SELECT a.pid, a.g, dims, <metric expression> AS value, <components> FROM a JOIN periods p ...
 
 Each table is read once: its rows get a bucket key from their time column (compile_scan: the
 segment between the windows' edges), are grouped by (key, breakdown) into partial aggregates, and
-every window (the asked period, the comparison, the series buckets) adds up its segments, so
+every window (the asked period, the comparison, the series buckets) adds up its segments (or its
+days, for a DATE time column, which is its own key), so
 windows may overlap and a series and its total need no second pass. Measures of different tables
 are aligned on (window, breakdown), so a ratio of two tables, the comparison and the breakdown are
 all one statement. User values (``where source=webinar``) become bound parameters; identifiers
@@ -23,7 +24,6 @@ come from validated definitions only.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ import sqlglot
 from sqlglot import exp
 
 from .catalog import Catalog
+from .compile_conversion import conversion_ctes
 from .compile_scan import (DECOMPOSABLE, Edges, Kind, aggregate, combine, effective_grain, event_key, grain_span,
                            in_windows, partials, prorated, segments_sql, snapshot_keys)
 from .compile_tables import TableSQL
@@ -102,11 +103,13 @@ class _Builder:
 
     # -- windows -------------------------------------------------------------------------------
     def periods_cte(self) -> str:
-        """One row per window: its edge indexes (lo, hi: segments lo+1..hi) and its length in days."""
+        """One row per window: its edge indexes (lo, hi: segments lo+1..hi), its dates [lo_d, hi_d)
+        and its length in days."""
         rows = []
         for s in self.q.slots:
             lo, hi = self.edges.windows[s.pid]
-            rows.append(f"SELECT {s.pid} AS pid, {lo} AS lo, {hi} AS hi, {s.period.days} AS days")
+            rows.append(f"SELECT {s.pid} AS pid, {lo} AS lo, {hi} AS hi, DATE '{s.period.start.isoformat()}' AS lo_d, "
+                        f"DATE '{s.period.end_exclusive.isoformat()}' AS hi_d, {s.period.days} AS days")
         return "periods AS (" + " UNION ALL ".join(rows) + ")"
 
     def _kind(self, table: str, column: str) -> Kind:
@@ -175,6 +178,8 @@ class _Builder:
         col = m.time or self.defs.tables[m.table].time
         kind = self._kind(m.table, col)
         c = t(col, m.table)
+        if kind == "date":  # a date is its own bucket key: rows group by day, windows add up their days
+            return [("k", c)], in_windows(c, self.edges, kind), "s.k >= p.lo_d AND s.k < p.hi_d"
         return [("k", event_key(c, self.edges, kind))], in_windows(c, self.edges, kind), "s.k > p.lo AND s.k <= p.hi"
 
     def scan_ctes(self, i: int, names: list[str]) -> list[str]:
@@ -244,48 +249,6 @@ class _Builder:
         sqls += [dims[d].expr for d, _ in self.q.filters if d in dims]
         return [s for s in sqls if s]
 
-    # -- conversions ---------------------------------------------------------------------------
-    def conversion_ctes(self, i: int, name: str) -> list[str]:
-        """Base rows with their bucket key (cr), the base rows followed by a target event for the same
-        entity within the window (cm: an inner join, so only matches travel), and per window how many
-        entities each has (cw: base, conv)."""
-        c: ConversionMetric = self.defs.metrics[name]
-        bm, tm = self.defs.measures[c.base.measure], self.defs.measures[c.target.measure]
-        b_from = self.tables.from_clause(bm, [*self._needed(c.base.measure, bm), c.base.entity])
-        t_time_col = tm.time or self.defs.tables[tm.table].time
-        t_from = self.tables.from_clause(tm, [tm.filter or "", t_time_col or "", c.target.entity])
-        dims = [f"{self._dimension_sql(c.base.measure, d)} AS {col}" for d, col in zip(self.q.dimensions, self.dim_cols)]
-        b_time = self.tables.expr(bm.time or self.defs.tables[bm.table].time, bm.table)
-        t_time = self.tables.expr(t_time_col, tm.table)
-        keys, in_time, on = self._keys(bm)
-        b_where = [in_time] + ([self.tables.expr(bm.filter, bm.table)] if bm.filter else []) + self._filter_sql(c.base.measure)
-        t_where = ([self.tables.expr(tm.filter, tm.table)] if tm.filter else []) + [f"{t_time} IS NOT NULL"]
-        # only target events that can follow a base event of these windows: prune by date first
-        first, last = self.edges.dates[0], self.edges.dates[-1] + timedelta(days=c.within_days)
-        t_where.append(f"CAST({t_time} AS DATE) >= DATE '{first.isoformat()}' AND CAST({t_time} AS DATE) < DATE '{last.isoformat()}'")
-        bw = " WHERE " + " AND ".join(f"({w})" for w in b_where)
-        tw = " WHERE " + " AND ".join(f"({w})" for w in t_where)
-        key = ", ".join(f"{sql} AS {k}" for k, sql in keys)
-        rows = (f"cr{i} AS (SELECT {key}{''.join(', ' + d for d in dims)}, "
-                f"{self.tables.expr(c.base.entity, bm.table)} AS ent, CAST({b_time} AS DATE) AS bt FROM {b_from}{bw})")
-        target = (f"SELECT DISTINCT {self.tables.expr(c.target.entity, tm.table)} AS ent, CAST({t_time} AS DATE) AS tt "
-                  f"FROM {t_from}{tw}")
-        kd = ", ".join(["k", *self.dim_cols])
-        bkd = ", ".join(f"b.{x}" for x in ["k", *self.dim_cols])
-        matched = (f"cm{i} AS (SELECT DISTINCT {bkd}, b.ent FROM cr{i} AS b JOIN ({target}) AS tg ON tg.ent = b.ent "
-                   f"AND tg.tt >= b.bt AND tg.tt <= b.bt + INTERVAL {c.within_days} DAY)")
-        # When the entity is the base table's key (a lead's lead_id) every row is its own entity: count
-        # rows per bucket, then add buckets up. Otherwise an entity counts once per window: distinct.
-        if c.base.entity == self.defs.tables[bm.table].primary_key:
-            split = (f"cs{i} AS (SELECT {kd}, COUNT(*) AS base, 0 AS conv FROM cr{i} GROUP BY {kd} "
-                     f"UNION ALL SELECT {kd}, 0 AS base, COUNT(*) AS conv FROM cm{i} GROUP BY {kd})")
-            per = self._per_window(f"cs{i}", ["SUM(s.base) AS base", "SUM(s.conv) AS conv"], on)
-        else:
-            split = (f"cs{i} AS (SELECT {kd}, ent, 0 AS hit FROM cr{i} UNION ALL SELECT {kd}, ent, 1 AS hit FROM cm{i})")
-            per = self._per_window(f"cs{i}", ["COUNT(DISTINCT CASE WHEN s.hit = 0 THEN s.ent END) AS base",
-                                              "COUNT(DISTINCT CASE WHEN s.hit = 1 THEN s.ent END) AS conv"], on)
-        return [rows, matched, split, f"cw{i} AS ({per})"]
-
     # -- assembly ------------------------------------------------------------------------------
     def build(self) -> tuple[str, dict[str, str], dict[str, tuple[str, str]]]:
         mcols = {m: f"m{i}" for i, m in enumerate(self.measures)}
@@ -298,7 +261,7 @@ class _Builder:
             sources.append((f"w{i}", {a: f"{v}{k}" for k, n in enumerate(names)
                                       for a, v in ((mcols[n], "v"), (mcols[n] + "_n", "n"))}))
         for i, name in enumerate(self.conversions):
-            ctes += self.conversion_ctes(i, name)
+            ctes += conversion_ctes(self, i, name)
             sources.append((f"cw{i}", {ccols[name][1]: "base", ccols[name][0]: "conv"}))
         dims = "".join(f"{d}, " for d in self.dim_cols)
         branches = [f"SELECT pid, {dims}g, " + ", ".join(

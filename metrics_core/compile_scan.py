@@ -9,6 +9,9 @@ because a UTC timestamp column is compared with each edge's UTC instant)::
     edges   2026-04-01   2026-07-01   2026-10-01          windows: pid 1 = segment 1, pid 0 = segment 2
     k           |     1      |     2      |
 
+A DATE column needs no CASE: the day itself is the key (rows group by day and each window adds
+up the days between its edges, ``k >= lo_d AND k < hi_d`` on the small grouped table).
+
 A scan reads its table once, keeps rows inside the windows (the edges' ranges, gaps left out),
 and groups them by (k, breakdown) into partial aggregates: counts, sums, min, max, and avg as a
 sum and a count. Each window then takes the sum of its segments' partials from that small table,
@@ -22,7 +25,7 @@ b = the segment its end falls in. It is open at edge j when a <= j < b, so rows 
 and each window counts the groups around its edge.
 
 The scan CTE ``s<i>`` is the seam for pre-aggregated sources: whatever relation is read, it has
-columns ``k`` (or ``a, b``), ``d0..`` (the breakdown) and the partials named by ``partials()``.
+columns ``k`` (a segment number, or a day for DATE time columns; ``a, b`` for snapshots), ``d0..`` (the breakdown) and the partials named by ``partials()``.
 """
 
 from __future__ import annotations

@@ -3,12 +3,16 @@ WITH periods AS (
     0 AS pid,
     1 AS lo,
     2 AS hi,
+    CAST('2026-07-01' AS DATE) AS lo_d,
+    CAST('2026-10-01' AS DATE) AS hi_d,
     92 AS days
   UNION ALL
   SELECT
     1 AS pid,
     0 AS lo,
     1 AS hi,
+    CAST('2026-04-01' AS DATE) AS lo_d,
+    CAST('2026-07-01' AS DATE) AS hi_d,
     91 AS days
 ), s0 AS (
   SELECT
@@ -18,7 +22,7 @@ WITH periods AS (
     COUNT(CASE WHEN f1 THEN 1 END) AS v1
   FROM (
     SELECT
-      CASE WHEN `t`.`closed_at` < CAST('2026-07-01' AS DATE) THEN 1 ELSE 2 END AS k,
+      `t`.`closed_at` AS k,
       `j_account`.`segment` AS d0,
       (
         `t`.`stage` = 'won'
@@ -82,7 +86,7 @@ WITH periods AS (
     SUM(s.v1) AS n1
   FROM s0 AS s
   JOIN periods AS p
-    ON s.k > p.lo AND s.k <= p.hi
+    ON s.k >= p.lo_d AND s.k < p.hi_d
   GROUP BY
     GROUPING SETS (
       (p.pid, d0),

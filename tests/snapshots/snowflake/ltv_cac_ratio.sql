@@ -3,12 +3,16 @@ WITH periods AS (
     0 AS pid,
     1 AS lo,
     2 AS hi,
+    CAST('2026-07-01' AS DATE) AS lo_d,
+    CAST('2026-10-01' AS DATE) AS hi_d,
     92 AS days
   UNION ALL
   SELECT
     1 AS pid,
     0 AS lo,
     1 AS hi,
+    CAST('2026-04-01' AS DATE) AS lo_d,
+    CAST('2026-07-01' AS DATE) AS hi_d,
     91 AS days
 ), s0 AS (
   SELECT
@@ -17,7 +21,7 @@ WITH periods AS (
     COUNT(*) AS v0
   FROM (
     SELECT
-      CASE WHEN "t"."churned_at" < CAST('2026-07-01' AS DATE) THEN 1 ELSE 2 END AS k,
+      "t"."churned_at" AS k,
       "t"."segment" AS d0
     FROM (
       SELECT
@@ -58,7 +62,7 @@ WITH periods AS (
     SUM(s.v0) AS n0
   FROM s0 AS s
   JOIN periods AS p
-    ON s.k > p.lo AND s.k <= p.hi
+    ON s.k >= p.lo_d AND s.k < p.hi_d
   GROUP BY
     GROUPING SETS (
       (p.pid, d0),
@@ -146,7 +150,7 @@ WITH periods AS (
     COUNT(*) AS n0
   FROM (
     SELECT
-      CASE WHEN "t"."closed_at" < CAST('2026-07-01' AS DATE) THEN 1 ELSE 2 END AS k,
+      "t"."closed_at" AS k,
       "j_account"."segment" AS d0,
       "t"."amount" AS x0
     FROM (
@@ -207,7 +211,7 @@ WITH periods AS (
     SUM(s.n0) AS n0
   FROM s2 AS s
   JOIN periods AS p
-    ON s.k > p.lo AND s.k <= p.hi
+    ON s.k >= p.lo_d AND s.k < p.hi_d
   GROUP BY
     GROUPING SETS (
       (p.pid, d0),
@@ -223,9 +227,22 @@ WITH periods AS (
     COUNT(*) AS n0
   FROM (
     SELECT
-      CASE WHEN "t"."month" < CAST('2026-07-01' AS DATE) THEN 1 ELSE 2 END AS k,
+      sg.k AS k,
       "t"."segment" AS d0,
-      "t"."amount" AS x0
+      (
+        "t"."amount"
+      ) * CAST(DATEDIFF(
+        DAY,
+        GREATEST_IGNORE_NULLS(CAST(DATE_TRUNC('MONTH', "t"."month") AS DATE), sg.slo),
+        LEAST_IGNORE_NULLS(
+          CAST(CAST(DATE_TRUNC('MONTH', "t"."month") AS DATE) + INTERVAL '1 MONTH' AS DATE),
+          sg.shi
+        )
+      ) AS DOUBLE) / DATEDIFF(
+        DAY,
+        CAST(DATE_TRUNC('MONTH', "t"."month") AS DATE),
+        CAST(CAST(DATE_TRUNC('MONTH', "t"."month") AS DATE) + INTERVAL '1 MONTH' AS DATE)
+      ) AS x0
     FROM (
       SELECT
         CAST("amount" AS DOUBLE) AS "amount",
@@ -234,10 +251,23 @@ WITH periods AS (
         "segment" AS "segment"
       FROM "spend"
     ) AS t
+    JOIN (
+      SELECT
+        1 AS k,
+        CAST('2026-04-01' AS DATE) AS slo,
+        CAST('2026-07-01' AS DATE) AS shi
+      UNION ALL
+      SELECT
+        2 AS k,
+        CAST('2026-07-01' AS DATE) AS slo,
+        CAST('2026-10-01' AS DATE) AS shi
+    ) AS sg
+      ON CAST(DATE_TRUNC('MONTH', "t"."month") AS DATE) < sg.shi
+      AND CAST(CAST(DATE_TRUNC('MONTH', "t"."month") AS DATE) + INTERVAL '1 MONTH' AS DATE) > sg.slo
     WHERE
       (
-        "t"."month" >= CAST('2026-04-01' AS DATE)
-        AND "t"."month" < CAST('2026-10-01' AS DATE)
+        CAST(DATE_TRUNC('MONTH', "t"."month") AS DATE) < CAST('2026-10-01' AS DATE)
+        AND CAST(CAST(DATE_TRUNC('MONTH', "t"."month") AS DATE) + INTERVAL '1 MONTH' AS DATE) > CAST('2026-04-01' AS DATE)
       )
       AND (
         "t"."kind" IN ('marketing', 'sales')
@@ -270,7 +300,7 @@ WITH periods AS (
     COUNT(*) AS v0
   FROM (
     SELECT
-      CASE WHEN "t"."closed_at" < CAST('2026-07-01' AS DATE) THEN 1 ELSE 2 END AS k,
+      "t"."closed_at" AS k,
       "j_account"."segment" AS d0
     FROM (
       SELECT
@@ -339,7 +369,7 @@ WITH periods AS (
     SUM(s.v0) AS n0
   FROM s4 AS s
   JOIN periods AS p
-    ON s.k > p.lo AND s.k <= p.hi
+    ON s.k >= p.lo_d AND s.k < p.hi_d
   GROUP BY
     GROUPING SETS (
       (p.pid, d0),

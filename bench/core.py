@@ -18,6 +18,12 @@ hits all columns alike; cells are the median with [min–max]. "same" compares e
 answer (window totals, comparison, segment rows, series months) with the hand SQL's, relative
 1e-9. Memory is this process's own peak RSS (getrusage(RUSAGE_SELF)), and the cold ``kpi query``
 process is measured by ``/usr/bin/time -v`` on that process itself.
+
+Measured 2026-11-30, M, 2 cores under load average 20-30 (the full table is in the README):
+kpi raw / hand SQL median 0.87, max 1.91, 18 of 27 rows at or under 1.0; lead metrics 0.09-0.26
+(no per-row time-zone conversion); rows over 1.0 are statements as fast as the hand SQL plus kpi's
+10-40 ms of Python, and cac by segment (1.24-1.91 between runs, 0.96 on the statements alone).
+Every cell equal. Peak RSS of this process 700 MB; shipped rollups built in 85 s.
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ from .models import ConversionMetric, Definitions
 from .periods import Grain, Period, buckets, previous_period, resolve_period, today, trailing, year_ago
 from .fineprint import check_windows, maturing_note, maturing_window
 from .result import MetricResult
+from .values import DimensionValues, empty_filter_note, list_values
 
 if TYPE_CHECKING:
     from .doctor import DoctorReport
@@ -268,6 +269,9 @@ class KPI:
             df, cached = self._run(compiled, use_cache)
             if served:  # rollups were built but could not answer: say why (shown by --sql)
                 compiled = replace(compiled, sql=f"-- raw tables: no rollup serves {served}\n{compiled.sql}")
+        note = empty_filter_note(self, req, compiled, df)  # runs a statement only when the answer is empty
+        if note:
+            req = replace(req, notes=(*req.notes, note))
         return build_result(self._asm, self.definitions, self._maturing(req, use_cache), compiled, df, cached)
 
     def _maturing(self, req: Request, use_cache: bool) -> Request:
@@ -376,6 +380,13 @@ class KPI:
         with self._lock:
             self._values[key] = (time.monotonic(), values)
         return values
+
+    @_localized
+    def values(self, dimension: str, *, metric: str | None = None, period: str | None = None,
+               as_of: date | None = None) -> DimensionValues:
+        """The values ``dimension`` takes with row counts, most first: the rows ``metric`` is about (a ratio's
+        denominator), else every row of the one table with that dimension; ``period`` limits them by time."""
+        return list_values(self, dimension, metric=metric, period=period, as_of=as_of)
 
     @_localized
     def match_metric(self, words: str) -> MetricInfo | None:

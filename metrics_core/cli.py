@@ -203,6 +203,38 @@ def explain(metric: str, definitions: DefinitionsOpt = None, as_of: AsOfOpt = No
     guarded(body)
 
 
+@app.command("values")
+def values_cmd(dimension: Annotated[str, typer.Argument(help="e.g. segment, region, source")],
+               metric: Annotated[Optional[str], typer.Option("--metric", "-m", help="Count the rows this metric is about (a ratio: its denominator).")] = None,
+               period: Annotated[Optional[str], typer.Option("--period", "-p", help="Only rows in this period, e.g. last-quarter.")] = None,
+               definitions: DefinitionsOpt = None, as_of: AsOfOpt = None,
+               as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False) -> None:
+    """List the values a dimension has, with how many rows have each (blank ones as (blank))."""
+    def body() -> None:
+        from rich.table import Table
+
+        from .formatting import fmt_count
+        from .periods import period_label
+
+        kpi = open_kpi(definitions, cache=False)
+        v = kpi.values(dimension, metric=metric, period=period, as_of=parse_as_of(as_of))
+        if as_json:
+            print(json.dumps(v.to_json(), ensure_ascii=False))
+            return
+        loc = kpi.definitions.locale.locale
+        rows = kpi.definitions.measure_label(v.measure) if v.measure else v.table
+        title = f"{v.dimension}: {rows}" + (f", {period_label(v.period, kpi.calendar, loc)}" if v.period else "")
+        table = Table(title=title, title_justify="left", show_edge=False, box=None)
+        table.add_column(v.dimension, overflow="fold")
+        table.add_column(_("rows"), justify="right")
+        for value, n in v.rows:
+            table.add_row(escape(value) if value is not None else "[dim](blank)[/dim]", fmt_count(n, loc))
+        out.print(table)
+        if not v.rows:
+            out.print(_("no rows"))
+    guarded(body)
+
+
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of definitions.yaml (for editor completion and checks)."""

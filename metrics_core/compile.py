@@ -35,6 +35,7 @@ from .compile_conversion import conversion_ctes
 from .compile_scan import (DECOMPOSABLE, Edges, Kind, aggregate, combine, effective_grain, event_key, grain_span,
                            in_windows, partials, prorated, segments_sql, snapshot_keys)
 from .compile_tables import TableSQL
+from .compile_values import value_condition
 from .errors import QueryError, hint_for
 from .models import (ConstantMetric, ConversionMetric, DerivedMetric, MeasureDef, RatioMetric,
                      SimpleMetric)
@@ -128,13 +129,7 @@ class _Builder:
     def _filter_sql(self, measure: str) -> list[str]:
         out = []
         for dim, values in self.q.filters:
-            col = self._dimension_sql(measure, dim)
-            names = []
-            for v in values:
-                key = f"p{len(self.params)}"
-                self.params[key] = str(v).lower()
-                names.append(f":{key}")
-            out.append(f"LOWER(CAST({col} AS VARCHAR)) IN ({', '.join(names)})")
+            out.append(value_condition(self._dimension_sql(measure, dim), values, self.params))
         return out
 
     def _per_window(self, src: str, cols: list[str], on: str) -> str:

@@ -30,6 +30,7 @@ import sqlglot
 
 from .catalog import Catalog
 from .compile import Compiled, MetricQuery, _Builder
+from .compile_values import value_condition
 from .models import ConversionMetric, Definitions
 from .periods import Period
 from .rollup_sql import ADDITIVE_AGGS, EXACT_AGGS, Part
@@ -232,12 +233,7 @@ def serve_sql(cat: Catalog, query: MetricQuery, plan: Plan, dialect: str) -> Com
         where = [f"r.k < DATE '{hi.isoformat()}'"] if snap else [
             f"r.k >= DATE '{min(s.period.start for s in query.slots).isoformat()}'", f"r.k < DATE '{hi.isoformat()}'"]
         for dim, values in query.filters:
-            names = []
-            for v in values:
-                key = f"p{len(params)}"
-                params[key] = str(v).lower()
-                names.append(f":{key}")
-            where.append(f"LOWER(CAST(r.d_{dim} AS VARCHAR)) IN ({', '.join(names)})")
+            where.append(value_condition(f"r.d_{dim}", values, params))
         inner = ", ".join(["p.pid", *(f"r.d_{d} AS {col}" for d, col in zip(query.dimensions, dim_cols)),
                            *(f"r.{src} AS {u}" for u, src in wanted.items())])
         where_sql = (" WHERE " + " AND ".join(where)) if where else ""

@@ -25,11 +25,11 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("yamlio", "phrases", "periods", "columns"),                # 1: text in, plain data / calendar math
     ("models", "expressions"),                                  # 2: the format; SQL snippets
     ("catalog", "validate_sql", "validate", "load", "schema"),  # 3: definitions: what they mean, loading
-    ("grammar", "compile_tables", "compile_scan", "compile_conversion", "compile", "formatting", "result", "doctor_sql",
+    ("grammar", "compile_tables", "compile_scan", "compile_conversion", "compile_values", "compile", "formatting", "result", "doctor_sql",
      "fineprint",  # 4: questions -> SQL (pure)
      "rollup_sql", "rollup_serve"),
     ("backends", "cache", "rollup_stamp", "rollup_store", "rollup_build"),      # 5: I/O: engines, the result cache, rollups
-    ("assemble", "explain", "api", "doctor", "rollup_suggest", "__init__"),  # 6: the facade
+    ("assemble", "explain", "values", "api", "doctor", "rollup_suggest", "__init__"),  # 6: the facade
     ("cli", "cli_render", "cli_rollups", "demo", "demo_data", "checkdata", "doctor_render"),  # 7: the edge
 )
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}

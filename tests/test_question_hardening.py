@@ -118,8 +118,13 @@ def test_trend_count_is_bounded(tiny: KPI) -> None:
         tiny.trend("win_rate", grain="day", count=100_000, as_of=date(2026, 5, 10))
 
 
+def test_a_quoted_value_with_and_stays_one_value(tiny: KPI) -> None:
+    """The tiny data has no such segment: since issue 11 that is an error naming the whole value."""
+    message = one_line_user_error(tiny, "win_rate where segment='Small and Medium'", run=True)
+    assert message is not None and "segment=Small and Medium" in message
+
+
 @pytest.mark.parametrize("text", [
-    "win_rate where segment='Small and Medium'",
     "win_rate 2026-Q1 where segment=smb",
     "win_rate 1900 grain quarter",
     "win_rate 2999-12 vs last-year",

@@ -134,3 +134,31 @@ def test_cli_errors_are_one_line_exit_1(definitions: Path, args: list[str], mess
     r = run(definitions, *args, "--as-of", AS_OF.isoformat()) if args[0] == "query" else run(definitions, *args)
     assert r.exit_code == 1
     assert message in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+# -- the same on every engine ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module", params=["postgres", "spark"])
+def engine(request: pytest.FixtureRequest) -> KPI:
+    """The handmade data copied to a real PostgreSQL server / Spark in local mode (skips with a reason
+    when one is missing; KPI_REQUIRE_SERVICES=1 makes that a failure)."""
+    from warehouse.replicate import copy_to_postgres, copy_to_spark
+
+    con = duckdb.connect(":memory:")
+    con.execute(DATA)
+    if request.param == "postgres":
+        url = request.getfixturevalue("postgres_url")
+        copy_to_postgres(con, url)
+        return KPI.from_text(FIXTURE.read_text(), connection=url)
+    copy_to_spark(con, request.getfixturevalue("spark_session"))
+    return KPI.from_text(FIXTURE.read_text(), connection="spark://local[2]")
+
+
+def test_values_and_filter_checks_agree_on_every_engine(engine: KPI) -> None:
+    """The counts of the DuckDB tests above, the (blank) value and filter, and the typo error."""
+    assert engine.values("segment", metric="win_rate", period="last-quarter", as_of=AS_OF).rows == (("SMB", 3), ("Enterprise", 1))
+    assert engine.values("source", metric="won_deals").rows[0] == (None, 2)
+    assert engine.query("win_rate 2026-Q2 where source in ('(blank)', webinar)", as_of=AS_OF).value == 0.5
+    with pytest.raises(QueryError, match=r"did you mean 'SMB'"):
+        engine.query("win_rate last-quarter where segment=Smb2", as_of=AS_OF)
+    assert any("no rows match" in n for n in engine.query("win_rate 2025-Q3 where segment=SMB", as_of=AS_OF).notes)

@@ -234,12 +234,17 @@ def serve_sql(cat: Catalog, query: MetricQuery, plan: Plan, dialect: str) -> Com
             f"r.k >= DATE '{min(s.period.start for s in query.slots).isoformat()}'", f"r.k < DATE '{hi.isoformat()}'"]
         for dim, values in query.filters:
             where.append(value_condition(f"r.d_{dim}", values, params))
-        inner = ", ".join(["p.pid", *(f"r.d_{d} AS {col}" for d, col in zip(query.dimensions, dim_cols)),
-                           *(f"r.{src} AS {u}" for u, src in wanted.items())])
+        # First fold the part to (key, the question's dimensions), filters applied: a few thousand rows
+        # instead of every dimension combination, before each window adds up its keys.
+        kd = ", ".join(["r.k", *(f"r.d_{d}" for d in query.dimensions)])
+        folded = ", ".join(["r.k AS k", *(f"r.d_{d} AS {col}" for d, col in zip(query.dimensions, dim_cols)),
+                            *(f"{_reagg(defs, items, src)}(r.{src}) AS {u}" for u, src in wanted.items())])
         where_sql = (" WHERE " + " AND ".join(where)) if where else ""
+        part_rows = f"(SELECT {folded} FROM {c.relation} AS r{where_sql} GROUP BY {kd})"
+        inner = ", ".join(["p.pid", *(f"r.{col}" for col in dim_cols), *(f"r.{u}" for u in wanted)])
         sums = ", ".join(f"{_reagg(defs, items, src)}({u}) AS {u}" for u, src in wanted.items())
-        ctes.append(f"q{j} AS (SELECT pid, {sel_dims}, {sums} FROM (SELECT {inner} FROM {c.relation} AS r "
-                    f"JOIN periods AS p ON {join}{where_sql}) AS x {group})")
+        ctes.append(f"q{j} AS (SELECT pid, {sel_dims}, {sums} FROM (SELECT {inner} FROM {part_rows} AS r "
+                    f"JOIN periods AS p ON {join}) AS x {group})")
         dims = "".join(f"{d}, " for d in dim_cols)
         branches.append(f"SELECT pid, {dims}g, " + ", ".join(
             f"CAST({u} AS DOUBLE) AS {u}" if u in wanted else f"CAST(NULL AS DOUBLE) AS {u}" for u in out_cols)

@@ -295,8 +295,9 @@ def test_rows_dated_by_month_are_cut_by_the_raw_path_only() -> None:
     assert why_not(defs, q, "revenue", _candidate(defs, "by_day")) is None
 
 
-def test_the_rollups_commands(tmp_path: Path) -> None:
+def test_the_rollups_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """kpi rollups suggest / build / status / drop, and --sql naming the rollup (through the real CLI app)."""
+    monkeypatch.setenv("KPI_NO_ROLLUPS", "0")  # --no-rollups sets it for the process: restored after the test
     import duckdb
     from typer.testing import CliRunner
 

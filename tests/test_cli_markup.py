@@ -10,13 +10,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
 from metrics_core.cli import app
 from metrics_core.cli_render import _table, render_metrics
+from metrics_core.columns import Columns
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -77,7 +77,7 @@ def test_the_missing_driver_hint_keeps_its_brackets(definitions: Path, monkeypat
 
 def test_data_values_and_descriptions_print_as_themselves() -> None:
     console = Console(record=True, width=200, force_terminal=True, emoji=False)
-    df = pd.DataFrame({"segment": ["[/b]", "[red]x", ":100:"], "formatted": ["1", "2", "3"], "value": [1, 2, 3]})
+    df = Columns({"segment": ["[/b]", "[red]x", ":100:"], "formatted": ["1", "2", "3"], "value": [1, 2, 3]})
     _table(console, df, ["segment"], "en_US", show_prev=False)
 
     class Info:

@@ -9,7 +9,7 @@ about once a second at speed 86400, and the calendar's timezone still decides wh
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from apscheduler.triggers.base import BaseTrigger
@@ -28,7 +28,13 @@ class FastTrigger(BaseTrigger):
 
     def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
         prev = self._virtual(previous_fire_time) if previous_fire_time else None
-        nxt = self.inner.get_next_fire_time(prev, self._virtual(now))
+        vnow = self._virtual(now)
+        nxt = self.inner.get_next_fire_time(prev, vnow)
+        # Mapping back rounds to the microsecond, so a fire time can come back as the previous one
+        # (real -> virtual lands a hair before the virtual instant, and the inner trigger returns it
+        # again): APScheduler's run-time loop then never ends. Step the inner trigger past it.
+        while nxt is not None and previous_fire_time is not None and self._real(nxt) <= previous_fire_time:
+            nxt = self.inner.get_next_fire_time(nxt, max(vnow, nxt + timedelta(microseconds=1)))
         return self._real(nxt) if nxt else None
 
     def __str__(self) -> str:

@@ -173,6 +173,7 @@ class KPI:
         periods = trailing(_grain(grain), count, self.calendar, as_of)
         current = periods[-1]
         _none, kept, notes = check_windows(self.catalog, self.calendar, name, [], periods, self._asm.locale)
+        notes = [*notes, *self._cumulative_notes(name)]
         slots = (Slot(0, "current", current), *(Slot(i + 2, "bucket", p) for i, p in enumerate(kept)))
         filters = tuple((k, tuple(v)) for k, v in (where or {}).items())
         self._check_filters(name, filters)
@@ -203,6 +204,7 @@ class KPI:
         series = buckets(period, _grain(grain), self.calendar) if grain else []
         compared, series, notes = check_windows(self.catalog, self.calendar, metric, [period, *([cmp] if cmp else [])],
                                                 series, self._asm.locale)
+        notes = [*notes, *self._cumulative_notes(metric)]
         if cmp is not None and compared:
             slots.append(Slot(1, "comparison", cmp))
         elif cmp is not None:
@@ -211,6 +213,15 @@ class KPI:
         dims = self._dims(metric, by)
         self._check_filters(metric, where)
         return Request(MetricQuery(metric, tuple(slots), dims, tuple(where)), kind, grain, as_of, tuple(notes))
+
+    def _cumulative_notes(self, metric: str) -> list[str]:
+        from .compile_cumulative import cumulative_note
+        from .models import CumulativeMetric
+
+        m = self.definitions.metrics[metric]
+        if not isinstance(m, CumulativeMetric):
+            return []
+        return [cumulative_note(self.definitions.metric_label(metric), m, self._asm.locale)]
 
     def _check_filters(self, metric: str, where: tuple) -> None:
         known = set(self.catalog.metric_dimensions(metric))
@@ -439,6 +450,10 @@ class KPI:
 
 def formula(defs: Definitions, name: str) -> str:
     m = defs.metrics[name]
+    if m.type == "cumulative":
+        from .compile_cumulative import describe
+
+        return describe(m)
     return {"simple": lambda: m.measure, "ratio": lambda: f"{m.numerator} / {m.denominator}",
             "derived": lambda: m.expr, "constant": lambda: f"{m.value:g}",
             "conversion": lambda: f"share of {m.base.measure} ({m.base.entity}) followed by "

@@ -17,7 +17,7 @@ from .columns import Columns
 from .compile import Compiled, MetricQuery
 from .formatting import fmt_count, fmt_value, plural_category
 from .i18n import _, active_locale, ngettext
-from .models import ROW_KEYS, ConversionMetric, Definitions, DerivedMetric, FormatDef, RatioMetric, SimpleMetric
+from .models import ROW_KEYS, ConversionMetric, CumulativeMetric, Definitions, DerivedMetric, FormatDef, RatioMetric, SimpleMetric
 from .periods import Calendar, Period, enclosing, period_label, target_kind
 from .result import Comparison, Component, MetricResult, TargetStatus
 from .result import as_number as _f
@@ -66,6 +66,8 @@ class Assembler:
             return Component(name, role, self._label_for(name, v), v, self.fmt(v, md.format),
                              int(_f(row.get(col + "_n")) or 0), md.description)
 
+        if isinstance(m, CumulativeMetric):
+            m = m.per_window()
         if isinstance(m, SimpleMetric):
             return (measure(m.measure, "value"),)
         if isinstance(m, RatioMetric):
@@ -99,6 +101,8 @@ class Assembler:
 
     def counted(self, metric: str, comps: tuple[Component, ...]) -> str:
         m = self.defs.metrics[metric]
+        if isinstance(m, CumulativeMetric):
+            m = m.per_window()
         if isinstance(m, (RatioMetric, ConversionMetric)) and len(comps) == 2:
             num, den = comps
             part, whole = f"{num.formatted} {num.label}", f"{den.formatted} {den.label}"

@@ -13,7 +13,7 @@ from functools import cached_property
 from sqlglot import exp
 
 from .expressions import ExprError, column_refs, identifiers, parse_snippet
-from .models import RESERVED_DIMENSIONS, ConversionMetric, Definitions, DerivedMetric, DimensionDef, RatioMetric, SimpleMetric
+from .models import RESERVED_DIMENSIONS, ConversionMetric, CumulativeMetric, Definitions, DerivedMetric, DimensionDef, RatioMetric, SimpleMetric
 
 BUILTINS = ("period_days",)
 
@@ -110,6 +110,8 @@ class Catalog:
 
     def _metric_refs(self, name: str) -> tuple[list[str], list[str]]:
         m = self.defs.metrics[name]
+        if isinstance(m, CumulativeMetric):  # the same measures, over widened windows
+            m = m.per_window()
         if isinstance(m, SimpleMetric):
             return [m.measure], []
         if isinstance(m, RatioMetric):

@@ -32,12 +32,13 @@ from sqlglot import exp
 
 from .catalog import Catalog
 from .compile_conversion import conversion_ctes
+from .compile_cumulative import widen
 from .compile_scan import (DECOMPOSABLE, Edges, Kind, aggregate, combine, effective_grain, event_key, grain_span,
                            in_windows, partials, prorated, segments_sql, snapshot_keys)
 from .compile_tables import TableSQL
 from .compile_values import value_condition
 from .errors import QueryError, hint_for
-from .models import (ConstantMetric, ConversionMetric, DerivedMetric, MeasureDef, RatioMetric,
+from .models import (ConstantMetric, ConversionMetric, CumulativeMetric, DerivedMetric, MeasureDef, RatioMetric,
                      SimpleMetric)
 from .periods import Calendar, Period
 
@@ -279,6 +280,8 @@ class _Builder:
 
     def metric_sql(self, name: str, mcols: dict[str, str], ccols: dict[str, tuple[str, str]]) -> str:
         m = self.defs.metrics[name]
+        if isinstance(m, CumulativeMetric):  # its windows were widened (compile_cumulative)
+            m = m.per_window()
         if isinstance(m, SimpleMetric):
             return f"a.{mcols[m.measure]}"
         if isinstance(m, RatioMetric):
@@ -337,6 +340,7 @@ def _exact_percentiles(tree: exp.Expression, dialect: str) -> exp.Expression:
 def compile_query(cat: Catalog, cal: Calendar, query: MetricQuery, dialect: str = "duckdb", *,
                   base_dir: Path | None = None) -> Compiled:
     """The statement for ``query`` in ``dialect`` (a SQLGlot dialect name), with its parameters."""
+    query = widen(cat, query)  # a cumulative metric's windows run from its start to their end
     b = _Builder(cat, cal, query, base_dir)
     head, mcols, ccols = b.build()
     metric_cols = {query.metric: "value"}

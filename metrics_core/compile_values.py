@@ -23,7 +23,7 @@ from .compile_scan import Edges, in_windows
 from .compile_tables import TableSQL
 from .errors import QueryError, hint_for
 from .i18n import _
-from .models import ConversionMetric, MeasureDef, RatioMetric, SimpleMetric
+from .models import ConversionMetric, CumulativeMetric, MeasureDef, RatioMetric, SimpleMetric
 from .periods import Calendar, Period
 
 BLANK = "(blank)"
@@ -52,6 +52,8 @@ def base_measure(cat: Catalog, metric: str) -> str:
     """The measure whose rows a metric is "about": a ratio's denominator, a conversion's base, else
     the first measure it breaks down (win_rate -> closed deals)."""
     m = cat.defs.metrics[metric]
+    if isinstance(m, CumulativeMetric):
+        m = m.per_window()
     if isinstance(m, RatioMetric):
         return m.denominator
     if isinstance(m, ConversionMetric):

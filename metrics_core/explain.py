@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from .catalog import Catalog
 from .compile_tables import TableSQL
 from .i18n import _
-from .models import ConversionMetric, Definitions, DerivedMetric, MeasureDef, RatioMetric, SimpleMetric
+from .models import ConversionMetric, CumulativeMetric, Definitions, DerivedMetric, MeasureDef, RatioMetric, SimpleMetric
 
 if TYPE_CHECKING:
     from .api import Explanation, MetricInfo
@@ -41,6 +41,8 @@ def explain_metric(defs: Definitions, cat: Catalog, info: "MetricInfo", sql: str
 
     m = defs.metrics[info.name]
     comps: list[tuple[str, str]] = []
+    if isinstance(m, CumulativeMetric):
+        m = m.per_window()
     if isinstance(m, SimpleMetric):
         comps.append((m.measure, describe_measure(defs, m.measure)))
     elif isinstance(m, RatioMetric):

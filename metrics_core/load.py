@@ -206,11 +206,11 @@ def _message(e: dict, loc: tuple, raw: Any) -> str:
         given = e.get("input", {}).get("type") if isinstance(e.get("input"), dict) else None
         if given is not None:
             return f"unknown metric type '{given}'{hint_for(str(given), METRIC_TYPES)}"
-        return ("cannot tell the metric's type: give type: simple|ratio|derived|conversion|constant "
-                "(or measure:, numerator:, expr:, base: or value:)")
+        return ("cannot tell the metric's type: give type: simple|ratio|derived|conversion|constant|cumulative "
+                "(or measure:, numerator:, expr:, base:, value:, since: or window:)")
     if kind == "union_tag_invalid":
         tag = e.get("ctx", {}).get("tag", "")
-        return f"unknown metric type '{tag}'{hint_for(str(tag), ['simple', 'ratio', 'derived', 'conversion', 'constant'])}"
+        return f"unknown metric type '{tag}'{hint_for(str(tag), METRIC_TYPES)}"
     return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
 
 

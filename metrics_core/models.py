@@ -10,12 +10,14 @@ query time. Shorthands keep the file short and are expanded here:
     format: percent                             -> FormatDef(kind="percent")
 
 A metric's ``type`` may be left out when its keys make it obvious (``numerator`` -> ratio,
-``measure`` -> simple, ``expr`` -> derived, ``base`` -> conversion, ``value`` -> constant).
+``measure`` -> simple, ``expr`` -> derived, ``base`` -> conversion, ``value`` -> constant, ``since`` or ``window``
+-> cumulative).
 """
 
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
@@ -284,6 +286,50 @@ class ConversionMetric(MetricBase):
         return int(re.match(r"\s*(\d+)", self.within).group(1))  # type: ignore[union-attr]
 
 
+WINDOW_PATTERN = r"^\s*\d+\s*(d|day|days|w|week|weeks|m|month|months|q|quarter|quarters|y|year|years)\s*$"
+
+
+class CumulativeMetric(MetricBase):
+    """A running total (``since:`` a date, or since the data begins) or a trailing ``window:`` of a
+    measure or of a ratio of two measures, valued at each window's end.
+
+    The ratio is of the two sums over the same span (a trailing 90-day win rate is the won deals of
+    those 90 days over their closed deals), never an average of daily rates."""
+
+    type: Literal["cumulative"] = "cumulative"
+    measure: Identifier | None = None
+    numerator: Identifier | None = None
+    denominator: Identifier | None = None
+    since: date | None = Field(None, description="Running total from this day (default: since the data begins).")
+    window: str | None = Field(None, pattern=WINDOW_PATTERN,
+                               description="A trailing window instead: '90 days', '13 weeks', '3 months', '1 year'.")
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> "CumulativeMetric":
+        if (self.measure is None) == (self.numerator is None and self.denominator is None):
+            raise ValueError("give measure:, or numerator: and denominator: (not both)")
+        if self.measure is None and (self.numerator is None or self.denominator is None):
+            raise ValueError("a cumulative ratio needs both numerator: and denominator:")
+        if self.since is not None and self.window is not None:
+            raise ValueError("give since: (a running total) or window: (a trailing window), not both")
+        return self
+
+    @property
+    def window_span(self) -> tuple[int, str] | None:
+        """(count, unit) of a trailing window: '3 months' -> (3, 'month'); None for a running total."""
+        if self.window is None:
+            return None
+        n, unit = re.match(r"\s*(\d+)\s*([a-z]+)", self.window).groups()  # type: ignore[union-attr]
+        return int(n), {"d": "day", "w": "week", "m": "month", "q": "quarter", "y": "year"}[unit[0]]
+
+    def per_window(self) -> "SimpleMetric | RatioMetric":
+        """The metric each (widened) window computes: the measure, or the ratio of the two sums."""
+        common = self.model_dump(include={"label", "description", "format", "better"})
+        if self.measure is not None:
+            return SimpleMetric(measure=self.measure, **common)
+        return RatioMetric(numerator=self.numerator, denominator=self.denominator, **common)  # type: ignore[arg-type]
+
+
 class ConstantMetric(MetricBase):
     type: Literal["constant"] = "constant"
     value: Number
@@ -294,6 +340,8 @@ def _metric_type(v: Any) -> str | None:
         return "constant" if isinstance(v, (int, float)) else None
     if "type" in v:
         return v["type"]
+    if "since" in v or "window" in v:
+        return "cumulative"
     for key, kind in (("numerator", "ratio"), ("measure", "simple"), ("base", "conversion"),
                       ("expr", "derived"), ("value", "constant")):
         if key in v:
@@ -368,11 +416,12 @@ MetricDef = Annotated[
         Annotated[DerivedMetric, Tag("derived")],
         Annotated[ConversionMetric, Tag("conversion")],
         Annotated[ConstantMetric, Tag("constant")],
+        Annotated[CumulativeMetric, Tag("cumulative")],
     ],
     Discriminator(_metric_type, custom_error_type="metric_type",
-                  custom_error_message="cannot tell the metric's type: give type: simple|ratio|derived|conversion|constant"),
+                  custom_error_message="cannot tell the metric's type: give type: simple|ratio|derived|conversion|constant|cumulative"),
 ]
-METRIC_TYPES = ("simple", "ratio", "derived", "conversion", "constant")
+METRIC_TYPES = ("simple", "ratio", "derived", "conversion", "constant", "cumulative")
 
 
 class Definitions(Strict):

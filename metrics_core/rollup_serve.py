@@ -30,6 +30,7 @@ import sqlglot
 
 from .catalog import Catalog
 from .compile import Compiled, MetricQuery, _Builder
+from .compile_cumulative import widen
 from .compile_values import value_condition
 from .models import ConversionMetric, Definitions
 from .periods import Period
@@ -160,6 +161,7 @@ def _data_grain(defs: Definitions, item: str) -> str:
 def match(cat: Catalog, query: MetricQuery, candidates: list[Candidate]) -> Plan:
     """The first candidate (definition order) that serves each measure and conversion, or why not."""
     plan = Plan()
+    query = widen(cat, query)
     measures, conversions = needed(cat, query.metric)
     for item in [*measures, *conversions]:
         reasons = []
@@ -194,6 +196,7 @@ class _Exprs:
 def serve_sql(cat: Catalog, query: MetricQuery, plan: Plan, dialect: str) -> Compiled:
     """One statement answering ``query`` from the plan's parts, in the compiler's output shape."""
     defs = cat.defs
+    query = widen(cat, query)
     measures, conversions = needed(cat, query.metric)
     mcols = {m: f"m{i}" for i, m in enumerate(measures)}
     ccols = {c: (f"c{i}", f"c{i}_base") for i, c in enumerate(conversions)}

@@ -22,6 +22,8 @@ def definitions_schema() -> dict[str, Any]:
                         ("ConnectionDef", {"type": "string"})):
         if name in defs:
             defs[name] = {"anyOf": [defs[name], short]}
+    if "CumulativeMetric" in defs:  # told apart by type:, since: or window: (else {measure: x} would match twice)
+        defs["CumulativeMetric"]["anyOf"] = [{"required": [k]} for k in ("type", "since", "window")]
     for key, sub in schema["properties"]["metrics"].get("patternProperties", {}).items():
         schema["properties"]["metrics"]["patternProperties"][key] = {"anyOf": [sub, {"type": "number"}]}
     return schema

@@ -149,6 +149,9 @@ def rule_metric_refs(cat: Catalog) -> Iterator[Finding]:
             for sub in subs:
                 if sub not in defs.metrics:
                     yield (*base, "expr"), f"unknown metric '{sub}'{hint_for(sub, [*defs.metrics, *BUILTINS], what='metrics')}"
+                elif defs.metrics[sub].type == "cumulative":  # its windows are widened; the others' are not
+                    yield (*base, "expr"), (f"metric '{sub}' is cumulative; a derived metric cannot use it "
+                                            "(define the cumulative metric over measures: measure:, or numerator: and denominator:)")
 
 
 MAX_DERIVED_DEPTH = 20  # derived metrics built on derived metrics, this many levels at most

@@ -26,7 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("models", "expressions"),                                  # 2: the format; SQL snippets
     ("catalog", "validate_sql", "validate", "load", "schema"),  # 3: definitions: what they mean, loading
     ("grammar", "compile_tables", "compile_scan", "compile_conversion", "compile_values", "compile", "formatting", "result", "doctor_sql",
-     "fineprint",  # 4: questions -> SQL (pure)
+     "fineprint", "compile_cumulative",  # 4: questions -> SQL (pure)
      "rollup_sql", "rollup_serve"),
     ("backends", "cache", "rollup_stamp", "rollup_store", "rollup_build"),      # 5: I/O: engines, the result cache, rollups
     ("assemble", "explain", "values", "api", "doctor", "rollup_suggest", "__init__"),  # 6: the facade

@@ -1,0 +1,113 @@
+WITH periods AS (
+  SELECT
+    0 AS pid,
+    1 AS lo,
+    2 AS hi,
+    CAST('2025-10-01' AS DATE) AS lo_d,
+    CAST('2026-10-01' AS DATE) AS hi_d,
+    365 AS days
+  UNION ALL
+  SELECT
+    1 AS pid,
+    0 AS lo,
+    1 AS hi,
+    CAST('2024-10-01' AS DATE) AS lo_d,
+    CAST('2025-10-01' AS DATE) AS hi_d,
+    365 AS days
+), s0 AS (
+  SELECT
+    k,
+    SUM(CASE WHEN f0 THEN x0 END) AS v0,
+    COUNT(CASE WHEN f0 THEN 1 END) AS n0,
+    SUM(CASE WHEN f1 THEN x1 END) AS v1,
+    COUNT(CASE WHEN f1 THEN 1 END) AS n1
+  FROM (
+    SELECT
+      "t"."month" AS k,
+      "t"."mrr" AS x0,
+      (
+        "t"."mrr_year_ago" > 0
+      ) AS f0,
+      "t"."mrr_year_ago" AS x1,
+      (
+        "t"."mrr_year_ago" > 0
+      ) AS f1
+    FROM (
+      SELECT
+        CAST("month" AS DATE) AS "month",
+        CAST("mrr" AS DOUBLE PRECISION) AS "mrr",
+        CAST("mrr_year_ago" AS DOUBLE PRECISION) AS "mrr_year_ago"
+      FROM READ_CSV(
+        '/work/wt/cli/examples/nrr/monthly_revenue.csv',
+        header = TRUE,
+        all_varchar = TRUE,
+        quote = '"',
+        escape = '"'
+      )
+    ) AS t
+    WHERE
+      (
+        "t"."month" >= CAST('2024-10-01' AS DATE)
+        AND "t"."month" < CAST('2026-10-01' AS DATE)
+      )
+  ) AS r
+  GROUP BY
+    k
+), w0 AS (
+  SELECT
+    p.pid,
+    0 AS g,
+    SUM(s.v0) AS v0,
+    SUM(s.n0) AS n0,
+    SUM(s.v1) AS v1,
+    SUM(s.n1) AS n1
+  FROM s0 AS s
+  JOIN periods AS p
+    ON s.k >= p.lo_d AND s.k < p.hi_d
+  GROUP BY
+    p.pid
+), u AS (
+  SELECT
+    pid,
+    g,
+    CAST(v0 AS DOUBLE PRECISION) AS m0,
+    CAST(n0 AS DOUBLE PRECISION) AS m0_n,
+    CAST(v1 AS DOUBLE PRECISION) AS m1,
+    CAST(n1 AS DOUBLE PRECISION) AS m1_n
+  FROM w0
+  UNION ALL
+  SELECT
+    pid,
+    0 AS g,
+    CAST(NULL AS DOUBLE PRECISION) AS m0,
+    CAST(NULL AS DOUBLE PRECISION) AS m0_n,
+    CAST(NULL AS DOUBLE PRECISION) AS m1,
+    CAST(NULL AS DOUBLE PRECISION) AS m1_n
+  FROM periods
+), a AS (
+  SELECT
+    pid,
+    g,
+    COALESCE(SUM(m0), 0) AS m0,
+    COALESCE(SUM(m0_n), 0) AS m0_n,
+    COALESCE(SUM(m1), 0) AS m1,
+    COALESCE(SUM(m1_n), 0) AS m1_n
+  FROM u
+  GROUP BY
+    pid,
+    g
+)
+SELECT
+  a.pid,
+  a.g,
+  CAST(a.m0 AS DOUBLE PRECISION) / NULLIF(CAST(a.m1 AS DOUBLE PRECISION), 0) AS value,
+  a.m0,
+  a.m1,
+  a.m0_n,
+  a.m1_n
+FROM a
+JOIN periods AS p
+  ON a.pid = p.pid
+ORDER BY
+  a.pid,
+  a.g DESC NULLS LAST

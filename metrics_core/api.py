@@ -36,6 +36,7 @@ from .values import DimensionValues, empty_filter_note, list_values
 
 if TYPE_CHECKING:
     from .doctor import DoctorReport
+    from .why import WhyResult
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,15 @@ class KPI:
         if current not in kept:  # the to-date period cuts a grain the metric refuses to split
             result = replace(result, value=None, formatted=self._asm.metric_fmt(name, None), target=None)
         return result
+
+    @_localized
+    def why(self, text: str, *, as_of: date | None = None, use_cache: bool = True) -> "WhyResult":
+        """Why did it move: ``why("pipeline_velocity last-month")`` splits the change against the comparison
+        (``vs ...``, else the default) into each factor's share (a product or ratio of metrics), or with
+        ``by <dimension>`` into rate and mix effects by value (see metrics_core.why for the formulas)."""
+        from .why_answer import explain_change
+
+        return explain_change(self, text, as_of=as_of, use_cache=use_cache)
 
     @_localized
     def sql(self, text: str, *, as_of: date | None = None, dialect: str | None = None) -> tuple[str, dict[str, Any]]:

@@ -4,6 +4,7 @@
     kpi validate [--check-data]                 every problem in definitions.yaml, with file:line
     kpi metrics | kpi explain METRIC | kpi schema
     kpi query "win_rate last-quarter by region" [--as-of DATE] [--json] [--sql] [--no-cache] [--no-rollups]
+    kpi why "pipeline_velocity last-month" [--json]   what moved a number: factors, or rate and mix by a dimension
     kpi doctor [--json] [--fail-on warning]     what the data does to the numbers
     kpi rollups suggest|build|status|drop       pre-aggregations (see rollup_store)
     kpi --no-rollups <command>                  any answering command from the raw tables only
@@ -131,6 +132,24 @@ def query(text: Annotated[str, typer.Argument(help='e.g. "cac last-quarter", "wi
         if sql:
             render_sql(out, result.sql, result.params, result.dialect)
         render_result(out, result, kpi)
+    guarded(body)
+
+
+@app.command()
+def why(text: Annotated[str, typer.Argument(help='e.g. "pipeline_velocity last-month", "win_rate last-quarter by segment"')],
+        definitions: DefinitionsOpt = None, as_of: AsOfOpt = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+        no_cache: Annotated[bool, typer.Option("--no-cache", help="Ask the engine even if a cached answer exists.")] = False) -> None:
+    """Why did it move: split the change against the comparison into factors, or into rate and mix by a dimension."""
+    def body() -> None:
+        from .cli_why import render_why
+
+        kpi = open_kpi(definitions, cache=not no_cache, sections=False)
+        result = kpi.why(text, as_of=parse_as_of(as_of), use_cache=not no_cache)
+        if as_json:
+            print(json.dumps(result.to_json(), ensure_ascii=False, default=str))
+            return
+        render_why(out, result, kpi)
     guarded(body)
 
 

@@ -26,6 +26,7 @@ class Asker:
     channel_name: str = ""
     trusted: bool = False  # `kpi ask` without --channel/--user: whoever can read the file may see all
     locale: str | None = None  # the user's Slack language, set when slack.user_locale allows (user_locale.py)
+    following: frozenset[str] = frozenset()  # the metrics they follow (App Home): their answers say Unfollow
 
 
 class AccessPolicy:

@@ -64,7 +64,8 @@ def answer_query(snap: Any, query: str, asker: Asker, *, as_of: date | None = No
         result = snap.kpi.query(query, as_of=as_of)
         blocks = render_blocks(result, query=query, freshness=snap.kpi.freshness(), calendar=snap.calendar,
                                locale=locale, ephemeral=ephemeral, shared_by=shared_by,
-                               ref=button_ref(snap, query, result.as_of))
+                               ref=button_ref(snap, query, result.as_of),
+                               followed=ephemeral and result.metric in asker.following)
         return Reply(render_text(result, snap.calendar, locale), blocks, ephemeral=ephemeral)
     with use_locale(locale):
         return guarded(run)

@@ -19,7 +19,7 @@ from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetr
 
 from metrics_core.errors import ConfigError
 
-from . import actions, commands, events
+from . import actions, commands, events, home
 from .budget import AnswerPool
 from .context import BotContext
 from .messages import internal_error_reply
@@ -41,7 +41,7 @@ def as_provider(kpi_or_provider: Any) -> KpiProvider:
 
 def create_app(kpi_provider: Any, *, client: WebClient | None = None, settings: Settings | None = None,
                workers: int | None = None, max_queue: int = 500, syncs: Any = None,
-               oauth_settings: Any = None) -> App:
+               oauth_settings: Any = None, follows: Any = None) -> App:
     """A ready Bolt app. ``kpi_provider``: a KpiProvider (reloading) or a KPI (fixed).
 
     Listeners run on the thread that received the request (``process_before_response``): they only
@@ -49,7 +49,9 @@ def create_app(kpi_provider: Any, *, client: WebClient | None = None, settings: 
     are computed by ``workers`` (default: 4 on embedded DuckDB, 16 on a remote warehouse, where a query
     mostly waits on the network), with at most ``max_queue`` waiting; see ``budget.py``. Few workers on
     purpose: the engine parallelises each query itself, and more Python threads competing for the GIL
-    delay the acks. ``syncs`` (a SyncRunner, under ``kpi serve``) enables ``/kpi sync``;
+    delay the acks. ``syncs`` (a SyncRunner, under ``kpi serve``) enables ``/kpi sync``; ``follows`` (a
+    ``store.FollowStore`` in the state database) keeps what each user follows on the App Home (in memory
+    when not given);
     ``oauth_settings`` makes it a multi-workspace app whose tokens come from the installation store
     (bot/service/installs.py).
     """
@@ -67,9 +69,12 @@ def create_app(kpi_provider: Any, *, client: WebClient | None = None, settings: 
     provider = as_provider(kpi_provider)
     workers = workers or (4 if getattr(provider.current().kpi, "dialect", "duckdb") == "duckdb" else 16)
     ctx = BotContext(provider, AnswerPool(workers, max_queue=max_queue, fallback=internal_error_reply), syncs=syncs)
+    if follows is not None:
+        ctx.follows = follows
     commands.register(app, ctx)
     events.register(app, ctx)
     actions.register(app, ctx)
+    home.register(app, ctx)
     app.error(_log_error)
     app.kpi = ctx  # type: ignore[attr-defined]  # for the scheduler and tests
     return app

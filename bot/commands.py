@@ -22,7 +22,7 @@ from metrics_core.i18n import gettext as _, use_locale
 
 from .access import Asker
 from .answer import answer_command, answer_query
-from .context import MAIN_COMMAND, BotContext, asker_of
+from .context import MAIN_COMMAND, BotContext, asker_of, team_of
 from .messages import Reply, busy_reply, error_reply, internal_error_reply, working_reply
 from .provider import Snapshot
 from .user_locale import speaking
@@ -60,7 +60,7 @@ def ack_reply(ctx: BotContext, body: dict[str, Any], respond: Any, arrived_at: f
     snap = ctx.current()
     command, text = str(body.get("command", "")), str(body.get("text", ""))
     asker = asker_of(body)
-    job = ctx.pool.submit(lambda: answer_slash(snap, command, text, ctx.locales.for_asker(snap, client, asker),
+    job = ctx.pool.submit(lambda: answer_slash(snap, command, text, ctx.who(snap, client, asker, team_of(body)),
                                               syncs=ctx.syncs),
                           lambda reply: respond(**reply.message(replace_original=True)))
     with use_locale(snap.locale):  # the ack's own words; the answer speaks the asker's language

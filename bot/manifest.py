@@ -29,7 +29,7 @@ def _manifest(snap: Any, url: str | None, name: str) -> dict[str, Any]:
         info = labels.get(metric)
         desc = f"{info.label}: {info.description}" if info and info.description else (info.label if info else metric)
         commands.append(_command(cmd, desc, _("[period] [by dim] [vs previous|last-year]"), url))
-    settings: dict[str, Any] = {"event_subscriptions": {"bot_events": ["app_mention"]},
+    settings: dict[str, Any] = {"event_subscriptions": {"bot_events": ["app_home_opened", "app_mention"]},
                                 "interactivity": {"is_enabled": True},
                                 "org_deploy_enabled": False, "socket_mode_enabled": socket,
                                 "token_rotation_enabled": False}
@@ -38,7 +38,9 @@ def _manifest(snap: Any, url: str | None, name: str) -> dict[str, Any]:
         settings["interactivity"]["request_url"] = url
     return {
         "display_information": {"name": name, "description": _("Sales metrics, answered in Slack")},
-        "features": {"bot_user": {"display_name": name, "always_online": True}, "slash_commands": commands[:50]},
+        "features": {"bot_user": {"display_name": name, "always_online": True}, "slash_commands": commands[:50],
+                     # the Home tab lists the metrics each user follows (home.py)
+                     "app_home": {"home_tab_enabled": True, "messages_tab_enabled": False}},
         # users:read lets the bot read each user's language (slack.user_locale)
         "oauth_config": {"scopes": {"bot": list(BOT_SCOPES) + (["users:read"] if _user_locale(snap) else [])}},
         "settings": settings,

@@ -5,7 +5,8 @@
 
 Layout: header (label: big number) · window and change vs the previous period (coloured by whether
 higher is better) · target status and pace · what was counted, small-sample warning · breakdown
-table (cut to Slack's limits) · footer with data freshness · Trend / Explain / Share buttons.
+table (cut to Slack's limits) · footer with data freshness · Trend / Explain / Follow (Unfollow when
+the asker follows the metric; App Home, ``home.py``) / Share buttons.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .render_table import table_blocks
 HEADER_CHARS = 150
 BUTTON_VALUE_CHARS = 2000
 ACTION_TREND, ACTION_EXPLAIN, ACTION_SHARE = "kpi_trend", "kpi_explain", "kpi_share"
+ACTION_FOLLOW, ACTION_UNFOLLOW = "kpi_follow", "kpi_unfollow"
 
 
 def render_text(result: MetricResult, cal: Calendar | None = None, locale: str = "en_US") -> str:
@@ -35,9 +37,10 @@ def render_text(result: MetricResult, cal: Calendar | None = None, locale: str =
 def render_blocks(result: MetricResult, *, query: str = "", freshness: date | None = None,
                   calendar: Calendar | None = None, locale: str = "en_US", ephemeral: bool = True,
                   buttons: bool = True, shared_by: str | None = None, max_rows: int = 30,
-                  ref: str | None = None) -> list[dict[str, Any]]:
+                  ref: str | None = None, followed: bool = False) -> list[dict[str, Any]]:
     """The answer message's blocks. ``ephemeral`` adds the Share button; ``shared_by`` a "shared by" line;
-    ``ref`` is what the buttons carry instead of a question too long for them (``refs.py``).
+    ``ref`` is what the buttons carry instead of a question too long for them (``refs.py``);
+    ``followed``: the asker follows the metric, so its button says Unfollow.
 
     Words come from the catalog of ``locale``, numbers and dates from Babel for it.
     """
@@ -52,7 +55,8 @@ def render_blocks(result: MetricResult, *, query: str = "", freshness: date | No
                                    value_title=title, max_rows=max_rows)
         blocks.append(_context([_footer(result, query, freshness, shared_by, locale)]))
         if buttons:
-            blocks.append(action_buttons(query or result.metric, result.as_of, share=ephemeral, ref=ref))
+            blocks.append(action_buttons(query or result.metric, result.as_of, share=ephemeral, ref=ref,
+                                         follow=(result.metric, followed)))
         return blocks
 
 
@@ -125,9 +129,19 @@ def fits_in_button(query: str, as_of: date) -> bool:
     return len(json.dumps({"q": query, "as_of": as_of.isoformat()}, ensure_ascii=False)) <= BUTTON_VALUE_CHARS
 
 
-def action_buttons(query: str, as_of: date, *, share: bool, ref: str | None = None) -> dict[str, Any]:
+def action_buttons(query: str, as_of: date, *, share: bool, ref: str | None = None,
+                   follow: tuple[str, bool] | None = None) -> dict[str, Any]:
     value = button_value(query, as_of, ref=ref)
     names = [(_("Trend"), ACTION_TREND), (_("Explain"), ACTION_EXPLAIN)] + ([(pgettext("button", "Share"), ACTION_SHARE)] if share else [])
-    return {"type": "actions", "block_id": "kpi_actions", "elements": [
-        {"type": "button", "text": {"type": "plain_text", "text": label}, "action_id": action, "value": value}
-        for label, action in names]}
+    elements = [{"type": "button", "text": {"type": "plain_text", "text": label}, "action_id": action, "value": value}
+                for label, action in names]
+    if follow is not None:
+        elements.insert(2, follow_button(*follow))
+    return {"type": "actions", "block_id": "kpi_actions", "elements": elements}
+
+
+def follow_button(metric: str, followed: bool) -> dict[str, Any]:
+    """Follow (or Unfollow) ``metric`` on the clicker's App Home; the button carries the metric's name."""
+    label = pgettext("button", "Unfollow") if followed else pgettext("button", "Follow")
+    return {"type": "button", "text": {"type": "plain_text", "text": label},
+            "action_id": ACTION_UNFOLLOW if followed else ACTION_FOLLOW, "value": json.dumps({"m": metric})}

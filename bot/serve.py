@@ -20,6 +20,7 @@ from slack_bolt import App
 from .app import create_app
 from .provider import KpiProvider
 from .scheduler import start_scheduler
+from .store import FollowStore
 from .settings import Settings
 from .transport import EVENTS_PATH, http_server, socket_handler, stop_http, wsgi_app
 
@@ -46,7 +47,8 @@ def start_bot(definitions: Path, settings: Settings, *, client: Any = None) -> B
     """Load the definitions, build the app, start the watcher and the digest/alert scheduler."""
     holder: dict[str, App] = {}
     provider = KpiProvider.from_path(definitions, on_error=lambda msg: _tell_admin(holder.get("app"), msg))
-    app = holder["app"] = create_app(provider, settings=settings, client=client)
+    app = holder["app"] = create_app(provider, settings=settings, client=client,
+                                     follows=FollowStore(settings.state_dir / "bot.sqlite3"))
     stop = threading.Event()
     provider.watch(stop)
     return Bot(app, provider, start_scheduler(app, provider, state_dir=settings.state_dir), stop)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..provider import KpiProvider
-from ..store import AlertStore
+from ..store import AlertStore, FollowStore
 from .keys import KeyStore
 from .limits import RateLimiter
 from .settings import ServeSettings
@@ -96,12 +96,14 @@ class Service:
         from ..app import create_app, make_client
 
         slack = self.settings.slack()
+        follows = FollowStore(self.settings.state_db)
         if mode == "oauth":
             from .installs import oauth_settings
 
-            return create_app(self.provider, settings=slack, syncs=self.syncs,
+            return create_app(self.provider, settings=slack, syncs=self.syncs, follows=follows,
                               oauth_settings=oauth_settings(self.settings))
-        return create_app(self.provider, client=client or make_client(slack), settings=slack, syncs=self.syncs)
+        return create_app(self.provider, client=client or make_client(slack), settings=slack, syncs=self.syncs,
+                          follows=follows)
 
     def _reload_failed(self, message: str) -> None:
         from ..serve import _tell_admin

@@ -90,7 +90,7 @@ def run_cli(*args: str) -> tuple[int, str]:
 def test_kpi_ask_renders_what_the_bot_would_answer(demo_dir) -> None:
     defs = str(demo_dir / "definitions.yaml")
     code, out = run_cli("ask", "win_rate last-quarter by region", "--as-of", "2026-11-27", "-d", defs)
-    assert code == 0 and out.startswith("Win rate:") and "[Trend] [Explain] [Share]" in out
+    assert code == 0 and out.startswith("Win rate:") and "[Trend] [Explain] [Follow] [Share]" in out
     code, out = run_cli("ask", "win_rate last-quarter", "--blocks", "--as-of", "2026-11-27", "-d", defs)
     msg = json.loads(out)
     assert code == 0 and msg["response_type"] == "ephemeral" and msg["blocks"][0]["type"] == "header"

@@ -187,6 +187,7 @@ def test_buttons_of_a_3600_character_question_carry_a_reference_that_works(slack
     check_limits(ack["blocks"])
     (buttons,) = [b for b in ack["blocks"] if b["type"] == "actions"]
     values = {e["action_id"]: e["value"] for e in buttons["elements"]}
+    assert json.loads(values.pop("kpi_follow")) == {"m": "win_rate"}  # Follow carries the metric, not the question
     assert all(len(v) <= BUTTON_VALUE_CHARS and "ref" in json.loads(v) for v in values.values())
     share = action_body("kpi_share", values["kpi_share"], response_url=slack.response_url())
     assert post(url, share, signed_headers(share))[0] == 200

@@ -11,8 +11,8 @@ The real slack_sdk / slack_bolt talk to it over HTTP exactly as they would to sl
 It serves ``auth.test``, ``chat.postMessage``, ``chat.postEphemeral``, the three ``files_upload_v2``
 steps (``files.getUploadURLExternal``, the upload URL, ``files.completeUploadExternal``),
 ``response_url`` posts (``fake.response_url()`` makes one), ``users.info`` (with ``locale`` when
-``include_locale``; ``fake.user_locales``), ``apps.connections.open`` and a websocket
-endpoint for Socket Mode. Anything else is answered with HTTP 500 and recorded in ``fake.failures``;
+``include_locale``; ``fake.user_locales``), ``views.publish`` (the App Home; ``fake.home_views``: user
+id -> the last view published), ``apps.connections.open`` and a websocket endpoint for Socket Mode. Anything else is answered with HTTP 500 and recorded in ``fake.failures``;
 ``stop()`` (and the pytest fixture) turns a non-empty ``failures`` into a test failure, so a new Slack
 call cannot slip through unnoticed. ``fake.rate_limit("chat.postMessage", times=1, retry_after=1)``
 answers the next call(s) with 429 + ``Retry-After``.
@@ -62,6 +62,7 @@ class FakeSlack:
         self._server: ThreadingHTTPServer | None = None
         self.token_ok = True  # False: auth.test answers invalid_auth, as Slack does for a revoked token
         self.user_locales: dict[str, str] = {}  # user id -> Slack locale for users.info (default "pl-PL")
+        self.home_views: dict[str, dict[str, Any]] = {}  # user id -> the last App Home view published
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> "FakeSlack":
@@ -178,6 +179,16 @@ class FakeSlack:
             locale = self.user_locales.get(user, "pl-PL")
             return {"ok": True, "user": {"id": user, "name": user.lower(),
                                          **({"locale": locale} if params.get("include_locale") in ("true", True, "1") else {})}}
+        if method == "views.publish":  # as Slack: a bot token, a user, a view of type "home"
+            view = params.get("view")
+            view = json.loads(view) if isinstance(view, str) else view
+            if not params.get("user_id") or not isinstance(view, dict) or view.get("type") != "home":
+                return {"ok": False, "error": "invalid_arguments"}
+            if len(view.get("blocks", [])) > 100:
+                return {"ok": False, "error": "invalid_blocks"}
+            with self._lock:
+                self.home_views[str(params["user_id"])] = view
+            return {"ok": True, "view": {"id": f"V{n:06d}", "type": "home", **view}}
         if method == "apps.connections.open":
             return {"ok": True, "url": f"ws://127.0.0.1:{self.base.rsplit(':', 1)[1]}/link"}
         return None

@@ -5,6 +5,7 @@ Public API (everything else is internal; `tests/test_layers.py` keeps bot/ and s
     from metrics_core import KPI
     kpi = KPI.from_path("definitions.yaml")
     result = kpi.query("win_rate last-quarter by region")     # MetricResult
+    many = kpi.query_many("win_rate, cac last-quarter")       # MultiResult (.results: MetricResults)
 
 Names are imported on first use (PEP 562), so `kpi --help` or `kpi validate` do not load pandas
 and the SQL compiler they never need.
@@ -25,6 +26,7 @@ _WHERE = {
     "formatting": ("fmt_change", "fmt_count", "fmt_points", "fmt_value"),
     "load": ("Loaded", "find_definitions", "load_definitions", "parse_definitions"),
     "models": ("Definitions",),
+    "multi": ("MultiResult",),
     "periods": ("Calendar", "Grain", "Period", "buckets", "period_label", "previous_period", "resolve_period",
                 "today", "trailing", "window_label", "year_ago"),
     "result": ("Comparison", "Component", "MetricResult", "TargetStatus"),
@@ -57,6 +59,7 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
     from .formatting import fmt_change, fmt_count, fmt_points, fmt_value  # noqa: F401
     from .load import Loaded, find_definitions, load_definitions, parse_definitions  # noqa: F401
     from .models import Definitions  # noqa: F401
+    from .multi import MultiResult  # noqa: F401
     from .periods import (Calendar, Grain, Period, buckets, period_label, previous_period,  # noqa: F401
                           resolve_period, today, trailing, window_label, year_ago)
     from .result import Comparison, Component, MetricResult, TargetStatus  # noqa: F401

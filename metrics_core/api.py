@@ -4,6 +4,7 @@
     kpi = KPI.from_path("definitions.yaml")          # or KPI.from_text(yaml_text, base_dir=...)
     r = kpi.query("win_rate last-quarter by region", as_of=date(2026, 11, 27))
     r.value, r.formatted, r.components, r.comparison, r.breakdown  # a MetricResult
+    m = kpi.query_many("win_rate, cac last-quarter")  # a MultiResult: m.results, m.to_json()
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from .assemble import Assembler, Request, build_result
 from .backends import Backend, connect
 from .catalog import Catalog, normalize_words
 from .compile import Compiled, MetricQuery, Slot, compile_query
+from .compile_cumulative import widen
 from .compile_tables import TableSQL
 from .errors import QueryError, hint_for, mark_url_password, redact
 from .grammar import GRAINS, check_text, parse_query
@@ -32,6 +34,7 @@ from .models import ConversionMetric, Definitions
 from .periods import Grain, Period, buckets, previous_period, resolve_period, today, trailing, year_ago
 from .fineprint import check_windows, maturing_note, maturing_window
 from .result import MetricResult
+from .multi import MultiResult, view
 from .values import DimensionValues, empty_filter_note, list_values
 
 if TYPE_CHECKING:
@@ -157,6 +160,42 @@ class KPI:
         return self._answer(req, use_cache)
 
     @_localized
+    def query_many(self, text: str, *, as_of: date | None = None, use_cache: bool = True) -> MultiResult:
+        """A question naming one or more metrics ("win_rate, cac last-quarter by segment"): one MetricResult
+        per metric, each equal to ``query`` for that metric alone. Metrics with the same windows are
+        answered by one statement (each table read once); a metric a built rollup serves is read
+        from the rollup instead (a rollup statement serves one metric)."""
+        reqs = self.plan_many(text, as_of=as_of)
+        if len(reqs) == 1:  # one metric: exactly the single-question path
+            return MultiResult((self._answer(reqs[0], use_cache),), 1)
+        groups: dict[tuple, list[int]] = {}
+        for i, req in enumerate(reqs):  # metrics that refuse to split a grain may keep fewer windows, and
+            windows = widen(self.catalog, req.query).slots  # a cumulative metric's windows are wider
+            groups.setdefault((windows, req.compare_kind), []).append(i)
+        results: list[MetricResult | None] = [None] * len(reqs)
+        statements = 0
+        rollups = self.use_rollups and bool(self.definitions.rollups.named)
+        for members in groups.values():
+            raw = []
+            for i in members:  # a metric a rollup serves is read from it; the others share one statement
+                served = self._from_rollups(reqs[i].query, use_cache) if rollups else None
+                if isinstance(served, tuple):
+                    results[i] = self._finish(reqs[i], *served, use_cache)
+                    statements += 1
+                else:
+                    raw.append(i)
+            if not raw:
+                continue
+            also = tuple(reqs[i].query.metric for i in raw[1:])
+            compiled = self.compiled(reqs[raw[0]].query, also=also)
+            df, cached = self._run(compiled, use_cache)
+            statements += 1
+            for pos, i in enumerate(raw):
+                mine, rows = view(self.catalog, compiled, df, reqs[i].query.metric, pos)
+                results[i] = self._finish(reqs[i], mine, rows, cached, use_cache)
+        return MultiResult(tuple(r for r in results if r is not None), statements)
+
+    @_localized
     def ask(self, metric: str, period: str = "", *, by: Sequence[str] = (), where: dict[str, Sequence[str]] | None = None,
             compare: str | None = "previous", grain: str | None = None, as_of: date | None = None) -> MetricResult:
         name = self.metric_info(metric).name
@@ -202,7 +241,16 @@ class KPI:
     @_localized
     def plan(self, text: str, *, as_of: date | None = None) -> Request:
         p = parse_query(text, self.catalog.synonyms)
+        if p.also:
+            raise QueryError(_("'{text}' asks for several metrics ({metrics}); ask for one at a time here")
+                             .format(text=text, metrics=", ".join(p.metrics)))
         return self._request(p.metric, p.period, p.by, p.where, p.compare, p.grain, as_of)
+
+    @_localized
+    def plan_many(self, text: str, *, as_of: date | None = None) -> tuple[Request, ...]:
+        """One Request per metric the question names, all with its period, breakdown and filters."""
+        p = parse_query(text, self.catalog.synonyms)
+        return tuple(self._request(m, p.period, p.by, p.where, p.compare, p.grain, as_of) for m in p.metrics)
 
     def _request(self, metric: str, period_text: str | None, by: tuple[str, ...], where: tuple,
                  compare: str | None, grain: str | None, as_of: date | None) -> Request:
@@ -269,12 +317,13 @@ class KPI:
                                  + hint_for(dim, allowed, what=_("it can use")))
         return by
 
-    def compiled(self, query: MetricQuery, dialect: str | None = None) -> Compiled:
-        """The statement for a query, compiled once per process (queries and definitions are frozen)."""
-        key = (query, dialect or self.dialect)
+    def compiled(self, query: MetricQuery, dialect: str | None = None, *, also: tuple[str, ...] = ()) -> Compiled:
+        """The statement for a query, compiled once per process (queries and definitions are frozen);
+        ``also``: more metrics over the same windows in the same statement."""
+        key: tuple = (query, dialect or self.dialect, *also)
         hit = self._compiled.get(key)
         if hit is None:
-            hit = compile_query(self.catalog, self.calendar, query, key[1], base_dir=self.loaded.base_dir)
+            hit = compile_query(self.catalog, self.calendar, query, key[1], base_dir=self.loaded.base_dir, also=also)
             with self._lock:
                 if len(self._compiled) >= 512:
                     self._compiled.pop(next(iter(self._compiled)))
@@ -290,6 +339,9 @@ class KPI:
             df, cached = self._run(compiled, use_cache)
             if served:  # rollups were built but could not answer: say why (shown by --sql)
                 compiled = replace(compiled, sql=f"-- raw tables: no rollup serves {served}\n{compiled.sql}")
+        return self._finish(req, compiled, df, cached, use_cache)
+
+    def _finish(self, req: Request, compiled: Compiled, df: Any, cached: bool, use_cache: bool) -> MetricResult:
         note = empty_filter_note(self, req, compiled, df)  # runs a statement only when the answer is empty
         if note:
             req = replace(req, notes=(*req.notes, note))

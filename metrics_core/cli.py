@@ -5,6 +5,7 @@
     kpi metrics | kpi explain METRIC | kpi schema
     kpi query "win_rate last-quarter by region" [--as-of DATE] [--json] [--sql] [--no-cache] [--no-rollups]
     kpi why "pipeline_velocity last-month" [--json]   what moved a number: factors, or rate and mix by a dimension
+    kpi query "win_rate, cac last-quarter" [--csv | --format csv|parquet|json --output FILE]
     kpi doctor [--json] [--fail-on warning]     what the data does to the numbers
     kpi rollups suggest|build|status|drop       pre-aggregations (see rollup_store)
     kpi --no-rollups <command>                  any answering command from the raw tables only
@@ -108,31 +109,54 @@ def open_kpi(definitions: Path | None, *, cache: bool = True, sections: bool | t
 
 
 @app.command()
-def query(text: Annotated[str, typer.Argument(help='e.g. "cac last-quarter", "win_rate this-month by region"')],
+def query(text: Annotated[str, typer.Argument(help='e.g. "cac last-quarter", "win_rate, cac this-month by region"')],
           definitions: DefinitionsOpt = None, as_of: AsOfOpt = None,
           as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+          as_csv: Annotated[bool, typer.Option("--csv", help="Print the answer's rows as CSV.")] = False,
+          fmt: Annotated[Optional[str], typer.Option("--format", help="csv, parquet or json (with --output, or to the terminal).")] = None,
+          output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the answer to this file (its suffix may name the format).")] = None,
           sql: Annotated[bool, typer.Option("--sql", help="Print the SQL it runs, then the answer (with --json: in the object).")] = False,
           no_cache: Annotated[bool, typer.Option("--no-cache", help="Ask the engine even if a cached answer exists.")] = False,
           no_rollups: NoRollupsOpt = False) -> None:
-    """Answer one question."""
+    """Answer one question (several metrics: "win_rate, cac last-quarter")."""
     def body() -> None:
-        from .cli_render import render_result, render_sql
+        from .cli_render import render_many, render_result, render_sql
+        from .export import pick_format
 
         if no_rollups:
             skip_rollups()
+        kind = pick_format(fmt, output, as_csv=as_csv, as_json=as_json)
         kpi = open_kpi(definitions, cache=not no_cache, sections=False)
         day = parse_as_of(as_of)
-        result = kpi.query(text, as_of=day, use_cache=not no_cache)
-        if as_json:
-            data = result.to_json()
-            if sql:
-                data.update(sql=redact(result.sql), params=result.params, dialect=result.dialect)
-            print(json.dumps(data, ensure_ascii=False, default=str))
+        many = kpi.query_many(text, as_of=day, use_cache=not no_cache)
+        results = many.results
+        if kind is not None:
+            _write_answer(kpi, many, kind, output, sql)
             return
         if sql:
-            render_sql(out, result.sql, result.params, result.dialect)
-        render_result(out, result, kpi)
+            for s in dict.fromkeys((r.sql, tuple(r.params.items()), r.dialect) for r in results):
+                render_sql(out, s[0], dict(s[1]), s[2])
+        if len(results) == 1:
+            render_result(out, results[0], kpi)
+        else:
+            render_many(out, many, kpi)
     guarded(body)
+
+
+def _write_answer(kpi, many, kind: str, output: Path | None, sql: bool) -> None:  # noqa: ANN001 - KPI, MultiResult
+    """--json / --csv / --format F [--output F]: the JSON object, or the answer's rows as a table."""
+    from .export import table, write
+
+    def one(r) -> dict:  # noqa: ANN001
+        data = r.to_json()
+        if sql:
+            data.update(sql=redact(r.sql), params=r.params, dialect=r.dialect)
+        return data
+
+    results = many.results
+    data = one(results[0]) if len(results) == 1 else {"metrics": [one(r) for r in results]}
+    cols = None if kind == "json" else table(results, kpi.catalog, kpi.calendar, kpi.definitions.locale.locale)
+    write(kind, data, cols, output, sys.stdout)
 
 
 @app.command()

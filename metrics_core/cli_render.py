@@ -154,3 +154,56 @@ def render_metrics(out: Console, infos: Sequence[Any]) -> None:
     for i in infos:
         t.add_row(*(Text(str(x)) for x in (i.name, i.label, i.type, i.format, i.description)))
     out.print(t)
+
+
+def render_many(out: Console, many: Any, kpi: Any) -> None:
+    """Several metrics of one question: a table with a row per metric, then the breakdown and the series
+    side by side (a column per metric), then each metric's fine print."""
+    locale = active_locale() or kpi.definitions.locale.locale
+    with use_locale(locale):
+        _render_many(out, many, kpi, locale)
+
+
+def _render_many(out: Console, many: Any, kpi: Any, locale: str) -> None:
+    results = many.results
+    first = results[0]
+    name, window = period_label(first.period, kpi.calendar, locale), window_label(first.period, locale)
+    # TRANSLATORS: the day an answer is computed for, e.g. "as of Nov 27, 2026"
+    as_of = _("as of {date}").format(date=fmt_date(first.as_of, locale))
+    title = Text.assemble((name, "bold"), "" if name == window else f" · {window}", ("  " + as_of, "dim"))
+    compare = any(r.comparison is not None for r in results)
+    t = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    for col in (_("metric"), _("value")) + ((_("change"), _("previous")) if compare else ()):
+        t.add_column(col, justify="left" if col == _("metric") else "right")
+    for r in results:
+        cells = [r.label, r.formatted]
+        if compare:
+            c = r.comparison
+            row = {"value": r.value, "previous": c.value if c else None, "change": c.relative if c else None}
+            cells += [_change_cell(row, locale, r.format == "percent"), c.formatted if c else "–"]
+        t.add_row(*(Text(x) for x in cells))
+    out.print(t)
+    for part in ("breakdown", "series"):
+        keys, rows = many.wide(part)
+        if rows:
+            _wide_table(out, results, keys, rows)
+    for r in results:
+        for line in ([_("small sample ({count})").format(count=r.sample_size or 0)] if r.small_sample else []) + list(r.notes):
+            out.print(Text(f"ⓘ {r.label}: {line}", style="yellow"))
+
+
+def _wide_table(out: Console, results: Sequence[MetricResult], keys: Sequence[str], rows: list) -> None:
+    t = Table(show_edge=False, pad_edge=False)
+    for k in keys:
+        t.add_column(_("period") if k == "label" else k)
+    for r in results:
+        t.add_column(r.label, justify="right")
+    for key, recs in rows[:MAX_ROWS]:
+        cells = [_("(none)") if v is None else str(v) for v in key]
+        cells += ["–" if rec is None else rec["formatted"] for rec in recs]
+        t.add_row(*(Text(c) for c in cells))  # data values print as themselves, never as markup
+    out.print(t)
+    if len(rows) > MAX_ROWS:
+        more = len(rows) - MAX_ROWS
+        out.print(ngettext("… and {count} more row (use --json for all)", "… and {count} more rows (use --json for all)",
+                           more).format(count=more), style="dim")

@@ -75,33 +75,38 @@ class Compiled:
     dim_cols: tuple[str, ...] = field(default=())
 
 
+def needs(cat: Catalog, *metrics: str) -> tuple[list[str], list[str]]:
+    """(measures, conversion metrics) the metrics read, in the order their columns are numbered."""
+    measures: list[str] = []
+    conversions: list[str] = []
+
+    def collect(name: str, seen: tuple[str, ...]) -> None:
+        if name in seen:
+            raise QueryError(f"metric '{name}' refers to itself: " + " -> ".join([*seen, name]))
+        if isinstance(cat.defs.metrics[name], ConversionMetric):
+            if name not in conversions:
+                conversions.append(name)
+            return
+        direct, subs = cat.metric_refs(name)
+        measures.extend(m for m in direct if m not in measures)
+        for sub in subs:
+            collect(sub, (*seen, name))
+
+    for metric in metrics:
+        collect(metric, ())
+    return measures, conversions
+
+
 class _Builder:
-    def __init__(self, cat: Catalog, cal: Calendar, query: MetricQuery, base_dir: Path | None) -> None:
+    def __init__(self, cat: Catalog, cal: Calendar, query: MetricQuery, base_dir: Path | None,
+                 also: tuple[str, ...] = ()) -> None:
         self.cat, self.cal, self.q = cat, cal, query
         self.defs = cat.defs
         self.params: dict[str, Any] = {}
         self.tables = TableSQL(cat, base_dir)
-        self.measures: list[str] = []
-        self.conversions: list[str] = []
-        self._collect(query.metric, ())
+        self.measures, self.conversions = needs(cat, query.metric, *also)
         self.dim_cols = tuple(f"d{i}" for i in range(len(query.dimensions)))
         self.edges = Edges.of({s.pid: s.period for s in query.slots}, cal)
-
-    # -- what is needed ------------------------------------------------------------------------
-    def _collect(self, name: str, seen: tuple[str, ...]) -> None:
-        if name in seen:
-            raise QueryError(f"metric '{name}' refers to itself: " + " -> ".join([*seen, name]))
-        m = self.defs.metrics[name]
-        if isinstance(m, ConversionMetric):
-            if name not in self.conversions:
-                self.conversions.append(name)
-            return
-        measures, metrics = self.cat.metric_refs(name)
-        for meas in measures:
-            if meas not in self.measures:
-                self.measures.append(meas)
-        for sub in metrics:
-            self._collect(sub, (*seen, name))
 
     # -- windows -------------------------------------------------------------------------------
     def periods_cte(self) -> str:
@@ -338,16 +343,24 @@ def _exact_percentiles(tree: exp.Expression, dialect: str) -> exp.Expression:
 
 
 def compile_query(cat: Catalog, cal: Calendar, query: MetricQuery, dialect: str = "duckdb", *,
-                  base_dir: Path | None = None) -> Compiled:
-    """The statement for ``query`` in ``dialect`` (a SQLGlot dialect name), with its parameters."""
+                  base_dir: Path | None = None, also: tuple[str, ...] = ()) -> Compiled:
+    """The statement for ``query`` in ``dialect`` (a SQLGlot dialect name), with its parameters.
+
+    ``also``: more metrics over the same windows, breakdown and filters, computed by the same statement
+    (each table still read once, for the union of the measures) into columns ``value1``, ``value2``...;
+    ``Compiled.metric_cols`` names them (``multi.view`` picks one metric's answer out of the rows).
+    The windows are widened for ``query.metric`` only: ``also`` metrics must have the same widened windows."""
     query = widen(cat, query)  # a cumulative metric's windows run from its start to their end
-    b = _Builder(cat, cal, query, base_dir)
+    b = _Builder(cat, cal, query, base_dir, also)
     head, mcols, ccols = b.build()
     metric_cols = {query.metric: "value"}
     selects = [f"{b.metric_sql(query.metric, mcols, ccols)} AS value"]
-    _, subs = cat.metric_refs(query.metric)
+    for j, extra in enumerate(also, start=1):
+        metric_cols[extra] = f"value{j}"
+        selects.append(f"{b.metric_sql(extra, mcols, ccols)} AS value{j}")
+    subs = list(dict.fromkeys(sub for name in (query.metric, *also) for sub in cat.metric_refs(name)[1]))
     for i, sub in enumerate(subs):
-        metric_cols[sub] = f"s{i}"
+        metric_cols[sub] = f"s{i}"  # a sub-metric asked for itself too keeps its own column: views stay simple
         selects.append(f"{b.metric_sql(sub, mcols, ccols)} AS s{i}")
     comps = [f"a.{c}" for c in mcols.values()] + [f"a.{c}_n" for c in mcols.values()]
     comps += [f"a.{c}" for pair in ccols.values() for c in pair]

@@ -7,6 +7,7 @@
     "win rate this month by region"                        (synonyms and spaces are fine)
     "conversion_rate 2026-Q3 where source=webinar vs last-year"
     "sales_cycle_days last-6-months grain month"           ("by month" means the same)
+    "win_rate, avg_deal_size, cac last-quarter by segment"  (several metrics: commas, "and", "i", "oraz")
 
 Clause keywords split the text; the head is the metric (longest match among names, labels and
 synonyms) followed by the period. Values after ``where`` are kept as text: the compiler binds
@@ -55,6 +56,11 @@ class ParsedQuery:
     compare: str | None = None  # None: the default; "none": no comparison
     grain: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    also: tuple[str, ...] = ()  # more metrics asked in the same question ("win_rate, cac last-quarter")
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        return (self.metric, *self.also)
 
 
 def parse_query(text: str, metric_names: dict[str, str]) -> ParsedQuery:
@@ -70,7 +76,8 @@ def parse_query(text: str, metric_names: dict[str, str]) -> ParsedQuery:
     text = " ".join(text.split())  # outside quotes only: keeps 'Small  and Medium' as typed
     parts = _CLAUSE.split(" " + text)
     head, clauses = parts[0].strip(), parts[1:]
-    metric, period = _split_head(head, metric_names)
+    names, period = _split_metrics(head, metric_names)
+    metric = names[0]
     by: list[str] = []
     where: list[tuple[str, tuple[str, ...]]] = []
     compare = grain = None
@@ -94,7 +101,8 @@ def parse_query(text: str, metric_names: dict[str, str]) -> ParsedQuery:
                 raise QueryError(_("unknown grain '{grain}'").format(grain=body) + hint_for(body, GRAINS))
         else:  # vs / versus / compared to
             compare = body.lower()
-    return ParsedQuery(metric, period or None, tuple(dict.fromkeys(by)), tuple(where), compare, grain)
+    return ParsedQuery(metric, period or None, tuple(dict.fromkeys(by)), tuple(where), compare, grain,
+                       also=names[1:])
 
 
 def check_text(text: str, what: str) -> None:
@@ -110,13 +118,43 @@ def check_text(text: str, what: str) -> None:
                                "type plain text").format(what=what, code=f"{ord(ch):04X}", position=i + 1))
 
 
+# After a metric, a comma, "and", "i" or "oraz" followed by another metric continues the list:
+# "win_rate,cac last-quarter", "win rate and cac", "win rate i cac zeszły kwartał".
+_LIST_SEP = re.compile(r"\s*(?:(,)|(?:and|i|oraz)\s)\s*", re.IGNORECASE)
+_WORD = re.compile(r"[^\s,]+")
+
+
+def _split_metrics(head: str, names: dict[str, str]) -> tuple[tuple[str, ...], str]:
+    """The metrics at the start of the head and the period after them:
+    "win_rate, cac last-quarter" -> (("win_rate", "cac"), "last-quarter"). After a comma a metric must
+    follow (an unknown one is named with did-you-mean); after "and"/"i" the words may be the period."""
+    found, rest = _split_head(head, names)
+    metrics = [found]
+    while (sep := _LIST_SEP.match(rest)) is not None:
+        after = rest[sep.end():]
+        if sep.group(1) and not after.strip():
+            raise QueryError(_("a comma after '{metric}' but no metric follows it").format(metric=metrics[-1]))
+        if sep.group(1):  # a comma: the next words are a metric, or an error naming them
+            found, rest = _split_head(after, names)
+        else:
+            try:
+                found, rest = _split_head(after, names)
+            except QueryError:
+                break
+        metrics.append(found)
+    return tuple(dict.fromkeys(metrics)), rest
+
+
 def _split_head(head: str, names: dict[str, str]) -> tuple[str, str]:
-    words = head.split()
+    spans = list(_WORD.finditer(head))  # "win_rate,cac" is two words, and a name never spans a comma
+    words = [w.group() for w in spans]
+    upto = next((i + 1 for i in range(len(spans) - 1) if "," in head[spans[i].end():spans[i + 1].start()]),
+                len(words))
     longest = max((k.count(" ") + 1 for k in names), default=1)  # "win - rate" is 3 words for 2
-    for n in range(min(len(words), 2 * longest + 2), 0, -1):  # longest metric name first: "win rate" before "win"
+    for n in range(min(upto, 2 * longest + 2), 0, -1):  # longest metric name first: "win rate" before "win"
         key = normalize_words(" ".join(words[:n]))
         if key in names:
-            return names[key], " ".join(words[n:])
+            return names[key], head[spans[n - 1].end():].strip()
     first = words[0] if words else ""
     # "win rat last quarter": try the first one to three words against names and synonyms
     tries = [" ".join(words[:n]) for n in range(min(3, len(words)), 0, -1)]

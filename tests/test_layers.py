@@ -29,7 +29,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
      "fineprint", "compile_cumulative", "why",  # 4: questions -> SQL (pure)
      "rollup_sql", "rollup_serve"),
     ("backends", "cache", "rollup_stamp", "rollup_store", "rollup_build"),      # 5: I/O: engines, the result cache, rollups
-    ("assemble", "explain", "values", "why_answer", "api", "doctor", "rollup_suggest", "__init__"),  # 6: the facade
+    ("assemble", "explain", "values", "why_answer", "multi", "export", "api", "doctor", "rollup_suggest", "__init__"),  # 6: the facade
     ("cli", "cli_render", "cli_rollups", "cli_why", "demo", "demo_data", "checkdata", "doctor_render"),  # 7: the edge
 )
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}

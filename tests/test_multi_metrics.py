@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -157,3 +158,15 @@ def _cli(definitions: Path, *args: str, code: int = 0) -> str:
     r = CliRunner().invoke(app, ["query", args[0], "--as-of", AS_OF.isoformat(), "-d", str(definitions), *args[1:]])
     assert r.exit_code == code, r.output
     return r.output
+
+
+def test_cumulative_metrics_keep_their_own_wider_windows() -> None:
+    """examples/nrr: ARR (running total) and NRR (trailing 12 months) count from other starts than new_arr,
+    so each gets its own statement, and each answers as it does alone."""
+    nrr = KPI.from_path(Path(__file__).parent.parent / "examples" / "nrr" / "definitions.yaml")
+    as_of = date(2026, 4, 15)
+    for tail in ("last-quarter", "last-6-months by month vs last-year"):
+        many = nrr.query_many(f"arr, new_arr, nrr {tail}", as_of=as_of)
+        assert many.statements == 3
+        for r in many.results:
+            assert close(r.to_json(), nrr.query(f"{r.metric} {tail}", as_of=as_of).to_json()), r.metric

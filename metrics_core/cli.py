@@ -4,8 +4,8 @@
     kpi validate [--check-data]                 every problem in definitions.yaml, with file:line
     kpi metrics | kpi explain METRIC | kpi schema
     kpi query "win_rate last-quarter by region" [--as-of DATE] [--json] [--sql] [--no-cache] [--no-rollups]
-    kpi why "pipeline_velocity last-month" [--json]   what moved a number: factors, or rate and mix by a dimension
     kpi query "win_rate, cac last-quarter" [--csv | --format csv|parquet|json --output FILE]
+    kpi why "pipeline_velocity last-month" [--json]   what moved a number: factors, or rate and mix by a dimension
     kpi doctor [--json] [--fail-on warning]     what the data does to the numbers
     kpi rollups suggest|build|status|drop       pre-aggregations (see rollup_store)
     kpi --no-rollups <command>                  any answering command from the raw tables only

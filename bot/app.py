@@ -19,7 +19,7 @@ from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetr
 
 from metrics_core.errors import ConfigError
 
-from . import actions, commands, events, home
+from . import actions, commands, events, home, teams
 from .budget import AnswerPool
 from .context import BotContext
 from .messages import internal_error_reply
@@ -35,8 +35,11 @@ def make_client(settings: Settings, *, max_rate_limit_retries: int = 3) -> WebCl
         ConnectionErrorRetryHandler(), RateLimitErrorRetryHandler(max_retry_count=max_rate_limit_retries)])
 
 
-def as_provider(kpi_or_provider: Any) -> KpiProvider:
-    return kpi_or_provider if isinstance(kpi_or_provider, KpiProvider) else KpiProvider.static(kpi_or_provider)
+def as_provider(kpi_or_provider: Any) -> Any:
+    """A KpiProvider or a TeamProviders (several workspaces) as it is; a KPI as a fixed provider."""
+    if isinstance(kpi_or_provider, (KpiProvider, teams.TeamProviders)):
+        return kpi_or_provider
+    return KpiProvider.static(kpi_or_provider)
 
 
 def create_app(kpi_provider: Any, *, client: WebClient | None = None, settings: Settings | None = None,
@@ -71,6 +74,7 @@ def create_app(kpi_provider: Any, *, client: WebClient | None = None, settings: 
     ctx = BotContext(provider, AnswerPool(workers, max_queue=max_queue, fallback=internal_error_reply), syncs=syncs)
     if follows is not None:
         ctx.follows = follows
+    teams.register(app)  # first: every listener below reads the request's workspace
     commands.register(app, ctx)
     events.register(app, ctx)
     actions.register(app, ctx)

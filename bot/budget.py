@@ -20,6 +20,7 @@ decided under one lock (``Job``).
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -100,7 +101,8 @@ class AnswerPool:
             idle = self._queued + self._running < self.workers
             self._queued += 1
         job: Job[T] = Job(work, deliver, self.fallback, started_at_once=idle)  # type: ignore[arg-type]
-        self._executor.submit(self._run, job)
+        # the worker sees the submitter's context variables: the workspace answered (teams.py)
+        self._executor.submit(contextvars.copy_context().run, self._run, job)
         return job
 
     def run_later(self, work: Callable[[], object]) -> bool:

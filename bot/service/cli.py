@@ -29,8 +29,10 @@ def _settings(**overrides: object):  # type: ignore[no-untyped-def]
     return ServeSettings.load(**{k: v for k, v in overrides.items() if v is not None})
 
 
-def check(settings_problem: str | None, definitions: Optional[Path]) -> tuple[list[str], object]:
-    """Every problem with the settings and the definitions (both looked at, whatever fails first)."""
+def check(settings_problem: str | None, definitions: Optional[Path],
+          teams: dict[str, Path] | None = None) -> tuple[list[str], object]:
+    """Every problem with the settings, the definitions and each workspace's own definitions
+    (``KPI_TEAM_DEFINITIONS``), all looked at whatever fails first."""
     from metrics_core import find_definitions
     from metrics_core.errors import KpiUserError
 
@@ -38,12 +40,19 @@ def check(settings_problem: str | None, definitions: Optional[Path]) -> tuple[li
 
     problems = [settings_problem] if settings_problem else []
     snap = None
-    try:
-        from metrics_core.api import KPI
+    from metrics_core.api import KPI
 
+    try:
         snap = snapshot_of(KPI.from_path(find_definitions(definitions)))
     except KpiUserError as e:
         problems.append(str(e))
+    for team, path in (teams or {}).items():
+        if not path.is_file():
+            continue  # the settings' own problem says so
+        try:
+            snapshot_of(KPI.from_path(path)).kpi.close()
+        except KpiUserError as e:
+            problems.append(f"workspace {team} ({path}):\n{e}")
     return problems, snap
 
 
@@ -64,13 +73,15 @@ def serve(definitions: Optional[Path] = DEFINITIONS,
         except ConfigError as e:
             settings_problem = str(e)
         defs = definitions or (settings.kpi_definitions if settings else None)
-        problems, snap = check(settings_problem, defs)
+        problems, snap = check(settings_problem, defs, settings.team_definitions() if settings else None)
         if problems:
             raise ConfigError("kpi serve cannot start:\n" + "\n".join(problems))
         assert settings is not None and snap is not None
         if check_only:
+            teams = settings.team_definitions()
             typer.echo(f"ok: {len(snap.kpi.metrics())} metrics; Slack: {settings.slack_mode}; "
-                       f"API on {settings.kpi_host}:{settings.kpi_port}")
+                       f"API on {settings.kpi_host}:{settings.kpi_port}"
+                       + (f"; own definitions for {', '.join(sorted(teams))}" if teams else ""))
             return
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         logging.getLogger("watchfiles").setLevel(logging.WARNING)  # "1 change detected" on every edit

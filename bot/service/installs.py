@@ -4,9 +4,11 @@
     -> https://<your host>/slack/install          "Add to Slack" for each workspace
        https://<your host>/slack/oauth_redirect   register it as the app's Redirect URL
 
-bolt's own SQLite installation and state stores, in ``$KPI_STATE_DIR/slack-installs.sqlite3``: each
-request is answered with the token of the workspace it came from. Every workspace shares the one
-definitions file of the service.
+bolt's own SQLite installation and state stores, in the state database (``$KPI_STATE_DIR/bot.sqlite3``,
+tables ``slack_installations``, ``slack_bots``, ``oauth_states``): each request is answered with the
+token of the workspace it came from (bolt's ``InstallationStoreAuthorize``). A workspace listed in
+``KPI_TEAM_DEFINITIONS`` is answered from its own definitions file, every other one from the service's
+(``bot/teams.py``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ def oauth_settings(settings: Any) -> Any:
     from slack_sdk.oauth.state_store.sqlite3 import SQLite3OAuthStateStore
 
     settings.kpi_state_dir.mkdir(parents=True, exist_ok=True)
-    database = str(settings.kpi_state_dir / "slack-installs.sqlite3")
+    database = str(settings.state_db)
     return OAuthSettings(client_id=settings.slack_client_id, client_secret=settings.slack_client_secret,
                          scopes=list(BOT_SCOPES),
                          installation_store=SQLite3InstallationStore(database=database,

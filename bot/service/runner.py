@@ -63,10 +63,13 @@ class Service:
         self.keys = KeyStore(settings.state_db)
         self.limiter = RateLimiter(settings.kpi_api_rate_limit)
         self.syncs = SyncRunner(self.provider, self.telemetry)
+        self.teams: Any = None  # a TeamProviders when workspaces have their own definitions (oauth mode)
         self.slack = self._slack_app(slack_client)
         from .jobs import Jobs
 
-        self.jobs = Jobs(self.provider, slack_client=self.slack.client if self.slack else None,
+        # multi-workspace: no one token to post schedules with (the app's client has none of its own)
+        jobs_client = self.slack.client if self.slack is not None and settings.slack_mode != "oauth" else None
+        self.jobs = Jobs(self.provider, slack_client=jobs_client,
                          store=AlertStore(settings.state_db), syncs=self.syncs, telemetry=self.telemetry,
                          speed=settings.kpi_clock_speed)
         from .api import create_api
@@ -98,9 +101,12 @@ class Service:
         slack = self.settings.slack()
         follows = FollowStore(self.settings.state_db)
         if mode == "oauth":
+            from ..teams import TeamProviders
             from .installs import oauth_settings
 
-            return create_app(self.provider, settings=slack, syncs=self.syncs, follows=follows,
+            self.teams = TeamProviders(self.provider, {team: KpiProvider.from_path(path, on_error=self._reload_failed)
+                                                       for team, path in self.settings.team_definitions().items()})
+            return create_app(self.teams, settings=slack, syncs=self.syncs, follows=follows,
                               oauth_settings=oauth_settings(self.settings))
         return create_app(self.provider, client=client or make_client(slack), settings=slack, syncs=self.syncs,
                           follows=follows)
@@ -120,6 +126,8 @@ class Service:
     def start_background(self) -> None:
         """The definitions watcher, the scheduler and (Socket Mode) the Slack connection."""
         self.provider.watch(self._stop)
+        for team_provider in self.teams.by_team.values() if self.teams is not None else ():
+            team_provider.watch(self._stop)
         self.jobs.start()
         jobs = [f"{j.id} (next {j.next_run_time:%Y-%m-%d %H:%M:%S %Z})" for j in self.jobs.scheduler.get_jobs()]
         log.info("kpi serve: %d metrics, jobs: %s", len(self.provider.current().kpi.metrics()),

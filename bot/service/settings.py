@@ -8,6 +8,8 @@
     KPI_CLOCK_SPEED        run schedules this many times faster (tests and demos), default 1
     SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL    as for ``kpi slack serve``
     SLACK_CLIENT_ID, SLACK_CLIENT_SECRET   multi-workspace install over Slack OAuth (HTTP mode)
+    KPI_TEAM_DEFINITIONS   with those: workspaces with their own definitions, "T0ACME=acme.yaml, T0GLOBEX=globex.yaml"
+                           (every other workspace gets KPI_DEFINITIONS)
     GOOGLE_APPLICATION_CREDENTIALS         the service-account key of the Sheets syncs
 
 Without Slack tokens the service runs the API and the schedules that need no Slack (Sheets syncs).
@@ -16,6 +18,7 @@ Without Slack tokens the service runs the API and the schedules that need no Sla
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -27,6 +30,7 @@ from metrics_core.errors import ConfigError
 from ..settings import DEFAULT_API_URL, Settings as SlackSettings
 
 SlackMode = Literal["socket", "http", "oauth", "off"]
+_TEAM_ID = re.compile(r"[TE][A-Z0-9]{2,30}")
 
 
 class ServeSettings(BaseSettings):
@@ -46,6 +50,7 @@ class ServeSettings(BaseSettings):
     slack_api_url: str = DEFAULT_API_URL
     slack_client_id: str | None = None
     slack_client_secret: str | None = None
+    kpi_team_definitions: str = ""
     google_application_credentials: Path | None = None
 
     @classmethod
@@ -86,9 +91,37 @@ class ServeSettings(BaseSettings):
                        "or unset them to run the API and schedules alone)")
         elif bool(self.slack_client_id) != bool(self.slack_client_secret):
             out.append("set both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (multi-workspace install), or neither")
+        out += self._team_problems(mode)
         creds = self.google_application_credentials
         if creds is not None and not creds.expanduser().is_file():
             out.append(f"GOOGLE_APPLICATION_CREDENTIALS: no such file {creds}")
+        return out
+
+    def team_definitions(self) -> dict[str, Path]:
+        """``KPI_TEAM_DEFINITIONS`` as {team id: definitions path} (malformed entries are left to problems())."""
+        out = {}
+        for entry in filter(None, (e.strip() for e in self.kpi_team_definitions.split(","))):
+            team, _eq, path = entry.partition("=")
+            if team.strip() and path.strip():
+                out[team.strip()] = Path(path.strip()).expanduser()
+        return out
+
+    def _team_problems(self, mode: str) -> list[str]:
+        if not self.kpi_team_definitions.strip():
+            return []
+        out = []
+        if mode != "oauth":
+            out.append("KPI_TEAM_DEFINITIONS is set, but one definitions file per workspace needs the multi-workspace "
+                       "install: set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET too, or unset it")
+        for entry in filter(None, (e.strip() for e in self.kpi_team_definitions.split(","))):
+            team, eq, path = (x.strip() for x in entry.partition("="))
+            if not eq or not team or not path:
+                out.append(f"KPI_TEAM_DEFINITIONS: '{entry}' is not TEAM_ID=path (e.g. T0ACME=acme.yaml)")
+            elif not _TEAM_ID.fullmatch(team):
+                out.append(f"KPI_TEAM_DEFINITIONS: '{team}' is not a Slack workspace id (T followed by letters "
+                           "and digits, e.g. T0ACME; Slack shows it in the workspace's URL settings)")
+            elif not Path(path).expanduser().is_file():
+                out.append(f"KPI_TEAM_DEFINITIONS: no such file {path} (for workspace {team})")
         return out
 
     def slack(self) -> SlackSettings:

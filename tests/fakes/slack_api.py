@@ -12,7 +12,11 @@ It serves ``auth.test``, ``chat.postMessage``, ``chat.postEphemeral``, the three
 steps (``files.getUploadURLExternal``, the upload URL, ``files.completeUploadExternal``),
 ``response_url`` posts (``fake.response_url()`` makes one), ``users.info`` (with ``locale`` when
 ``include_locale``; ``fake.user_locales``), ``views.publish`` (the App Home; ``fake.home_views``: user
-id -> the last view published), ``apps.connections.open`` and a websocket endpoint for Socket Mode. Anything else is answered with HTTP 500 and recorded in ``fake.failures``;
+id -> the last view published), ``apps.connections.open`` and a websocket endpoint for Socket Mode.
+Multi-workspace installs: ``fake.oauth_app(client_id, secret)`` then ``code = fake.install_code("T0002")``
+makes a code that ``oauth.v2.access`` (client credentials in HTTP Basic, as Slack takes them) exchanges
+for that workspace's bot token (``fake.bot_tokens``: token -> team); ``auth.test`` answers for the
+token it is called with. Anything else is answered with HTTP 500 and recorded in ``fake.failures``;
 ``stop()`` (and the pytest fixture) turns a non-empty ``failures`` into a test failure, so a new Slack
 call cannot slip through unnoticed. ``fake.rate_limit("chat.postMessage", times=1, retry_after=1)``
 answers the next call(s) with 429 + ``Retry-After``.
@@ -63,6 +67,9 @@ class FakeSlack:
         self.token_ok = True  # False: auth.test answers invalid_auth, as Slack does for a revoked token
         self.user_locales: dict[str, str] = {}  # user id -> Slack locale for users.info (default "pl-PL")
         self.home_views: dict[str, dict[str, Any]] = {}  # user id -> the last App Home view published
+        self.bot_tokens: dict[str, str] = {}  # token -> team id (installs); other tokens are self.team's
+        self._client: tuple[str, str] | None = None
+        self._codes: dict[str, str] = {}  # OAuth code -> team id, each usable once
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> "FakeSlack":
@@ -100,6 +107,15 @@ class FakeSlack:
     def refuse(self, method: str, error: str) -> None:
         """Answer every call to ``method`` with ``{"ok": false, "error": error}`` (e.g. not_in_channel)."""
         self._refusals[method] = error
+
+    def oauth_app(self, client_id: str, client_secret: str) -> None:
+        self._client = (client_id, client_secret)
+
+    def install_code(self, team: str) -> str:
+        """A one-time code, as Slack appends to the redirect URL after a user approves the install."""
+        code = f"code-{team}-{next(self._ids)}"
+        self._codes[code] = team
+        return code
 
     # -- inspection ------------------------------------------------------------------------------
     def record(self, call: Call) -> None:
@@ -154,16 +170,21 @@ class FakeSlack:
             time.sleep(0.01)
 
     # -- Web API answers -------------------------------------------------------------------------
-    def answer(self, method: str, params: dict[str, Any]) -> dict[str, Any] | None:
+    def answer(self, method: str, params: dict[str, Any], headers: dict[str, str] | None = None) -> dict[str, Any] | None:
         """The JSON body for a known method, or None when the method is unknown."""
         n = next(self._ids)
+        headers = headers or {}
         if method in self._refusals:
             return {"ok": False, "error": self._refusals[method]}
         if method == "auth.test":
             if not self.token_ok:
                 return {"ok": False, "error": "invalid_auth"}
+            token = headers.get("authorization", "").removeprefix("Bearer ")
+            team = self.bot_tokens.get(token, self.team)
             return {"ok": True, "url": "https://fake.slack.com/", "team": "Fake", "user": "kpi",
-                    "team_id": self.team, "user_id": self.bot_user, "bot_id": "B0BOT"}
+                    "team_id": team, "user_id": self.bot_user, "bot_id": f"B{team}"}
+        if method == "oauth.v2.access":
+            return self._exchange(params, headers)
         if method in ("chat.postMessage", "chat.postEphemeral"):
             ts = f"{int(time.time())}.{n:06d}"
             return {"ok": True, "channel": params.get("channel"), "ts": ts, "message_ts": ts,
@@ -192,6 +213,24 @@ class FakeSlack:
         if method == "apps.connections.open":
             return {"ok": True, "url": f"ws://127.0.0.1:{self.base.rsplit(':', 1)[1]}/link"}
         return None
+
+
+    def _exchange(self, params: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
+        """oauth.v2.access: a code (once) and the app's credentials -> the workspace's bot token."""
+        basic = headers.get("authorization", "")
+        given = base64.b64decode(basic[6:]).decode() if basic.startswith("Basic ") else ""
+        if self._client is None or given != ":".join(self._client):
+            return {"ok": False, "error": "invalid_client_id" if self._client else "bad_client_secret"}
+        with self._lock:
+            team = self._codes.pop(str(params.get("code", "")), None)
+        if team is None:
+            return {"ok": False, "error": "invalid_code"}
+        token = f"xoxb-{team}-{next(self._ids)}"
+        with self._lock:
+            self.bot_tokens[token] = team
+        return {"ok": True, "access_token": token, "token_type": "bot", "scope": "commands,chat:write",
+                "bot_user_id": f"U{team}BOT", "app_id": "A0KPI", "team": {"id": team, "name": f"Team {team}"},
+                "enterprise": None, "is_enterprise_install": False, "authed_user": {"id": f"U{team}ADMIN"}}
 
 
 def _close_quietly(conn: socket.socket) -> None:
@@ -250,7 +289,7 @@ class _Handler(BaseHTTPRequestHandler):
         if retry_after is not None:
             return self._send(429, b'{"ok": false, "error": "ratelimited"}',
                               extra={"Retry-After": str(retry_after)})
-        answer = self.fake.answer(method, params)
+        answer = self.fake.answer(method, params, headers)
         if answer is None:
             self.fake.fail(f"unknown Web API method {method} {params}")
             return self._send(500, b'{"ok": false, "error": "unknown_method"}')

@@ -64,7 +64,7 @@ class Assembler:
             md = self.defs.measures[name]
             v = _f(row.get(col))
             return Component(name, role, self._label_for(name, v), v, self.fmt(v, md.format),
-                             int(_f(row.get(col + "_n")) or 0), md.description)
+                             _rows(row.get(col + "_n")), md.description)
 
         if isinstance(m, CumulativeMetric):
             m = m.per_window()
@@ -96,7 +96,7 @@ class Assembler:
             return roles["denominator"].rows  # a ratio rests on its denominator's rows
         counts = [comp.rows for comp in comps if comp.rows is not None]
         if not counts and c.measure_cols:  # derived: the thinnest measure behind it
-            counts = [int(_f(row.get(col + "_n")) or 0) for col in c.measure_cols.values()]
+            counts = [_rows(row.get(col + "_n")) for col in c.measure_cols.values()]
         return min(counts) if counts else None
 
     def counted(self, metric: str, comps: tuple[Component, ...]) -> str:
@@ -165,6 +165,12 @@ class Assembler:
 
     def label(self, p: Period) -> str:
         return period_label(p, self.cal, self.locale)
+
+
+def _rows(v: Any) -> int:
+    """Rows behind a measure as a whole number. A prorated measure counts each row by the share of its
+    month the window covers (7/30 + 7/31 ...), so the count is a float: whole rows only, float noise aside."""
+    return int((_f(v) or 0.0) + 1e-9)
 
 
 def _full_days(p: Period, cal: Calendar) -> int:

@@ -209,6 +209,8 @@ class _Builder:
                 cols.append(f"({f}) AS f{k}")
             x = f"x{k}" if m.expr else "1"
             counted = f"COUNT(CASE WHEN f{k} THEN 1 END)" if f else "COUNT(*)"
+            if prorated(self.defs, first):  # a month cut to 7 of its 30 days is 7/30 of a row, not a row
+                counted = f"SUM(CASE WHEN f{k} THEN sh_ END)" if f else "SUM(sh_)"
             if split:
                 value = f"CASE WHEN f{k} THEN {x} END" if f else x
                 if m.agg == "count" and not m.expr:  # the count of rows is the count itself
@@ -231,7 +233,7 @@ class _Builder:
             share = (f"CAST(DATE_DIFF('day', GREATEST({start}, sg.slo), LEAST({end}, sg.shi)) AS DOUBLE) "
                      f"/ DATE_DIFF('day', {start}, {end})")
             cols = [f"({c.rpartition(' AS ')[0]}) * {share} AS {c.rpartition(' AS ')[2]}" if c.endswith(tuple(f" AS x{k}" for k in range(len(names)))) else c
-                    for c in cols]
+                    for c in cols] + [f"{share} AS sh_"]
             from_sql += f" JOIN ({segments_sql(self.edges)}) AS sg ON {start} < sg.shi AND {end} > sg.slo"
         rows = f"SELECT {', '.join([*(f'{sql} AS {k}' for k, sql in keys), *dims, *cols])} FROM {from_sql}{where_sql}"
         if split:

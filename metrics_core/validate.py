@@ -123,6 +123,24 @@ def rule_measures(cat: Catalog) -> Iterator[Finding]:
             yield from _time_column(cat, m.table, m.time, (*base, "time"), "time")
         if m.first_per:
             yield from _expr(cat, m.first_per, m.table, (*base, "first_per"))
+        yield from _prorate(cat, name)
+
+
+def _prorate(cat: Catalog, name: str) -> Iterator[Finding]:
+    """``partial: prorate`` spreads a sum over the days of each month; an average, a minimum, a
+    distinct count (or a snapshot, or first rows) has no share of a month, so it is refused at load
+    instead of being quietly refused per question."""
+    m = cat.defs.measures[name]
+    t = cat.defs.tables[m.table]
+    grain, partial = m.grain or t.grain, m.partial or t.partial
+    if grain == "day" or partial != "prorate":
+        return
+    what = (f"agg {m.agg}" if m.agg != "sum" else "a snapshot" if m.snapshot else "first_per" if m.first_per else None)
+    if what is None:
+        return
+    path = ("measures", name, "partial") if m.partial else ("tables", m.table, "partial")
+    yield path, (f"measure '{name}': partial: prorate spreads sums over the days of each {grain}; {what} cannot be "
+                 f"spread (allowed: agg sum; hint: give measure '{name}' partial: refuse)")
 
 
 def rule_metric_refs(cat: Catalog) -> Iterator[Finding]:

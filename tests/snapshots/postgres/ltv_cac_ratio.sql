@@ -224,7 +224,7 @@ WITH periods AS (
     k,
     d0,
     SUM(x0) AS v0,
-    COUNT(*) AS n0
+    SUM(sh_) AS n0
   FROM (
     SELECT
       sg.k AS k,
@@ -238,7 +238,15 @@ WITH periods AS (
         ) AS DATE) - CAST(GREATEST(CAST(DATE_TRUNC('MONTH', "t"."month") AS DATE), sg.slo) AS DATE)
       ) AS DOUBLE PRECISION) AS DOUBLE PRECISION) / (
         CAST(CAST(DATE_TRUNC('MONTH', "t"."month") AS DATE) + INTERVAL '1 MONTH' AS DATE) - CAST(DATE_TRUNC('MONTH', "t"."month") AS DATE)
-      ) AS x0
+      ) AS x0,
+      CAST((
+        CAST(LEAST(
+          CAST(CAST(DATE_TRUNC('MONTH', "t"."month") AS DATE) + INTERVAL '1 MONTH' AS DATE),
+          sg.shi
+        ) AS DATE) - CAST(GREATEST(CAST(DATE_TRUNC('MONTH', "t"."month") AS DATE), sg.slo) AS DATE)
+      ) AS DOUBLE PRECISION) / (
+        CAST(CAST(DATE_TRUNC('MONTH', "t"."month") AS DATE) + INTERVAL '1 MONTH' AS DATE) - CAST(DATE_TRUNC('MONTH', "t"."month") AS DATE)
+      ) AS sh_
     FROM (
       SELECT
         CAST("amount" AS DOUBLE PRECISION) AS "amount",

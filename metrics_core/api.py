@@ -32,6 +32,7 @@ from .phrases import fold
 from .load import Loaded, Sections, load_definitions, parse_definitions
 from .models import ConversionMetric, Definitions
 from .periods import Grain, Period, buckets, previous_period, resolve_period, today, trailing, year_ago
+from .excluded import excluded_rows
 from .fineprint import check_windows, maturing_note, maturing_window
 from .result import MetricResult
 from .multi import MultiResult, view
@@ -345,6 +346,9 @@ class KPI:
         note = empty_filter_note(self, req, compiled, df)  # runs a statement only when the answer is empty
         if note:
             req = replace(req, notes=(*req.notes, note))
+        excluded = excluded_rows(self, req, use_cache)  # from the raw tables, whichever statement answered
+        if excluded:
+            req = replace(req, notes=(*req.notes, *(e.note for e in excluded)), excluded=excluded)
         return build_result(self._asm, self.definitions, self._maturing(req, use_cache), compiled, df, cached)
 
     def _maturing(self, req: Request, use_cache: bool) -> Request:

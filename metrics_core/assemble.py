@@ -33,6 +33,7 @@ class Request:
     maturing: float | None = None  # conversions: share of the asked window's base rows still inside their window
     maturing_rows: dict = field(default_factory=dict)  # breakdown key (raw dimension values) -> share
     maturing_buckets: dict = field(default_factory=dict)  # series bucket pid -> share
+    excluded: tuple = ()  # Excluded records: rows the measures leave out of the asked window
 
 
 class Assembler:
@@ -219,7 +220,7 @@ def build_result(asm: Assembler, defs: Definitions, req: Request, c: Compiled, t
         target=asm.target(name, slots[0].period, value, where, additive), dimensions=q.dimensions, filters=filters,
         breakdown_columns=breakdown, series_columns=series, grain=req.grain, sample_size=sample, small_sample=small(asm, name, sample),
         counted=asm.counted(name, comps), sql=c.sql, params=dict(c.params), dialect=c.dialect, cached=cached,
-        notes=req.notes, maturing=req.maturing)
+        notes=req.notes, maturing=req.maturing, excluded=req.excluded)
 
 
 def small(asm: Assembler, name: str, n: int | None) -> bool:

@@ -105,6 +105,7 @@ class MetricResult:
     cached: bool = False
     notes: tuple[str, ...] = ()  # fine print: prorated windows, left-out buckets, maturing cohorts
     maturing: float | None = None  # conversions: share of the base rows whose window is still open
+    excluded: tuple[Any, ...] = ()  # Excluded (measure, reason, count, note): rows left out; their notes are in notes
 
     @property
     def period_text(self) -> str:
@@ -155,6 +156,7 @@ class MetricResult:
             "small_sample": self.small_sample,
             "maturing": as_number(self.maturing),
             "notes": list(self.notes),
+            "excluded": [e.to_json() for e in self.excluded],
         }
         if cmp is not None:
             out["previous"] = {"kind": cmp.kind, "period": cmp.period.to_json(), "value": as_number(cmp.value),

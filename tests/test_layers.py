@@ -26,10 +26,11 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("models", "expressions"),                                  # 2: the format; SQL snippets
     ("catalog", "validate_sql", "validate", "load", "schema"),  # 3: definitions: what they mean, loading
     ("grammar", "compile_tables", "compile_scan", "compile_conversion", "compile_values", "compile", "formatting", "result", "doctor_sql",
-     "fineprint", "compile_cumulative", "why",  # 4: questions -> SQL (pure)
+     "excluded_sql", "fineprint", "compile_cumulative", "why",  # 4: questions -> SQL (pure)
      "rollup_sql", "rollup_serve"),
     ("backends", "cache", "rollup_stamp", "rollup_store", "rollup_build"),      # 5: I/O: engines, the result cache, rollups
-    ("assemble", "explain", "values", "why_answer", "multi", "export", "api", "doctor", "rollup_suggest", "__init__"),  # 6: the facade
+    ("assemble", "explain", "values", "why_answer", "multi", "export", "api", "doctor", "doctor_shift", "excluded",
+     "rollup_suggest", "__init__"),  # 6: the facade
     ("cli", "cli_render", "cli_rollups", "cli_why", "demo", "demo_data", "checkdata", "doctor_render"),  # 7: the edge
 )
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}

@@ -107,7 +107,7 @@ def answer(kpi: KPI, text: str) -> tuple:
     rows = () if r.breakdown is None else tuple(sorted((str(x[0]), _n(x[1])) for x in r.breakdown.iloc[:, [0, 1]].values))
     series = () if r.series is None else tuple(_n(v) for v in r.series["value"])
     prev = r.comparison.value if r.comparison is not None else None
-    return _n(r.value), _n(prev), rows, series, tuple(_n(c.value) for c in r.components)
+    return _n(r.value), _n(prev), rows, series, tuple(_n(c.value) for c in r.components), r.notes
 
 
 def _n(v: object) -> object:

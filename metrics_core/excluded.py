@@ -1,0 +1,98 @@
+"""The "rows were excluded" fine print of every answer (layer: facade).
+
+Runs the statement ``excluded_sql`` builds (one more round trip, through the result cache when
+there is one) and turns its counts into ``Excluded`` records and whole sentences:
+
+    "3 won deals have no closed_at, so no period counts them."
+    "12 won deals in this period have no amount: not counted."
+
+The rows are named by the measure's own label when it counts rows ("won deals"), by a count
+measure with the same table and filter when there is one, else as rows of the table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import sqlglot
+
+from .compile_tables import TableSQL
+from .excluded_sql import KINDS, excluded_sql
+from .formatting import fmt_count, plural_category
+from .i18n import _, ngettext
+
+if TYPE_CHECKING:
+    from .api import KPI
+    from .assemble import Request
+
+
+@dataclass(frozen=True)
+class Excluded:
+    measure: str
+    reason: str  # no_time | no_value | negative | date_order
+    count: int
+    note: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"measure": self.measure, "reason": self.reason, "count": self.count, "note": self.note}
+
+
+def excluded_rows(kpi: "KPI", req: "Request", use_cache: bool = True) -> tuple[Excluded, ...]:
+    """What the measures behind ``req`` leave out of its asked window (and filters), counted on the raw tables."""
+    q = req.query
+    built = excluded_sql(kpi.catalog, TableSQL(kpi.catalog, kpi.loaded.base_dir), kpi.calendar, q, req.as_of)
+    if built is None:
+        return ()
+    sql = sqlglot.transpile(built.sql, read="duckdb", write=kpi.dialect)[0]
+    if kpi.cache is not None:
+        table, _cached = kpi.cache.fetch(kpi.backend, sql, built.params, use_cache=use_cache)
+    else:
+        table = kpi.backend.run(sql, built.params)
+    from .api import _records  # the one reader of an engine's answer (api imports this module)
+
+    locale = kpi._asm.locale
+    out = []
+    for r in _records(table):
+        name = str(r["measure"])
+        for kind in KINDS:
+            n = int(r.get(kind) or 0)
+            if n:
+                out.append(Excluded(name, kind, n, _note(kpi, name, kind, n, built.details[name], locale)))
+    return tuple(out)
+
+
+def _rows(kpi: "KPI", name: str, n: int, locale: str) -> str:
+    """"3 won deals", or "3 rows of deals read by won revenue"."""
+    defs = kpi.definitions
+    m = defs.measures[name]
+    noun = name if m.agg == "count" and not m.expr else next(
+        (k for k, o in defs.measures.items()
+         if o.table == m.table and o.filter == m.filter and o.agg == "count" and not o.expr and not o.snapshot), None)
+    count = fmt_count(n, locale)
+    if noun is not None and defs.measures[noun].label:
+        return f"{count} {defs.measure_label(noun, plural_category(n, locale))}"
+    # TRANSLATORS: rows a measure reads, e.g. "3 rows of deals read by won revenue"
+    return ngettext("{count} row of {table} read by {measure}", "{count} rows of {table} read by {measure}",
+                    n).format(count=count, table=m.table, measure=defs.measure_label(name))
+
+
+def _note(kpi: "KPI", name: str, kind: str, n: int, detail: dict[str, str], locale: str) -> str:
+    rows = _rows(kpi, name, n, locale)
+    if kind == "no_time":
+        # TRANSLATORS: e.g. "3 won deals have no closed_at, so no period counts them."
+        return ngettext("{rows} has no {column}, so no period counts it.",
+                        "{rows} have no {column}, so no period counts them.", n).format(rows=rows, column=detail["time"])
+    if kind == "no_value":
+        # TRANSLATORS: e.g. "12 won deals in this period have no amount: not counted."
+        return ngettext("{rows} in this period has no {expr}: not counted.",
+                        "{rows} in this period have no {expr}: not counted.", n).format(rows=rows, expr=detail["expr"])
+    if kind == "negative":
+        # TRANSLATORS: e.g. "2 won deals in this period have a negative amount: counted as they are."
+        return ngettext("{rows} in this period has a negative {expr}: counted as it is.",
+                        "{rows} in this period have a negative {expr}: counted as they are.", n
+                        ).format(rows=rows, expr=detail["expr"])
+    # TRANSLATORS: e.g. "1 won deal in this period has closed_at before created_at: counted as it is."
+    return ngettext("{rows} in this period has {then} before {first}: counted as it is.",
+                    "{rows} in this period have {then} before {first}: counted as they are.", n
+                    ).format(rows=rows, then=detail["then"], first=detail["first"])

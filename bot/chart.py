@@ -1,9 +1,11 @@
 """A trend MetricResult -> PNG bytes (matplotlib, Agg backend: no display needed; layer: bot presentation).
 
     png = trend_png(kpi.trend("win_rate", grain="month", count=12))
+    fig = trend_figure(result)   # the same chart as a Figure, for tests (close it)
 
 ``result.series`` has one row per bucket (start, label, value[, dimension columns]); with a
-breakdown, the largest ``max_lines`` groups get a line each.
+breakdown, the largest ``max_lines`` groups get a line each. A conversion's buckets whose window is
+still open (``maturing`` > 0) are drawn pale and dashed, with a "still maturing" legend entry.
 """
 
 from __future__ import annotations
@@ -23,7 +25,21 @@ from metrics_core.result import FormatKind  # noqa: E402
 
 
 
+BLUE, PALE = "#1264a3", "#a9c7e4"
+
+
 def trend_png(result: Any, *, max_lines: int = 6, dpi: int = 110) -> bytes:
+    fig = trend_figure(result, max_lines=max_lines, dpi=dpi)
+    try:
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+        return buf.getvalue()
+    finally:
+        plt.close(fig)
+
+
+def trend_figure(result: Any, *, max_lines: int = 6, dpi: int = 110) -> Any:
+    """The chart as a matplotlib Figure (the caller closes it): tests read its artists, not pixels."""
     series = result.series
     fig, ax = plt.subplots(figsize=(8, 4), dpi=dpi)
     try:
@@ -32,8 +48,7 @@ def trend_png(result: Any, *, max_lines: int = 6, dpi: int = 110) -> bytes:
         elif result.dimensions:
             _plot_groups(ax, series, result.dimensions, max_lines)
         else:
-            ax.plot(series["label"].astype(str), series["value"], marker="o", color="#1264a3")
-            _mark_to_date(ax, series)
+            _plot_one(ax, series)
         fmt = _axis_format(result)
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt(v)))
         # TRANSLATORS: a chart title, e.g. "Win rate by month"
@@ -43,11 +58,33 @@ def trend_png(result: Any, *, max_lines: int = 6, dpi: int = 110) -> bytes:
         ax.spines[["top", "right"]].set_visible(False)
         fig.autofmt_xdate(rotation=45)
         fig.tight_layout()
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png")
-        return buf.getvalue()
-    finally:
+        return fig
+    except BaseException:
         plt.close(fig)
+        raise
+
+
+def _plot_one(ax: Any, series: Any) -> None:
+    """One line; buckets whose conversion window is still open (``maturing`` > 0) drawn pale and dashed,
+    with a legend entry, so a low recent rate reads as "not yet", not "worse"."""
+    labels = [str(x) for x in series["label"]]
+    values = list(series["value"])
+    x = list(range(len(labels)))
+    shares = list(series["maturing"]) if "maturing" in series.columns else [None] * len(x)
+    open_ = [i for i, s in enumerate(shares) if s is not None and s == s and float(s) > 0]
+    closed = [i for i in x if i not in open_]
+    ax.plot([x[i] for i in closed], [values[i] for i in closed], marker="o", color=BLUE)
+    if open_:
+        # the dashed part starts at the last closed bucket before the first open one, so the line joins up
+        lead = [i for i in closed if i < open_[0]][-1:]
+        ax.plot([x[i] for i in lead + open_], [values[i] for i in lead + open_], color=PALE, linestyle="--")
+        ax.plot([x[i] for i in open_], [values[i] for i in open_], marker="o", linestyle="none", color=PALE,
+                markerfacecolor="white", markeredgecolor=PALE, markersize=8,
+                # TRANSLATORS: the legend of a chart's pale points: a conversion rate that may still rise
+                label=_("still maturing"))
+        ax.legend(fontsize=8, frameon=False)
+    ax.set_xticks(x, labels)
+    _mark_to_date(ax, series, x)
 
 
 def _grain_word(grain: str | None) -> str:
@@ -69,12 +106,11 @@ def _axis_format(result: Any) -> Callable[[float], str]:
             assert_never(kind)
 
 
-def _mark_to_date(ax: Any, series: Any) -> None:
+def _mark_to_date(ax: Any, series: Any, x: list[int]) -> None:
     """A hollow last point when the last bucket is still running ("Nov 2026 to date")."""
     if "to_date" in series.columns and len(series) and bool(series["to_date"].iloc[-1]):
-        last = series.iloc[-1]
-        ax.plot([str(last["label"])], [last["value"]], marker="o", markersize=9, markerfacecolor="white",
-                color="#1264a3", linestyle="none")
+        ax.plot([x[-1]], [series["value"].iloc[-1]], marker="o", markersize=9, markerfacecolor="white",
+                color=BLUE, linestyle="none")
 
 
 def _plot_groups(ax: Any, series: Any, dims: tuple[str, ...], max_lines: int) -> None:

@@ -65,6 +65,8 @@ def doctor_reply(report: Any, locale: str = "en_US") -> Reply:
         text = f"{ICON[f.severity]} {esc(f.message)}"
         if facts:
             text += "\n" + esc(" · ".join(facts))
+        for shift in getattr(f, "shifts", ()):  # the metric now and once these rows are fixed
+            text += "\n> " + esc(shift.text)
         blocks.append(_section(cut(text, 2900)))
     if len(report.findings) > room:
         blocks.append(_context(_(MORE).format(count=len(report.findings) - room)))

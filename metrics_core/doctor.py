@@ -2,7 +2,8 @@
 
 Runs the checks ``doctor_sql`` builds on the engine (transpiled to its dialect) and turns each
 flagged group of rows into a ``Finding``: what is wrong, how many rows, a few example ids, the
-metrics it moves and by how many of their rows in the last complete period. Findings are sorted
+metrics it moves and by how many of their rows in the last complete period, and (``doctor_shift``)
+the metric values now and once the rows are fixed, where a fix is known. Findings are sorted
 by severity (error > warning > info); ``DoctorReport.fails(level)`` gives the exit code's answer.
 
     report = kpi.doctor(as_of=date(2026, 11, 27))
@@ -14,13 +15,14 @@ Messages are whole sentences with named placeholders (``MESSAGES``) so they tran
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlglot
 
 from .compile_tables import TableSQL
+from .doctor_shift import with_shifts
 from .doctor_sql import DoctorSQL, Probe
 from .formatting import fmt_count
 from .periods import Period, enclosing, resolve_period, today
@@ -74,6 +76,8 @@ class Finding:
     metrics: tuple[str, ...] = ()  # metrics whose numbers it moves
     period_rows: int | None = None  # flagged rows inside the checked period
     period_total: int | None = None  # rows the check looked at inside the checked period
+    shifts: tuple[Any, ...] = ()  # doctor_shift.Shift: the metrics in the checked period, now and fixed
+    detail: dict = field(default_factory=dict, compare=False, repr=False)  # the probe's facts (measures, expr)
 
     @property
     def period_share(self) -> float | None:
@@ -85,7 +89,8 @@ class Finding:
         return {"check": self.check, "severity": self.severity, "table": self.table, "subject": self.subject,
                 "message": self.message, "count": self.count, "examples": list(self.examples),
                 "values": [{"value": v, "count": n} for v, n in self.values], "metrics": list(self.metrics),
-                "period_rows": self.period_rows, "period_total": self.period_total, "period_share": self.period_share}
+                "period_rows": self.period_rows, "period_total": self.period_total, "period_share": self.period_share,
+                "shifts": [x.to_json() for x in self.shifts]}
 
 
 @dataclass(frozen=True)
@@ -133,6 +138,7 @@ def run_doctor(kpi: "KPI", *, as_of: date | None = None, period: str = "last-mon
             findings += _from_probe(probe, rows, affected, as_of, locale)
     for table in build.used_tables():
         findings += _time_findings(kpi, build, table, as_of, affected, locale)
+    findings = with_shifts(kpi, findings, period, as_of)
     findings.sort(key=lambda f: (-SEVERITIES.index(f.severity), f.table, f.check, f.subject))
     return DoctorReport(as_of, window, tuple(build.used_tables()), tuple(findings))
 
@@ -154,6 +160,7 @@ def _from_probe(probe: Probe, rows: list[dict], affected: dict[str, set[str]], a
 
     def part(check: str, chosen: dict, **extra: Any) -> Finding:
         return _finding(check, probe.table, probe.subject, metrics, count=sum(chosen.values()),
+                        detail={**probe.detail, "measures": probe.measures},
                         examples=tuple(dict.fromkeys(i for v in chosen for i in ids[v]))[:3],
                         values=tuple(chosen.items()),
                         period_rows=sum(in_period[v] for v in chosen) if probe.timed else None,
@@ -226,14 +233,14 @@ def _monthly(rows: list[dict]) -> bool:
 
 def _finding(check: str, table: str, subject: str, metrics: tuple[str, ...], *, count: int = 0,
              examples: tuple[str, ...] = (), values: tuple = (), period_rows: int | None = None,
-             period_total: int | None = None, locale: str = "en_US", **kw: Any) -> Finding:
+             period_total: int | None = None, locale: str = "en_US", detail: dict | None = None, **kw: Any) -> Finding:
     shown = ", ".join(f"'{v}' ×{fmt_count(n, locale)}" if v is not None else f"blank ×{fmt_count(n, locale)}"
                       for v, n in values[:5])
     if len(values) > 5:
         shown += f", … {len(values) - 5} more"
     message = MESSAGES[check].format(count=fmt_count(count, locale), table=table, subject=subject, values=shown, **kw)
     return Finding(check, SEVERITY[check], table, subject, message, count, examples, values, metrics,
-                   period_rows, period_total)
+                   period_rows, period_total, detail=detail or {})
 
 
 def _metrics_by_measure(kpi: "KPI") -> dict[str, set[str]]:

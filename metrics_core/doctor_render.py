@@ -33,7 +33,7 @@ def render_doctor(out: Console, report: DoctorReport, cal: Calendar, locale: str
             table.add_column(_(HEADERS[key]), overflow="fold", justify="right" if key == "rows" else "left")
         for f in report.findings:
             table.add_row(Text(_(SEVERITY.get(f.severity, f.severity)), style=STYLE[f.severity]), Text(f.message),
-                          Text(_rows(f, period, locale)), Text(", ".join(f.metrics[:6]) + (" …" if len(f.metrics) > 6 else "")),
+                          Text(_rows(f, period, locale)), Text(_moves(f)),
                           Text(", ".join(f.examples)))
         out.print(table)
     else:
@@ -50,3 +50,9 @@ def _rows(f: Finding, period: str, locale: str) -> str:
         text += "\n" + _(IN_PERIOD).format(rows=fmt_count(f.period_rows or 0, locale),
                                          total=fmt_count(f.period_total, locale), share=share, period=period)
     return text
+
+
+def _moves(f: Finding) -> str:
+    """The metrics it moves, then each computed shift on its own line ("win_rate Apr 2026: 80.0% → 83.3% ...")."""
+    names = ", ".join(f.metrics[:6]) + (" …" if len(f.metrics) > 6 else "")
+    return "\n".join([names, *(s.text for s in f.shifts)])

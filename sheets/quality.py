@@ -4,8 +4,9 @@ One row per finding, worst first, with the numbers as numbers (rows, rows in the
 their share) so the sheet can sort and chart them::
 
     row 1  Data quality as of 2026-11-27 · shifts counted in Oct 2026
-    row 2  Severity  Check  Table  Subject  Rows  Rows in period  Of rows in period  Share  Metrics it moves  Example ids  Finding
+    row 2  Severity  Check  Table  Subject  Rows  Rows in period  Of rows in period  Share  Metrics it moves  Example ids  Finding  Shift in metrics
     row 3  warning   blank_dimension  deals  source  3000  125  756  16.5%  avg_deal_size, ...  D00000003, ...  3000 rows ...
+    (the last column: "win_rate Oct 2026: 24.1% → 25.3% if these values were mapped", where a fix is known)
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from .layout import DIM_WIDTH, LABEL_WIDTH, TEXT_WIDTH, VALUE_WIDTH, Cell, TabLa
 TITLE = N_("Data quality as of {as_of} · shifts counted in {period}")
 CLEAN = N_("No problems found.")
 HEAD = (N_("Severity"), N_("Check"), N_("Table"), N_("Subject"), N_("Rows"), N_("Rows in period"),
-        N_("Of rows in period"), N_("Share"), N_("Metrics it moves"), N_("Example ids"), N_("Finding"))
+        N_("Of rows in period"), N_("Share"), N_("Metrics it moves"), N_("Example ids"), N_("Finding"),
+        N_("Shift in metrics"))
 SEVERITY = {"error": N_("error"), "warning": N_("warning"), "info": N_("info")}
 TONE = {"error": "bad", "warning": "bad"}
 
@@ -38,9 +40,9 @@ def layout_quality(key: str, title: str, report: Any, locale: str = "en_US") -> 
         rows.append((Cell(severity, tone=TONE.get(f.severity)), text(f.check), text(f.table), text(f.subject),
                      Cell(f.count, count), Cell(f.period_rows, count), Cell(f.period_total, count),
                      Cell(f.period_share, share), text(", ".join(f.metrics) or None), text(", ".join(f.examples) or None),
-                     text(f.message)))
+                     text(f.message), text("\n".join(x.text for x in getattr(f, "shifts", ())) or None)))
     if not report.findings:
         rows.append((text(_(CLEAN)),))
     widths = (VALUE_WIDTH, DIM_WIDTH, DIM_WIDTH, DIM_WIDTH, VALUE_WIDTH, VALUE_WIDTH, VALUE_WIDTH, VALUE_WIDTH,
-              LABEL_WIDTH, LABEL_WIDTH, TEXT_WIDTH * 2)
+              LABEL_WIDTH, LABEL_WIDTH, TEXT_WIDTH * 2, TEXT_WIDTH)
     return TabLayout(key, title, tuple(rows), frozen_rows=2, frozen_cols=1, widths=widths)

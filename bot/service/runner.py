@@ -64,6 +64,7 @@ class Service:
         self.limiter = RateLimiter(settings.kpi_api_rate_limit)
         self.syncs = SyncRunner(self.provider, self.telemetry)
         self.teams: Any = None  # a TeamProviders when workspaces have their own definitions (oauth mode)
+        self._slack_down: Any = None  # a SlackUnreachable when auth.test got no answer at start
         self.slack = self._slack_app(slack_client)
         from .jobs import Jobs
 
@@ -76,7 +77,7 @@ class Service:
 
         self.api = create_api(self)
         self._stop = threading.Event()
-        self._socket: Any = None
+        self._link: Any = None  # a SlackLink: Slack's connection, retried while it does not answer
         self.server: Any = None
 
     # -- pieces ----------------------------------------------------------------------------------
@@ -108,8 +109,15 @@ class Service:
                                                        for team, path in self.settings.team_definitions().items()})
             return create_app(self.teams, settings=slack, syncs=self.syncs, follows=follows,
                               oauth_settings=oauth_settings(self.settings))
-        return create_app(self.provider, client=client or make_client(slack), settings=slack, syncs=self.syncs,
-                          follows=follows)
+        from ..app import SlackUnreachable
+
+        client = client or make_client(slack)
+        try:
+            return create_app(self.provider, client=client, settings=slack, syncs=self.syncs, follows=follows)
+        except SlackUnreachable as e:  # the API and the schedules go on; SlackLink tries again
+            self._slack_down = e
+            return create_app(self.provider, client=client, settings=slack, syncs=self.syncs, follows=follows,
+                              verify_token=False)
 
     def _reload_failed(self, message: str) -> None:
         from ..serve import _tell_admin
@@ -119,6 +127,7 @@ class Service:
     def health(self) -> dict[str, Any]:
         snap = self.provider.current()
         return {"status": "ok", "metrics": len(snap.kpi.metrics()), "slack": self.settings.slack_mode,
+                "slack_connected": self._link.connected if self._link is not None else None,
                 "jobs": sorted(j.id for j in self.jobs.scheduler.get_jobs()),
                 "sync_running": self.syncs.running.is_set()}
 
@@ -132,12 +141,13 @@ class Service:
         jobs = [f"{j.id} (next {j.next_run_time:%Y-%m-%d %H:%M:%S %Z})" for j in self.jobs.scheduler.get_jobs()]
         log.info("kpi serve: %d metrics, jobs: %s", len(self.provider.current().kpi.metrics()),
                  ", ".join(jobs) or "none")
-        if self.slack is not None and self.settings.slack_mode == "socket":
-            from ..transport import socket_handler
+        if self.slack is not None and self.settings.slack_mode in ("socket", "http"):
+            from .slack_link import SlackLink
 
-            self._socket = socket_handler(self.slack, self.settings.slack_app_token or "")
-            self._socket.connect()
-            log.info("kpi serve: Slack over Socket Mode")
+            socket = self.settings.slack_mode == "socket"
+            self._link = SlackLink(self.slack, app_token=self.settings.slack_app_token if socket else None,
+                                   stop=self._stop, down=self._slack_down)
+            self._link.start()
 
     def http_server(self, *, host: str | None = None, port: int | None = None) -> Any:
         """The uvicorn server (not running yet) for the API and Slack's HTTP endpoints."""
@@ -168,7 +178,7 @@ class Service:
         self.jobs.shutdown(timeout=self.settings.kpi_shutdown_grace)
         if not self.syncs.close(timeout=self.settings.kpi_shutdown_grace):
             log.error("a sync was still running after %s s", self.settings.kpi_shutdown_grace)
-        if self._socket is not None:
-            self._socket.close()
+        if self._link is not None:
+            self._link.close()
         self.keys.close()
         log.info("kpi serve: stopped")

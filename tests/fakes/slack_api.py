@@ -72,9 +72,10 @@ class FakeSlack:
         self._codes: dict[str, str] = {}  # OAuth code -> team id, each usable once
 
     # -- lifecycle -------------------------------------------------------------------------------
-    def start(self) -> "FakeSlack":
+    def start(self, port: int = 0) -> "FakeSlack":
+        """Serve on 127.0.0.1:``port`` (0: any free port; a fixed one: Slack coming back where it was)."""
         handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self

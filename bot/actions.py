@@ -1,4 +1,5 @@
-"""Buttons under an answer: Trend (chart upload), Explain (formula, components, SQL), Share (post in channel).
+"""Buttons under an answer: Trend (chart upload), Explain (formula, components, SQL), Why? (what moved the
+number, ``KPI.why``), Share (post in channel).
 
 Each click is acked at once; the work runs on the bot's answer pool. A button carries its question and its
 as-of day (``render.button_value``), so a click answers exactly what was shown. Access is checked again
@@ -18,11 +19,11 @@ from slack_sdk.errors import SlackApiError
 from metrics_core.errors import KpiUserError
 from metrics_core.i18n import gettext as _, use_locale
 
-from .answer import answer_explain, answer_query, guarded, metric_of, trend_args
+from .answer import answer_explain, answer_query, answer_why, guarded, metric_of, trend_args
 from .chart import trend_png
 from .context import BotContext, asker_of
 from .messages import Reply, busy_reply, error_reply
-from .render import ACTION_EXPLAIN, ACTION_SHARE, ACTION_TREND
+from .render import ACTION_EXPLAIN, ACTION_SHARE, ACTION_TREND, ACTION_WHY
 from .user_locale import speaking
 
 
@@ -83,6 +84,11 @@ def register(app: App, ctx: BotContext) -> None:
         reply = answer_explain(ctx.current(), query, ctx.locales.for_asker(ctx.current(), client, asker_of(body)))
         respond(**reply.message(replace_original=False))
 
+    def why(body: dict[str, Any], client: Any, respond: Any) -> None:
+        query, as_of = question_of(body, ctx.current().refs)
+        reply = answer_why(ctx.current(), query, ctx.locales.for_asker(ctx.current(), client, asker_of(body)), as_of=as_of)
+        respond(**reply.message(replace_original=False))
+
     def share(body: dict[str, Any], client: Any, respond: Any) -> None:
         query, as_of = question_of(body, ctx.current().refs)
         asker = asker_of(body)  # shared in the channel: in the definitions' language, not the sharer's
@@ -111,6 +117,7 @@ def register(app: App, ctx: BotContext) -> None:
 
     app.action(ACTION_TREND)(on_click(trend))
     app.action(ACTION_EXPLAIN)(on_click(explain))
+    app.action(ACTION_WHY)(on_click(why))
     app.action(ACTION_SHARE)(on_click(share))
 
 

@@ -19,7 +19,7 @@ from metrics_core.errors import KpiUserError, QueryError
 from metrics_core.i18n import gettext as _, use_locale
 
 from .access import Asker
-from .messages import Reply, error_reply, explain_reply, help_reply, internal_error_reply, list_reply
+from .messages import Reply, error_reply, explain_reply, help_reply, internal_error_reply, list_reply, why_reply
 from .render import fits_in_button, render_blocks, render_text
 from .user_locale import speaking
 
@@ -106,6 +106,15 @@ def answer_explain(snap: Any, query: str, asker: Asker) -> Reply:
         name = metric_of(snap, query)
         snap.policy.check(name, asker)
         return explain_reply(snap.kpi.explain(name))
+    with use_locale(speaking(snap, asker)):
+        return guarded(run)
+
+
+def answer_why(snap: Any, query: str, asker: Asker, *, as_of: date | None = None) -> Reply:
+    """The "Why?" button: the change of the answer's number against its comparison, split (ephemeral)."""
+    def run() -> Reply:
+        snap.policy.check(metric_of(snap, query), asker)
+        return why_reply(snap.kpi.why(query, as_of=as_of))
     with use_locale(speaking(snap, asker)):
         return guarded(run)
 

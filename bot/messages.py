@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from metrics_core.i18n import gettext as _, ngettext
+from metrics_core.formatting import fmt_change
+from metrics_core.i18n import active_locale, gettext as _, ngettext
 
 from .labels import cut, esc, esc_code, excerpt, fenced, shorten_quotes
 
@@ -101,6 +102,25 @@ def list_reply(metrics: Sequence[Any], shortcuts: dict[str, str], locked: frozen
     if chunk:
         blocks.append(_section("\n".join(chunk)))
     return Reply(text=count, blocks=blocks[:MAX_BLOCKS])
+
+
+def why_reply(why: Any) -> Reply:
+    """What moved a number (``metrics_core.WhyResult``): the summary, then each factor or dimension value."""
+    lines = []
+    for f in sorted(why.factors, key=lambda f: -abs(f.log_share)):
+        share = fmt_change(f.share, active_locale() or "en_US")
+        # TRANSLATORS: one factor of a change in Slack, e.g. "Avg deal size: $7,000 → $4,667, −$215 (share +112%)"
+        lines.append(_("{factor}: {before} → {after}, {effect} (share {share})").format(
+            factor=esc(f.label), before=f.before_formatted, after=f.after_formatted, effect=f.effect_formatted,
+            share=share))
+    for s in why.segments[:10]:
+        lines.append(f"{esc(str(s.value))}: {s.total_formatted}")
+    title = _("Why {metric} moved").format(metric=why.label)
+    blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": cut(title, 150)}},
+                                    _section(esc(why.summary))]
+    if lines:
+        blocks.append(_section(cut("\n".join(f"• {line}" for line in lines), 3000)))
+    return Reply(text=why.summary, blocks=blocks)
 
 
 def explain_reply(explanation: Any) -> Reply:

@@ -27,6 +27,7 @@ HEADER_CHARS = 150
 BUTTON_VALUE_CHARS = 2000
 ACTION_TREND, ACTION_EXPLAIN, ACTION_SHARE = "kpi_trend", "kpi_explain", "kpi_share"
 ACTION_FOLLOW, ACTION_UNFOLLOW = "kpi_follow", "kpi_unfollow"
+ACTION_WHY = "kpi_why"
 
 
 def render_text(result: MetricResult, cal: Calendar | None = None, locale: str = "en_US") -> str:
@@ -56,7 +57,8 @@ def render_blocks(result: MetricResult, *, query: str = "", freshness: date | No
         blocks.append(_context([_footer(result, query, freshness, shared_by, locale)]))
         if buttons:
             blocks.append(action_buttons(query or result.metric, result.as_of, share=ephemeral, ref=ref,
-                                         follow=(result.metric, followed)))
+                                         follow=(result.metric, followed),
+                                         why=result.comparison is not None and result.comparison.value is not None))
         return blocks
 
 
@@ -130,13 +132,17 @@ def fits_in_button(query: str, as_of: date) -> bool:
 
 
 def action_buttons(query: str, as_of: date, *, share: bool, ref: str | None = None,
-                   follow: tuple[str, bool] | None = None) -> dict[str, Any]:
+                   follow: tuple[str, bool] | None = None, why: bool = False) -> dict[str, Any]:
+    """Trend, Explain, Why? (only when the answer has a compared value: it splits that change), Follow and Share."""
     value = button_value(query, as_of, ref=ref)
-    names = [(_("Trend"), ACTION_TREND), (_("Explain"), ACTION_EXPLAIN)] + ([(pgettext("button", "Share"), ACTION_SHARE)] if share else [])
+    names = [(_("Trend"), ACTION_TREND), (_("Explain"), ACTION_EXPLAIN)] + ([(_("Why?"), ACTION_WHY)] if why else [])
     elements = [{"type": "button", "text": {"type": "plain_text", "text": label}, "action_id": action, "value": value}
                 for label, action in names]
     if follow is not None:
-        elements.insert(2, follow_button(*follow))
+        elements.append(follow_button(*follow))
+    if share:
+        elements.append({"type": "button", "text": {"type": "plain_text", "text": pgettext("button", "Share")},
+                         "action_id": ACTION_SHARE, "value": value})
     return {"type": "actions", "block_id": "kpi_actions", "elements": elements}
 
 

@@ -100,7 +100,8 @@ class WhyResult:
     rate_effect: float | None = None
     mix_effect: float | None = None
     interaction: float | None = None
-    summary: str = ""  # one sentence in the reader's language: the biggest factor or mover in words
+    summary: str = ""  # one or two sentences in the reader's language: how it moved, and what moved it most
+    headline: str = ""  # the biggest factor or mover in a few words (the Sheets status tab's "why" column)
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -116,7 +117,7 @@ class WhyResult:
             "compared": {"kind": self.compare_kind, "period": self.compared.to_json()},
             "before": self.before, "after": self.after, "change": self.change, "log_change": self.log_change,
             "formatted": {"before": self.before_formatted, "after": self.after_formatted, "change": self.change_formatted},
-            "summary": self.summary, "notes": list(self.notes),
+            "summary": self.summary, "headline": self.headline, "notes": list(self.notes),
         }
         if self.factors:
             out["factors"] = [{"name": f.name, "label": f.label, "exponent": f.exponent, "before": f.before,

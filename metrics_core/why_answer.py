@@ -71,7 +71,7 @@ def explain_change(kpi: "KPI", text: str, *, as_of: Any = None, use_cache: bool 
                            signed(kpi, q.metric, effect))
                     for (n, b, a, e), (s, share, effect) in zip(raw, parts))
     result = replace(base, kind=kind, factors=factors, log_change=total, notes=r.notes)
-    return replace(result, summary=summary(kpi, result))
+    return replace(result, summary=summary(kpi, result), headline=biggest_words(result))
 
 
 def _by_dimension(kpi: "KPI", req: Request, current: Slot, cmp: Slot, use_cache: bool) -> WhyResult:
@@ -105,7 +105,7 @@ def _by_dimension(kpi: "KPI", req: Request, current: Slot, cmp: Slot, use_cache:
     effects = {"rate_effect": sum(s.rate_effect for s in segs), "mix_effect": sum(s.mix_effect for s in segs),
                "interaction": sum(s.interaction for s in segs)} if kind == "mix" else {}
     result = replace(base, kind=kind, dimension=dim, segments=tuple(segs), notes=after.notes, **effects)
-    return replace(result, summary=summary(kpi, result))
+    return replace(result, summary=summary(kpi, result), headline=biggest_words(result))
 
 
 def _ratio_columns(compiled: Any, num: str, den: str, metric: str) -> tuple[str, str]:

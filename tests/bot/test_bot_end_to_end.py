@@ -90,7 +90,7 @@ def run_cli(*args: str) -> tuple[int, str]:
 def test_kpi_ask_renders_what_the_bot_would_answer(demo_dir) -> None:
     defs = str(demo_dir / "definitions.yaml")
     code, out = run_cli("ask", "win_rate last-quarter by region", "--as-of", "2026-11-27", "-d", defs)
-    assert code == 0 and out.startswith("Win rate:") and "[Trend] [Explain] [Follow] [Share]" in out
+    assert code == 0 and out.startswith("Win rate:") and "[Trend] [Explain] [Why?] [Follow] [Share]" in out
     code, out = run_cli("ask", "win_rate last-quarter", "--blocks", "--as-of", "2026-11-27", "-d", defs)
     msg = json.loads(out)
     assert code == 0 and msg["response_type"] == "ephemeral" and msg["blocks"][0]["type"] == "header"
@@ -216,3 +216,20 @@ def test_fifty_concurrent_commands_with_real_core_acked_within_3s(slack, make_bo
     late = sum("Working on" in r[1]["text"] for r in results)
     slack.wait_for("response_url", count=late, timeout=30)
     print(f"50 concurrent: slowest ack {slowest:.2f}s, {late} answered through response_url")
+
+
+def test_why_button_splits_the_answers_change(slack, make_bot, serve_http, real_kpi) -> None:
+    """The "Why?" button through the real bolt app and core: an ephemeral reply with the same split as `kpi why`."""
+    from bot.render import button_value
+    from slack_requests import action_body
+
+    url = serve_http(make_bot(real_kpi))
+    body = action_body("kpi_why", button_value("win_rate last-quarter by segment", AS_OF), response_url=slack.response_url())
+    assert post(url, body, signed_headers(body))[0] == 200
+    (reply,) = slack.wait_for("response_url")
+    assert reply.params["response_type"] == "ephemeral" and reply.params["replace_original"] is False
+    why = real_kpi.why("win_rate last-quarter by segment", as_of=AS_OF)
+    text = json.dumps(reply.params["blocks"], ensure_ascii=False)
+    assert "Why Win rate moved" in text and why.summary in text
+    assert all(f"{s.value}: {s.total_formatted}" in text for s in why.segments)
+    check_limits(reply.params["blocks"])

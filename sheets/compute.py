@@ -53,6 +53,20 @@ class Computer:
         self.on_step(f"{metric} by {grain}" + (f" and {by[0]}" if by else ""))
         return self.kpi.trend(metric, grain=grain, count=count, by=by, as_of=self.as_of)
 
+    def why(self, metric: str, result: Any) -> str | None:
+        """The biggest factor of the last period's change in words; None when it cannot be split
+        (one measure, a value of zero, no earlier value), so the cell stays blank."""
+        from metrics_core.errors import KpiUserError
+
+        p = result.period
+        key = ("why", metric, p.start, p.end)
+        if key not in self._answers:
+            try:
+                self._answers[key] = self.kpi.why(f"{metric} {p.start}..{p.end} vs previous", as_of=self.as_of).headline
+            except KpiUserError:
+                self._answers[key] = None
+        return self._answers[key]
+
     def trend(self, metric: str, tab: TabConfig) -> Any:
         key = self._key(metric, tab)
         if key not in self._answers:
@@ -76,9 +90,10 @@ def compute_tab(comp: Computer, tab: TabConfig, updated: datetime, timezone: str
         for group in groups or (None,):
             values = _values(result.series, periods, by, group)
             target, status = targets.get(group, (None, None))
+            why = comp.why(metric, result) if tab.targets and group is None else None
             rows.append(MetricRow(metric, result.label, result.format, result.currency, values, group,
                                   target, status, _decimals(comp.kpi, metric),
-                                  _maturing(result.series, periods, by, group)))
+                                  _maturing(result.series, periods, by, group), why))
     return TabData(tab.id, tab.name, tab.grain, periods, tuple(rows), updated, timezone, by=by,
                    style=tab.breakdown.style if tab.breakdown else "blocks", groups=groups, targets=tab.targets,
                    locale=active_locale() or "en_US")

@@ -65,7 +65,7 @@ class TabConfig(_Model):
     grain: Literal["day", "week", "month", "quarter", "year", "fiscal_quarter", "fiscal_year"] = "month"
     periods: int = Field(default=12, ge=1, le=120)
     breakdown: BreakdownConfig | None = None
-    targets: bool = True  # Target and Status columns for the current period
+    targets: bool = True  # Target, Status and Why columns for the current period
 
     @field_validator("name")
     @classmethod

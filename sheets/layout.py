@@ -5,8 +5,8 @@ values in configured or sorted order), never on which numbers came back, so a us
 charts that point at ``B3`` keep pointing at the same metric and period column every run::
 
     row 1  Win rates · Dec 2025 – Nov 2026 (2025-12-01 to 2026-11-27) · updated 2026-11-27 09:15 (UTC)
-    row 2  Metric        Dec 2025  ...  Nov 2026  Target  Status      <- frozen, bold
-    row 3  Win rate      31.0%     ...  28.4%     30.0%   behind pace
+    row 2  Metric        Dec 2025  ...  Nov 2026  Target  Status       Why       <- frozen, bold
+    row 3  Win rate      31.0%     ...  28.4%     30.0%   behind pace  closed deals 1,410 → 1,502 (−1.6 pp)
 
 Words come from the catalog of the active language (the sync runs in ``locale:`` of the definitions):
 pl_PL "Metryka ... Cel  Status / poniżej tempa"; number formats follow ``TabData.locale``.
@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from metrics_core.formatting import status_words
-from metrics_core.i18n import gettext as _, active_locale
+from metrics_core.i18n import gettext as _, active_locale, pgettext
 
 from .formats import NumberFormat, number_format
 from .report import MetricDoc, MetricRow, SyncStatus, TabData
@@ -82,11 +82,14 @@ def layout_tab(tab: TabData) -> TabLayout:
     rows_style = tab.by is not None and tab.style == "rows"
     head = [text(_("Metric"), True)] + ([text(tab.by.title(), True)] if rows_style else [])
     head += [text(p.label, True) for p in tab.periods]
-    head += [text(_("Target"), True), text(_("Status"), True)] if tab.targets else []
+    # TRANSLATORS: a column head in Sheets: what moved the last period's number (its biggest factor)
+    head += [text(_("Target"), True), text(_("Status"), True), text(pgettext("sheets", "Why"), True)] if tab.targets else []
     grid: list[tuple[Cell, ...]] = [(text(title_line(tab), True),), tuple(head)]
     grid += _body(tab, rows_style)
     lead = 2 if rows_style else 1
-    widths = (LABEL_WIDTH,) + ((DIM_WIDTH,) if rows_style else ()) + (VALUE_WIDTH,) * (len(head) - lead)
+    widths = (LABEL_WIDTH,) + ((DIM_WIDTH,) if rows_style else ()) + (VALUE_WIDTH,) * (len(head) - lead
+                                                                                  - (1 if tab.targets else 0))
+    widths += (TEXT_WIDTH,) if tab.targets else ()
     return TabLayout(tab.key, tab.title, tuple(grid), frozen_rows=2, frozen_cols=lead, widths=widths)
 
 
@@ -107,14 +110,14 @@ def _body(tab: TabData, rows_style: bool) -> list[tuple[Cell, ...]]:
 
 def _value_cells(row: MetricRow | None, n: int, targets: bool, locale: str = "en_US") -> list[Cell]:
     if row is None:
-        return [Cell()] * (n + (2 if targets else 0))
+        return [Cell()] * (n + (3 if targets else 0))
     fmt = number_format(row.format, row.currency, row.decimals, locale)
     grey = row.maturing or (False,) * len(row.values)
     cells = [Cell(_number(v), fmt, tone="maturing" if g else None) for v, g in zip(row.values, grey)]
     cells += [Cell()] * (n - len(cells))
     if targets:
         status = status_words(row.status) if row.status else None
-        cells += [Cell(_number(row.target), fmt), Cell(status, tone=TONES.get(row.status or ""))]
+        cells += [Cell(_number(row.target), fmt), Cell(status, tone=TONES.get(row.status or "")), text(row.why)]
     return cells
 
 

@@ -31,6 +31,7 @@ class MetricRow:
     status: str | None = None  # met | missed | on_track | behind | ahead
     decimals: int | None = None  # the metric's format.decimals, when set
     maturing: tuple[bool, ...] = ()  # per period: a conversion cohort still inside its window (shown grey)
+    why: str | None = None  # what moved the last period against the one before, in words (``KPI.why``)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ def monthly_tab(values: dict[str, list[float | None]] | None = None, key: str = 
     meta = {"win_rate": ("Win rate", "percent", None), "avg_deal_size": ("Average deal size", "currency", "USD"),
             "sales_cycle_days": ("Sales cycle", "days", None)}
     rows = tuple(MetricRow(m, meta[m][0], meta[m][1], meta[m][2], tuple(v),
-                           target=0.3 if m == "win_rate" else None, status="behind" if m == "win_rate" else None)
+                           target=0.3 if m == "win_rate" else None, status="behind" if m == "win_rate" else None,
+                           why="closed deals 1,410 → 1,502 (−1.6 pp)" if m == "win_rate" else None)
                  for m, v in values.items())
     return TabData(key, title, "month", periods, rows, datetime(2026, 11, 27, 9, 15, tzinfo=timezone.utc), "UTC")
 
@@ -75,6 +76,17 @@ class StubKPI:
                 recs.append(rec)
         target = self.ask(metric).target if metric == "win_rate" and not by else None
         return self._result(metric, series=Columns.from_records(recs), target=target)
+
+    def why(self, text, *, as_of=None):
+        """Win rate's change is split (a fixed headline); the others cannot be, as for a one-measure metric."""
+        from types import SimpleNamespace
+
+        from metrics_core.errors import QueryError
+
+        self.calls.append(("why", text))
+        if not text.startswith("win_rate "):
+            raise QueryError(f"{text.split()[0]} is one measure, with nothing to split it into")
+        return SimpleNamespace(headline="closed deals 1,410 → 1,502 (−1.6 pp)")
 
     def groups(self, metric):
         return sorted({k[0] for k in self.data.get(metric, {}) if isinstance(k, tuple)})

@@ -93,11 +93,15 @@ def test_sync_of_the_default_workbook_to_the_fake(kpi, fake, client):
     win = next(r for r in lay.rows if r[0].value == "Win rate")
     row = next(r for r in fake.values(SHEET_ID, "KPIs by month") if r[0] == "Win rate")
     assert row == [c.value for c in win] and isinstance(row[1], float)
-    assert row[-2] == 0.25  # the monthly win-rate target from definitions.yaml
+    assert row[-3] == 0.25  # the monthly win-rate target from definitions.yaml
+    # the Why column: the biggest factor of the last month's change, as `kpi why` splits it
+    current = kpi.trend("win_rate", grain="month", count=1, as_of=AS_OF).period
+    why = kpi.why(f"win_rate {current.start}..{current.end} vs previous", as_of=AS_OF)
+    assert row[-1] == why.headline and "→" in row[-1]
     seg = fake.values(SHEET_ID, "KPIs by segment")
     block = [r[0] for r in seg].index("Segment: Enterprise")
     win = next(r for r in seg[block:] if r[0] == "Win rate")
-    assert win[-2] == 0.18 and win[-1] in ("met", "missed", "on track", "behind pace", "ahead of pace")  # where: segment
+    assert win[-3] == 0.18 and win[-2] in ("met", "missed", "on track", "behind pace", "ahead of pace")  # where: segment
 
 
 def test_cli_dry_run_prints_the_plan_without_credentials(project, monkeypatch):

@@ -59,12 +59,13 @@ def test_monthly_tab_cells_and_formats():
     lay = layout_tab(monthly_tab())
     assert lay.cell("A1").value.startswith("KPIs by month · Sep 2026 – Nov 2026 to date (2026-09-01 to 2026-11-27)")
     assert lay.cell("A1").value.endswith("updated 2026-11-27 09:15 (UTC)")
-    assert [c.value for c in lay.rows[1]] == ["Metric", "Sep 2026", "Oct 2026", "Nov 2026 to date", "Target", "Status"]
+    assert [c.value for c in lay.rows[1]] == ["Metric", "Sep 2026", "Oct 2026", "Nov 2026 to date", "Target", "Status", "Why"]
     assert all(c.bold for c in lay.rows[1])
     assert (lay.cell("A3").value, lay.cell("B3").value, lay.cell("D3").value) == ("Win rate", 0.25, 0.284)
     assert lay.cell("B3").fmt.pattern == "0.0%" and lay.cell("E3").value == 0.3 and lay.cell("F3").value == "behind pace"
     assert lay.cell("C4").value == 15230.4 and lay.cell("C4").fmt.type == "CURRENCY"
     assert lay.cell("D4").value is None  # no value: a blank cell, not 0 and not "–"
+    assert lay.cell("G3").value == "closed deals 1,410 → 1,502 (−1.6 pp)" and lay.cell("G4").value is None  # Why
     assert (lay.frozen_rows, lay.frozen_cols) == (2, 1)
 
 
@@ -103,7 +104,7 @@ def test_first_sync_plan_adds_tabs_with_chosen_ids_and_marks_them():
     sid = reqs[0]["addSheet"]["properties"]["sheetId"]
     assert sid == choose_sheet_id("monthly", set())
     marker = json.loads(reqs[1]["createDeveloperMetadata"]["developerMetadata"]["metadataValue"])
-    assert marker == {"key": "monthly", "rows": 4, "cols": 6}
+    assert marker == {"key": "monthly", "rows": 4, "cols": 7}
 
 
 def test_chosen_sheet_id_avoids_ids_in_use():

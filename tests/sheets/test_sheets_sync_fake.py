@@ -36,8 +36,8 @@ def test_first_sync_creates_the_tabs_with_values_and_formats(fake, client):
     assert [c.kind for c in fake.sheets_calls()] == ["get", "batchUpdate"]
     assert get.query["fields"] == [GET_FIELDS] and "includeGridData" not in get.query  # metadata only
     v = fake.values(SHEET_ID, "KPIs by month")
-    assert v[1] == ["Metric", "Sep 2026", "Oct 2026", "Nov 2026 to date", "Target", "Status"]
-    assert v[2] == ["Win rate", 0.25, 0.3, 0.284, 0.3, "behind pace"]
+    assert v[1] == ["Metric", "Sep 2026", "Oct 2026", "Nov 2026 to date", "Target", "Status", "Why"]
+    assert v[2] == ["Win rate", 0.25, 0.3, 0.284, 0.3, "behind pace", "closed deals 1,410 → 1,502 (−1.6 pp)"]
     assert v[3][:4] == ["Average deal size", 12000.0, 15230.4, None]
     assert fake.cell(SHEET_ID, "KPIs by month", "B3")["userEnteredFormat"]["numberFormat"] == {"type": "PERCENT", "pattern": "0.0%"}
     assert fake.cell(SHEET_ID, "KPIs by month", "C4")["userEnteredFormat"]["numberFormat"]["pattern"] == '"$"#,##0'
@@ -166,7 +166,7 @@ def test_a_shorter_report_clears_its_old_rows_only(fake, client):
     shorter = dict(WORKBOOK, tabs=[dict(WORKBOOK["tabs"][0], metrics=["win_rate"])])
     sync(StubKPI(stub().data, sheets=shorter), client=client)
     v = fake.values(SHEET_ID, "KPIs by month")
-    assert v[2][0] == "Win rate" and v[3] == [None] * 6 and v[4] == [None] * 6 and v[7][0] == "keep"
+    assert v[2][0] == "Win rate" and v[3] == [None] * 7 and v[4] == [None] * 7 and v[7][0] == "keep"
 
 
 def test_tab_option_syncs_one_tab_and_the_status(fake, client):

@@ -25,7 +25,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from .formatting import fmt_date
+from .formatting import fmt_count, fmt_date
 from .i18n import _, ngettext
 from .models import CumulativeMetric
 from .periods import Period
@@ -84,18 +84,19 @@ def widen(cat: "Catalog", query: "MetricQuery") -> "MetricQuery":
     return replace(query, slots=tuple(replace(s, period=widened(m, s.period)) for s in query.slots))
 
 
-def _span_words(n: int, unit: str) -> str:
+def _span_words(count: int, unit: str, locale: str) -> str:
+    n = fmt_count(count, locale)
     match unit:
         case "day":
-            return ngettext("{n} day", "{n} days", n).format(n=n)
+            return ngettext("{n} day", "{n} days", count).format(n=n)
         case "week":
-            return ngettext("{n} week", "{n} weeks", n).format(n=n)
+            return ngettext("{n} week", "{n} weeks", count).format(n=n)
         case "month":
-            return ngettext("{n} month", "{n} months", n).format(n=n)
+            return ngettext("{n} month", "{n} months", count).format(n=n)
         case "quarter":
-            return ngettext("{n} quarter", "{n} quarters", n).format(n=n)
+            return ngettext("{n} quarter", "{n} quarters", count).format(n=n)
         case "year":
-            return ngettext("{n} year", "{n} years", n).format(n=n)
+            return ngettext("{n} year", "{n} years", count).format(n=n)
     raise AssertionError(f"unhandled window unit {unit!r}")
 
 
@@ -105,7 +106,7 @@ def cumulative_note(label: str, m: CumulativeMetric, locale: str) -> str:
     if span is not None:
         # TRANSLATORS: e.g. "Win rate (90 days) counts the trailing 90 days up to the end of each period."
         return _("{metric} counts the trailing {window} up to the end of each period.").format(
-            metric=label, window=_span_words(*span))
+            metric=label, window=_span_words(*span, locale))
     if m.since is None:
         # TRANSLATORS: e.g. "ARR is a running total since the data begins, at the end of each period."
         return _("{metric} is a running total since the data begins, at the end of each period.").format(metric=label)

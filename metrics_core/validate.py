@@ -310,7 +310,34 @@ def _column_of(cat: Catalog, table: str, column: str | None, path: tuple) -> Ite
         yield path, f"unknown column '{column}' in table '{table}'{hint_for(column, cat.columns(table), what='columns')}"
 
 
+def rule_cumulative(cat: Catalog) -> Iterator[Finding]:
+    """A cumulative metric's span must not cut the rows of a measure dated by month (or week, quarter,
+    year): its span is widened past the question's windows, where the coarse-grain checks do not look."""
+    from .compile_scan import effective_grain
+    from .models import CumulativeMetric
+
+    steps = {"week": ("week", "month", "quarter", "year"), "month": ("month", "quarter", "year"),
+             "quarter": ("quarter", "year"), "year": ("year",)}
+    for name, m in cat.defs.metrics.items():
+        if not isinstance(m, CumulativeMetric):
+            continue
+        for key in ("measure", "numerator", "denominator"):
+            meas = cat.defs.measures.get(getattr(m, key) or "")
+            if meas is None or meas.table not in cat.defs.tables:
+                continue
+            grain = effective_grain(cat.defs, meas)
+            if grain == "day":
+                continue
+            span = m.window_span
+            if span is not None and span[1] not in steps[grain]:
+                yield (("metrics", name, "window"), f"measure '{getattr(m, key)}' is dated by {grain}: "
+                       f"a window of {span[1]}s cuts its {grain}s (use a window of whole {grain}s, e.g. '3 {steps[grain][0]}s')")
+            if m.since is not None and grain in ("month", "quarter", "year") and m.since.day != 1:
+                yield (("metrics", name, "since"), f"measure '{getattr(m, key)}' is dated by {grain}: "
+                       f"since: must be the first day of a {grain} (not {m.since.isoformat()})")
+
+
 RULES: tuple[Callable[[Catalog], Iterator[Finding]], ...] = (
     rule_tables, rule_measures, rule_metric_refs, rule_cycles, rule_dimensions, rule_synonyms, rule_defaults,
-    rule_rollups, rule_dialect)
+    rule_rollups, rule_dialect, rule_cumulative)
 __all__ = ["check", "RULES", "METRIC_TYPES"]

@@ -145,6 +145,19 @@ def test_bad_cumulative_definitions_are_one_line_errors(snippet: str, message: s
     assert message in str(e.value) and "broken" in str(e.value)
 
 
+@pytest.mark.parametrize("snippet, message", [
+    ("{measure: spend, window: 90 days}", "a window of days cuts its months"),
+    ("{measure: spend, since: 2026-01-15}", "since: must be the first day of a month"),
+])
+def test_a_span_may_not_cut_rows_dated_by_month(snippet: str, message: str) -> None:
+    """Spend declared grain: month (one row on each 1st): 90 days would cut its months, Jan 15 is inside one."""
+    text = TEXT.replace("    source: spend\n", "    source: spend\n    grain: month\n", 1)
+    KPI.from_text(text + "  spend_3m: {measure: spend, window: 3 months}\n")  # whole months: fine
+    with pytest.raises(DefinitionError) as e:
+        KPI.from_text(text + f"  broken: {snippet}\n")
+    assert message in str(e.value) and "broken" in str(e.value)
+
+
 def test_explain_says_what_is_summed(duck: KPI) -> None:
     assert duck.metric_info("win_rate_90d").formula == "won / closed over the trailing 90 days"
     assert duck.metric_info("won_revenue_2026").formula == "running total of won_amount_sum since 2026-01-01"

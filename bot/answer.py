@@ -3,7 +3,7 @@
     reply = answer_query(snap, "win_rate last-quarter by region", Asker(user_id="U1", channel_id="C1"))
 
 Steps: find the metric (the first word of the grammar) -> access check -> ``kpi.query`` ->
-``render_blocks``. Errors are translated here, at the edge, and nowhere else: a ``KpiUserError``
+``render_blocks`` (several metrics: each checked -> ``kpi.query_many`` -> ``render_many_blocks``). Errors are translated here, at the edge, and nowhere else: a ``KpiUserError``
 (unknown metric, bad period, access refused) is shown as it is; anything else is logged with its trace
 and a short reference the user can quote ("something broke (ref 3f9a2c)").
 """
@@ -54,13 +54,27 @@ def metric_of(snap: Any, query: str) -> str:
         return info.name
 
 
+def metrics_of(snap: Any, query: str) -> tuple[str, ...]:
+    """Every metric a question names ("win_rate, cac last-quarter" -> ("win_rate", "cac")); one metric as
+    ``metric_of`` finds it when the grammar cannot read the question."""
+    try:
+        return tuple(snap.kpi.metrics_in(query))
+    except QueryError:
+        return (metric_of(snap, query),)
+
+
 def answer_query(snap: Any, query: str, asker: Asker, *, as_of: date | None = None,
                  ephemeral: bool = True, shared_by: str | None = None) -> Reply:
-    """The answer in the asker's language (``user_locale.speaking``): words, numbers, dates, errors."""
+    """The answer in the asker's language (``user_locale.speaking``): words, numbers, dates, errors.
+    Several metrics in one question: each one is checked against the access rules before any is answered."""
     locale = speaking(snap, asker)
 
     def run() -> Reply:
-        snap.policy.check(metric_of(snap, query), asker, public=not ephemeral)
+        names = metrics_of(snap, query)
+        for name in names:
+            snap.policy.check(name, asker, public=not ephemeral)
+        if len(names) > 1:
+            return _answer_many(snap, query, locale, as_of=as_of, ephemeral=ephemeral, shared_by=shared_by)
         result = snap.kpi.query(query, as_of=as_of)
         blocks = render_blocks(result, query=query, freshness=snap.kpi.freshness(), calendar=snap.calendar,
                                locale=locale, ephemeral=ephemeral, shared_by=shared_by,
@@ -69,6 +83,18 @@ def answer_query(snap: Any, query: str, asker: Asker, *, as_of: date | None = No
         return Reply(render_text(result, snap.calendar, locale), blocks, ephemeral=ephemeral)
     with use_locale(locale):
         return guarded(run)
+
+
+def _answer_many(snap: Any, query: str, locale: str, *, as_of: date | None, ephemeral: bool,
+                 shared_by: str | None) -> Reply:
+    from .render_many import render_many_blocks, render_many_text
+
+    many = snap.kpi.query_many(query, as_of=as_of)
+    as_of_day = many.results[0].as_of
+    blocks = render_many_blocks(many, query=query, freshness=snap.kpi.freshness(), calendar=snap.calendar,
+                                locale=locale, ephemeral=ephemeral, shared_by=shared_by,
+                                ref=button_ref(snap, query, as_of_day))
+    return Reply(render_many_text(many, snap.calendar, locale), blocks, ephemeral=ephemeral)
 
 
 def button_ref(snap: Any, query: str, as_of: date) -> str | None:

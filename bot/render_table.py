@@ -1,4 +1,4 @@
-"""A breakdown DataFrame -> compact monospaced table blocks that always fit Slack (pure).
+"""A breakdown DataFrame (or any grid of cells) -> compact monospaced table blocks that always fit Slack (pure).
 
 Slack allows 3000 characters per section text and 50 blocks per message; a table is packed into
 at most ``max_blocks`` sections of at most ``SECTION_CHARS`` characters, showing at most ``max_rows``
@@ -89,3 +89,29 @@ def _pack(lines: list[str], max_blocks: int) -> list[list[str]]:
 
 def _section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def grid_blocks(head: list[str], rows: list[list[str]], *, keys: int, max_rows: int = 30,
+                max_blocks: int = 8) -> list[dict[str, Any]]:
+    """Any table as monospaced sections: the first ``keys`` columns left-aligned (at most DIM_WIDTH wide),
+    the others right-aligned (at most VALUE_WIDTH); ends with "... and N more" when rows were left out.
+
+        metric            value  vs prev
+        Win rate          26.6%  +2.1 pts
+    """
+    shown = [head, *rows[:max_rows]]
+    widths = [min(max(len(r[i]) for r in shown), DIM_WIDTH if i < keys else VALUE_WIDTH) for i in range(len(head))]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(cut(c, w).ljust(w) if i < keys else cut(c, w).rjust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    chunks = _pack([line(r) for r in shown], max_blocks)
+    more = len(rows) - (sum(len(c) for c in chunks) - 1)
+    blocks = [_section("```" + esc_code("\n".join(c)) + "```") for c in chunks]
+    if more > 0:
+        blocks.append({"type": "context", "elements": [
+            {"type": "mrkdwn", "text": ngettext("... and {count} more (ask for fewer with `where`, or see the sheet)",
+                                                "... and {count} more (ask for fewer with `where`, or see the sheet)",
+                                                more).format(count=fmt_count(more, active_locale() or "en_US"))}]})
+    return blocks

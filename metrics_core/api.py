@@ -248,6 +248,12 @@ class KPI:
         return self._request(p.metric, p.period, p.by, p.where, p.compare, p.grain, as_of)
 
     @_localized
+    def metrics_in(self, text: str) -> tuple[str, ...]:
+        """The metrics a question names, in order ("win rate, cac last-quarter" -> ("win_rate", "cac")); only
+        the grammar runs, so a bad period or breakdown still lets a caller check access to each first."""
+        return parse_query(text, self.catalog.synonyms).metrics
+
+    @_localized
     def plan_many(self, text: str, *, as_of: date | None = None) -> tuple[Request, ...]:
         """One Request per metric the question names, all with its period, breakdown and filters."""
         p = parse_query(text, self.catalog.synonyms)

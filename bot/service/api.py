@@ -1,6 +1,7 @@
 """The JSON API (FastAPI; OpenAPI at /openapi.json) and Slack's HTTP endpoints (layer: bot entry).
 
     GET  /v1/query?q=cac+last-quarter&as_of=2026-11-27   the object of `kpi query --json`
+                                                          (q=win_rate,cac+...: {"metrics": [...]}, as the CLI)
     GET  /v1/metrics                 the metrics this key may read
     GET  /v1/metrics/{name}          definition, formula, components, SQL
     POST /v1/sync  {"tab": "..."}    a Sheets sync now (one tab, or all without "tab")
@@ -125,13 +126,15 @@ def create_api(parts: Any) -> FastAPI:
     def query(response: Response, q: str = Query(..., min_length=1, max_length=500, description='e.g. "win_rate last-quarter by region"'),
               as_of: Optional[date] = Query(None, description="answer as of this day (default: today)"),
               key: ApiKey = Depends(key_with("query"))) -> dict[str, Any]:
-        from ..answer import metric_of
+        from ..answer import metrics_of
 
         t0, tel = time.perf_counter(), parts.telemetry
         try:
             snap = parts.provider.current()
-            check(snap, key, metric_of(snap, q))
-            data = snap.kpi.query(q, as_of=as_of).to_json()
+            names = metrics_of(snap, q)
+            for name in names:  # several metrics: the key must read each one
+                check(snap, key, name)
+            data = (snap.kpi.query(q, as_of=as_of) if len(names) == 1 else snap.kpi.query_many(q, as_of=as_of)).to_json()
             # How long a client (the Sheets add-on's CacheService) may reuse it: the definitions' cache TTL.
             ttl = int(snap.kpi.definitions.connection.cache_ttl_seconds or 0)
             response.headers["Cache-Control"] = f"private, max-age={ttl}"

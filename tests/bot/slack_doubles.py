@@ -121,6 +121,10 @@ class FakeKPI:
         return SimpleNamespace(query=SimpleNamespace(metric=self.metric_info(words[0]).name, dimensions=dims, filters=()),
                                grain=grain)
 
+    def metrics_in(self, text: str) -> tuple[str, ...]:
+        """The metrics a question names (the double knows one per question, as its ``plan``)."""
+        return (self.plan(text).query.metric,)
+
     def query(self, text: str, *, as_of: date | None = None, use_cache: bool = True) -> MetricResult:
         self.queries.append(text)
         if self.delay:

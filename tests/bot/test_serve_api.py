@@ -147,3 +147,18 @@ def _sample(text: str, name: str) -> float:
         if line.startswith(name + " "):
             return float(line.split()[-1])
     return 0.0
+
+
+def test_several_metrics_are_the_object_of_kpi_query_json(api: Running, keys: dict[str, str]) -> None:
+    """GET /v1/query with a list answers {"metrics": [...]} as the CLI does; the key must read each metric."""
+    q = "win_rate, sales_cycle_days last-quarter by region"
+    r = get(api, "/v1/query", keys["open"], q=q, as_of=AS_OF)
+    assert r.status_code == 200, r.text
+    cli = subprocess.run([KPI, "query", q, "--json", "--as-of", AS_OF, "-d", str(api.service.definitions)],
+                         capture_output=True, text=True, timeout=120, cwd=api.service.definitions.parent)
+    assert cli.returncode == 0, cli.stderr
+    got = r.json()  # counts and whole days: sums whose order cannot change a bit of the answer
+    assert got == json.loads(cli.stdout) and [m["metric"] for m in got["metrics"]] == ["win_rate", "sales_cycle_days"]
+    refused = get(api, "/v1/query", keys["open"], q="win_rate, cac last-quarter", as_of=AS_OF)
+    assert refused.status_code == 403 and refused.json()["error"]["message"] == "key dashboard may not read 'cac'"
+    assert get(api, "/v1/query", keys["win_only"], q="win_rate, conversion_rate last-month").status_code == 403

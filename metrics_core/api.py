@@ -337,16 +337,19 @@ class KPI:
                 self._compiled[key] = hit
         return hit
 
-    def _answer(self, req: Request, use_cache: bool) -> MetricResult:
-        served = self._from_rollups(req.query, use_cache) if self.use_rollups and self.definitions.rollups.named else None
+    def _statement(self, query: MetricQuery, use_cache: bool) -> tuple[Compiled, Any, bool]:
+        """(statement, rows, cached) for ``query``: from rollups when they can answer, else the raw tables."""
+        served = self._from_rollups(query, use_cache) if self.use_rollups and self.definitions.rollups.named else None
         if isinstance(served, tuple):
-            compiled, df, cached = served
-        else:
-            compiled = self.compiled(req.query)
-            df, cached = self._run(compiled, use_cache)
-            if served:  # rollups were built but could not answer: say why (shown by --sql)
-                compiled = replace(compiled, sql=f"-- raw tables: no rollup serves {served}\n{compiled.sql}")
-        return self._finish(req, compiled, df, cached, use_cache)
+            return served
+        compiled = self.compiled(query)
+        df, cached = self._run(compiled, use_cache)
+        if served:  # rollups were built but could not answer: say why (shown by --sql)
+            compiled = replace(compiled, sql=f"-- raw tables: no rollup serves {served}\n{compiled.sql}")
+        return compiled, df, cached
+
+    def _answer(self, req: Request, use_cache: bool) -> MetricResult:
+        return self._finish(req, *self._statement(req.query, use_cache), use_cache)
 
     def _finish(self, req: Request, compiled: Compiled, df: Any, cached: bool, use_cache: bool) -> MetricResult:
         note = empty_filter_note(self, req, compiled, df)  # runs a statement only when the answer is empty
@@ -373,8 +376,8 @@ class KPI:
         if not pairs:  # every window has closed: nothing is maturing
             return replace(req, maturing=0.0)
         slots = tuple(s for _pid, full, part in pairs for s in (full, part))
-        compiled = self.compiled(MetricQuery(q.metric, slots, q.dimensions, q.filters))
-        table, _cached = self._run(compiled, use_cache)
+        # the open parts' base rows: from a conversion rollup when one serves (the same rows), else raw
+        compiled, table, _cached = self._statement(MetricQuery(q.metric, slots, q.dimensions, q.filters), use_cache)
         base_col = compiled.conversion_cols[q.metric][1]
         dims = compiled.dim_cols
         base: dict[tuple, float] = {}
@@ -415,13 +418,12 @@ class KPI:
         if not plan.served:
             return "; ".join(plan.misses)
         engine = self.backend
-        if rollups.serves_locally:
-            with self._lock:
-                if self._local_engine is None:
-                    from .backends.duckdb import DuckDBBackend
-
-                    self._local_engine = DuckDBBackend(":memory:")
-            engine = self._local_engine
+        try:
+            if all(c.relation.startswith("read_parquet(") for c in plan.parts.values()):  # the local store
+                engine = self._memory_engine()
+                plan = rollups.held_in(engine, plan)
+        except KpiError as e:  # e.g. a part's file removed after the freshness check
+            return f"(reading the rollup failed: {str(e).splitlines()[0]})"
         key = (query, tuple((item, c.relation) for item, c in plan.parts.items()), engine.dialect)
         compiled = self._served.get(key)
         if compiled is None:
@@ -436,6 +438,15 @@ class KPI:
         except KpiError as e:  # e.g. a part dropped between the freshness check and the read
             return f"(reading the rollup failed: {str(e).splitlines()[0]})"
         return compiled, df, cached
+
+    def _memory_engine(self) -> Backend:
+        """The in-process DuckDB that holds local rollup parts in memory (the source may be read-only)."""
+        with self._lock:
+            if self._local_engine is None:
+                from .backends.duckdb import DuckDBBackend
+
+                self._local_engine = DuckDBBackend(":memory:")
+            return self._local_engine
 
     # -- the catalogue -------------------------------------------------------------------------
     @_localized

@@ -91,6 +91,20 @@ class Assembler:
             return tuple(out)
         return ()
 
+    def rows_behind(self, metric: str, row: Mapping[str, Any], c: Compiled) -> int | None:
+        """``sample_size(components(...))`` without labelling and formatting every component: what each
+        breakdown row and series bucket needs (a 12-month series by segment has ~40 of them)."""
+        m = self.defs.metrics[metric]
+        if isinstance(m, SimpleMetric):
+            return int(_f(row.get(c.measure_cols[m.measure] + "_n")) or 0)
+        if isinstance(m, RatioMetric):
+            return int(_f(row.get(c.measure_cols[m.denominator] + "_n")) or 0)
+        if isinstance(m, ConversionMetric):
+            return int(_f(row.get(c.conversion_cols[metric][1])) or 0)
+        if isinstance(m, DerivedMetric) and c.measure_cols:
+            return min(int(_f(row.get(col + "_n")) or 0) for col in c.measure_cols.values())
+        return None
+
     def sample_size(self, comps: tuple[Component, ...], c: Compiled, row: Mapping[str, Any]) -> int | None:
         roles = {comp.role: comp for comp in comps}
         if "denominator" in roles and roles["denominator"].rows is not None:
@@ -249,7 +263,7 @@ def _breakdown(asm: Assembler, name: str, rows: list[dict[str, Any]], dim_names:
         t = asm.target(name, period, v, row_where, additive)
         rec["target_value"] = t.target if t and t.where else None
         rec["target_status"] = t.status if t and t.where else None
-        n = asm.sample_size(asm.components(name, r, c), c, r)
+        n = asm.rows_behind(name, r, c)
         rec["sample_size"] = n
         rec["small_sample"] = small(asm, name, n)
         rec["maturing"] = maturing.get(key, closed)
@@ -263,14 +277,18 @@ def _breakdown(asm: Assembler, name: str, rows: list[dict[str, Any]], dim_names:
 def _series(asm: Assembler, name: str, recs: list[dict[str, Any]], slots: dict, dim_names: dict[str, str],
             broken: bool, c: Compiled, maturing: dict) -> Columns:
     out = []
+    labels: dict[int, str] = {}  # a bucket's name, once per bucket (not once per segment)
     for r in recs:
         if r["pid"] < 2 or (broken and r["g"] != 0):
             continue
-        p: Period = slots[int(r["pid"])].period
+        pid = int(r["pid"])
+        p: Period = slots[pid].period
+        if pid not in labels:
+            labels[pid] = asm.label(p)
         v = _f(r["value"])
-        rec = {"start": p.start, "end": p.end, "label": asm.label(p), "to_date": p.to_date,
+        rec = {"start": p.start, "end": p.end, "label": labels[pid], "to_date": p.to_date,
                **{dim_names[c]: r[c] for c in dim_names}, "value": v, "formatted": asm.metric_fmt(name, v)}
-        n = asm.sample_size(asm.components(name, r, c), c, r)
+        n = asm.rows_behind(name, r, c)
         rec.update(sample_size=n, small_sample=small(asm, name, n),
                    maturing=None if broken else maturing.get(int(r["pid"])))
         out.append(rec)

@@ -9,21 +9,34 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from datetime import date
 from typing import assert_never
 
 from babel import Locale
 from babel.dates import format_skeleton
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import NumberPattern, format_currency, format_decimal, format_percent, parse_pattern
 from babel.units import format_unit
 
 from .i18n import _, pgettext
 from .result import FormatKind
 
 
-def _decimals_pattern(decimals: int) -> str:
-    return "#,##0" + ("." + "0" * decimals if decimals else "")
+@functools.lru_cache(maxsize=64)
+def _locale(code: str) -> Locale:
+    """A parsed locale, once per code (Babel parses the string again on every call otherwise)."""
+    return Locale.parse(code)
+
+
+@functools.lru_cache(maxsize=64)
+def _pattern(text: str) -> NumberPattern:
+    """A parsed number pattern, once per text (a 12-month series by segment formats ~100 numbers)."""
+    return parse_pattern(text)
+
+
+def _decimals_pattern(decimals: int, suffix: str = "") -> NumberPattern:
+    return _pattern("#,##0" + ("." + "0" * decimals if decimals else "") + suffix)
 
 
 def fmt_value(value: float | None, kind: FormatKind, locale: str = "en_US", *, currency: str = "USD",
@@ -33,32 +46,32 @@ def fmt_value(value: float | None, kind: FormatKind, locale: str = "en_US", *, c
         return "–"
     if kind == "number":
         d = decimals if decimals is not None else (0 if abs(value) >= 100 or float(value).is_integer() else 2)
-        return format_decimal(value, _decimals_pattern(d), locale=locale)
+        return format_decimal(value, _decimals_pattern(d), locale=_locale(locale))
     if kind == "currency":
         d = decimals if decimals is not None else (0 if abs(value) >= 1000 else 2)
         return _currency_rounded(value, currency, locale, d)
     if kind == "percent":
         d = 1 if decimals is None else decimals
-        return format_percent(value, _decimals_pattern(d) + "%", locale=locale)
+        return format_percent(value, _decimals_pattern(d, "%"), locale=_locale(locale))
     if kind == "days":
-        return format_unit(round(value, 1 if decimals is None else decimals), "duration-day", length="long", locale=locale)
+        return format_unit(round(value, 1 if decimals is None else decimals), "duration-day", length="long", locale=_locale(locale))
     if kind == "months":
-        return format_unit(round(value, 1 if decimals is None else decimals), "duration-month", length="long", locale=locale)
+        return format_unit(round(value, 1 if decimals is None else decimals), "duration-month", length="long", locale=_locale(locale))
     if kind == "ratio":
-        return format_decimal(value, _decimals_pattern(1 if decimals is None else decimals), locale=locale) + "×"
+        return format_decimal(value, _decimals_pattern(1 if decimals is None else decimals), locale=_locale(locale)) + "×"
     assert_never(kind)
 
 
 def _currency_rounded(value: float, currency: str, locale: str, decimals: int) -> str:
     """Currency with a chosen number of decimals, keeping the locale's symbol placement."""
-    pattern = Locale.parse(locale).currency_formats["standard"].pattern
+    pattern = _locale(locale).currency_formats["standard"].pattern
     number_part = "#,##0" + ("." + "0" * decimals if decimals else "")
     # Swap only the numeric part of the locale's pattern ('¤#,##0.00' or '#,##0.00 ¤').
     for known in ("#,##0.00", "#,##,##0.00", "#,##0.###"):
         if known in pattern:
             pattern = pattern.replace(known, number_part)
             break
-    return format_currency(value, currency, pattern, locale=locale, currency_digits=False)
+    return format_currency(value, currency, _pattern(pattern), locale=_locale(locale), currency_digits=False)
 
 
 def fmt_change(relative: float | None, locale: str = "en_US") -> str:
@@ -66,7 +79,7 @@ def fmt_change(relative: float | None, locale: str = "en_US") -> str:
     if relative is None:
         return "–"
     sign = "+" if relative > 0 else ("−" if relative < 0 else "±")
-    return sign + format_percent(abs(relative), "#,##0.0%", locale=locale)
+    return sign + format_percent(abs(relative), _pattern("#,##0.0%"), locale=_locale(locale))
 
 
 def fmt_points(absolute: float | None, locale: str = "en_US") -> str:
@@ -77,25 +90,25 @@ def fmt_points(absolute: float | None, locale: str = "en_US") -> str:
     if absolute is None:
         return "–"
     sign = "+" if absolute > 0 else ("−" if absolute < 0 else "±")
-    points = sign + format_decimal(abs(absolute) * 100, "#,##0.0", locale=locale)
+    points = sign + format_decimal(abs(absolute) * 100, _pattern("#,##0.0"), locale=_locale(locale))
     # TRANSLATORS: a change of a rate in percentage points, e.g. "+1.8 pp"
     return _("{points} pp").format(points=points)
 
 
 def fmt_count(n: float | int | None, locale: str = "en_US") -> str:
-    return "–" if n is None else format_decimal(n, "#,##0", locale=locale)
+    return "–" if n is None else format_decimal(n, _pattern("#,##0"), locale=_locale(locale))
 
 
 def fmt_date(d: date, locale: str = "en_US") -> str:
     """A day as the reader writes it: 'Nov 30, 2026'; pl_PL '30 lis 2026' (no strftime: '%-d' is glibc-only)."""
-    return format_skeleton("yMMMd", d, locale=locale)
+    return format_skeleton("yMMMd", d, locale=_locale(locale))
 
 
 def plural_category(n: float | int | None, locale: str = "en_US") -> str:
     """CLDR plural category of a count: 'one', 'few', 'many' or 'other' (pl: 1 one, 2 few, 5 many)."""
     if n is None:
         return "other"
-    return Locale.parse(locale).plural_form(abs(int(n)) if float(n).is_integer() else abs(n))
+    return _locale(locale).plural_form(abs(int(n)) if float(n).is_integer() else abs(n))
 
 
 def status_words(status: str) -> str:

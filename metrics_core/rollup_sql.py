@@ -161,7 +161,9 @@ class BuildSQL:
         inner, aggs = [f"{key} AS k", *self._dims(names[0])], []
         for i, name in enumerate(names):
             m = self.defs.measures[name]
-            f = self.tables.expr(m.filter, m.table) if m.filter else None
+            # first_per: from_clause already keeps only each entity's first row passing the filter (and
+            # its MIN(time) form keeps no other column to test the filter on again)
+            f = self.tables.expr(m.filter, m.table) if m.filter and not m.first_per else None
             inner.append(f"{self.tables.expr(m.expr, m.table) if m.expr else '1'} AS x{i}")
             if f:
                 inner.append(f"({f}) AS f{i}")

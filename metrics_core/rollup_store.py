@@ -6,8 +6,9 @@
     rollups.status(), rollups.drop()
 
 Where parts live (``rollups.store``):
-- ``local``: one Parquet file per part version under ``rollups.directory``, read by DuckDB (the
-  same connection for a DuckDB source; an in-process DuckDB for a warehouse kpi may not write to).
+- ``local``: one Parquet file per part version under ``rollups.directory``. Questions read them
+  through an in-process in-memory DuckDB that loads each part version once (``held_in``): a warm
+  answer then scans a table in memory instead of decoding the file again (5 ms instead of 15 at M).
 - ``warehouse``: one table per part version in ``rollups.schema`` of the connection's engine.
 A manifest (``manifest.json`` in the directory) records per part its version: the definition hash,
 the time zone, the source stamp and the watermark. A part serves only while the stamp read now
@@ -22,8 +23,9 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -32,7 +34,7 @@ from .catalog import Catalog
 from .errors import QueryError, hint_for
 from .load import Loaded
 from .models import Definitions
-from .rollup_serve import Candidate
+from .rollup_serve import Candidate, Plan
 from .rollup_stamp import Stamper
 from .rollup_sql import Part, definition_hash, parts_of
 
@@ -73,6 +75,8 @@ class Rollups:
         self._manifest: tuple[float, dict[str, Entry]] | None = None
         self._hashes = {p.name: definition_hash(self.defs, p) for p in self.parts()}
         self._stamper = Stamper(loaded, backend, self.cat, self.local)
+        self._held: dict[str, tuple[str, str]] = {}  # part -> (its Parquet relation, the table holding it)
+        self._hold_lock = threading.Lock()
 
     # -- what is defined -----------------------------------------------------------------------
     def parts(self, names: list[str] | None = None) -> list[Part]:
@@ -153,10 +157,21 @@ class Rollups:
             out.append(Candidate(part, entry.relation, fresh, why))
         return out
 
-    @property
-    def serves_locally(self) -> bool:
-        """Served statements run on an in-process DuckDB (local store, engine not DuckDB)."""
-        return self.local and self.backend.dialect != "duckdb"
+    def held_in(self, engine: Any, plan: Plan) -> Plan:
+        """``plan`` with every Parquet part read from a table in ``engine`` (an in-memory DuckDB),
+        loaded on first use of that part version; the table of a replaced version is dropped."""
+        parts = {}
+        with self._hold_lock:
+            for item, c in plan.parts.items():
+                held = self._held.get(c.part.name)
+                if held is None or held[0] != c.relation:
+                    table = "rollup_" + hashlib.sha256(c.relation.encode()).hexdigest()[:16]
+                    engine.run(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {c.relation}", {})
+                    if held is not None:
+                        engine.run(f"DROP TABLE IF EXISTS {held[1]}", {})
+                    held = self._held[c.part.name] = (c.relation, table)
+                parts[item] = replace(c, relation=held[1])
+        return Plan(parts, list(plan.misses))
 
     # -- build ---------------------------------------------------------------------------------
     def build(self, names: list[str] | None = None, *, full: bool = False) -> list[dict[str, Any]]:

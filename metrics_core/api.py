@@ -406,6 +406,8 @@ class KPI:
 
     def _from_rollups(self, query: MetricQuery, use_cache: bool) -> tuple[Compiled, Any, bool] | str | None:
         """(statement, rows, cached) when rollups answer ``query``; else why not (None: none built)."""
+        if self._rollups is None and not self._manifest_exists():
+            return None  # nothing built: not even the rollup machinery is loaded (a cold `kpi query`)
         from .errors import KpiError
         from .rollup_serve import match, needed, serve_sql
 
@@ -418,12 +420,13 @@ class KPI:
         if not plan.served:
             return "; ".join(plan.misses)
         engine = self.backend
-        try:
-            if all(c.relation.startswith("read_parquet(") for c in plan.parts.values()):  # the local store
-                engine = self._memory_engine()
-                plan = rollups.held_in(engine, plan)
-        except KpiError as e:  # e.g. a part's file removed after the freshness check
-            return f"(reading the rollup failed: {str(e).splitlines()[0]})"
+        if all(c.relation.startswith("read_parquet(") for c in plan.parts.values()):  # the local store
+            try:
+                held = rollups.held_in(self._memory_engine, plan)
+            except KpiError as e:  # e.g. a part's file removed after the freshness check
+                return f"(reading the rollup failed: {str(e).splitlines()[0]})"
+            if held is not None or engine.dialect != "duckdb":  # the files: any DuckDB reads them
+                engine, plan = self._memory_engine(), held or plan
         key = (query, tuple((item, c.relation) for item, c in plan.parts.items()), engine.dialect)
         compiled = self._served.get(key)
         if compiled is None:
@@ -438,6 +441,11 @@ class KPI:
         except KpiError as e:  # e.g. a part dropped between the freshness check and the read
             return f"(reading the rollup failed: {str(e).splitlines()[0]})"
         return compiled, df, cached
+
+    def _manifest_exists(self) -> bool:
+        """Whether any rollup was built (rollup_store keeps its manifest there, for either store)."""
+        d = Path(self.definitions.rollups.directory)
+        return (d if d.is_absolute() else self.loaded.base_dir / d).joinpath("manifest.json").exists()
 
     def _memory_engine(self) -> Backend:
         """The in-process DuckDB that holds local rollup parts in memory (the source may be read-only)."""

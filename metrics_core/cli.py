@@ -17,66 +17,32 @@ trace with -v) and exits 2. bot/ and sheets/ add their commands (`kpi slack ...`
 
 from __future__ import annotations
 
-import contextvars
 import json
 import sys
-import traceback
-from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Callable, Optional
 
 import typer
-from rich.console import Console
-
 from rich.markup import escape
 
+from .cli_edge import STATE, err, open_kpi, out, parse_as_of, run_guarded, skip_rollups  # noqa: F401 - plugins import these from here
+from .cli_edge import answer_query
 from .errors import KpiUserError, redact, redact_logs
 from .i18n import _, ngettext, set_locale
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="kpi: sales metrics defined once in YAML, answered anywhere.")
-# emoji=False: "definitions.yaml:100:" is a location, not the :100: emoji. User text never goes
-# through markup: it is escaped (rich.markup.escape) or printed as Text.
-out = Console(emoji=False)
-err = Console(stderr=True, emoji=False)
-STATE = {"verbose": False}
 
 DefinitionsOpt = Annotated[Optional[Path], typer.Option("--definitions", "-d", help="definitions.yaml to use (else $KPI_DEFINITIONS, else ./definitions.yaml).")]
 NoRollupsOpt = Annotated[bool, typer.Option("--no-rollups", help="Answer from the raw tables, never from rollups.")]
 AsOfOpt = Annotated[Optional[str], typer.Option("--as-of", help="Pin 'today' (YYYY-MM-DD) for relative periods.")]
 
 
-def parse_as_of(text: str | None) -> date | None:
-    if not text:
-        return None
-    try:
-        return datetime.strptime(text.strip(), "%Y-%m-%d").date()
-    except ValueError:
-        raise KpiUserError(_("--as-of '{text}': write a date as YYYY-MM-DD").format(text=text)) from None
-
-
 def guarded(fn: Callable[[], None]) -> None:
-    """Run a command body; turn errors into one clean message and an exit code.
-
-    The body runs in a copy of the context: the language it picks (``open_kpi``) ends with it.
-    """
-    ctx = contextvars.copy_context()
-    try:
-        ctx.run(fn)
-    except KpiUserError as e:
-        word = ctx.run(lambda: _("error:"))  # in the language the command chose
-        # the message may hold user text ("[/red]", "kpi[postgres]"): shown as text, never as markup
-        err.print(f"[red]{word}[/red] {escape(str(e))}", markup=True, highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
-    except (typer.Exit, typer.Abort, KeyboardInterrupt):
-        raise
-    except Exception as e:  # a bug: say so, show the trace only when asked
-        if STATE["verbose"]:
-            print(redact(traceback.format_exc()), end="", file=sys.stderr)
-        first = redact(str(e).splitlines()[0]) if str(e) else ""
-        err.print(f"[red]internal error:[/red] {escape(type(e).__name__)}: {escape(first)} "
-                  "(run with -v for the trace)", markup=True, highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+    """Run a command body; a user error prints one clean line and exits 1, a bug exits 2 (cli_edge)."""
+    code = run_guarded(fn)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.callback()
@@ -85,27 +51,6 @@ def _root(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tr
     STATE["verbose"] = verbose
     if no_rollups:
         skip_rollups()
-
-
-def skip_rollups() -> None:
-    """Every KPI this process opens answers from the raw tables (plugins call it for --no-rollups)."""
-    import os
-
-    os.environ["KPI_NO_ROLLUPS"] = "1"
-
-
-def open_kpi(definitions: Path | None, *, cache: bool = True, sections: bool | tuple[str, ...] = True):  # noqa: ANN201 - KPI
-    """The KPI for --definitions (with the result cache for warehouses). ``sections``: which of
-    slack:/sheets: to validate as well (True: every one present; `kpi query` checks none)."""
-    from .api import KPI
-    from .cache import ResultCache
-
-    kpi = KPI.from_path(definitions, sections=sections)
-    set_locale(kpi.definitions.locale.locale)  # words of this command in the definitions' language
-    ttl = kpi.definitions.connection.cache_ttl_seconds
-    if cache and ttl and not kpi.url.startswith("duckdb"):
-        kpi.cache = ResultCache(kpi.loaded.base_dir / ".kpi" / "cache", ttl_seconds=ttl)
-    return kpi
 
 
 @app.command()
@@ -119,44 +64,8 @@ def query(text: Annotated[str, typer.Argument(help='e.g. "cac last-quarter", "wi
           no_cache: Annotated[bool, typer.Option("--no-cache", help="Ask the engine even if a cached answer exists.")] = False,
           no_rollups: NoRollupsOpt = False) -> None:
     """Answer one question (several metrics: "win_rate, cac last-quarter")."""
-    def body() -> None:
-        from .cli_render import render_many, render_result, render_sql
-        from .export import pick_format
-
-        if no_rollups:
-            skip_rollups()
-        kind = pick_format(fmt, output, as_csv=as_csv, as_json=as_json)
-        kpi = open_kpi(definitions, cache=not no_cache, sections=False)
-        day = parse_as_of(as_of)
-        many = kpi.query_many(text, as_of=day, use_cache=not no_cache)
-        results = many.results
-        if kind is not None:
-            _write_answer(kpi, many, kind, output, sql)
-            return
-        if sql:
-            for s in dict.fromkeys((r.sql, tuple(r.params.items()), r.dialect) for r in results):
-                render_sql(out, s[0], dict(s[1]), s[2])
-        if len(results) == 1:
-            render_result(out, results[0], kpi)
-        else:
-            render_many(out, many, kpi)
-    guarded(body)
-
-
-def _write_answer(kpi, many, kind: str, output: Path | None, sql: bool) -> None:  # noqa: ANN001 - KPI, MultiResult
-    """--json / --csv / --format F [--output F]: the JSON object, or the answer's rows as a table."""
-    from .export import table, write
-
-    def one(r) -> dict:  # noqa: ANN001
-        data = r.to_json()
-        if sql:
-            data.update(sql=redact(r.sql), params=r.params, dialect=r.dialect)
-        return data
-
-    results = many.results
-    data = one(results[0]) if len(results) == 1 else {"metrics": [one(r) for r in results]}
-    cols = None if kind == "json" else table(results, kpi.catalog, kpi.calendar, kpi.definitions.locale.locale)
-    write(kind, data, cols, output, sys.stdout)
+    guarded(lambda: answer_query(text, definitions, as_of, as_json=as_json, as_csv=as_csv, fmt=fmt, output=output,
+                                 sql=sql, no_cache=no_cache, no_rollups=no_rollups))
 
 
 @app.command()

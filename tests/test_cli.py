@@ -272,7 +272,7 @@ def test_a_dimension_may_not_take_an_answer_key_name(tmp_path: Path) -> None:
 
 # Heavy packages `kpi query` never needs on DuckDB (issue 8): each costs a cold start 0.05-0.7 s.
 NOT_ON_THE_QUERY_PATH = ("pandas", "numpy", "pyarrow", "matplotlib", "gspread", "apscheduler", "slack_bolt",
-                         "slack_sdk", "bot", "sheets", "pygments")
+                         "slack_sdk", "bot", "sheets", "pygments", "typer", "click")
 
 
 def imported_by(args: list[str], env: dict[str, str]) -> tuple[subprocess.CompletedProcess, set[str]]:
@@ -299,7 +299,7 @@ def test_query_imports_no_heavy_package(demo: Path, question: str, flags: list[s
         assert json.loads(proc.stdout)["as_of"] == AS_OF
     else:
         assert "Win rate" in proc.stdout or "Customer acquisition cost" in proc.stdout
-    assert {"duckdb", "metrics_core.cli", "metrics_core.backends.duckdb"} <= modules  # the reader works
+    assert {"duckdb", "metrics_core.cli_edge", "metrics_core.backends.duckdb"} <= modules  # the reader works
     heavy = sorted(m for m in modules if m.split(".")[0] in NOT_ON_THE_QUERY_PATH)
     assert heavy == [], f"`kpi query` imported {heavy[:12]}"
 
@@ -323,3 +323,41 @@ def test_query_skips_section_validators_that_validate_reports(demo: Path, tmp_pa
     checked = kpi(broken, "validate")
     assert checked.exit_code == 1
     assert "slack.admin_chanel: unknown key 'admin_chanel' (did you mean 'admin_channel'?)" in checked.stderr
+
+
+# -- `kpi query` without building the Typer app (metrics_core/cli_entry.py) ------------------------------
+
+@pytest.mark.parametrize("argv, expected", [
+    (["query", "cac 2026-Q3"], {"text": "cac 2026-Q3"}),
+    (["-v", "--no-rollups", "query", "x", "-d", "d.yaml", "--as-of=2026-11-27", "--json", "--sql"],
+     {"text": "x", "definitions": Path("d.yaml"), "as_of": "2026-11-27", "as_json": True, "sql": True,
+      "verbose": True, "no_rollups": True}),
+    (["query", "--definitions=d.yaml", "x", "--no-cache", "--no-rollups"],
+     {"text": "x", "definitions": Path("d.yaml"), "no_cache": True, "no_rollups": True}),
+    (["query", "x", "--csv", "--format", "parquet", "-o", "a.parquet"],
+     {"text": "x", "as_csv": True, "fmt": "parquet", "output": Path("a.parquet")}),
+    (["query", "x", "-o=a.csv"], None),
+    (["query", "x", "--help"], None), (["query"], None), (["query", "x", "y"], None), (["query", "x", "--json", "--json"], None),
+    (["query", "x", "-d"], None), (["query", "x", "-d", "--json"], None), (["query", "x", "-d=d.yaml"], None),
+    (["query", "x", "--as-of"], None), (["query", "x", "--"], None), (["metrics"], None), (["--help"], None),
+    (["-v", "-v", "query", "x"], None), (["query", "x", "--jsno"], None),
+])
+def test_plain_query_arguments_are_read_by_hand_or_left_to_typer(argv: list[str], expected: dict | None) -> None:
+    from metrics_core.cli_entry import plain_query
+
+    assert plain_query(argv) == expected
+
+
+@pytest.mark.parametrize("args", [
+    ["win_rate last-quarter"], ["win_rate last-quarter", "--json", "--sql"], ["cac 2026-Q3 by month", "--sql"],
+    ["win_rate by regoin"], ["win_rate last-quarter", "--as-of", "2026-13-01"], ["win_rate, cac last-quarter", "--csv"],
+])
+def test_the_fast_query_answers_like_the_typer_command(demo: Path, args: list[str]) -> None:
+    """The installed `kpi query` (read by hand, no Typer) prints and exits exactly as the Typer command."""
+    env = {**os.environ, "KPI_CONNECTION": f"duckdb:///{demo.parent}/kpi.duckdb", "COLUMNS": "100"}
+    argv = ["query", *args, "-d", str(demo)] + ([] if "--as-of" in args else ["--as-of", AS_OF])
+    fast = subprocess.run([KPI_BIN, *argv], capture_output=True, text=True, env=env)
+    typer_app = subprocess.run([str(REPO / ".venv" / "bin" / "python"), "-c", "from metrics_core.cli import main; main()",
+                                *argv], capture_output=True, text=True, env=env)
+    assert (fast.returncode, fast.stdout, fast.stderr) == (typer_app.returncode, typer_app.stdout, typer_app.stderr)
+    assert fast.returncode == (0 if "regoin" not in args[0] and "2026-13-01" not in args else 1)

@@ -163,6 +163,26 @@ def test_changed_data_is_never_served_stale(tmp_path: Path, declared: bool) -> N
     assert answer(served, "revenue 2026-Q1") == after
 
 
+def test_a_part_held_in_memory_gives_way_to_its_rebuilt_version(tmp_path: Path) -> None:
+    """From its second use a part is read from a table held in an in-memory DuckDB (not the file); after
+    the data changes and the part is rebuilt, the new version is read and held and the old table dropped."""
+    served, raw, backend = setup(tmp_path)
+    text = "revenue 2026-Q1 by segment"
+    assert answer(served, text) == answer(served, text) == answer(raw, text)
+    held = dict(served.rollups._held)
+    assert set(held) == {"by_month__0"}
+    assert "FROM rollup_" in served.query(text, as_of=AS_OF, use_cache=False).sql  # read from memory
+    backend.connection.execute("UPDATE deals SET amount = amount + 1, updated_at = TIMESTAMP '2026-02-01 00:00:00' "
+                               "WHERE stage = 'won' AND closed_at BETWEEN DATE '2026-02-10' AND DATE '2026-02-20'")
+    served.rollups.build()
+    for _ in range(3):
+        assert served_by(served, text) == "-- answered from rollup by_month"
+        assert answer(served, text) == answer(raw, text)
+    assert served.rollups._held["by_month__0"] != held["by_month__0"]
+    tables = served._local_engine.run("SELECT table_name FROM duckdb_tables()", {})["table_name"]
+    assert sorted(tables) == sorted(t for _rel, t in served.rollups._held.values())
+
+
 def test_changed_definitions_are_never_served(kpis: tuple) -> None:
     served, _, backend = kpis
     changed = YAML.replace("expr: amount, filter: \"stage = 'won'\"", "expr: amount * 2, filter: \"stage = 'won'\"", 1)

@@ -1,0 +1,136 @@
+"""What every `kpi` command shares, without Typer (edge layer: consoles, the error guard, opening a KPI).
+
+``cli`` builds the Typer app on these; ``cli_entry`` answers `kpi query ...` with them directly, so
+the commonest command never pays for building the app (Typer, Click and their parameter adapters:
+about 0.08 s of a cold start). Both print the same text and exit with the same codes:
+
+    code = run_guarded(body)   # 0; 1 after a user error (one clean line); 2 after a bug ("internal error")
+"""
+
+from __future__ import annotations
+
+import contextvars
+import sys
+import traceback
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Callable
+
+from rich.console import Console
+from rich.markup import escape
+
+from .errors import KpiUserError, redact
+from .i18n import _, set_locale
+
+# emoji=False: "definitions.yaml:100:" is a location, not the :100: emoji. User text never goes
+# through markup: it is escaped (rich.markup.escape) or printed as Text.
+out = Console(emoji=False)
+err = Console(stderr=True, emoji=False)
+STATE = {"verbose": False}
+
+
+def parse_as_of(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return datetime.strptime(text.strip(), "%Y-%m-%d").date()
+    except ValueError:
+        raise KpiUserError(_("--as-of '{text}': write a date as YYYY-MM-DD").format(text=text)) from None
+
+
+def run_guarded(fn: Callable[[], None]) -> int:
+    """Run a command body; turn errors into one clean message and an exit code (0, 1 or 2).
+
+    The body runs in a copy of the context: the language it picks (``open_kpi``) ends with it.
+    Typer's own exits and aborts raised inside (``raise typer.Exit(1)``) pass through.
+    """
+    ctx = contextvars.copy_context()
+    try:
+        ctx.run(fn)
+    except KpiUserError as e:
+        word = ctx.run(lambda: _("error:"))  # in the language the command chose
+        # the message may hold user text ("[/red]", "kpi[postgres]"): shown as text, never as markup
+        err.print(f"[red]{word}[/red] {escape(str(e))}", markup=True, highlight=False, soft_wrap=True)
+        return 1
+    except KeyboardInterrupt:
+        raise
+    except Exception as e:  # a bug: say so, show the trace only when asked
+        if _typer_flow(e):
+            raise
+        if STATE["verbose"]:
+            print(redact(traceback.format_exc()), end="", file=sys.stderr)
+        first = redact(str(e).splitlines()[0]) if str(e) else ""
+        err.print(f"[red]internal error:[/red] {escape(type(e).__name__)}: {escape(first)} "
+                  "(run with -v for the trace)", markup=True, highlight=False, soft_wrap=True)
+        return 2
+    return 0
+
+
+def _typer_flow(e: Exception) -> bool:
+    """``typer.Exit`` / ``typer.Abort`` from a body (only possible when Typer is loaded)."""
+    typer = sys.modules.get("typer")
+    return typer is not None and isinstance(e, (typer.Exit, typer.Abort))
+
+
+def skip_rollups() -> None:
+    """Every KPI this process opens answers from the raw tables (plugins call it for --no-rollups)."""
+    import os
+
+    os.environ["KPI_NO_ROLLUPS"] = "1"
+
+
+def open_kpi(definitions: Path | None, *, cache: bool = True, sections: bool | tuple[str, ...] = True):  # noqa: ANN201 - KPI
+    """The KPI for --definitions (with the result cache for warehouses). ``sections``: which of
+    slack:/sheets: to validate as well (True: every one present; `kpi query` checks none)."""
+    from .api import KPI
+    from .cache import ResultCache
+
+    kpi = KPI.from_path(definitions, sections=sections)
+    set_locale(kpi.definitions.locale.locale)  # words of this command in the definitions' language
+    ttl = kpi.definitions.connection.cache_ttl_seconds
+    if cache and ttl and not kpi.url.startswith("duckdb"):
+        kpi.cache = ResultCache(kpi.loaded.base_dir / ".kpi" / "cache", ttl_seconds=ttl)
+    return kpi
+
+
+def answer_query(text: str, definitions: Path | None = None, as_of: str | None = None, *, as_json: bool = False,
+                 as_csv: bool = False, fmt: str | None = None, output: Path | None = None, sql: bool = False,
+                 no_cache: bool = False, no_rollups: bool = False) -> None:
+    """The body of `kpi query`: answer one question (several metrics: "win_rate, cac last-quarter") and
+    print it (a panel each), or write it as JSON / CSV / Parquet (to the terminal or ``output``)."""
+    from .cli_render import render_many, render_result, render_sql
+    from .export import pick_format
+
+    if no_rollups:
+        skip_rollups()
+    kind = pick_format(fmt, output, as_csv=as_csv, as_json=as_json)
+    kpi = open_kpi(definitions, cache=not no_cache, sections=False)
+    day = parse_as_of(as_of)
+    many = kpi.query_many(text, as_of=day, use_cache=not no_cache)
+    results = many.results
+    if kind is not None:
+        _write_answer(kpi, many, kind, output, sql)
+        return
+    if sql:
+        for s in dict.fromkeys((r.sql, tuple(r.params.items()), r.dialect) for r in results):
+            render_sql(out, s[0], dict(s[1]), s[2])
+    if len(results) == 1:
+        render_result(out, results[0], kpi)
+    else:
+        render_many(out, many, kpi)
+
+
+def _write_answer(kpi: Any, many: Any, kind: str, output: Path | None, sql: bool) -> None:
+    """--json / --csv / --format F [--output F]: the JSON object, or the answer's rows as a table."""
+    from .export import table, write
+
+    def one(r: Any) -> dict:
+        data = r.to_json()
+        if sql:
+            data.update(sql=redact(r.sql), params=r.params, dialect=r.dialect)
+        return data
+
+    results = many.results
+    data = one(results[0]) if len(results) == 1 else {"metrics": [one(r) for r in results]}
+    cols = None if kind == "json" else table(results, kpi.catalog, kpi.calendar, kpi.definitions.locale.locale)
+    write(kind, data, cols, output, sys.stdout)

@@ -1,0 +1,98 @@
+"""The `kpi` program (edge layer): `kpi query ...` answered straight away, everything else by the Typer app.
+
+A cold `kpi query` is what people feel most (issue 8: <= 0.6 s). Building the Typer app costs
+about 0.08 s before any work starts (Typer, Click, the parameter adapters, every command's
+signature), so the plain forms of `kpi query` are read here by hand and answered through the same
+``cli_edge.answer_query`` the Typer command calls -- same output, same exit codes:
+
+    kpi [-v|--verbose] [--no-rollups] query TEXT [-d PATH | --definitions PATH] [--as-of DATE]
+        [--json] [--csv] [--format F] [-o|--output FILE] [--sql] [--no-cache] [--no-rollups]
+                                                            (options in any order, also --opt=value)
+
+Anything else (--help, an unknown or repeated option, a missing or second TEXT, `--`) goes to the
+Typer app unchanged, which then gives its usual help or usage error.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+_FLAGS = {"--json": "as_json", "--csv": "as_csv", "--sql": "sql", "--no-cache": "no_cache", "--no-rollups": "no_rollups"}
+_VALUES = {"--definitions": "definitions", "-d": "definitions", "--as-of": "as_of", "--format": "fmt",
+           "--output": "output", "-o": "output"}
+_ROOT_FLAGS = {"-v": "verbose", "--verbose": "verbose", "--no-rollups": "no_rollups"}
+
+
+def plain_query(argv: list[str]) -> dict[str, Any] | None:
+    """The arguments of a plain `kpi query` (see the module docstring), else None.
+
+    >>> plain_query(["query", "win_rate last-quarter", "--as-of=2026-11-27", "--json"])["as_of"]
+    '2026-11-27'
+    >>> plain_query(["query", "--help"]) is None
+    True
+    """
+    root: dict[str, bool] = {}
+    i = 0
+    while i < len(argv) and argv[i] in _ROOT_FLAGS and _ROOT_FLAGS[argv[i]] not in root:
+        root[_ROOT_FLAGS[argv[i]]] = True
+        i += 1
+    if i >= len(argv) or argv[i] != "query":
+        return None
+    args: dict[str, Any] = {}
+    text: str | None = None
+    rest = argv[i + 1:]
+    j = 0
+    while j < len(rest):
+        a = rest[j]
+        name, eq, value = a.partition("=")
+        if a in _FLAGS and _FLAGS[a] not in args:
+            args[_FLAGS[a]] = True
+        elif name in _VALUES and _VALUES[name] not in args:
+            if not eq:
+                if j + 1 == len(rest) or rest[j + 1].startswith("-"):
+                    return None  # a missing value (or `-d --json`): let Click say what is wrong
+                j += 1
+                value = rest[j]
+            elif not name.startswith("--"):
+                return None  # Click reads `-d=x` as the path "=x"; leave such spellings to it
+            args[_VALUES[name]] = value
+        elif not a.startswith("-") and text is None:
+            text = a
+        else:
+            return None
+        j += 1
+    if text is None:
+        return None
+    for key in ("definitions", "output"):
+        if key in args:
+            args[key] = Path(args[key])
+    return {"text": text, **args, **root}
+
+
+def main() -> None:
+    from .errors import redact_logs
+
+    args = plain_query(sys.argv[1:])
+    if args is None:
+        from .cli import main as typer_main
+
+        typer_main()
+        return
+    from .cli_edge import STATE, answer_query, err, run_guarded, skip_rollups
+
+    redact_logs()  # warnings from any library reach stderr through the last-resort handler
+    STATE["verbose"] = bool(args.pop("verbose", False))
+    if args.pop("no_rollups", False):
+        skip_rollups()
+    try:
+        code = run_guarded(lambda: answer_query(**args))
+    except KeyboardInterrupt:
+        err.print("Aborted!", markup=False, highlight=False)  # as Click says it
+        code = 1
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

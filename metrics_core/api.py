@@ -101,6 +101,7 @@ class KPI:
         self._rollups: Any = None
         self._local_engine: Backend | None = None
         self._served: dict[tuple, Compiled] = {}  # statements from rollups, by query and part versions
+        self._counted: dict[tuple, Any] = {}  # excluded-rows counts by statement and data version (excluded.py)
 
     @classmethod
     def from_path(cls, path: str | Path | None = None, *, sections: Sections = True, **kw: Any) -> "KPI":

@@ -48,7 +48,7 @@ def excluded_rows(kpi: "KPI", req: "Request", use_cache: bool = True) -> tuple[E
     if kpi.cache is not None:
         table, _cached = kpi.cache.fetch(kpi.backend, sql, built.params, use_cache=use_cache)
     else:
-        table = kpi.backend.run(sql, built.params)
+        table = _counted_once(kpi, sql, built.params)
     from .api import _records  # the one reader of an engine's answer (api imports this module)
 
     locale = kpi._asm.locale
@@ -60,6 +60,24 @@ def excluded_rows(kpi: "KPI", req: "Request", use_cache: bool = True) -> tuple[E
             if n:
                 out.append(Excluded(name, kind, n, _note(kpi, name, kind, n, built.details[name], locale)))
     return tuple(out)
+
+
+def _counted_once(kpi: "KPI", sql: str, params: dict[str, Any]) -> Any:
+    """The counts, run once per data version of the engine (the DuckDB file's stamp, read now: any
+    write changes it). They change only when the data does, and an answer read from a rollup in a
+    few milliseconds should not scan the raw tables again for its fine print on every question."""
+    version = kpi.backend.data_version()
+    if version is None:
+        return kpi.backend.run(sql, params)
+    key = (sql, repr(sorted(params.items())), version)
+    hit = kpi._counted.get(key)
+    if hit is None:
+        hit = kpi.backend.run(sql, params)
+        with kpi._lock:
+            if len(kpi._counted) >= 256:
+                kpi._counted.pop(next(iter(kpi._counted)))
+            kpi._counted[key] = hit
+    return hit
 
 
 def _rows(kpi: "KPI", name: str, n: int, locale: str) -> str:

@@ -104,7 +104,7 @@ def button_ref(snap: Any, query: str, as_of: date) -> str | None:
 
 
 def answer_command(snap: Any, text: str, asker: Asker, *, as_of: date | None = None) -> Reply:
-    """``/kpi <text>``: help, list, explain <metric>, doctor (admin channel), or a query."""
+    """``/kpi <text>``: help, list, explain <metric>, why <question>, doctor (admin channel), or a query."""
     text = " ".join(text.split())
     head, _sep, rest = text.partition(" ")
     with use_locale(speaking(snap, asker)):
@@ -114,6 +114,8 @@ def answer_command(snap: Any, text: str, asker: Asker, *, as_of: date | None = N
             return guarded(lambda: _list(snap, asker))
         if head.lower() in ("explain", "wyjaśnij", "wyjasnij"):
             return answer_explain(snap, rest, asker)
+        if head.lower() in ("why", "dlaczego") and rest:
+            return answer_why(snap, rest, asker, as_of=as_of)
         if head.lower() == "doctor" and not rest:
             from .doctor import answer_doctor  # it imports this module's guarded()
 

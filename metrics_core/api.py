@@ -4,6 +4,7 @@
     kpi = KPI.from_path("definitions.yaml")          # or KPI.from_text(yaml_text, base_dir=...)
     r = kpi.query("win_rate last-quarter by region", as_of=date(2026, 11, 27))
     r.value, r.formatted, r.components, r.comparison, r.breakdown  # a MetricResult
+    w = kpi.why("pipeline_velocity last-month")         # a WhyResult: w.factors, w.segments, w.summary
     m = kpi.query_many("win_rate, cac last-quarter")  # a MultiResult: m.results, m.to_json()
 """
 

@@ -233,3 +233,13 @@ def test_why_button_splits_the_answers_change(slack, make_bot, serve_http, real_
     assert "Why Win rate moved" in text and why.summary in text
     assert all(f"{s.value}: {s.total_formatted}" in text for s in why.segments)
     check_limits(reply.params["blocks"])
+
+
+def test_kpi_why_command_answers_like_the_button(real_kpi) -> None:
+    from bot.answer import answer_command
+
+    snap = snapshot_of(real_kpi)
+    reply = answer_command(snap, "why win_rate last-quarter by segment", HERE, as_of=AS_OF)
+    assert reply.ok and reply.text == real_kpi.why("win_rate last-quarter by segment", as_of=AS_OF).summary
+    reply = answer_command(snap, "why sales_cycle_days last-quarter", HERE, as_of=AS_OF)
+    assert not reply.ok and "nothing to split" in reply.text

@@ -313,7 +313,6 @@ def _column_of(cat: Catalog, table: str, column: str | None, path: tuple) -> Ite
 def rule_cumulative(cat: Catalog) -> Iterator[Finding]:
     """A cumulative metric's span must not cut the rows of a measure dated by month (or week, quarter,
     year): its span is widened past the question's windows, where the coarse-grain checks do not look."""
-    from .compile_scan import effective_grain
     from .models import CumulativeMetric
 
     steps = {"week": ("week", "month", "quarter", "year"), "month": ("month", "quarter", "year"),
@@ -325,7 +324,7 @@ def rule_cumulative(cat: Catalog) -> Iterator[Finding]:
             meas = cat.defs.measures.get(getattr(m, key) or "")
             if meas is None or meas.table not in cat.defs.tables:
                 continue
-            grain = effective_grain(cat.defs, meas)
+            grain = meas.grain or cat.defs.tables[meas.table].grain  # as compile_scan.effective_grain
             if grain == "day":
                 continue
             span = m.window_span

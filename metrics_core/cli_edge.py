@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from .errors import KpiUserError, redact
-from .i18n import _, set_locale
+from .i18n import _, command_scope, env_locale, set_locale
 
 # emoji=False: "definitions.yaml:100:" is a location, not the :100: emoji. User text never goes
 # through markup: it is escaped (rich.markup.escape) or printed as Text.
@@ -41,10 +41,14 @@ def parse_as_of(text: str | None) -> date | None:
 def run_guarded(fn: Callable[[], None]) -> int:
     """Run a command body; turn errors into one clean message and an exit code (0, 1 or 2).
 
-    The body runs in a copy of the context: the language it picks (``open_kpi``) ends with it.
-    Typer's own exits and aborts raised inside (``raise typer.Exit(1)``) pass through.
+    The body runs in a copy of the context and in a command scope: it speaks the environment's
+    language (KPI_LOCALE, LC_ALL/LC_MESSAGES/LANG) until it reads the definitions' ``locale:``
+    (``open_kpi``), and that choice ends with it. Typer's own exits and aborts raised inside
+    (``raise typer.Exit(1)``) pass through.
     """
     ctx = contextvars.copy_context()
+    scope = command_scope(env_locale())
+    ctx.run(scope.__enter__)
     try:
         ctx.run(fn)
     except KpiUserError as e:
@@ -60,9 +64,12 @@ def run_guarded(fn: Callable[[], None]) -> int:
         if STATE["verbose"]:
             print(redact(traceback.format_exc()), end="", file=sys.stderr)
         first = redact(str(e).splitlines()[0]) if str(e) else ""
-        err.print(f"[red]internal error:[/red] {escape(type(e).__name__)}: {escape(first)} "
-                  "(run with -v for the trace)", markup=True, highlight=False, soft_wrap=True)
+        word, hint = ctx.run(lambda: (_("internal error:"), _("(run with -v for the trace)")))
+        err.print(f"[red]{word}[/red] {escape(type(e).__name__)}: {escape(first)} {hint}",
+                  markup=True, highlight=False, soft_wrap=True)
         return 2
+    finally:
+        ctx.run(scope.__exit__, None, None, None)
     return 0
 
 

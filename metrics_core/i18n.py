@@ -12,8 +12,19 @@ or marked fuzzy, falls back to English. ``make i18n`` re-extracts the messages a
 catalogs; ``tests/test_i18n_catalog.py`` fails when the catalog misses a message the code uses.
 
 The locale is a context variable, not a process global: the bot answers several workspaces and
-users (each with its own language) at once, each handler in its own scope. Entry points set it:
-the CLI and Sheets from ``locale:`` in the definitions, the bot from its snapshot or the user.
+users (each with its own language) at once, each handler in its own scope. Two kinds of choice:
+
+- ``use_locale(x)``: the reader's language inside a ``with`` block (a Slack user's, a renderer's);
+  ``active_locale()`` reports it, and a ``KPI`` answers in it instead of its own ``locale:``.
+- ``set_locale(x)``: the language of the rest of one command, inside ``command_scope()`` (the CLI's
+  ``guarded``). It only words what the command itself prints; it is never an ``active_locale()``,
+  and outside a command scope it does nothing, so no language outlives its command (regression:
+  ``open_kpi`` in a test or a plugin left Polish set for the thread, and the next English ``KPI``
+  answered in Polish). A ``KPI`` always speaks its own ``locale:`` unless a reader scope says otherwise.
+
+Before any definitions are read (``--help``, a file too broken to show its ``locale:``), a command
+speaks the environment's language: ``KPI_LOCALE``, else ``LC_ALL`` / ``LC_MESSAGES`` / ``LANG``
+(``pl_PL.UTF-8`` -> ``pl_PL``; ``C`` and ``POSIX`` mean English), else English.
 """
 
 from __future__ import annotations
@@ -35,6 +46,10 @@ DEFAULT = "en_US"
 
 _active: contextvars.ContextVar[tuple[str, NullTranslations] | None] = contextvars.ContextVar("kpi_locale",
                                                                                              default=None)
+# One command's language, a one-element list so that ``set_locale`` deep inside the command can fill
+# it in; None outside any ``command_scope`` (then ``set_locale`` has nowhere to write).
+_command: contextvars.ContextVar[list[str | None] | None] = contextvars.ContextVar("kpi_command_locale",
+                                                                                  default=None)
 
 
 def _candidates(locale: str) -> list[str]:
@@ -83,7 +98,10 @@ def active_locale() -> str | None:
 
 def _current() -> NullTranslations:
     cur = _active.get()
-    return cur[1] if cur else _NULL
+    if cur:
+        return cur[1]
+    cell = _command.get()
+    return translations(cell[0]) if cell and cell[0] else _NULL
 
 
 _NULL = NullTranslations()
@@ -109,11 +127,47 @@ def N_(message: str) -> str:
     return message
 
 
+@contextmanager
+def command_scope(locale: str | None = None) -> Iterator[None]:
+    """One command's words: in ``locale`` (e.g. ``env_locale()``) until ``set_locale`` picks another;
+    when the block ends, the language the caller had comes back."""
+    token = _command.set([locale or None])
+    try:
+        yield
+    finally:
+        _command.reset(token)
+
+
 def set_locale(locale: str | None) -> None:
-    """Translate in ``locale`` from here to the end of the current context (a one-shot command; the CLI
-    runs each command body in a copied context, so nothing leaks into the next one)."""
-    if locale:
-        _active.set((str(locale), translations(str(locale))))
+    """The language of the rest of the current command (``command_scope``); outside one it does nothing."""
+    cell = _command.get()
+    if cell is not None and locale:
+        cell[0] = str(locale)
+
+
+def command_locale() -> str | None:
+    """The language the current command chose (``set_locale`` / ``command_scope``), None outside one."""
+    cell = _command.get()
+    return cell[0] if cell else None
+
+
+def env_locale() -> str | None:
+    """The environment's language: KPI_LOCALE, else LC_ALL / LC_MESSAGES / LANG; None for C, POSIX or unset."""
+    import os
+
+    for name in ("KPI_LOCALE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "").strip()
+        if value:
+            value = value.split(".")[0].split("@")[0]
+            return None if value in ("C", "POSIX") else value
+    return None
+
+
+def help_gettext(message: str) -> str:
+    """``message`` in the environment's language, for ``--help`` texts: Typer reads them when it builds
+    the app, before any definitions are read. Marked with ``_h`` in the CLI modules (``make i18n``)."""
+    locale = env_locale()
+    return translations(locale).gettext(message) if locale else message
 
 
 gettext = _  # the public name for clients: ``from metrics_core.i18n import gettext as _``

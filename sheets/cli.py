@@ -127,10 +127,19 @@ def repeat(job: Callable[[], None], *, every: str | None, cron: str | None) -> N
 
 
 def _guarded(job: Callable[[], None]) -> Callable[[], None]:
-    def run() -> None:
+    """``job`` for the scheduler's threads, which start with an empty context: each run gets a copy of
+    the command's (its language), and a failed run is one line."""
+    import contextvars
+
+    command = contextvars.copy_context()
+
+    def attempt() -> None:
         try:
             job()
         except KpiUserError as e:
             console.print(f"[red]{_('sync failed:')}[/red] {escape(str(e))}")
+
+    def run() -> None:
+        command.run(contextvars.copy_context).run(attempt)
 
     return run

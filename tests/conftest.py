@@ -59,19 +59,3 @@ def spark_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
 def spark_url(spark_session: object) -> str:
     """A URL that reaches the running local session (getOrCreate returns it)."""
     return "spark://local[2]"
-
-
-@pytest.fixture(autouse=True)
-def _no_language_leaks_between_tests() -> Iterator[None]:
-    """Each test starts with no language chosen, as each `kpi` process does.
-
-    A command body called outside ``guarded`` (a plugin helper, a test calling ``open_kpi``) picks the
-    definitions' language with ``set_locale`` in the test's own context; without this, a later test that
-    reads Polish definitions formatted its numbers in the language an earlier test left (regression:
-    'PLN4,200.50' instead of '4 200,50 zł' after tests/bot ran in the same session).
-    """
-    from metrics_core import i18n
-
-    token = i18n._active.set(None)
-    yield
-    i18n._active.reset(token)

@@ -13,6 +13,7 @@ from functools import cached_property
 from sqlglot import exp
 
 from .expressions import ExprError, column_refs, identifiers, parse_snippet
+from .i18n import _
 from .models import RESERVED_DIMENSIONS, ConversionMetric, CumulativeMetric, Definitions, DerivedMetric, DimensionDef, RatioMetric, SimpleMetric
 
 BUILTINS = ("period_days",)
@@ -71,11 +72,16 @@ class Catalog:
 
         scope = self.scope(table)
         if qualifier and qualifier not in scope:
-            return f"unknown table alias '{qualifier}' on table '{table}'{hint_for(qualifier, [a for a in scope if a], what='joins')}"
+            return _("unknown table alias '{alias}' on table '{table}'").format(alias=qualifier, table=table) \
+                + hint_for(qualifier, [a for a in scope if a], what=_("joins"))
         target = scope[qualifier]
         known = self.columns(target) if target in self.defs.tables else set()
-        where = f"table '{target}'" + (f" (joined as '{qualifier}')" if qualifier else "")
-        return f"unknown column '{name}' in {where}{hint_for(name, known, what='columns')}"
+        if qualifier:
+            text = _("unknown column '{column}' in table '{table}' (joined as '{alias}')").format(
+                column=name, table=target, alias=qualifier)
+        else:
+            text = _("unknown column '{column}' in table '{table}'").format(column=name, table=target)
+        return text + hint_for(name, known, what=_("columns"))
 
     def join_path(self, table: str, alias: str) -> list[str]:
         """Join aliases needed, in order, to reach ``alias`` (a join may start from an earlier one)."""

@@ -21,6 +21,7 @@ from .catalog import Catalog
 from .compile_tables import TableSQL
 from .errors import DataError, DefinitionError, Issue, KpiUserError, hint_for
 from .expressions import column_refs, parse_snippet
+from .i18n import _
 from .load import Loaded
 from .yamlio import line_of
 
@@ -42,7 +43,8 @@ def check_definitions(loaded: Loaded) -> None:
             pattern = str(path if path.is_absolute() else loaded.base_dir / path)
             if not glob.glob(pattern, recursive=True):
                 where = ("tables", name, "source")
-                issues.append(Issue(f"files: '{t.source.files}' matches no file (looked for {pattern})",
+                issues.append(Issue(_("files: '{files}' matches no file (looked for {pattern})").format(
+                                    files=t.source.files, pattern=pattern),
                                     loaded.source, line_of(loaded.raw, where), ".".join(where)))
     if issues:
         raise DefinitionError(issues)
@@ -62,7 +64,8 @@ def check_data(loaded: Loaded) -> None:
             try:
                 df = backend.run(f"SELECT * FROM {tables.source_sql(t.source)} WHERE 1 = 0", {})
             except KpiUserError as e:
-                issues.append(Issue(f"cannot read table '{name}': {e}", loaded.source, line_of(loaded.raw, where), ".".join(where)))
+                issues.append(Issue(_("cannot read table '{table}': {error}").format(table=name, error=e), loaded.source,
+                                    line_of(loaded.raw, where), ".".join(where)))
                 continue
             actual = {c.lower(): c for c in df.names}
             for col, c in t.columns.items():
@@ -70,8 +73,8 @@ def check_data(loaded: Loaded) -> None:
                 for w in wanted:
                     if w.lower() not in actual:
                         path = ("tables", name, "columns", col)
-                        issues.append(Issue(f"column '{w}' not found in the source of table '{name}'"
-                                            f"{hint_for(w, list(df.names), what='its columns')}",
+                        issues.append(Issue(_("column '{column}' not found in the source of table '{table}'").format(
+                                            column=w, table=name) + hint_for(w, list(df.names), what=_("its columns")),
                                             loaded.source, line_of(loaded.raw, path), ".".join(path)))
             if len(issues) == before:  # every column found: their formats can be tried
                 issues += _format_issues(loaded, backend, tables, name)
@@ -96,7 +99,8 @@ def _format_issues(loaded: Loaded, backend, tables: TableSQL, name: str) -> list
             backend.run(sql, {})
         except KpiUserError as e:
             path = ("tables", name, "columns", col, "format")
-            out.append(Issue(f"format '{c.format}' does not read the data of column '{col}': {e}",
+            out.append(Issue(_("format '{format}' does not read the data of column '{column}': {error}").format(
+                             format=c.format, column=col, error=e),
                              loaded.source, line_of(loaded.raw, path), ".".join(path)))
     return out
 

@@ -81,12 +81,13 @@ class DefinitionError(KpiUserError):
     issues: Sequence[Issue] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        super().__init__(str(self))
+        n = len(self.issues)  # worded now, in the language the issues were worded in, not when printed
+        head = ngettext("{count} problem in definitions", "{count} problems in definitions", n).format(count=n)
+        self._text = head + ":\n" + "\n".join(f"  {i}" for i in self.issues)
+        super().__init__(self._text)
 
     def __str__(self) -> str:
-        n = len(self.issues)
-        head = ngettext("{count} problem in definitions", "{count} problems in definitions", n).format(count=n)
-        return redact(head + ":\n" + "\n".join(f"  {i}" for i in self.issues))
+        return redact(self._text)
 
 
 class QueryError(KpiUserError):

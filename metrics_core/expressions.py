@@ -21,6 +21,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, SqlglotError
 
 from .errors import hint_for
+from .i18n import _, fmt_int
 
 FORBIDDEN = (exp.Select, exp.Subquery, exp.Union, exp.AggFunc, exp.Window, exp.Insert, exp.Delete,
              exp.Update, exp.Drop, exp.Create, exp.Command, exp.Placeholder, exp.Star, exp.Parameter,
@@ -69,36 +70,38 @@ def parse_snippet(sql: str, dialect: str) -> exp.Expression:
 def _parse_snippet(sql: str, dialect: str) -> exp.Expression:
     # Definitions hold a few dozen snippets, each parsed many times while compiling: parse once.
     if not isinstance(sql, str) or not sql.strip():
-        raise ExprError("empty SQL expression")
+        raise ExprError(_("empty SQL expression"))
     if len(sql) > MAX_SNIPPET:
-        raise ExprError(f"SQL expression of {len(sql):,} characters; the limit is {MAX_SNIPPET:,}")
+        raise ExprError(_("SQL expression of {count} characters; the limit is {limit}").format(
+            count=fmt_int(len(sql)), limit=fmt_int(MAX_SNIPPET)))
     if ";" in sql:
-        raise ExprError("one expression only (no ';')")
+        raise ExprError(_("one expression only (no ';')"))
     try:
         node = sqlglot.parse_one(f"SELECT {sql}", read=dialect)
     except ParseError as e:
-        first = str(e).splitlines()[0] if str(e) else "a syntax error"
+        first = str(e).splitlines()[0] if str(e) else _("a syntax error")  # SQLGlot's words, quoted
         if "Required keyword" in first or "Expected" in first:
-            first = "it is incomplete (an operator without its operand?)"
-        raise ExprError(f"cannot parse SQL '{sql}': {first}") from e
+            first = _("it is incomplete (an operator without its operand?)")
+        raise ExprError(_cannot_parse(sql, first)) from e
     except RecursionError:
-        raise ExprError(f"cannot parse SQL '{sql[:60]}...': nested too deeply") from None
+        raise ExprError(_("cannot parse SQL '{sql}...': nested too deeply").format(sql=sql[:60])) from None
     except (SqlglotError, ValueError) as e:  # TokenError (an unclosed quote), odd literals
         first = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise ExprError(f"cannot parse SQL '{sql}': {first}") from e
+        raise ExprError(_cannot_parse(sql, first)) from e
     if not isinstance(node, exp.Select) or len(node.expressions) != 1 or node.args.get("from_") or node.args.get("from"):
-        raise ExprError(f"'{sql}' is not one scalar expression")
+        raise ExprError(_("'{sql}' is not one scalar expression").format(sql=sql))
     expr = node.expressions[0]
     if isinstance(expr, exp.Alias):
-        raise ExprError(f"'{sql}': no aliases (AS) in an expression")
+        raise ExprError(_("'{sql}': no aliases (AS) in an expression").format(sql=sql))
     for bad in expr.find_all(*FORBIDDEN):
-        what = type(bad).__name__.lower()
-        raise ExprError(f"'{sql}': {what} is not allowed here (aggregation is the measure's agg; no subqueries)")
+        what = type(bad).__name__.lower()  # SQLGlot's node name: "sum", "select", "window"
+        raise ExprError(_("'{sql}': {what} is not allowed here (aggregation is the measure's agg; no "
+                          "subqueries)").format(sql=sql, what=what))
     for fn in expr.find_all(exp.Func):
         if type(fn).__name__ not in ALLOWED_FUNCTIONS:
             name = function_name(fn).lower()
-            raise ExprError(f"'{sql}': function '{name}' is not allowed in a snippet"
-                            f"{hint_for(name, allowed_function_names(), what='allowed functions')}")
+            raise ExprError(_("'{sql}': function '{name}' is not allowed in a snippet").format(sql=sql, name=name)
+                            + hint_for(name, allowed_function_names(), what=_("allowed functions")))
     return expr
 
 
@@ -121,6 +124,11 @@ def identifiers(expr: exp.Expression) -> list[str]:
     names = []
     for col in expr.find_all(exp.Column):
         if col.table:
-            raise ExprError(f"'{col.sql()}': a derived expression names metrics, not table columns")
+            raise ExprError(_("'{column}': a derived expression names metrics, not table columns").format(
+                column=col.sql()))
         names.append(col.name)
     return names
+
+
+def _cannot_parse(sql: str, reason: str) -> str:
+    return _("cannot parse SQL '{sql}': {reason}").format(sql=sql, reason=reason)

@@ -171,3 +171,18 @@ def help_gettext(message: str) -> str:
 
 
 gettext = _  # the public name for clients: ``from metrics_core.i18n import gettext as _``
+
+
+def speaking() -> str:
+    """The locale ``_()`` speaks right now: a reader scope's, else the command's, else English."""
+    return active_locale() or command_locale() or DEFAULT
+
+
+def fmt_int(n: int) -> str:
+    """A count in the language spoken now ("1,000,000" / "1 000 000"), for messages outside an answer."""
+    from babel.numbers import format_decimal
+
+    try:
+        return format_decimal(n, locale=speaking())
+    except Exception:  # noqa: BLE001 - a locale Babel does not know (KPI_LOCALE=xx): English digits
+        return f"{n:,}"

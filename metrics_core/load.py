@@ -29,6 +29,7 @@ from typing import Any, Iterable
 from pydantic import BaseModel, ValidationError
 
 from .errors import ConfigError, DefinitionError, Issue, hint_for
+from .i18n import N_, _, fmt_int, use_locale
 from .models import METRIC_TYPES, Definitions
 from .validate import check
 from .yamlio import MAX_CHARS, dotted, env_names, line_of, load_yaml
@@ -54,8 +55,9 @@ def find_definitions(path: str | Path | None = None) -> Path:
     chosen = path or os.environ.get("KPI_DEFINITIONS") or "definitions.yaml"
     p = Path(chosen)
     if not p.is_file():
-        how = "--definitions" if path else ("KPI_DEFINITIONS" if os.environ.get("KPI_DEFINITIONS") else "the current directory")
-        raise ConfigError(f"no definitions file at '{p}' (from {how}); pass --definitions PATH or set KPI_DEFINITIONS")
+        how = "--definitions" if path else ("KPI_DEFINITIONS" if os.environ.get("KPI_DEFINITIONS") else _("the current directory"))
+        raise ConfigError(_("no definitions file at '{path}' (from {how}); pass --definitions PATH or set "
+                            "KPI_DEFINITIONS").format(path=p, how=how))
     return p
 
 
@@ -67,15 +69,15 @@ def load_definitions(path: str | Path | None = None, *, sections: Sections = Tru
 def _read(p: Path) -> str:
     """The file's text; too big or not UTF-8 is a definition error with its line."""
     if p.stat().st_size > 4 * MAX_CHARS:  # bytes: up to 4 per character; the exact check is on the text
-        raise DefinitionError([Issue(f"the file is {p.stat().st_size:,} bytes; the limit is {MAX_CHARS:,} characters",
-                                     str(p))])
+        raise DefinitionError([Issue(_("the file is {size} bytes; the limit is {limit} characters").format(
+            size=fmt_int(p.stat().st_size), limit=fmt_int(MAX_CHARS)), str(p))])
     data = p.read_bytes()
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = data[:e.start].count(b"\n") + 1
-        raise DefinitionError([Issue(f"the file is not UTF-8 text (byte 0x{data[e.start]:02x} at byte {e.start + 1}); "
-                                     "save it as UTF-8", str(p), line)]) from None
+        raise DefinitionError([Issue(_("the file is not UTF-8 text (byte 0x{byte} at byte {offset}); save it as "
+                                       "UTF-8").format(byte=f"{data[e.start]:02x}", offset=e.start + 1), str(p), line)]) from None
 
 
 def parse_definitions(text: str, *, source: str = "definitions.yaml", base_dir: str | Path = ".",
@@ -95,10 +97,34 @@ def parse_definitions(text: str, *, source: str = "definitions.yaml", base_dir: 
 
 
 def _parse(text: str, source: str, base_dir: Path, sections: bool | frozenset[str]) -> Loaded:
+    """Every problem in the file's own language (its ``locale:``); a file too broken to say, or that
+    says nothing, in the language spoken now (a Slack reader's, the command's KPI_LOCALE/LANG, or English)."""
     raw, issues = load_yaml(text, source=source)  # unset ${VARS} are issues, not a stop
-    issues = list(issues)
+    language = file_locale(raw)
+    with use_locale(language):
+        if issues and language:  # worded before the file's language was known: word them again
+            raw, issues = load_yaml(text, source=source)
+        return _validate(raw, list(issues), source, base_dir, sections)
+
+
+def file_locale(raw: Any) -> str | None:
+    """``locale: {locale: pl_PL}`` of a parsed file when it names a language Babel knows, else None."""
+    section = raw.get("locale") if isinstance(raw, dict) else None
+    value = section.get("locale") if isinstance(section, dict) else None
+    if not isinstance(value, str) or not value.strip():
+        return None
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        Locale.parse(value.strip())
+    except (UnknownLocaleError, ValueError, TypeError):
+        return None
+    return value.strip()
+
+
+def _validate(raw: Any, issues: list[Issue], source: str, base_dir: Path, sections: bool | frozenset[str]) -> Loaded:
     if raw is not None and not isinstance(raw, dict):
-        issues.append(Issue("the file must be a mapping (tables:, measures:, metrics: ...)", source, 1))
+        issues.append(Issue(_("the file must be a mapping (tables:, measures:, metrics: ...)"), source, 1))
     if raw is None or not isinstance(raw, dict):
         raise DefinitionError(issues)
     try:
@@ -122,7 +148,7 @@ def _without_broken_keys(err: ValidationError, raw: Any, rounds: int = 3) -> Def
     None when that would mislead: a missing required key would drop its whole parent, and every
     reference to it would then be reported as unknown."""
     trimmed = copy.deepcopy(raw)
-    for _ in range(rounds):
+    for _round in range(rounds):
         if any(e["type"] == "missing" for e in err.errors()):
             return None
         for e in err.errors():
@@ -188,30 +214,58 @@ def _message(e: dict, loc: tuple, raw: Any) -> str:
     if kind == "extra_forbidden":
         key = str(loc[-1])
         allowed = _allowed_keys(loc[:-1])
-        return f"unknown key '{key}'{hint_for(key, allowed, what='allowed keys')}"
+        return _("unknown key '{key}'").format(key=key) + hint_for(key, allowed, what=_("allowed keys"))
     if kind == "missing":
-        return f"missing required key '{loc[-1]}'"
+        return _("missing required key '{key}'").format(key=loc[-1])
     if kind in ("literal_error", "enum"):
         expected = e.get("ctx", {}).get("expected", "")
         options = [o.strip(" '") for o in expected.replace(" or ", ",").split(",") if o.strip()]
         got = str(e.get("input"))
-        return f"'{got}' is not allowed{hint_for(got, options, what='allowed')}"
+        return _("'{value}' is not allowed").format(value=got) + hint_for(got, options)
     if kind == "string_pattern_mismatch" and loc and loc[-1] == "[key]":
-        return f"'{loc[-2]}' is not a valid name (letters, digits and _; not starting with a digit)"
+        return _not_a_name(loc[-2])
     if kind == "string_pattern_mismatch" and loc and loc[-1] == "within":
-        return f"'{e.get('input')}': write the window as a number of days, e.g. '90 days'"
+        return _("'{value}': write the window as a number of days, e.g. '90 days'").format(value=e.get("input"))
     if kind == "string_pattern_mismatch":
-        return f"'{e.get('input')}' is not a valid name (letters, digits and _; not starting with a digit)"
+        return _not_a_name(e.get("input"))
     if kind == "metric_type":
         given = e.get("input", {}).get("type") if isinstance(e.get("input"), dict) else None
         if given is not None:
-            return f"unknown metric type '{given}'{hint_for(str(given), METRIC_TYPES)}"
-        return ("cannot tell the metric's type: give type: simple|ratio|derived|conversion|constant|cumulative "
-                "(or measure:, numerator:, expr:, base:, value:, since: or window:)")
+            return _("unknown metric type '{type}'").format(type=given) + hint_for(str(given), METRIC_TYPES)
+        return _("cannot tell the metric's type: give type: simple|ratio|derived|conversion|constant|cumulative "
+                 "(or measure:, numerator:, expr:, base:, value:, since: or window:)")
     if kind == "union_tag_invalid":
         tag = e.get("ctx", {}).get("tag", "")
-        return f"unknown metric type '{tag}'{hint_for(str(tag), METRIC_TYPES)}"
+        return _("unknown metric type '{type}'").format(type=tag) + hint_for(str(tag), METRIC_TYPES)
+    bound = e.get("ctx", {})
+    if kind == "greater_than_equal":
+        return _("expected a number of at least {limit}, not {value}").format(limit=bound.get("ge"), value=_shown(e.get("input")))
+    if kind == "greater_than":
+        return _("expected a number above {limit}, not {value}").format(limit=bound.get("gt"), value=_shown(e.get("input")))
+    if kind == "less_than_equal":
+        return _("expected a number of at most {limit}, not {value}").format(limit=bound.get("le"), value=_shown(e.get("input")))
+    if kind == "less_than":
+        return _("expected a number below {limit}, not {value}").format(limit=bound.get("lt"), value=_shown(e.get("input")))
+    if kind in _EXPECTED:
+        return _("expected {what}, not {value}").format(what=_(_EXPECTED[kind]), value=_shown(e.get("input")))
     return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
+# pydantic's own words for a wrong type, in the reader's language ("expected a number, not 'abc'")
+_EXPECTED = {"int_parsing": N_("a whole number"), "int_type": N_("a whole number"), "int_from_float": N_("a whole number"),
+             "float_parsing": N_("a number"), "float_type": N_("a number"), "bool_parsing": N_("true or false"),
+             "bool_type": N_("true or false"), "string_type": N_("text"), "dict_type": N_("a mapping (key: value)"),
+             "model_type": N_("a mapping (key: value)"), "list_type": N_("a list")}
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        return _("a mapping") if isinstance(value, dict) else _("a list")
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _not_a_name(value: Any) -> str:
+    return _("'{name}' is not a valid name (letters, digits and _; not starting with a digit)").format(name=value)
 
 
 def _allowed_keys(loc: tuple) -> list[str]:

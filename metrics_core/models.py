@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
+from .i18n import _
 from .periods import Calendar
 
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
@@ -69,7 +70,8 @@ class CalendarDef(Strict):
         try:
             ZoneInfo(v)
         except (ZoneInfoNotFoundError, ValueError) as e:
-            raise ValueError(f"unknown timezone '{v}' (use an IANA name like 'America/New_York' or 'Europe/Warsaw')") from e
+            raise ValueError(_("unknown timezone '{name}' (use an IANA name like 'America/New_York' or "
+                               "'Europe/Warsaw')").format(name=v)) from e
         return v
 
     def to_calendar(self) -> Calendar:
@@ -89,7 +91,7 @@ class LocaleDef(Strict):
         try:
             Locale.parse(v)
         except (UnknownLocaleError, ValueError) as e:
-            raise ValueError(f"unknown locale '{v}' (e.g. en_US, en_GB, de_DE, pl_PL)") from e
+            raise ValueError(_("unknown locale '{name}' (e.g. en_US, en_GB, de_DE, pl_PL)").format(name=v)) from e
         return v
 
     @field_validator("currency")
@@ -98,7 +100,7 @@ class LocaleDef(Strict):
         from babel.numbers import list_currencies
 
         if v.upper() not in list_currencies():
-            raise ValueError(f"unknown currency code '{v}' (ISO 4217, e.g. USD, EUR, PLN)")
+            raise ValueError(_("unknown currency code '{code}' (ISO 4217, e.g. USD, EUR, PLN)").format(code=v))
         return v.upper()
 
 
@@ -124,7 +126,8 @@ class SourceDef(Strict):
     def _one_of(self) -> "SourceDef":
         given = [k for k in ("table", "files", "sql") if getattr(self, k)]
         if len(given) != 1:
-            raise ValueError("give exactly one of table, files or sql" + (f" (got {', '.join(given)})" if given else ""))
+            raise ValueError(_("give exactly one of table, files or sql (got {keys})").format(keys=", ".join(given))
+                             if given else _("give exactly one of table, files or sql"))
         return self
 
 
@@ -146,11 +149,11 @@ class ColumnDef(Strict):
     @model_validator(mode="after")
     def _check(self) -> "ColumnDef":
         if self.from_ and self.expr:
-            raise ValueError("give either from or expr, not both")
+            raise ValueError(_("give either from or expr, not both"))
         if self.format and self.type not in ("date", "timestamp", "number", "integer"):
-            raise ValueError(f"format applies to date, timestamp and number columns, not {self.type}")
+            raise ValueError(_("format applies to date, timestamp and number columns, not {type}").format(type=self.type))
         if self.format and self.type in ("number", "integer") and self.format not in ("1,234.56", "1.234,56", "1 234,56"):
-            raise ValueError("number format must be '1,234.56', '1.234,56' or '1 234,56'")
+            raise ValueError(_("number format must be '1,234.56', '1.234,56' or '1 234,56'"))
         return self
 
 
@@ -214,11 +217,11 @@ class MeasureDef(Strict):
     @model_validator(mode="after")
     def _check(self) -> "MeasureDef":
         if self.agg != "count" and not self.expr:
-            raise ValueError(f"agg '{self.agg}' needs expr (the SQL expression to aggregate)")
+            raise ValueError(_("agg '{agg}' needs expr (the SQL expression to aggregate)").format(agg=self.agg))
         if (self.agg == "percentile") != (self.p is not None):
-            raise ValueError("p (0..1) is required with agg: percentile and only there")
+            raise ValueError(_("p (0..1) is required with agg: percentile and only there"))
         if self.snapshot and self.first_per:
-            raise ValueError("first_per and snapshot cannot be combined")
+            raise ValueError(_("first_per and snapshot cannot be combined"))
         return self
 
 
@@ -307,11 +310,11 @@ class CumulativeMetric(MetricBase):
     @model_validator(mode="after")
     def _one_shape(self) -> "CumulativeMetric":
         if (self.measure is None) == (self.numerator is None and self.denominator is None):
-            raise ValueError("give measure:, or numerator: and denominator: (not both)")
+            raise ValueError(_("give measure:, or numerator: and denominator: (not both)"))
         if self.measure is None and (self.numerator is None or self.denominator is None):
-            raise ValueError("a cumulative ratio needs both numerator: and denominator:")
+            raise ValueError(_("a cumulative ratio needs both numerator: and denominator:"))
         if self.since is not None and self.window is not None:
-            raise ValueError("give since: (a running total) or window: (a trailing window), not both")
+            raise ValueError(_("give since: (a running total) or window: (a trailing window), not both"))
         return self
 
     @property
@@ -371,7 +374,7 @@ class RollupDef(Strict):
     @model_validator(mode="after")
     def _something(self) -> "RollupDef":
         if not self.measures and not self.conversions:
-            raise ValueError("a rollup needs measures: (or conversions:) to store")
+            raise ValueError(_("a rollup needs measures: (or conversions:) to store"))
         return self
 
 
@@ -398,10 +401,11 @@ class RollupsDef(BaseModel):
                 if not isinstance(value, dict):
                     from .errors import hint_for
 
-                    raise ValueError(f"'{key}' is neither a setting nor a rollup (a mapping with measures:)"
-                                     f"{hint_for(str(key), ROLLUP_SETTINGS, what='settings')}")
+                    raise ValueError(_("'{key}' is neither a setting nor a rollup (a mapping with measures:)").format(
+                        key=key) + hint_for(str(key), ROLLUP_SETTINGS, what=_("settings")))
                 if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", str(key)):
-                    raise ValueError(f"'{key}' is not a valid rollup name (letters, digits and _; not starting with a digit)")
+                    raise ValueError(_("'{name}' is not a valid rollup name (letters, digits and _; not starting with a "
+                                       "digit)").format(name=key))
         return v
 
     @property

@@ -10,6 +10,7 @@ from typing import Any, Callable, Iterator
 
 from .catalog import BUILTINS, Catalog, reserved_dimension
 from .errors import Issue, hint_for
+from .i18n import _
 from .expressions import ExprError, parse_snippet
 from .models import METRIC_TYPES, ROW_KEYS, ConversionMetric, Definitions, DerivedMetric
 from .validate_sql import rule_dialect
@@ -42,9 +43,10 @@ def _time_column(cat: Catalog, table: str, column: str | None, path: tuple, what
         return
     t = cat.column_type(table, column)
     if t is None:
-        yield path, f"unknown column '{column}' in table '{table}'{hint_for(column, cat.columns(table), what='columns')}"
+        yield path, _unknown_column(cat, table, column)
     elif t not in TIME_TYPES:
-        yield path, f"{what} '{column}' is a {t} column; it must be declared date or timestamp"
+        yield path, _("{what} '{column}' is a {type} column; it must be declared date or timestamp").format(
+            what=what, column=column, type=t)
 
 
 NUMERIC_AGGS = ("sum", "avg", "median", "percentile")
@@ -64,8 +66,8 @@ def _numeric(cat: Catalog, agg: str, sql: str | None, table: str, path: tuple) -
         resolved = cat.resolve(table, expr.table, expr.name)
         kind = cat.column_type(*resolved) if resolved else None
         if kind not in (None, "number", "integer"):
-            yield path, (f"agg '{agg}' needs numbers, but '{sql}' is a {kind} column "
-                         f"(declare it type: number, or use agg: count / count_distinct)")
+            yield path, _("agg '{agg}' needs numbers, but '{sql}' is a {type} column "
+                          "(declare it type: number, or use agg: count / count_distinct)").format(agg=agg, sql=sql, type=kind)
 
 
 def rule_tables(cat: Catalog) -> Iterator[Finding]:
@@ -74,29 +76,33 @@ def rule_tables(cat: Catalog) -> Iterator[Finding]:
         base = ("tables", name)
         for alias, j in t.joins.items():
             if j.table not in tables:
-                yield (*base, "joins", alias, "table"), f"unknown table '{j.table}'{hint_for(j.table, tables, what='tables')}"
+                yield (*base, "joins", alias, "table"), _unknown("table", j.table, tables)
                 continue
             for local, remote in j.on.items():
-                q, _, col = local.rpartition(".")
+                q, _dot, col = local.rpartition(".")
                 if q and q not in t.joins:
-                    yield (*base, "joins", alias, "on"), f"'{local}': unknown join '{q}'{hint_for(q, t.joins, what='joins')}"
+                    yield (*base, "joins", alias, "on"), _("'{column}': unknown join '{join}'").format(
+                        column=local, join=q) + hint_for(q, t.joins, what=_("joins"))
                 elif not q and col not in t.columns:
-                    yield (*base, "joins", alias, "on"), f"unknown column '{col}' in table '{name}'{hint_for(col, t.columns, what='columns')}"
+                    yield (*base, "joins", alias, "on"), _unknown_column(cat, name, col)
                 if remote not in tables[j.table].columns:
-                    yield (*base, "joins", alias, "on"), f"unknown column '{remote}' in joined table '{j.table}'{hint_for(remote, tables[j.table].columns, what='columns')}"
+                    yield (*base, "joins", alias, "on"), _("unknown column '{column}' in joined table '{table}'").format(
+                        column=remote, table=j.table) + hint_for(remote, tables[j.table].columns, what=_("columns"))
         for dim, d in t.dimensions.items():
             if reserved_dimension(dim):
                 yield (*base, "dimensions", dim), (
-                    f"dimension name '{dim}' is a key of every answer row ({', '.join(ROW_KEYS)}): rename it")
+                    _("dimension name '{dimension}' is a key of every answer row ({keys}): rename it").format(
+                        dimension=dim, keys=", ".join(ROW_KEYS)))
             yield from _expr(cat, d.expr, name, (*base, "dimensions", dim))
         for key in ("primary_key",):
             col = getattr(t, key)
             if col and col not in t.columns:
-                yield (*base, key), f"unknown column '{col}'{hint_for(col, t.columns, what='columns')}"
-        yield from _time_column(cat, name, t.time, (*base, "time"), "time")
+                yield (*base, key), _("unknown column '{column}'").format(column=col) + hint_for(col, t.columns, what=_("columns"))
+        yield from _time_column(cat, name, t.time, (*base, "time"), _("time"))
         for col, c in t.columns.items():
             if c.values is not None and c.type != "string":
-                yield (*base, "columns", col, "values"), f"values: maps text; column '{col}' is {c.type}"
+                yield (*base, "columns", col, "values"), _("values: maps text; column '{column}' is {type}").format(
+                    column=col, type=c.type)
             if c.expr is not None:
                 try:
                     parse_snippet(c.expr, cat.dialect)
@@ -109,18 +115,19 @@ def rule_measures(cat: Catalog) -> Iterator[Finding]:
     for name, m in cat.defs.measures.items():
         base = ("measures", name)
         if m.table not in tables:
-            yield (*base, "table"), f"unknown table '{m.table}'{hint_for(m.table, tables, what='tables')}"
+            yield (*base, "table"), _unknown("table", m.table, tables)
             continue
         yield from _expr(cat, m.expr, m.table, (*base, "expr"))
         yield from _numeric(cat, m.agg, m.expr, m.table, (*base, "expr"))
         yield from _expr(cat, m.filter, m.table, (*base, "filter"))
         if m.snapshot:
-            yield from _time_column(cat, m.table, m.snapshot.from_, (*base, "snapshot", "from"), "snapshot from")
-            yield from _time_column(cat, m.table, m.snapshot.to, (*base, "snapshot", "to"), "snapshot to")
+            yield from _time_column(cat, m.table, m.snapshot.from_, (*base, "snapshot", "from"), _("snapshot from"))
+            yield from _time_column(cat, m.table, m.snapshot.to, (*base, "snapshot", "to"), _("snapshot to"))
         else:
             if m.time is None and tables[m.table].time is None:
-                yield (*base, "time"), "no time column: give time: (the date that places a row in a period) here or on the table"
-            yield from _time_column(cat, m.table, m.time, (*base, "time"), "time")
+                yield (*base, "time"), _("no time column: give time: (the date that places a row in a period) here or on "
+                                         "the table")
+            yield from _time_column(cat, m.table, m.time, (*base, "time"), _("time"))
         if m.first_per:
             yield from _expr(cat, m.first_per, m.table, (*base, "first_per"))
         yield from _prorate(cat, name)
@@ -150,26 +157,27 @@ def rule_metric_refs(cat: Catalog) -> Iterator[Finding]:
         for key in ("measure", "numerator", "denominator"):
             ref = getattr(m, key, None)
             if ref is not None and ref not in defs.measures:
-                yield (*base, key), f"unknown measure '{ref}'{hint_for(ref, defs.measures, what='measures')}"
+                yield (*base, key), _unknown("measure", ref, defs.measures)
         if isinstance(m, ConversionMetric):
             for side in ("base", "target"):
                 s = getattr(m, side)
                 if s.measure not in defs.measures:
-                    yield (*base, side, "measure"), f"unknown measure '{s.measure}'{hint_for(s.measure, defs.measures, what='measures')}"
+                    yield (*base, side, "measure"), _unknown("measure", s.measure, defs.measures)
                 elif defs.measures[s.measure].table in defs.tables:  # else reported on the measure
                     yield from _expr(cat, s.entity, defs.measures[s.measure].table, (*base, side, "entity"))
         if isinstance(m, DerivedMetric):
             try:
-                _, subs = cat.metric_refs(name)
+                subs = cat.metric_refs(name)[1]
             except ExprError as e:
                 yield (*base, "expr"), str(e)
                 continue
             for sub in subs:
                 if sub not in defs.metrics:
-                    yield (*base, "expr"), f"unknown metric '{sub}'{hint_for(sub, [*defs.metrics, *BUILTINS], what='metrics')}"
+                    yield (*base, "expr"), _unknown("metric", sub, [*defs.metrics, *BUILTINS])
                 elif defs.metrics[sub].type == "cumulative":  # its windows are widened; the others' are not
-                    yield (*base, "expr"), (f"metric '{sub}' is cumulative; a derived metric cannot use it "
-                                            "(define the cumulative metric over measures: measure:, or numerator: and denominator:)")
+                    yield (*base, "expr"), _("metric '{name}' is cumulative; a derived metric cannot use it (define the "
+                                             "cumulative metric over measures: measure:, or numerator: and "
+                                             "denominator:)").format(name=sub)
 
 
 MAX_DERIVED_DEPTH = 20  # derived metrics built on derived metrics, this many levels at most
@@ -204,11 +212,12 @@ def rule_cycles(cat: Catalog) -> Iterator[Finding]:
                 path.pop()
                 edges.pop()
                 if depth[node] == MAX_DERIVED_DEPTH + 1:  # where a chain crosses the limit, once
-                    yield ("metrics", node, "expr"), (f"derived metrics nest {depth[node]} levels deep here; "
-                                                       f"the limit is {MAX_DERIVED_DEPTH}")
+                    yield ("metrics", node, "expr"), _("derived metrics nest {depth} levels deep here; "
+                                                       "the limit is {limit}").format(depth=depth[node], limit=MAX_DERIVED_DEPTH)
             elif nxt in on_path:
                 cycle = path[on_path[nxt]:]
-                yield ("metrics", nxt, "expr"), "derived metrics form a cycle: " + " -> ".join([*cycle, nxt])
+                yield ("metrics", nxt, "expr"), _("derived metrics form a cycle: {cycle}").format(
+                    cycle=" -> ".join([*cycle, nxt]))
             elif nxt not in depth:
                 on_path[nxt] = len(path)
                 path.append(nxt)
@@ -227,13 +236,14 @@ def rule_dimensions(cat: Catalog) -> Iterator[Finding]:
                 if dim not in cat.measure_dimensions(meas):
                     table = defs.measures[meas].table
                     yield ("metrics", name, "dimensions"), (
-                        f"dimension '{dim}' cannot break down measure '{meas}': table '{table}' has no such dimension"
-                        f"{hint_for(dim, cat.measure_dimensions(meas), what='its dimensions')}")
+                        _("dimension '{dimension}' cannot break down measure '{measure}': table '{table}' has no such "
+                          "dimension").format(dimension=dim, measure=meas, table=table)
+                        + hint_for(dim, cat.measure_dimensions(meas), what=_("its dimensions")))
         known = set(cat.metric_dimensions(name)) if measures else set()
         for i, t in enumerate(m.targets):
             for dim in t.where:
                 if dim not in known:
-                    yield ("metrics", name, "targets", i, "where"), f"unknown dimension '{dim}'{hint_for(dim, known, what='dimensions')}"
+                    yield ("metrics", name, "targets", i, "where"), _unknown("dimension", dim, known)
 
 
 def rule_synonyms(cat: Catalog) -> Iterator[Finding]:
@@ -244,12 +254,14 @@ def rule_synonyms(cat: Catalog) -> Iterator[Finding]:
         for i, word in enumerate(m.synonyms):
             key = normalize_words(word)
             if owner.setdefault(key, name) != name:
-                yield ("metrics", name, "synonyms", i), f"synonym '{word}' is already used by metric '{owner[key]}'"
+                yield ("metrics", name, "synonyms", i), _("synonym '{word}' is already used by metric '{metric}'").format(
+                    word=word, metric=owner[key])
         if m.format.currency:
             from babel.numbers import list_currencies
 
             if m.format.currency.upper() not in list_currencies():
-                yield ("metrics", name, "format", "currency"), f"unknown currency code '{m.format.currency}' (ISO 4217, e.g. USD, EUR, PLN)"
+                yield ("metrics", name, "format", "currency"), _("unknown currency code '{code}' (ISO 4217, e.g. USD, "
+                                                                 "EUR, PLN)").format(code=m.format.currency)
 
 
 def rule_defaults(cat: Catalog) -> Iterator[Finding]:
@@ -276,38 +288,56 @@ def rule_rollups(cat: Catalog) -> Iterator[Finding]:
         for i, meas in enumerate(r.measures):
             m = defs.measures.get(meas)
             if m is None:
-                yield (*base, "measures", i), f"unknown measure '{meas}'{hint_for(meas, defs.measures, what='measures')}"
+                yield (*base, "measures", i), _unknown("measure", meas, defs.measures)
                 continue
             if m.snapshot and m.agg not in ("count", "sum", "avg"):
-                yield (*base, "measures", i), (f"snapshot measure '{meas}' with agg '{m.agg}' cannot be rolled up exactly "
-                                               "(count, sum and avg can)")
+                yield (*base, "measures", i), _("snapshot measure '{measure}' with agg '{agg}' cannot be rolled up "
+                                                "exactly (count, sum and avg can)").format(measure=meas, agg=m.agg)
             if m.table in defs.tables:
-                tables.append((f"measure '{meas}'", m.table))
+                tables.append((_("measure '{name}'").format(name=meas), m.table))
         for i, conv in enumerate(r.conversions):
             c = defs.metrics.get(conv)
             if not isinstance(c, ConversionMetric):
                 convs = [n for n, x in defs.metrics.items() if isinstance(x, ConversionMetric)]
-                yield (*base, "conversions", i), f"'{conv}' is not a conversion metric{hint_for(conv, convs, what='conversions')}"
+                yield (*base, "conversions", i), _("'{name}' is not a conversion metric").format(name=conv) \
+                    + hint_for(conv, convs, what=_("conversions"))
                 continue
             bm = defs.measures.get(c.base.measure)
             if bm is None or bm.table not in defs.tables:
                 continue
             if c.base.entity != defs.tables[bm.table].primary_key:
-                yield (*base, "conversions", i), (f"conversion '{conv}' counts distinct '{c.base.entity}', which is not the "
-                                                  f"primary key of table '{bm.table}': it cannot be summed over days exactly")
-            tables.append((f"conversion '{conv}'", bm.table))
+                yield (*base, "conversions", i), _("conversion '{name}' counts distinct '{entity}', which is not the "
+                                                   "primary key of table '{table}': it cannot be summed over days "
+                                                   "exactly").format(name=conv, entity=c.base.entity, table=bm.table)
+            tables.append((_("conversion '{name}'").format(name=conv), bm.table))
         for i, dim in enumerate(r.dimensions):
             for what, table in tables:
                 dims = cat.table_dimensions(table)
                 if dim not in dims:
-                    yield (*base, "dimensions", i), (f"'{dim}' is not a dimension of {what} (table '{table}')"
-                                                     f"{hint_for(dim, dims, what='its dimensions')}")
+                    yield (*base, "dimensions", i), _("'{dimension}' is not a dimension of {what} (table '{table}')").format(
+                        dimension=dim, what=what, table=table) + hint_for(dim, dims, what=_("its dimensions"))
                     break
 
 
 def _column_of(cat: Catalog, table: str, column: str | None, path: tuple) -> Iterator[Finding]:
     if column is not None and column not in cat.columns(table):
-        yield path, f"unknown column '{column}' in table '{table}'{hint_for(column, cat.columns(table), what='columns')}"
+        yield path, _unknown_column(cat, table, column)
+
+
+def _unknown_column(cat: Catalog, table: str, column: str) -> str:
+    return _("unknown column '{column}' in table '{table}'").format(column=column, table=table) \
+        + hint_for(column, cat.columns(table), what=_("columns"))
+
+
+def _unknown(kind: str, name: str, known: Any) -> str:
+    """"unknown measure 'spnd' (did you mean 'spend'?)" for a table, measure, metric or dimension."""
+    if kind == "table":
+        return _("unknown table '{name}'").format(name=name) + hint_for(name, known, what=_("tables"))
+    if kind == "measure":
+        return _("unknown measure '{name}'").format(name=name) + hint_for(name, known, what=_("measures"))
+    if kind == "metric":
+        return _("unknown metric '{name}'").format(name=name) + hint_for(name, known, what=_("metrics"))
+    return _("unknown dimension '{name}'").format(name=name) + hint_for(name, known, what=_("dimensions"))
 
 
 def rule_cumulative(cat: Catalog) -> Iterator[Finding]:

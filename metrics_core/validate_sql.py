@@ -19,6 +19,7 @@ from sqlglot.errors import ErrorLevel, UnsupportedError
 
 from .catalog import Catalog
 from .expressions import ExprError
+from .i18n import _
 
 Finding = tuple[tuple[Any, ...], str]
 
@@ -39,7 +40,8 @@ def rule_mapped_filters(cat: Catalog) -> Iterator[Finding]:
             if c is not None and c.values:
                 problem = _never_yielded(literal, c)
                 if problem:
-                    yield ("measures", name, "filter"), f"'{col.sql()}' is compared with {problem}"
+                    yield ("measures", name, "filter"), _("'{column}' is compared with {problem}").format(
+                        column=col.sql(), problem=problem)
 
 
 def _comparisons(expr: exp.Expression) -> Iterator[tuple[exp.Column, str]]:
@@ -63,10 +65,11 @@ def _never_yielded(value: str, c: Any) -> str | None:
     key = value.strip().lower() if c.normalize else value
     allowed = ", ".join(sorted(outputs | ({c.default} if c.default is not None else set())))
     if key in keys:
-        return (f"'{value}', which its values: mapping turns into '{keys[key]}'; compare with the mapped "
-                f"value (it yields: {allowed})")
+        return _("'{value}', which its values: mapping turns into '{mapped}'; compare with the mapped "
+                 "value (it yields: {allowed})").format(value=value, mapped=keys[key], allowed=allowed)
     if c.default is not None:
-        return f"'{value}', which its values: mapping never yields (it yields: {allowed})"
+        return _("'{value}', which its values: mapping never yields (it yields: {allowed})").format(
+            value=value, allowed=allowed)
     return None
 
 
@@ -80,7 +83,8 @@ def rule_dialect(cat: Catalog) -> Iterator[Finding]:
         except ExprError:
             continue  # reported by the other rules
         except UnsupportedError as e:
-            yield path, f"'{sql}' cannot be written for {target}: {str(e).splitlines()[0]}"
+            yield path, _("'{sql}' cannot be written for {engine}: {reason}").format(
+                sql=sql, engine=target, reason=str(e).splitlines()[0])
 
 
 def _snippets(cat: Catalog) -> Iterator[tuple[tuple, str, str]]:

@@ -22,6 +22,7 @@ from typing import Any, Iterable, Mapping
 import yaml
 
 from .errors import Issue, mark_secret
+from .i18n import _, fmt_int
 from .redaction import SECRET_NAME
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -64,10 +65,11 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
         key = loader.construct_object(key_node, deep=True)
         if isinstance(key, (list, dict)):
             raise yaml.constructor.ConstructorError(
-                None, None, "a key must be a name or a number, not a list or mapping", key_node.start_mark)
+                None, None, _("a key must be a name or a number, not a list or mapping"), key_node.start_mark)
         if key in out:
             raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key '{key}' (first at line {out.lines[key]})", key_node.start_mark)
+                None, None, _("duplicate key '{key}' (first at line {line})").format(key=key, line=out.lines[key]),
+                key_node.start_mark)
         out[key] = loader.construct_object(value_node, deep=True)
         out.lines[key] = key_node.start_mark.line + 1
     return out
@@ -106,9 +108,10 @@ class _TooBig(Exception):
 def load_yaml(text: str, *, source: str) -> tuple[Any, list[Issue]]:
     """Parse YAML text; returns (data, issues). A syntax error is one issue with its line."""
     if len(text) > MAX_CHARS:
-        return None, [Issue(f"the file has {len(text):,} characters; the limit is {MAX_CHARS:,}", source)]
+        return None, [Issue(_("the file has {count} characters; the limit is {limit}").format(
+            count=fmt_int(len(text)), limit=fmt_int(MAX_CHARS)), source)]
     if _flow_depth(text) > MAX_DEPTH:  # PyYAML's scanner slows quadratically with [[[[ ... (5 s at 1,000)
-        return None, [Issue(f"invalid YAML: nested more than {MAX_DEPTH} levels deep", source)]
+        return None, [Issue(_too_deep(), source)]
     try:
         return _finish(_load(_FastLoader, text), source)
     except _TooBig as e:
@@ -120,17 +123,22 @@ def load_yaml(text: str, *, source: str) -> tuple[Any, list[Issue]]:
     except _TooBig as e:
         return None, [Issue(str(e), source, e.line)]
     except RecursionError:
-        return None, [Issue(f"invalid YAML: nested more than {MAX_DEPTH} levels deep", source)]
+        return None, [Issue(_too_deep(), source)]
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else None
-        msg = f"{e.problem or e.context}".strip()
+        msg = f"{e.problem or e.context}".strip()  # PyYAML's own words, quoted as they are
         if e.context and e.context_mark and e.problem:  # "while parsing a flow mapping" started earlier
-            msg += f" ({e.context} that starts on line {e.context_mark.line + 1})"
-        return None, [Issue(f"invalid YAML: {msg}", source, line)]
+            msg = _("{problem} ({context} that starts on line {line})").format(
+                problem=msg, context=e.context, line=e.context_mark.line + 1)
+        return None, [Issue(_("invalid YAML: {problem}").format(problem=msg), source, line)]
     except yaml.YAMLError as e:
-        return None, [Issue(f"invalid YAML: {e}", source)]
+        return None, [Issue(_("invalid YAML: {problem}").format(problem=e), source)]
     return _finish(data, source)
+
+
+def _too_deep() -> str:
+    return _("invalid YAML: nested more than {limit} levels deep").format(limit=MAX_DEPTH)
 
 
 def _load(cls: type, text: str) -> Any:
@@ -196,13 +204,14 @@ def _too_big(root: yaml.Node) -> str | None:
             size[id(node)] = 1 + sum(size[id(k)] for k in kids)
             depth[id(node)] = 1 + max((depth[id(k)] for k in kids), default=0)
             if depth[id(node)] > MAX_DEPTH:
-                return f"the file nests more than {MAX_DEPTH} levels deep (line {node.start_mark.line + 1})"
+                return _("the file nests more than {limit} levels deep (line {line})").format(
+                    limit=MAX_DEPTH, line=node.start_mark.line + 1)
             if size[id(node)] > MAX_NODES:
-                return (f"the file expands to more than {MAX_NODES:,} values (each *alias repeats its "
-                        f"&anchor; line {node.start_mark.line + 1})")
+                return _("the file expands to more than {limit} values (each *alias repeats its &anchor; "
+                         "line {line})").format(limit=fmt_int(MAX_NODES), line=node.start_mark.line + 1)
         elif id(node) not in size:
             if id(node) in open_:
-                return f"an alias refers to its own anchor (line {node.start_mark.line + 1})"
+                return _("an alias refers to its own anchor (line {line})").format(line=node.start_mark.line + 1)
             open_.add(id(node))
             stack.append((node, True))
             stack += [(k, False) for k in kids if id(k) not in size]
@@ -228,8 +237,8 @@ def _interpolate(value: Any, source: str, path: tuple, issues: list[Issue], line
         return value
     if isinstance(value, str) and "${" in value:
         if re.search(r"\$\{[^}]*\$\{", value) or re.search(r"\$\{(?![A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\})", value):
-            issues.append(Issue("cannot read this ${...}: write ${NAME} or ${NAME:-default} (no nesting, "
-                                "closed with })", source, line, dotted(path)))
+            issues.append(Issue(_("cannot read this ${{...}}: write ${{NAME}} or ${{NAME:-default}} (no nesting, "
+                                  "closed with }})").format(), source, line, dotted(path)))
             return value
 
         def repl(m: re.Match) -> str:
@@ -240,8 +249,8 @@ def _interpolate(value: Any, source: str, path: tuple, issues: list[Issue], line
                 return os.environ[name]
             if default is not None:
                 return default
-            issues.append(Issue(f"environment variable {name} is not set (export it, or write ${{{name}:-default}})",
-                                source, line, dotted(path)))
+            issues.append(Issue(_("environment variable {name} is not set (export it, or write "
+                                  "${{{name}:-default}})").format(name=name), source, line, dotted(path)))
             return ""
         return _ENV.sub(repl, value)
     return value

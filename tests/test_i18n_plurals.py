@@ -18,7 +18,9 @@ NOUNS = [("wiersz", "wiersze", "wierszy"), ("karta", "karty", "kart"), ("kartę"
          ("problem", "problemy", "problemów"), ("pytanie", "pytania", "pytań"), ("część", "części", "części"),
          ("dzień", "dni", "dni"), ("transakcja", "transakcje", "transakcji"), ("zapytanie", "zapytania", "zapytań"),
          ("ustalenie", "ustalenia", "ustaleń"), ("wartość", "wartości", "wartości"), ("rollup", "rollupy", "rollupów"),
-         ("plik", "pliki", "plików"), ("sekunda", "sekundy", "sekund"), ("minuta", "minuty", "minut")]
+         ("plik", "pliki", "plików"), ("sekunda", "sekundy", "sekund"), ("minuta", "minuty", "minut"),
+         ("tydzień", "tygodnie", "tygodni"), ("miesiąc", "miesiące", "miesięcy"), ("kwartał", "kwartały", "kwartałów"),
+         ("rok", "lata", "lat")]
 
 
 def polish_form(n: int) -> int:

@@ -18,10 +18,10 @@ from typing import Optional
 import typer
 
 from metrics_core.cli import guarded, open_kpi, parse_as_of, skip_rollups
-from metrics_core.i18n import gettext as _
+from metrics_core.i18n import gettext as _, help_gettext as _h
 
 DEFINITIONS = typer.Option(None, "--definitions", "-d",
-                           help="definitions.yaml (default: $KPI_DEFINITIONS, then ./definitions.yaml)")
+                           help=_h("definitions.yaml (default: $KPI_DEFINITIONS, then ./definitions.yaml)"))
 
 
 def _snapshot(definitions: Optional[Path]):  # type: ignore[no-untyped-def]
@@ -30,12 +30,12 @@ def _snapshot(definitions: Optional[Path]):  # type: ignore[no-untyped-def]
     return snapshot_of(open_kpi(definitions))
 
 
-def ask(question: str = typer.Argument(..., help='What you would type after /kpi, e.g. "cac last-quarter"'),
-        blocks: bool = typer.Option(False, "--blocks", help="print the Block Kit JSON the bot would send"),
-        as_of: Optional[str] = typer.Option(None, "--as-of", help="answer as of this day (YYYY-MM-DD)"),
-        channel: Optional[str] = typer.Option(None, "--channel", help="apply slack.access as if asked in this channel"),
-        user: Optional[str] = typer.Option(None, "--user", help="apply slack.access as if asked by this user id"),
-        no_rollups: bool = typer.Option(False, "--no-rollups", help="answer from the raw tables, never from rollups"),
+def ask(question: str = typer.Argument(..., help=_h('What you would type after /kpi, e.g. "cac last-quarter"')),
+        blocks: bool = typer.Option(False, "--blocks", help=_h("print the Block Kit JSON the bot would send")),
+        as_of: Optional[str] = typer.Option(None, "--as-of", help=_h("answer as of this day (YYYY-MM-DD)")),
+        channel: Optional[str] = typer.Option(None, "--channel", help=_h("apply slack.access as if asked in this channel")),
+        user: Optional[str] = typer.Option(None, "--user", help=_h("apply slack.access as if asked by this user id")),
+        no_rollups: bool = typer.Option(False, "--no-rollups", help=_h("answer from the raw tables, never from rollups")),
         definitions: Optional[Path] = DEFINITIONS) -> None:
     """Render exactly what the Slack bot would answer, with no Slack at all."""
     def body() -> None:
@@ -59,8 +59,8 @@ def ask(question: str = typer.Argument(..., help='What you would type after /kpi
 
 
 def manifest(http: Optional[str] = typer.Option(None, "--http", metavar="URL",
-                                                 help="HTTP mode: the public URL of /slack/events"),
-             socket: bool = typer.Option(False, "--socket", help="Socket Mode (the default)"),
+                                                 help=_h("HTTP mode: the public URL of /slack/events")),
+             socket: bool = typer.Option(False, "--socket", help=_h("Socket Mode (the default)")),
              definitions: Optional[Path] = DEFINITIONS) -> None:
     """Print a Slack app manifest (JSON) with every command and the scopes the bot needs."""
     def body() -> None:
@@ -75,7 +75,7 @@ def manifest(http: Optional[str] = typer.Option(None, "--http", metavar="URL",
 
 
 def serve(definitions: Optional[Path] = DEFINITIONS,
-          port: Optional[int] = typer.Option(None, "--port", help="HTTP port (default $KPI_BOT_PORT or 3000)")) -> None:
+          port: Optional[int] = typer.Option(None, "--port", help=_h("HTTP port (default $KPI_BOT_PORT or 3000)"))) -> None:
     """Run the bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP at /slack/events."""
     def body() -> None:
         import logging
@@ -91,11 +91,11 @@ def serve(definitions: Optional[Path] = DEFINITIONS,
 
 
 def register(app: typer.Typer) -> None:
-    slack = typer.Typer(help="The Slack bot: serve it, or print its app manifest.", no_args_is_help=True)
-    slack.command("serve")(serve)
-    slack.command("manifest")(manifest)
+    slack = typer.Typer(help=_h("The Slack bot: serve it, or print its app manifest."), no_args_is_help=True)
+    slack.command("serve", help=_h("Run the bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP at /slack/events."))(serve)
+    slack.command("manifest", help=_h("Print a Slack app manifest (JSON) with every command and the scopes the bot needs."))(manifest)
     app.add_typer(slack, name="slack")
-    app.command("ask")(ask)
+    app.command("ask", help=_h("Render exactly what the Slack bot would answer, with no Slack at all."))(ask)
     from .service.cli import register as register_service  # light: imports only typer and the core's cli
 
     register_service(app)

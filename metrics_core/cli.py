@@ -28,14 +28,14 @@ from rich.markup import escape
 from .cli_edge import STATE, err, open_kpi, out, parse_as_of, run_guarded, skip_rollups  # noqa: F401 - plugins import these from here
 from .cli_edge import answer_query
 from .errors import KpiUserError, redact, redact_logs
-from .i18n import _, ngettext, set_locale
+from .i18n import _, help_gettext as _h, ngettext, set_locale
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="kpi: sales metrics defined once in YAML, answered anywhere.")
+                  help=_h("kpi: sales metrics defined once in YAML, answered anywhere."))
 
-DefinitionsOpt = Annotated[Optional[Path], typer.Option("--definitions", "-d", help="definitions.yaml to use (else $KPI_DEFINITIONS, else ./definitions.yaml).")]
-NoRollupsOpt = Annotated[bool, typer.Option("--no-rollups", help="Answer from the raw tables, never from rollups.")]
-AsOfOpt = Annotated[Optional[str], typer.Option("--as-of", help="Pin 'today' (YYYY-MM-DD) for relative periods.")]
+DefinitionsOpt = Annotated[Optional[Path], typer.Option("--definitions", "-d", help=_h("definitions.yaml to use (else $KPI_DEFINITIONS, else ./definitions.yaml)."))]
+NoRollupsOpt = Annotated[bool, typer.Option("--no-rollups", help=_h("Answer from the raw tables, never from rollups."))]
+AsOfOpt = Annotated[Optional[str], typer.Option("--as-of", help=_h("Pin 'today' (YYYY-MM-DD) for relative periods."))]
 
 
 def guarded(fn: Callable[[], None]) -> None:
@@ -46,33 +46,33 @@ def guarded(fn: Callable[[], None]) -> None:
 
 
 @app.callback()
-def _root(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks of internal errors.")] = False,
+def _root(verbose: Annotated[bool, typer.Option("--verbose", "-v", help=_h("Show tracebacks of internal errors."))] = False,
           no_rollups: NoRollupsOpt = False) -> None:
     STATE["verbose"] = verbose
     if no_rollups:
         skip_rollups()
 
 
-@app.command()
-def query(text: Annotated[str, typer.Argument(help='e.g. "cac last-quarter", "win_rate, cac this-month by region"')],
+@app.command(help=_h("Answer one question (several metrics: \"win_rate, cac last-quarter\")."))
+def query(text: Annotated[str, typer.Argument(help=_h('e.g. "cac last-quarter", "win_rate, cac this-month by region"'))],
           definitions: DefinitionsOpt = None, as_of: AsOfOpt = None,
-          as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-          as_csv: Annotated[bool, typer.Option("--csv", help="Print the answer's rows as CSV.")] = False,
-          fmt: Annotated[Optional[str], typer.Option("--format", help="csv, parquet or json (with --output, or to the terminal).")] = None,
-          output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the answer to this file (its suffix may name the format).")] = None,
-          sql: Annotated[bool, typer.Option("--sql", help="Print the SQL it runs, then the answer (with --json: in the object).")] = False,
-          no_cache: Annotated[bool, typer.Option("--no-cache", help="Ask the engine even if a cached answer exists.")] = False,
+          as_json: Annotated[bool, typer.Option("--json", help=_h("Print one JSON object."))] = False,
+          as_csv: Annotated[bool, typer.Option("--csv", help=_h("Print the answer's rows as CSV."))] = False,
+          fmt: Annotated[Optional[str], typer.Option("--format", help=_h("csv, parquet or json (with --output, or to the terminal)."))] = None,
+          output: Annotated[Optional[Path], typer.Option("--output", "-o", help=_h("Write the answer to this file (its suffix may name the format)."))] = None,
+          sql: Annotated[bool, typer.Option("--sql", help=_h("Print the SQL it runs, then the answer (with --json: in the object)."))] = False,
+          no_cache: Annotated[bool, typer.Option("--no-cache", help=_h("Ask the engine even if a cached answer exists."))] = False,
           no_rollups: NoRollupsOpt = False) -> None:
     """Answer one question (several metrics: "win_rate, cac last-quarter")."""
     guarded(lambda: answer_query(text, definitions, as_of, as_json=as_json, as_csv=as_csv, fmt=fmt, output=output,
                                  sql=sql, no_cache=no_cache, no_rollups=no_rollups))
 
 
-@app.command()
-def why(text: Annotated[str, typer.Argument(help='e.g. "pipeline_velocity last-month", "win_rate last-quarter by segment"')],
+@app.command(help=_h("Why did it move: split the change against the comparison into factors, or into rate and mix by a dimension."))
+def why(text: Annotated[str, typer.Argument(help=_h('e.g. "pipeline_velocity last-month", "win_rate last-quarter by segment"'))],
         definitions: DefinitionsOpt = None, as_of: AsOfOpt = None,
-        as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-        no_cache: Annotated[bool, typer.Option("--no-cache", help="Ask the engine even if a cached answer exists.")] = False) -> None:
+        as_json: Annotated[bool, typer.Option("--json", help=_h("Print one JSON object."))] = False,
+        no_cache: Annotated[bool, typer.Option("--no-cache", help=_h("Ask the engine even if a cached answer exists."))] = False) -> None:
     """Why did it move: split the change against the comparison into factors, or into rate and mix by a dimension."""
     def body() -> None:
         from .cli_why import render_why
@@ -86,9 +86,9 @@ def why(text: Annotated[str, typer.Argument(help='e.g. "pipeline_velocity last-m
     guarded(body)
 
 
-@app.command()
+@app.command(help=_h("Check definitions.yaml; list every problem with file:line (exit 1 if any)."))
 def validate(definitions: DefinitionsOpt = None,
-             check_data: Annotated[bool, typer.Option("--check-data", help="Also check every column against the real tables.")] = False) -> None:
+             check_data: Annotated[bool, typer.Option("--check-data", help=_h("Also check every column against the real tables."))] = False) -> None:
     """Check definitions.yaml; list every problem with file:line (exit 1 if any)."""
     def body() -> None:
         from .load import load_definitions
@@ -109,11 +109,11 @@ def validate(definitions: DefinitionsOpt = None,
     guarded(body)
 
 
-@app.command()
+@app.command(help=_h("Check the data behind every metric: unmapped values, unmatched joins, dropped rows, stale tables."))
 def doctor(definitions: DefinitionsOpt = None, as_of: AsOfOpt = None,
-           period: Annotated[str, typer.Option(help="The complete period the shifts are counted in.")] = "last-month",
-           as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-           fail_on: Annotated[str, typer.Option(help="Exit 1 when a finding is this severe or worse: error, warning, info or never.")] = "error") -> None:
+           period: Annotated[str, typer.Option(help=_h("The complete period the shifts are counted in."))] = "last-month",
+           as_json: Annotated[bool, typer.Option("--json", help=_h("Print one JSON object."))] = False,
+           fail_on: Annotated[str, typer.Option(help=_h("Exit 1 when a finding is this severe or worse: error, warning, info or never."))] = "error") -> None:
     """Check the data behind every metric: unmapped values, unmatched joins, dropped rows, stale tables."""
     def body() -> None:
         from .doctor import SEVERITIES
@@ -132,7 +132,7 @@ def doctor(definitions: DefinitionsOpt = None, as_of: AsOfOpt = None,
     guarded(body)
 
 
-@app.command()
+@app.command(help=_h("List the metrics with what each one counts."))
 def metrics(definitions: DefinitionsOpt = None) -> None:
     """List the metrics with what each one counts."""
     def body() -> None:
@@ -142,7 +142,7 @@ def metrics(definitions: DefinitionsOpt = None) -> None:
     guarded(body)
 
 
-@app.command()
+@app.command(help=_h("Show a metric's definition, formula, components and SQL."))
 def explain(metric: str, definitions: DefinitionsOpt = None, as_of: AsOfOpt = None) -> None:
     """Show a metric's definition, formula, components and SQL."""
     def body() -> None:
@@ -155,12 +155,12 @@ def explain(metric: str, definitions: DefinitionsOpt = None, as_of: AsOfOpt = No
     guarded(body)
 
 
-@app.command("values")
-def values_cmd(dimension: Annotated[str, typer.Argument(help="e.g. segment, region, source")],
-               metric: Annotated[Optional[str], typer.Option("--metric", "-m", help="Count the rows this metric is about (a ratio: its denominator).")] = None,
-               period: Annotated[Optional[str], typer.Option("--period", "-p", help="Only rows in this period, e.g. last-quarter.")] = None,
+@app.command("values", help=_h("List the values a dimension has, with how many rows have each (blank ones as (blank))."))
+def values_cmd(dimension: Annotated[str, typer.Argument(help=_h("e.g. segment, region, source"))],
+               metric: Annotated[Optional[str], typer.Option("--metric", "-m", help=_h("Count the rows this metric is about (a ratio: its denominator)."))] = None,
+               period: Annotated[Optional[str], typer.Option("--period", "-p", help=_h("Only rows in this period, e.g. last-quarter."))] = None,
                definitions: DefinitionsOpt = None, as_of: AsOfOpt = None,
-               as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False) -> None:
+               as_json: Annotated[bool, typer.Option("--json", help=_h("Print one JSON object."))] = False) -> None:
     """List the values a dimension has, with how many rows have each (blank ones as (blank))."""
     def body() -> None:
         from rich.table import Table
@@ -187,7 +187,7 @@ def values_cmd(dimension: Annotated[str, typer.Argument(help="e.g. segment, regi
     guarded(body)
 
 
-@app.command()
+@app.command(help=_h("Print the JSON Schema of definitions.yaml (for editor completion and checks)."))
 def schema() -> None:
     """Print the JSON Schema of definitions.yaml (for editor completion and checks)."""
     from .schema import definitions_schema
@@ -195,10 +195,10 @@ def schema() -> None:
     print(json.dumps(definitions_schema(), indent=2))
 
 
-@app.command()
+@app.command(help=_h("Generate a realistic sample CRM into the embedded DuckDB and print a short tour."))
 def demo(definitions: DefinitionsOpt = None,
-         deals: Annotated[int, typer.Option(help="How many deals (leads are 5x). The benchmark's M size is 1000000.")] = 20_000,
-         until: Annotated[Optional[str], typer.Option(help="Last day of data (default: today).")] = None,
+         deals: Annotated[int, typer.Option(help=_h("How many deals (leads are 5x). The benchmark's M size is 1000000."))] = 20_000,
+         until: Annotated[Optional[str], typer.Option(help=_h("Last day of data (default: today)."))] = None,
          seed: int = 7) -> None:
     """Generate a realistic sample CRM into the embedded DuckDB and print a short tour."""
     def body() -> None:

@@ -13,10 +13,10 @@ from typing import Annotated, Any, List, Optional
 import typer
 
 from .cli import DefinitionsOpt, guarded, out
-from .i18n import _, ngettext
+from .i18n import _, help_gettext as _h, ngettext
 
-rollups_app = typer.Typer(no_args_is_help=True, help="Pre-aggregations that answer in milliseconds.")
-NamesArg = Annotated[Optional[List[str]], typer.Argument(help="Rollup names (default: all).", show_default=False)]
+rollups_app = typer.Typer(no_args_is_help=True, help=_h("Pre-aggregations that answer in milliseconds."))
+NamesArg = Annotated[Optional[List[str]], typer.Argument(help=_h("Rollup names (default: all)."), show_default=False)]
 
 
 def _size(n: Any) -> str:
@@ -76,7 +76,7 @@ class _Lazy(dict):
 HEADERS, WORDS = _Lazy(_headers), _Lazy(_words)
 
 
-@rollups_app.command()
+@rollups_app.command(help=_h("Print a rollups: section for the metrics and what Sheets and Slack ask of them."))
 def suggest(definitions: DefinitionsOpt = None) -> None:
     """Print a rollups: section for the metrics and what Sheets and Slack ask of them."""
     def body() -> None:
@@ -88,9 +88,9 @@ def suggest(definitions: DefinitionsOpt = None) -> None:
     guarded(body)
 
 
-@rollups_app.command()
+@rollups_app.command(help=_h("Build or refresh every rollup part that is not fresh (incrementally where the table allows)."))
 def build(names: NamesArg = None, definitions: DefinitionsOpt = None,
-          full: Annotated[bool, typer.Option("--full", help="Rebuild from scratch even when fresh or refreshable.")] = False) -> None:
+          full: Annotated[bool, typer.Option("--full", help=_h("Rebuild from scratch even when fresh or refreshable."))] = False) -> None:
     """Build or refresh every rollup part that is not fresh (incrementally where the table allows)."""
     def body() -> None:
         from .cli import open_kpi
@@ -103,7 +103,7 @@ def build(names: NamesArg = None, definitions: DefinitionsOpt = None,
     guarded(body)
 
 
-@rollups_app.command()
+@rollups_app.command(help=_h("Each rollup part: fresh, stale (and why) or not built; rows, size, when and how it was built."))
 def status(definitions: DefinitionsOpt = None) -> None:
     """Each rollup part: fresh, stale (and why) or not built; rows, size, when and how it was built."""
     def body() -> None:
@@ -116,7 +116,7 @@ def status(definitions: DefinitionsOpt = None) -> None:
     guarded(body)
 
 
-@rollups_app.command()
+@rollups_app.command(help=_h("Remove stored rollup parts (all of them when no name is given)."))
 def drop(names: NamesArg = None, definitions: DefinitionsOpt = None) -> None:
     """Remove stored rollup parts (all of them when no name is given)."""
     def body() -> None:

@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from metrics_core.errors import ConfigError, KpiUserError
-from metrics_core.i18n import gettext as _, ngettext
+from metrics_core.i18n import gettext as _, help_gettext as _h, ngettext
 
 from .config import parse_every
 from .preview import print_dry_run, print_report, progress_for
@@ -33,21 +33,21 @@ console = Console(stderr=True, emoji=False)
 
 def register(app: typer.Typer) -> None:
     """Add ``kpi sheets ...`` to the main command line (the ``kpi.cli`` entry point)."""
-    sheets_app = typer.Typer(help="Keep KPI tabs current in Google Sheets, or write them to .xlsx.",
+    sheets_app = typer.Typer(help=_h("Keep KPI tabs current in Google Sheets, or write them to .xlsx."),
                              no_args_is_help=True)
-    sheets_app.command("sync")(sync_command)
+    sheets_app.command("sync", help=_h("Compute the workbook's tabs and write them: one read and one atomic write per sync."))(sync_command)
     app.add_typer(sheets_app, name="sheets")
 
 
 def sync_command(
-    spreadsheet: Optional[str] = typer.Option(None, "--spreadsheet", help="Spreadsheet id or URL (else sheets.spreadsheet)."),
-    tab: Optional[str] = typer.Option(None, "--tab", help="Sync only this tab (name or key)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Print the planned tabs and request count; send nothing."),
-    every: Optional[str] = typer.Option(None, "--every", help="Repeat: 15m, 1h, 1d; 'once' ignores sheets.every / sheets.cron."),
-    xlsx: Optional[Path] = typer.Option(None, "--xlsx", help="Write an .xlsx workbook instead of Google Sheets."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Compute as of this date (YYYY-MM-DD)."),
-    definitions: Optional[Path] = typer.Option(None, "--definitions", "-d", help="definitions.yaml (else KPI_DEFINITIONS or ./)."),
-    no_rollups: bool = typer.Option(False, "--no-rollups", help="Compute from the raw tables, never from rollups."),
+    spreadsheet: Optional[str] = typer.Option(None, "--spreadsheet", help=_h("Spreadsheet id or URL (else sheets.spreadsheet).")),
+    tab: Optional[str] = typer.Option(None, "--tab", help=_h("Sync only this tab (name or key).")),
+    dry_run: bool = typer.Option(False, "--dry-run", help=_h("Print the planned tabs and request count; send nothing.")),
+    every: Optional[str] = typer.Option(None, "--every", help=_h("Repeat: 15m, 1h, 1d; 'once' ignores sheets.every / sheets.cron.")),
+    xlsx: Optional[Path] = typer.Option(None, "--xlsx", help=_h("Write an .xlsx workbook instead of Google Sheets.")),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help=_h("Compute as of this date (YYYY-MM-DD).")),
+    definitions: Optional[Path] = typer.Option(None, "--definitions", "-d", help=_h("definitions.yaml (else KPI_DEFINITIONS or ./).")),
+    no_rollups: bool = typer.Option(False, "--no-rollups", help=_h("Compute from the raw tables, never from rollups.")),
 ) -> None:
     """Compute the workbook's tabs and write them: one read and one atomic write per sync."""
     from metrics_core.cli import guarded, skip_rollups  # the core's edge: one clean line and exit 1 on a user error

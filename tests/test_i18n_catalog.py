@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 
 from metrics_core import i18n
@@ -23,7 +23,9 @@ METHODS = [("metrics_core/**.py", "python"), ("bot/**.py", "python"), ("sheets/*
 def used_messages() -> dict[tuple[str | None, str], tuple[str, int]]:
     """(context, msgid) -> (file, line) for every message the code marks, the way `make i18n` finds them."""
     found = {}
-    for fname, line, msg, _comments, ctx in extract_from_dir(str(REPO), METHODS, comment_tags=("TRANSLATORS:",)):
+    keywords = {**DEFAULT_KEYWORDS, "_h": None}  # _h: --help texts (i18n.help_gettext), as `make i18n` passes -k _h
+    for fname, line, msg, _comments, ctx in extract_from_dir(str(REPO), METHODS, keywords=keywords,
+                                                              comment_tags=("TRANSLATORS:",)):
         msgid = msg[0] if isinstance(msg, tuple) else msg
         found[(ctx, msgid)] = (fname, line)
     return found

@@ -18,9 +18,10 @@ from typing import List, Optional
 import typer
 
 from metrics_core.cli import guarded
+from metrics_core.i18n import gettext as _, help_gettext as _h, ngettext
 
 DEFINITIONS = typer.Option(None, "--definitions", "-d",
-                           help="definitions.yaml (default: $KPI_DEFINITIONS, then ./definitions.yaml)")
+                           help=_h("definitions.yaml (default: $KPI_DEFINITIONS, then ./definitions.yaml)"))
 
 
 def _settings(**overrides: object):  # type: ignore[no-untyped-def]
@@ -57,9 +58,9 @@ def check(settings_problem: str | None, definitions: Optional[Path],
 
 
 def serve(definitions: Optional[Path] = DEFINITIONS,
-          port: Optional[int] = typer.Option(None, "--port", help="listen on 127.0.0.1:PORT (default $KPI_PORT or 8080)"),
-          host: Optional[str] = typer.Option(None, "--host", help="interface to bind (default $KPI_HOST or 127.0.0.1)"),
-          check_only: bool = typer.Option(False, "--check", help="validate settings and definitions, then exit")) -> None:
+          port: Optional[int] = typer.Option(None, "--port", help=_h("listen on 127.0.0.1:PORT (default $KPI_PORT or 8080)")),
+          host: Optional[str] = typer.Option(None, "--host", help=_h("interface to bind (default $KPI_HOST or 127.0.0.1)")),
+          check_only: bool = typer.Option(False, "--check", help=_h("validate settings and definitions, then exit"))) -> None:
     """Run the Slack app (when configured), every schedule and the JSON API in one process."""
     def body() -> None:
         import logging
@@ -75,13 +76,15 @@ def serve(definitions: Optional[Path] = DEFINITIONS,
         defs = definitions or (settings.kpi_definitions if settings else None)
         problems, snap = check(settings_problem, defs, settings.team_definitions() if settings else None)
         if problems:
-            raise ConfigError("kpi serve cannot start:\n" + "\n".join(problems))
+            raise ConfigError(_("kpi serve cannot start:") + "\n" + "\n".join(problems))
         assert settings is not None and snap is not None
         if check_only:
             teams = settings.team_definitions()
-            typer.echo(f"ok: {len(snap.kpi.metrics())} metrics; Slack: {settings.slack_mode}; "
-                       f"API on {settings.kpi_host}:{settings.kpi_port}"
-                       + (f"; own definitions for {', '.join(sorted(teams))}" if teams else ""))
+            n = len(snap.kpi.metrics())
+            typer.echo(_("ok: {metrics}; Slack: {mode}; API on {host}:{port}").format(
+                metrics=ngettext("{count} metric", "{count} metrics", n).format(count=n), mode=settings.slack_mode,
+                host=settings.kpi_host, port=settings.kpi_port)
+                + ("; " + _("own definitions for {teams}").format(teams=", ".join(sorted(teams))) if teams else ""))
             return
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         logging.getLogger("watchfiles").setLevel(logging.WARNING)  # "1 change detected" on every edit
@@ -91,9 +94,9 @@ def serve(definitions: Optional[Path] = DEFINITIONS,
     guarded(body)
 
 
-def create_key(scope: List[str] = typer.Option(..., "--scope", help="query and/or sync (repeat for both)"),
-               metrics: Optional[str] = typer.Option(None, "--metrics", help="comma-separated: only these metrics"),
-               name: str = typer.Option("", "--name", help="a name to recognise it by (and to list in slack.access keys:)")) -> None:
+def create_key(scope: List[str] = typer.Option(..., "--scope", help=_h("query and/or sync (repeat for both)")),
+               metrics: Optional[str] = typer.Option(None, "--metrics", help=_h("comma-separated: only these metrics")),
+               name: str = typer.Option("", "--name", help=_h("a name to recognise it by (and to list in slack.access keys:)"))) -> None:
     """Create an API key; it is printed once, alone on the last line."""
     def body() -> None:
         from .keys import KeyStore
@@ -103,8 +106,10 @@ def create_key(scope: List[str] = typer.Option(..., "--scope", help="query and/o
         store = KeyStore(settings.state_db)
         key, token = store.create(scopes=set(scope), metrics=only, name=name)
         store.close()
-        typer.echo(f"created key {key.name} (id {key.id}), scopes {', '.join(sorted(key.scopes))}"
-                   f"{', metrics ' + ', '.join(only) if only else ''}; it is shown only now:", err=False)
+        scopes = ", ".join(sorted(key.scopes))
+        text = (_("created key {name} (id {id}), scopes {scopes}, metrics {metrics}; it is shown only now:") if only
+                else _("created key {name} (id {id}), scopes {scopes}; it is shown only now:"))
+        typer.echo(text.format(name=key.name, id=key.id, scopes=scopes, metrics=", ".join(only or ())), err=False)
         typer.echo(token)
     guarded(body)
 
@@ -118,15 +123,15 @@ def list_keys() -> None:
         rows = store.list()
         store.close()
         if not rows:
-            typer.echo("no API keys (create one with `kpi api keys create --scope query`)")
+            typer.echo(_("no API keys (create one with `kpi api keys create --scope query`)"))
         for k in rows:
             typer.echo(f"{k.id}  {k.name:<20} {','.join(sorted(k.scopes)):<11} "
                        f"{','.join(k.metrics) if k.metrics else '*':<24} {k.created_at}"
-                       f"{'  revoked ' + k.revoked_at if k.revoked_at else ''}")
+                       + ("  " + _("revoked {when}").format(when=k.revoked_at) if k.revoked_at else ""))
     guarded(body)
 
 
-def revoke_key(key: str = typer.Argument(..., help="the key's id or name")) -> None:
+def revoke_key(key: str = typer.Argument(..., help=_h("the key's id or name"))) -> None:
     """Revoke a key (effective on its next request)."""
     def body() -> None:
         from metrics_core.errors import ConfigError
@@ -137,17 +142,17 @@ def revoke_key(key: str = typer.Argument(..., help="the key's id or name")) -> N
         done = store.revoke(key)
         store.close()
         if not done:
-            raise ConfigError(f"no live API key '{key}' (see `kpi api keys list`)")
-        typer.echo(f"revoked {key}")
+            raise ConfigError(_("no live API key '{key}' (see `kpi api keys list`)").format(key=key))
+        typer.echo(_("revoked {key}").format(key=key))
     guarded(body)
 
 
 def register(app: typer.Typer) -> None:
-    app.command("serve")(serve)
-    api = typer.Typer(help="The JSON API of `kpi serve`.", no_args_is_help=True)
-    keys = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
-    keys.command("create")(create_key)
-    keys.command("list")(list_keys)
-    keys.command("revoke")(revoke_key)
+    app.command("serve", help=_h("Run the Slack app (when configured), every schedule and the JSON API in one process."))(serve)
+    api = typer.Typer(help=_h("The JSON API of `kpi serve`."), no_args_is_help=True)
+    keys = typer.Typer(help=_h("API keys: create, list, revoke."), no_args_is_help=True)
+    keys.command("create", help=_h("Create an API key; it is printed once, alone on the last line."))(create_key)
+    keys.command("list", help=_h("The keys: id, name, scopes, metrics, created, revoked."))(list_keys)
+    keys.command("revoke", help=_h("Revoke a key (effective on its next request)."))(revoke_key)
     api.add_typer(keys, name="keys")
     app.add_typer(api, name="api")

@@ -34,8 +34,8 @@ def question_of(body: dict[str, Any], refs: Any) -> tuple[str, date | None]:
     if "ref" in value:
         query = refs.get(str(value["ref"])) if refs is not None else None
         if query is None:
-            raise KpiUserError("this button's question is no longer kept (the bot restarted since); "
-                               "ask again with `/kpi ...`")
+            raise KpiUserError(_("this button's question is no longer kept (the bot restarted since); "
+                                 "ask again with `/kpi ...`"))
         return query, as_of
     return str(value["q"]), as_of
 
@@ -129,5 +129,5 @@ def _guard_click(handler: Callable[[dict[str, Any], Any, Any], None], body: dict
     except KpiUserError as e:
         respond(**error_reply(str(e), usage=False).message(replace_original=False))
     except (KeyError, IndexError, ValueError, TypeError, AttributeError):
-        respond(**error_reply("this button's question could not be read; ask again with `/kpi ...`",
+        respond(**error_reply(_("this button's question could not be read; ask again with `/kpi ...`"),
                               usage=False).message(replace_original=False))

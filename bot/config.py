@@ -26,6 +26,7 @@ from typing import Any, Iterable, Iterator
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from metrics_core import Catalog, Definitions, Issue, QueryError, hint_for, line_of, suggest
+from metrics_core.i18n import gettext as _
 
 from .conditions import parse_condition
 from .schedule import parse_schedule
@@ -117,7 +118,8 @@ class SlackConfig(_Model):
     def _commands(cls, v: dict[str, str]) -> dict[str, str]:
         for metric, cmd in v.items():
             if not _COMMAND.match(cmd):
-                raise ValueError(f"{metric}: {cmd!r} is not a slash command (lowercase, '/' + at most 31 chars)")
+                raise ValueError(_("{metric}: {command!r} is not a slash command (lowercase, '/' + at most 31 chars)").format(
+            metric=metric, command=cmd))
         return v
 
 
@@ -144,7 +146,7 @@ def _issue_of(err: dict, raw: Any, source: str) -> Issue:
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         close = suggest(str(loc[-1]), _ALL_KEYS)
-        msg = f"unknown key '{loc[-1]}'" + (f" (did you mean '{close[0]}'?)" if close else "")
+        msg = _("unknown key '{key}'").format(key=loc[-1]) + (hint_for(str(loc[-1]), close[:1]) if close else "")
     return Issue(msg, source, _line(raw, loc), "slack." + ".".join(str(p) for p in loc))
 
 
@@ -157,7 +159,7 @@ def _semantic_issues(cfg: SlackConfig, raw: Any, defs: Any, source: str) -> list
     metrics = _metric_dims(defs)
     if metrics is None:  # definitions not loaded (their own issues are reported by the core)
         return []
-    problems = [*((loc, f"unknown metric '{m}'{hint_for(m, metrics)}") for loc, m in _metric_refs(cfg)
+    problems = [*((loc, _("unknown metric '{name}'").format(name=m) + hint_for(m, metrics)) for loc, m in _metric_refs(cfg)
                   if m not in metrics), *_command_clashes(cfg), *_digest_dims(cfg, metrics)]
     return [Issue(msg, source, _line(raw, loc), "slack." + ".".join(map(str, loc))) for loc, msg in problems]
 
@@ -178,7 +180,7 @@ def _command_clashes(cfg: SlackConfig) -> Iterator[tuple[tuple, str]]:
     seen: dict[str, str] = {}
     for m, cmd in cfg.commands.items():
         if cmd in seen:
-            yield ("commands", m), f"{cmd} is already the command of '{seen[cmd]}'"
+            yield ("commands", m), _("{command} is already the command of '{metric}'").format(command=cmd, metric=seen[cmd])
         seen[cmd] = m
 
 
@@ -188,7 +190,8 @@ def _digest_dims(cfg: SlackConfig, metrics: dict[str, tuple[str, ...] | None]) -
             dims = metrics.get(m)
             for k, dim in enumerate(d.by):
                 if dims is not None and dim not in dims:
-                    yield ("digests", i, "by", k), f"metric '{m}' cannot be broken down by '{dim}'{hint_for(dim, dims)}"
+                    yield ("digests", i, "by", k), _("metric '{metric}' cannot be broken down by '{dimension}'").format(
+                        metric=m, dimension=dim) + hint_for(dim, dims)
 
 
 def _metric_dims(defs: Any) -> dict[str, tuple[str, ...] | None] | None:

@@ -17,6 +17,8 @@ from typing import Any
 
 from slack_bolt import App
 
+from metrics_core.i18n import gettext as _, use_locale
+
 from .app import create_app
 from .provider import KpiProvider
 from .scheduler import start_scheduler
@@ -82,7 +84,8 @@ def _tell_admin(app: App | None, message: str) -> None:
     from slack_sdk.errors import SlackApiError
 
     try:
-        app.client.chat_postMessage(channel=channel, text=f":warning: definitions.yaml was not reloaded, "
-                                    f"still serving the last good version:\n```{message[:2800]}```")
+        with use_locale(app.kpi.current().locale):  # type: ignore[attr-defined]
+            head = _("definitions.yaml was not reloaded, still serving the last good version:")
+        app.client.chat_postMessage(channel=channel, text=f":warning: {head}\n```{message[:2800]}```")
     except SlackApiError as e:
         log.error("could not tell %s about the reload error: %s", channel, e)

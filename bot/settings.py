@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Literal, Mapping
 
 from metrics_core.errors import ConfigError
+from metrics_core.i18n import gettext as _
 
 DEFAULT_API_URL = "https://slack.com/api/"
 
@@ -41,7 +42,7 @@ class Settings:
         get = lambda k: (env.get(k) or "").strip() or None  # noqa: E731
         problems = _problems(get)
         if problems:
-            raise ConfigError("Slack settings are incomplete:\n  " + "\n  ".join(problems))
+            raise ConfigError(_("Slack settings are incomplete:") + "\n  " + "\n  ".join(problems))
         api = get("SLACK_API_URL") or DEFAULT_API_URL
         return cls(bot_token=get("SLACK_BOT_TOKEN"), signing_secret=get("SLACK_SIGNING_SECRET"),  # type: ignore[arg-type]
                    app_token=get("SLACK_APP_TOKEN"), api_url=api if api.endswith("/") else api + "/",
@@ -52,17 +53,17 @@ def _problems(get) -> list[str]:  # type: ignore[no-untyped-def]
     out = []
     bot, app, secret = get("SLACK_BOT_TOKEN"), get("SLACK_APP_TOKEN"), get("SLACK_SIGNING_SECRET")
     if not bot:
-        out.append("SLACK_BOT_TOKEN is not set (the app's Bot User OAuth Token, xoxb-...)")
+        out.append(_("SLACK_BOT_TOKEN is not set (the app's Bot User OAuth Token, xoxb-...)"))
     elif not bot.startswith("xoxb-"):
-        out.append("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
+        out.append(_("SLACK_BOT_TOKEN must be a bot token starting with xoxb-"))
     if app and not app.startswith("xapp-"):
-        out.append("SLACK_APP_TOKEN must be an app-level token starting with xapp- (scope connections:write)")
+        out.append(_("SLACK_APP_TOKEN must be an app-level token starting with xapp- (scope connections:write)"))
     if not app and not secret:
-        out.append("SLACK_SIGNING_SECRET is not set (needed in HTTP mode; or set SLACK_APP_TOKEN for Socket Mode)")
+        out.append(_("SLACK_SIGNING_SECRET is not set (needed in HTTP mode; or set SLACK_APP_TOKEN for Socket Mode)"))
     port = get("KPI_BOT_PORT")
     if port and not (port.isdigit() and 0 < int(port) < 65536):
-        out.append(f"KPI_BOT_PORT must be a port number, got {port!r}")
+        out.append(_("KPI_BOT_PORT must be a port number, got {port!r}").format(port=port))
     if get("SLACK_CLIENT_ID") and get("SLACK_CLIENT_SECRET"):
-        out.append("SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are both set: slack_bolt would switch to OAuth "
-                   "(multi-workspace) mode, which kpi does not use; unset them")
+        out.append(_("SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are both set: slack_bolt would switch to OAuth "
+                     "(multi-workspace) mode, which kpi does not use; unset them"))
     return out

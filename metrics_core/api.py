@@ -522,6 +522,7 @@ class KPI:
         e = explain_metric(self.definitions, self.catalog, info, sql)
         return dataclasses.replace(e, text=redact(e.text), sql=redact(e.sql))  # the CLI and Slack show these
 
+    @_localized
     def doctor(self, *, as_of: date | None = None, period: str = "last-month") -> "DoctorReport":
         """Data-quality checks over every table the definitions use (see metrics_core.doctor)."""
         from .doctor import run_doctor

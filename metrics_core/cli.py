@@ -105,7 +105,8 @@ def validate(definitions: DefinitionsOpt = None,
                             ngettext("{count} measure", "{count} measures", len(d.measures)).format(count=len(d.measures)),
                             ngettext("{count} metric", "{count} metrics", len(d.metrics)).format(count=len(d.metrics))])
         checked = " " + _("(columns checked against the data)") if check_data else ""
-        out.print(f"[green]{_('ok')}[/green] {escape(loaded.source)}: {counts}{checked}")
+        word = _("ok")  # outside the f-string: the extractor does not look inside f-strings (Python < 3.12)
+        out.print(f"[green]{word}[/green] {escape(loaded.source)}: {counts}{checked}")
     guarded(body)
 
 

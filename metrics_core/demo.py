@@ -15,7 +15,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from .errors import ConfigError
-from .formatting import fmt_change
+from .formatting import fmt_change, fmt_count
+from .i18n import _, use_locale
 
 TOUR = ("win_rate last-quarter", "win_rate last-quarter by segment", "conversion_rate this-quarter",
         "lead_to_win_rate last-quarter", "sales_cycle_days last-quarter", "cac last-quarter",
@@ -25,33 +26,50 @@ TOUR = ("win_rate last-quarter", "win_rate last-quarter by segment", "conversion
 
 def run_demo(out: Console, definitions: Path | None, *, deals: int, until: date | None, seed: int = 7) -> None:
     from .api import KPI
+
+    kpi = KPI.from_path(definitions)
+    with use_locale(kpi.definitions.locale.locale):  # the tour's own words in the definitions' language
+        _fill_and_tour(out, kpi, definitions, deals=deals, until=until, seed=seed)
+
+
+def _fill_and_tour(out: Console, kpi, definitions: Path | None, *, deals: int, until: date | None,  # noqa: ANN001
+                   seed: int) -> None:
+    from .api import KPI
     from .backends.duckdb import DuckDBBackend
     from .demo_data import generate
     from .periods import today
 
-    kpi = KPI.from_path(definitions)
+    locale = kpi.definitions.locale.locale
     if not kpi.url.startswith("duckdb"):
-        raise ConfigError(f"kpi demo fills the embedded DuckDB; this definitions file connects to '{kpi.url}'")
+        raise ConfigError(_("kpi demo fills the embedded DuckDB; this definitions file connects to '{url}'").format(
+            url=kpi.url))
     backend = DuckDBBackend.from_url(kpi.url, base_dir=kpi.loaded.base_dir)
     until = until or today(kpi.calendar)
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=out, transient=True) as bar:
-        task = bar.add_task(f"generating {deals:,} deals", total=1.0)
+        task = bar.add_task(_("generating {count} deals").format(count=fmt_count(deals, locale)), total=1.0)
         counts = generate(backend.connection, deals=deals, until=until, seed=seed,
-                          progress=lambda step, frac: bar.update(task, completed=frac, description=f"generating: {step}"))
+                          progress=lambda step, frac: bar.update(task, completed=frac,
+                                                                 description=_("generating: {step}").format(step=step)))
     backend.close()
-    out.print(f"[green]demo data[/green] in {backend.path}: " + ", ".join(f"{n:,} {t}" for t, n in counts.items()))
-    kpi = KPI.from_path(definitions, backend=DuckDBBackend.from_url(kpi.url, base_dir=kpi.loaded.base_dir))
-    tour(out, kpi, until)
-    for ep in entry_points(group="kpi.demo"):
-        ep.load()(kpi, out, until)
-    out.print("\nNext: [bold]kpi query \"win_rate this-month by region\"[/bold], [bold]kpi metrics[/bold], "
-              "[bold]kpi explain cac[/bold]")
+    out.print("[green]" + _("demo data") + "[/green] " + _("in {path}: {counts}").format(
+        path=backend.path, counts=", ".join(f"{fmt_count(n, locale)} {t}" for t, n in counts.items())))
+    writable = DuckDBBackend.from_url(kpi.url, base_dir=kpi.loaded.base_dir)
+    kpi = KPI.from_path(definitions, backend=writable)
+    try:
+        tour(out, kpi, until)
+        for ep in entry_points(group="kpi.demo"):
+            ep.load()(kpi, out, until)
+    finally:  # closed now, not when the KPI is collected: a later `kpi` command in the same process (a test,
+        writable.close()  # a notebook) opens the file read-only, which DuckDB refuses while this one is open
+    out.print("\n" + _("Next: {commands}").format(commands='[bold]kpi query "win_rate this-month by region"[/bold], '
+                                                              "[bold]kpi metrics[/bold], [bold]kpi explain cac[/bold]"))
 
 
 def tour(out: Console, kpi, as_of: date) -> None:  # noqa: ANN001 - KPI
     locale = kpi.definitions.locale.locale
-    t = Table(title=f"A short tour (as of {as_of.isoformat()})", show_edge=False, pad_edge=False)
-    for col, just in (("question", "left"), ("answer", "right"), ("change", "right"), ("what was counted", "left")):
+    t = Table(title=_("A short tour (as of {date})").format(date=as_of.isoformat()), show_edge=False, pad_edge=False)
+    for col, just in ((_("question"), "left"), (_("answer"), "right"), (_("change"), "right"),
+                      (_("what was counted"), "left")):
         t.add_column(col, justify=just, overflow="fold")
     for q in TOUR:
         r = kpi.query(q, as_of=as_of)

@@ -10,7 +10,8 @@ by severity (error > warning > info); ``DoctorReport.fails(level)`` gives the ex
     report.findings[0].message   # "3 won deals rows have no closed_at: won_deals never counts them."
     report.to_json()
 
-Messages are whole sentences with named placeholders (``MESSAGES``) so they translate as a unit.
+Messages are whole sentences with named placeholders (``message``) so they translate as a unit, in
+the reader's language, with the Polish plural forms of the row count ("1 wiersz ma", "3 wiersze mają").
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .compile_tables import TableSQL
 from .doctor_shift import with_shifts
 from .doctor_sql import DoctorSQL, Probe
 from .formatting import fmt_count
+from .i18n import N_, _, active_locale, ngettext
 from .periods import Period, enclosing, resolve_period, today
 
 if TYPE_CHECKING:
@@ -33,30 +35,75 @@ if TYPE_CHECKING:
 SEVERITIES = ("info", "warning", "error")
 GRAIN_DAYS = {"day": 1, "week": 7, "month": 31, "quarter": 92, "year": 366}
 
-MESSAGES = {
-    "unmapped_value": "{count} rows of {table} have a {subject} value that its values: mapping does not know; "
-                      "they keep it unchanged ({values}).",
-    "unmapped_default": "{count} rows of {table} have a {subject} value that its values: mapping does not know; "
-                        "they count as '{default}' ({values}).",
-    "unmapped_near": "{count} rows of {table} have a {subject} value that looks like a mapped one but is not in "
-                     "its values: mapping ({near}); {fate}.",
-    "never_matches": "{where} compares {table}.{subject} with '{value}', which its values: mapping never produces "
-                     "(it gives {produced}): {measures} count no rows.",
-    "join_unmatched": "{count} rows of {table} have a {keys} with no match in {joined} ({values}): "
-                      "they land in a blank breakdown row.",
-    "duplicate_key": "{count} rows of {table} share a {subject} with another row ({values}): they are counted twice.",
-    "blank_dimension": "{count} rows of {table} have a blank {subject}: a breakdown by {subject} shows them as an empty row.",
-    "future_date": "{count} rows of {table} have a {subject} after {as_of} ({values}).",
-    "date_order": "{count} rows of {table} have {subject}: the measures reading both dates count them oddly or leave them out.",
-    "no_time": "{count} rows that {subject} would count have no {column}: no period ever counts them.",
-    "no_value": "{count} rows that {subject} would count have no value for {expr}: it leaves them out.",
-    "negative_value": "{count} rows that {subject} would count have a negative {expr} ({values}).",
-    "stale": "The newest {subject} in {table} is {newest}, {days} days before {as_of}: recent periods look empty.",
-    "grain_undeclared": "{table}.{subject} holds only first days of months: declare grain: month on {table} so "
-                        "windows that cut a month are prorated or refused instead of getting all or none of it.",
-    "grain_declared": "{table} is dated by {grain}: windows that cut a {grain} are {partial_text}.",
-}
-PARTIAL_TEXT = {"prorate": "prorated by days", "refuse": "refused"}
+CHECKS = ("unmapped_value", "unmapped_default", "unmapped_near", "never_matches", "join_unmatched", "duplicate_key",
+          "blank_dimension", "future_date", "date_order", "no_time", "no_value", "negative_value", "stale",
+          "grain_undeclared", "grain_declared")
+
+
+def message(check: str, n: int) -> str:  # noqa: C901 - one sentence per check, each its own catalog entry
+    """The sentence of a check, for ``n`` flagged rows (days for ``stale``), in the active language."""
+    if check == "unmapped_value":
+        return ngettext("{count} row of {table} has a {subject} value that its values: mapping does not know; "
+                        "it keeps it unchanged ({values}).",
+                        "{count} rows of {table} have a {subject} value that its values: mapping does not know; "
+                        "they keep it unchanged ({values}).", n)
+    if check == "unmapped_default":
+        return ngettext("{count} row of {table} has a {subject} value that its values: mapping does not know; "
+                        "it counts as '{default}' ({values}).",
+                        "{count} rows of {table} have a {subject} value that its values: mapping does not know; "
+                        "they count as '{default}' ({values}).", n)
+    if check == "unmapped_near":
+        return ngettext("{count} row of {table} has a {subject} value that looks like a mapped one but is not in "
+                        "its values: mapping ({near}); {fate}.",
+                        "{count} rows of {table} have a {subject} value that looks like a mapped one but is not in "
+                        "its values: mapping ({near}); {fate}.", n)
+    if check == "never_matches":
+        return _("{where} compares {table}.{subject} with '{value}', which its values: mapping never produces "
+                 "(it gives {produced}): {measures} count no rows.")
+    if check == "join_unmatched":
+        return ngettext("{count} row of {table} has a {keys} with no match in {joined} ({values}): "
+                        "it lands in a blank breakdown row.",
+                        "{count} rows of {table} have a {keys} with no match in {joined} ({values}): "
+                        "they land in a blank breakdown row.", n)
+    if check == "duplicate_key":
+        return ngettext("{count} row of {table} shares a {subject} with another row ({values}): it is counted twice.",
+                        "{count} rows of {table} share a {subject} with another row ({values}): they are counted twice.", n)
+    if check == "blank_dimension":
+        return ngettext("{count} row of {table} has a blank {subject}: a breakdown by {subject} shows it as an empty row.",
+                        "{count} rows of {table} have a blank {subject}: a breakdown by {subject} shows them as an "
+                        "empty row.", n)
+    if check == "future_date":
+        return ngettext("{count} row of {table} has a {subject} after {as_of} ({values}).",
+                        "{count} rows of {table} have a {subject} after {as_of} ({values}).", n)
+    if check == "date_order":
+        return ngettext("{count} row of {table} has {subject}: the measures reading both dates count it oddly or "
+                        "leave it out.",
+                        "{count} rows of {table} have {subject}: the measures reading both dates count them oddly or "
+                        "leave them out.", n)
+    if check == "no_time":
+        return ngettext("{count} row that {subject} would count has no {column}: no period ever counts it.",
+                        "{count} rows that {subject} would count have no {column}: no period ever counts them.", n)
+    if check == "no_value":
+        return ngettext("{count} row that {subject} would count has no value for {expr}: it leaves it out.",
+                        "{count} rows that {subject} would count have no value for {expr}: it leaves them out.", n)
+    if check == "negative_value":
+        return ngettext("{count} row that {subject} would count has a negative {expr} ({values}).",
+                        "{count} rows that {subject} would count have a negative {expr} ({values}).", n)
+    if check == "stale":
+        return ngettext("The newest {subject} in {table} is {newest}, {days} day before {as_of}: recent periods look "
+                        "empty.",
+                        "The newest {subject} in {table} is {newest}, {days} days before {as_of}: recent periods look "
+                        "empty.", n)
+    if check == "grain_undeclared":
+        return _("{table}.{subject} holds only first days of months: declare grain: month on {table} so windows that "
+                 "cut a month are prorated or refused instead of getting all or none of it.")
+    if check == "grain_declared":
+        return _("{table} is dated by {grain}: windows that cut a {grain} are {partial_text}.")
+    raise KeyError(check)
+
+
+PARTIAL_TEXT = {"prorate": N_("prorated by days"), "refuse": N_("refused")}
+GRAIN_WORDS = {"week": N_("week"), "month": N_("month"), "quarter": N_("quarter"), "year": N_("year")}
 SEVERITY = {"unmapped_value": "info", "unmapped_default": "info", "unmapped_near": "warning", "never_matches": "error",
             "join_unmatched": "warning", "duplicate_key": "error", "blank_dimension": "warning",
             "future_date": "warning", "date_order": "warning", "no_time": "warning", "no_value": "warning",
@@ -65,7 +112,7 @@ SEVERITY = {"unmapped_value": "info", "unmapped_default": "info", "unmapped_near
 
 @dataclass(frozen=True)
 class Finding:
-    check: str  # a MESSAGES key
+    check: str  # one of CHECKS (its sentence: message(check, n))
     severity: str  # info | warning | error
     table: str
     subject: str  # column, join alias, measure or dimension
@@ -121,7 +168,7 @@ def run_doctor(kpi: "KPI", *, as_of: date | None = None, period: str = "last-mon
     window = resolve_period(period, kpi.calendar, as_of)
     build = DoctorSQL(kpi.catalog, TableSQL(kpi.catalog, kpi.loaded.base_dir), kpi.calendar, as_of, window)
     affected = _metrics_by_measure(kpi)
-    locale = kpi.definitions.locale.locale
+    locale = active_locale() or kpi.definitions.locale.locale
     findings: list[Finding] = []
     for nm in build.never_matching_filters():
         findings.append(_finding("never_matches", nm.table, nm.column, _metrics_of(nm.measures, affected),
@@ -155,7 +202,7 @@ def _from_probe(probe: Probe, rows: list[dict], affected: dict[str, set[str]], a
     total = sum(int(r["np"] or 0) for r in rows) if probe.timed else None
     kw: dict[str, Any] = dict(probe.detail, as_of=as_of.isoformat(), locale=locale)
     if probe.check == "join_unmatched":
-        kw["keys"] = " and ".join(probe.detail["keys"])
+        kw["keys"] = _(" and ").join(probe.detail["keys"])
     metrics = _metrics_of(probe.measures, affected)
 
     def part(check: str, chosen: dict, **extra: Any) -> Finding:
@@ -174,7 +221,8 @@ def _from_probe(probe: Probe, rows: list[dict], affected: dict[str, set[str]], a
     other = {v: n for v, n in values.items() if v not in near}
     out = []
     if near:
-        fate = f"they count as '{default}'" if default is not None else "they form a group of their own"
+        fate = (_("they count as '{default}'").format(default=default) if default is not None
+                else _("they form a group of their own"))
         shown = ", ".join(f"'{v}' ×{fmt_count(n, locale)}" for v, n in list(near.items())[:5])
         out.append(part("unmapped_near", near, near=shown, fate=fate))
     if other:
@@ -202,11 +250,12 @@ def _time_findings(kpi: "KPI", build: DoctorSQL, table: str, as_of: date,
         else:  # the last complete month (quarter, year) must be there
             expected = enclosing(grain, enclosing(grain, as_of, kpi.calendar)[0] - timedelta(days=1), kpi.calendar)[0]
         if latest < expected:
-            out.append(_finding("stale", table, col, metrics, newest=latest.isoformat(), days=(as_of - latest).days,
-                                as_of=as_of.isoformat(), locale=locale))
+            days = (as_of - latest).days
+            out.append(_finding("stale", table, col, metrics, newest=latest.isoformat(), days=days,
+                                as_of=as_of.isoformat(), locale=locale, n=days))
     if t.grain != "day":
-        out.append(_finding("grain_declared", table, t.time or "", metrics, grain=t.grain,
-                            partial_text=PARTIAL_TEXT[t.partial], locale=locale))
+        out.append(_finding("grain_declared", table, t.time or "", metrics, grain=_(GRAIN_WORDS.get(t.grain, t.grain)),
+                            partial_text=_(PARTIAL_TEXT[t.partial]), locale=locale))
     else:
         for r in rows:
             if _monthly([r]) and t.columns[r["col"]].type == "date":
@@ -233,13 +282,16 @@ def _monthly(rows: list[dict]) -> bool:
 
 def _finding(check: str, table: str, subject: str, metrics: tuple[str, ...], *, count: int = 0,
              examples: tuple[str, ...] = (), values: tuple = (), period_rows: int | None = None,
-             period_total: int | None = None, locale: str = "en_US", detail: dict | None = None, **kw: Any) -> Finding:
-    shown = ", ".join(f"'{v}' ×{fmt_count(n, locale)}" if v is not None else f"blank ×{fmt_count(n, locale)}"
-                      for v, n in values[:5])
+             period_total: int | None = None, locale: str = "en_US", n: int | None = None, detail: dict | None = None,
+             **kw: Any) -> Finding:
+    blank = _("blank")
+    shown = ", ".join(f"'{v}' ×{fmt_count(c, locale)}" if v is not None else f"{blank} ×{fmt_count(c, locale)}"
+                      for v, c in values[:5])
     if len(values) > 5:
-        shown += f", … {len(values) - 5} more"
-    message = MESSAGES[check].format(count=fmt_count(count, locale), table=table, subject=subject, values=shown, **kw)
-    return Finding(check, SEVERITY[check], table, subject, message, count, examples, values, metrics,
+        shown += ", " + _("… {count} more").format(count=fmt_count(len(values) - 5, locale))
+    text = message(check, count if n is None else n).format(count=fmt_count(count, locale), table=table,
+                                                          subject=subject, values=shown, **kw)
+    return Finding(check, SEVERITY[check], table, subject, text, count, examples, values, metrics,
                    period_rows, period_total, detail=detail or {})
 
 

@@ -71,15 +71,19 @@ class Calendar:
 
     def __post_init__(self) -> None:
         if not (isinstance(self.week_start, int) and 0 <= self.week_start <= 6):
-            raise ValueError(f"week_start must be 0 (Monday) .. 6 (Sunday), got {self.week_start!r}")
+            raise ValueError(_("week_start must be 0 (Monday) .. 6 (Sunday), got {week_start!r}").format(
+                week_start=self.week_start))
         if not (isinstance(self.fiscal_year_start_month, int) and 1 <= self.fiscal_year_start_month <= 12):
-            raise ValueError(f"fiscal_year_start_month must be 1..12, got {self.fiscal_year_start_month!r}")
+            raise ValueError(_("fiscal_year_start_month must be 1..12, got {fiscal_year_start_month!r}").format(
+                fiscal_year_start_month=self.fiscal_year_start_month))
         if self.fiscal_year_named_by not in ("end", "start"):
-            raise ValueError(f"fiscal_year_named_by must be 'end' or 'start', got {self.fiscal_year_named_by!r}")
+            raise ValueError(_("fiscal_year_named_by must be 'end' or 'start', got {fiscal_year_named_by!r}").format(
+                fiscal_year_named_by=self.fiscal_year_named_by))
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown timezone {self.timezone!r} (use an IANA name like 'Europe/Warsaw')") from None
+            raise ValueError(_("unknown timezone {timezone!r} (use an IANA name like 'Europe/Warsaw')").format(
+                timezone=self.timezone)) from None
 
 
 @dataclass(frozen=True)
@@ -97,7 +101,8 @@ class Period:
 
     def __post_init__(self) -> None:
         if self.start > self.end:
-            raise ValueError(f"period {self.text!r} starts after it ends ({self.start} > {self.end})")
+            raise ValueError(_("period {text!r} starts after it ends ({start} > {end})").format(
+                text=self.text, start=self.start, end=self.end))
 
     @property
     def days(self) -> int:
@@ -338,7 +343,8 @@ def _resolve(s: str, raw: str, cal: Calendar, as_of: date) -> Period:
     if m:
         n, unit = int(m[1]), m[2]
         if n < 1:
-            raise QueryError(_("invalid period '{text}': N in last-N-{unit}s must be at least 1").format(text=raw, unit=unit))
+            raise QueryError(_("invalid period '{text}': N in last-N-{unit}s must be at least 1").format(
+                text=raw, unit=unit))
         cur_start, _end = _enclosing(unit, as_of, cal)
         if unit == "day":
             start = as_of - timedelta(days=n)
@@ -498,7 +504,8 @@ def trailing(grain: Grain | str, count: int, cal: Calendar, as_of: date, *,
     if isinstance(as_of, datetime):
         as_of = as_of.date()
     if not isinstance(count, int) or not 1 <= count <= MAX_BUCKETS:
-        raise QueryError(_("trailing count must be 1..{limit}, got {count}").format(limit=MAX_BUCKETS, count=repr(count)))
+        raise QueryError(_("trailing count must be 1..{limit}, got {count}").format(
+            limit=MAX_BUCKETS, count=repr(count)))
     if not MIN_DATE <= as_of <= MAX_DATE:
         raise QueryError(_("as-of date {date} is outside the supported dates ({first}..{last})")
                          .format(date=as_of, first=MIN_DATE.isoformat(), last=MAX_DATE.isoformat()))

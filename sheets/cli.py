@@ -68,7 +68,7 @@ def _sync(spreadsheet: str | None, tab: str | None, dry_run: bool, every: str | 
         try:  # before any work: "--every 10s" is the user's mistake (exit 1), not an internal error
             parse_every(every)
         except ValueError as e:
-            raise ConfigError(f"--every: {e}") from None
+            raise ConfigError("--every: " + str(e)) from None  # the reason is worded by parse_every
     kpi = open_kpi(definitions)
     cfg = workbook_for(kpi)
     job = _job(kpi, spreadsheet=spreadsheet, tab=tab, dry_run=dry_run, xlsx=xlsx, as_of=day)
@@ -137,7 +137,8 @@ def _guarded(job: Callable[[], None]) -> Callable[[], None]:
         try:
             job()
         except KpiUserError as e:
-            console.print(f"[red]{_('sync failed:')}[/red] {escape(str(e))}")
+            word = _("sync failed:")  # outside the f-string, so that `make i18n` extracts it
+            console.print(f"[red]{word}[/red] {escape(str(e))}")
 
     def run() -> None:
         command.run(contextvars.copy_context).run(attempt)

@@ -27,6 +27,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from metrics_core.errors import Issue, hint_for
+from metrics_core.i18n import gettext as _
 
 _EVERY = re.compile(r"^\s*(\d+)\s*(s|sec|m|min|h|d)\s*$")
 _UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
@@ -37,10 +38,10 @@ def parse_every(text: str) -> timedelta:
     """``"1h"`` -> 1 hour; ``"15m"``, ``"90s"``, ``"1d"``. At least one minute (Sheets quotas)."""
     m = _EVERY.match(text or "")
     if not m:
-        raise ValueError(f"cannot read interval {text!r} (write e.g. 15m, 1h, 1d)")
+        raise ValueError(_("cannot read interval {text!r} (write e.g. 15m, 1h, 1d)").format(text=text))
     seconds = int(m.group(1)) * _UNITS[m.group(2)]
     if seconds < 60:
-        raise ValueError(f"interval {text!r} is under one minute (Google allows 60 writes a minute)")
+        raise ValueError(_("interval {text!r} is under one minute (Google allows 60 writes a minute)").format(text=text))
     return timedelta(seconds=seconds)
 
 
@@ -71,7 +72,7 @@ class TabConfig(_Model):
     @classmethod
     def _title(cls, v: str) -> str:
         if _BAD_TITLE.search(v):
-            raise ValueError(f"tab name {v!r} may not contain any of [ ] * ? / \\ :")
+            raise ValueError(_("tab name {name!r} may not contain any of [ ] * ? / \\ :").format(name=v))
         return v
 
     @property
@@ -127,7 +128,7 @@ def _issue_from(err: dict[str, Any], raw: Any, source: str) -> Issue:
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         allowed = _allowed_keys(loc[:-1])
-        msg = f"unknown key '{loc[-1]}'" + hint_for(str(loc[-1]), allowed)
+        msg = _("unknown key '{key}'").format(key=loc[-1]) + hint_for(str(loc[-1]), allowed)
     return Issue(msg, source, _line(raw, loc), "sheets." + ".".join(str(p) for p in loc))
 
 
@@ -157,7 +158,8 @@ def _semantic_issues(cfg: WorkbookConfig, raw: dict[str, Any], defs: Any, source
     seen: set[str] = set()
     for title in cfg.titles():
         if title.lower() in seen:
-            issues.append(Issue(f"two tabs are named {title!r}", source, _line(raw, ["tabs"]), "sheets.tabs"))
+            issues.append(Issue(_("two tabs are named {title!r}").format(title=title), source, _line(raw, ["tabs"]),
+                                "sheets.tabs"))
         seen.add(title.lower())
     dims_of = _dimensions_of(defs)
     for i, tab in enumerate(cfg.tabs):
@@ -170,7 +172,8 @@ def _tab_issues(i: int, tab: TabConfig, dims_of: dict[str, list[str]], raw: Any,
     where = ["tabs", i, "metrics"]
     for name in tab.metrics if dims_of else ():
         if name not in dims_of:
-            issues.append(Issue(f"unknown metric '{name}'" + hint_for(name, dims_of), source, _line(raw, where),
+            issues.append(Issue(_("unknown metric '{name}'").format(name=name) + hint_for(name, dims_of), source,
+                                _line(raw, where),
                                 f"sheets.tabs.{i}.metrics"))
     by = tab.breakdown.by if tab.breakdown else None
     if not (by and dims_of):
@@ -178,11 +181,11 @@ def _tab_issues(i: int, tab: TabConfig, dims_of: dict[str, list[str]], raw: Any,
     key, line = f"sheets.tabs.{i}.breakdown.by", _line(raw, ["tabs", i, "breakdown", "by"])
     every = sorted({d for dims in dims_of.values() for d in dims})
     if by not in every:
-        return issues + [Issue(f"unknown dimension '{by}'" + hint_for(by, every), source, line, key)]
+        return issues + [Issue(_("unknown dimension '{name}'").format(name=by) + hint_for(by, every), source, line, key)]
     for name in tab.metrics:
         if name in dims_of and by not in dims_of[name]:
-            issues.append(Issue(f"metric '{name}' cannot be broken down by '{by}'"
-                                + hint_for(by, dims_of[name], what="it can use"), source, line, key))
+            issues.append(Issue(_("metric '{metric}' cannot be broken down by '{dimension}'").format(metric=name, dimension=by)
+                                + hint_for(by, dims_of[name], what=_("it can use")), source, line, key))
     return issues
 
 

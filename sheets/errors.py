@@ -86,7 +86,8 @@ def explain(e: APIError, spreadsheet_id: str, email: str, attempts: int,
         return SheetsError(_("Google Sheets rejected a retried update ({status} {message}): an earlier try was "
                              "most likely applied and its answer lost; run the sync again, it repairs the sheet")
                            .format(status=status, message=message))
-    return InternalError(f"Google Sheets rejected the update ({status} {message}); this is a kpi bug")
+    return InternalError(_("Google Sheets rejected the update ({status} {message}); this is a kpi bug").format(
+        status=status, message=message))
 
 
 def _first(e: BaseException) -> str:

@@ -148,14 +148,74 @@ def _texts(node: object) -> list[str]:
     return []
 
 
-# Modules whose every user error goes through the catalog (the answer paths of the CLI, Slack and Sheets).
-TRANSLATED = ["metrics_core/api.py", "metrics_core/grammar.py", "metrics_core/periods.py", "metrics_core/assemble.py",
+def test_doctor_output_has_no_unmarked_words(kpi: KPI, marking: None) -> None:
+    """`kpi doctor` (terminal) and `/kpi doctor` (Slack): every sentence of every finding from the catalog."""
+    from bot.doctor import doctor_reply
+    from metrics_core.doctor_render import render_doctor
+
+    with i18n.use_locale("en_US"):
+        report = kpi.doctor(as_of=AS_OF, period="last-quarter")
+        out = Console(record=True, width=250, color_system=None, force_terminal=False)
+        render_doctor(out, report, kpi.calendar)
+        reply = doctor_reply(report)
+    assert report.findings, "the demo data has findings to render"
+    defs = kpi.definitions
+    data = data_of(kpi, []) | set(defs.tables) | {c for t in defs.tables.values() for c in [*t.columns, *t.joins,
+                                                                                            *t.dimensions]}
+    data |= {m.expr or "" for m in defs.measures.values()} | {m.filter or "" for m in defs.measures.values()}
+    for f in report.findings:
+        data |= {f.table, f.subject, *f.examples, *f.metrics, *(str(v) for v, _n in f.values if v is not None)}
+    text = out.export_text() + json.dumps([_texts(b) for b in reply.blocks], ensure_ascii=False)
+    leaks = unmarked(text, data | {period_label(report.period, kpi.calendar, "en_US"), window_label(report.period, "en_US")})
+    assert not leaks, f"words not from the catalog: {leaks}"
+
+
+BROKEN = REPO / "tests" / "fixtures" / "broken"
+
+
+@pytest.mark.parametrize("args", [["validate", "-d", str(BROKEN / "unknown_measure.yaml")],
+                                  ["validate", "-d", str(BROKEN / "typo_key.yaml")],
+                                  ["validate", "-d", str(BROKEN / "sum_of_text.yaml")],
+                                  ["validate", "-d", str(BROKEN / "time_column_string.yaml")],
+                                  ["validate", "-d", str(BROKEN / "derived_cycle.yaml")],
+                                  ["validate", "-d", str(BROKEN / "no_such_file.yaml")],
+                                  ["query", "win_rate last-quarter", "--as-of", "27.11.2026"],
+                                  ["doctor", "--fail-on", "sometimes"]])
+def test_cli_errors_have_no_unmarked_words(args: list[str], marking: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What `kpi` prints on stderr for a broken file or a bad option: every word from the catalog."""
+    import yaml
+    from typer.testing import CliRunner
+
+    from metrics_core.cli import app
+
+    monkeypatch.setenv("KPI_LOCALE", "en_US")  # a command language, so that the marking catalog is used
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1 and result.stderr, result.output
+    data = {a for a in args} | {"definitions", "yaml", "metrics", "measures", "tables", "calendar", "timezone"}
+    path = Path(args[2]) if args[0] == "validate" else None
+    if path and path.is_file():  # the file's own names are data: keys, tables, columns, measures, values
+        data |= {str(path), path.name} | set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", path.read_text(encoding="utf-8")))
+        yaml.safe_load(path.read_text(encoding="utf-8"))  # a file that parses: PyYAML's own words never show
+    leaks = unmarked(result.stderr, data)
+    assert not leaks, f"words not from the catalog: {leaks}"
+
+
+# Modules whose every user error goes through the catalog (the answer paths of the CLI, Slack and Sheets,
+# loading and validating definitions, the warehouses, `kpi doctor`, `kpi demo`, the bot's and Sheets' settings).
+TRANSLATED = ["metrics_core/load.py", "metrics_core/validate.py", "metrics_core/validate_sql.py", "metrics_core/models.py",
+              "metrics_core/expressions.py", "metrics_core/yamlio.py", "metrics_core/catalog.py", "metrics_core/checkdata.py",
+              "metrics_core/backends/__init__.py", "metrics_core/backends/duckdb.py", "metrics_core/backends/postgres.py",
+              "metrics_core/backends/spark.py", "metrics_core/backends/bigquery.py", "metrics_core/backends/snowflake.py",
+              "metrics_core/demo.py", "metrics_core/cli.py", "metrics_core/cli_rollups.py", "metrics_core/doctor.py",
+              "bot/actions.py", "bot/settings.py", "bot/service/cli.py", "bot/cli.py", "bot/config.py", "bot/doctor.py",
+              "sheets/cli.py", "sheets/config.py",
+              "metrics_core/api.py", "metrics_core/grammar.py", "metrics_core/periods.py", "metrics_core/assemble.py",
               "metrics_core/cli_render.py", "metrics_core/formatting.py", "metrics_core/errors.py",
               "bot/answer.py", "bot/commands.py", "bot/mention.py", "bot/messages.py", "bot/render.py",
               "bot/render_table.py", "bot/labels.py", "bot/alerts.py", "bot/manifest.py",
               "sheets/layout.py", "sheets/quality.py", "sheets/errors.py", "sheets/pipeline.py", "metrics_core/explain.py"]
 ERRORS = {"QueryError", "KpiUserError", "ConfigError", "DataError", "AccessDenied", "DefinitionError",
-          "SheetsError", "QuotaExhausted", "SheetsUnavailable"}
+          "SheetsError", "QuotaExhausted", "SheetsUnavailable", "InternalError", "ExprError", "ValueError", "Issue"}
 
 
 @pytest.mark.parametrize("path", TRANSLATED)

@@ -7,6 +7,8 @@ hold the three forms of its noun (a translator who copied the singular into the 
 
 from __future__ import annotations
 
+import re
+
 from babel.messages.pofile import read_po
 
 from metrics_core import i18n
@@ -63,7 +65,7 @@ def test_every_plural_message_declines_its_noun() -> None:
         one, few, many = m.string
         if one == few == many:
             continue
-        words = [set(s.replace("(", " ").replace(")", " ").split()) for s in (one, few, many)]
+        words = [set(re.findall(r"\w+", s)) for s in (one, few, many)]
         if not any(all(form in ws for form, ws in zip(noun, words)) for noun in NOUNS):
             bad.append(f"{m.id[0]!r}: {m.string!r}")
     assert not bad, "plural strings without a known noun's three forms (add the noun to NOUNS):\n" + "\n".join(bad)

@@ -16,6 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from ..columns import Columns
 from ..errors import ConfigError, hint_for, mark_url_password, redact
+from ..i18n import _
 
 SCHEMES = ("duckdb", "postgresql", "postgres", "spark", "sc", "bigquery", "snowflake")
 
@@ -65,4 +66,5 @@ def connect(url: str, *, base_dir: Path = Path("."), read_only: bool = False, mi
         from .snowflake import SnowflakeBackend
 
         return SnowflakeBackend.from_url(url)
-    raise ConfigError(f"connection '{redact(url)}': unknown engine '{scheme}'{hint_for(scheme, SCHEMES)}")
+    raise ConfigError(_("connection '{url}': unknown engine '{scheme}'").format(
+        url=redact(url), scheme=scheme) + hint_for(scheme, SCHEMES))

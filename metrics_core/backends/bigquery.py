@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from ..columns import Columns
 from ..errors import ConfigError, DataError, InternalError, missing_extra
+from ..i18n import _
 
 VERSION_SECONDS = 30.0
 _TYPES: tuple[tuple[type, str], ...] = (
@@ -38,8 +39,8 @@ def param_type(value: Any) -> str:
     for py, sql in _TYPES:
         if isinstance(value, py):
             return sql
-    raise ConfigError(f"cannot bind a {type(value).__name__} as a BigQuery parameter "
-                      f"(allowed: {', '.join(t.__name__ for t, _ in _TYPES)})")
+    raise ConfigError(_("cannot bind a {type} as a BigQuery parameter (allowed: {types})").format(
+        type=type(value).__name__, types=", ".join(t.__name__ for t, _kind in _TYPES)))
 
 
 def query_parameters(params: dict[str, Any]) -> list[Any]:
@@ -69,7 +70,8 @@ class BigQueryBackend:
         parts = urlsplit(url)
         project, dataset = parts.netloc, parts.path.strip("/") or None
         if not project:
-            raise ConfigError(f"connection '{url}': expected bigquery://PROJECT[/DATASET][?location=EU]")
+            raise ConfigError(_("connection '{url}': expected bigquery://PROJECT[/DATASET][?location=EU]").format(
+                url=url))
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         client = _client(project, query)
         return cls(client, url=url, dataset=f"{project}.{dataset}" if dataset else None)
@@ -83,11 +85,13 @@ class BigQueryBackend:
         try:
             rows = self.client.query(sql, job_config=config).result()  # Row objects: DATE is datetime.date
         except gexc.NotFound as e:
-            raise DataError(f"BigQuery: {e.message} (check tables: in definitions.yaml)") from e
+            raise DataError(_("BigQuery: {message} (check tables: in definitions.yaml)").format(
+                message=e.message)) from e
         except gexc.BadRequest as e:
             if "Unrecognized name" in e.message:
-                raise DataError(f"BigQuery: {e.message} (check columns in definitions.yaml)") from e
-            raise InternalError(f"BigQuery query failed: {e.message}") from e
+                raise DataError(_("BigQuery: {message} (check columns in definitions.yaml)").format(
+                    message=e.message)) from e
+            raise InternalError(_("BigQuery query failed: {message}").format(message=e.message)) from e
         return Columns.from_rows([f.name for f in rows.schema], [tuple(r.values()) for r in rows])
 
     def table_columns(self, table: str) -> list[str] | None:
@@ -126,6 +130,7 @@ def _client(project: str, query: dict[str, str]) -> Any:
     try:
         return bq.Client(project=project, location=query.get("location"), credentials=credentials)
     except Exception as e:  # google.auth raises DefaultCredentialsError and others
-        raise ConfigError(f"BigQuery project '{project}': cannot authenticate: {e} "
-                          "(run `gcloud auth application-default login` or pass ?credentials=key.json)") from e
+        raise ConfigError(_("BigQuery project '{project}': cannot authenticate: {error} (run `gcloud auth "
+                            "application-default login` or pass ?credentials=key.json)").format(
+            project=project, error=e)) from e
 

@@ -13,8 +13,9 @@ import duckdb
 
 from ..columns import Columns
 from ..errors import ConfigError, DataError
+from ..i18n import N_, _
 
-WHERE = ("a relative path is relative to definitions.yaml; an absolute one needs four slashes: "
+WHERE = N_("a relative path is relative to definitions.yaml; an absolute one needs four slashes: "
          "duckdb:////data/crm.duckdb")
 
 
@@ -28,17 +29,18 @@ class DuckDBBackend:
         if path != ":memory:":
             p = Path(path)
             if p.is_dir():
-                raise ConfigError(f"the DuckDB path '{path}' is a directory; name a file ({WHERE})")
+                raise ConfigError(_("the DuckDB path '{path}' is a directory; name a file ({where})").format(
+                    path=path, where=_(WHERE)))
             if read_only and not p.exists():
-                raise ConfigError(f"no DuckDB file at '{path}' (run `kpi demo` for the demo data, or fix "
-                                  f"connection: in definitions; {WHERE})")
+                raise ConfigError(_("no DuckDB file at '{path}' (run `kpi demo` for the demo data, or fix "
+                                    "connection: in definitions; {where})").format(path=path, where=_(WHERE)))
             if not read_only:
                 p.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._con = duckdb.connect(path, read_only=read_only)
         except duckdb.Error as e:  # not a DuckDB file, a newer format, locked by a writer
             first = str(e).splitlines()[0] if str(e) else type(e).__name__
-            raise ConfigError(f"cannot open the DuckDB file '{path}': {first}") from e
+            raise ConfigError(_("cannot open the DuckDB file '{path}': {first}").format(path=path, first=first)) from e
         self._lock = threading.Lock()
 
     @classmethod
@@ -72,16 +74,19 @@ class DuckDBBackend:
             names = [d[0] for d in cur.description]
             return Columns.from_rows(names, cur.fetchall())
         except duckdb.CatalogException as e:
-            raise DataError(f"{e}".splitlines()[0] + " (run `kpi demo` to create the demo data, or check tables: in definitions)") from e
+            raise DataError(_("{reason} (run `kpi demo` to create the demo data, or check tables: in definitions)").format(
+                reason=str(e).splitlines()[0])) from e
         except duckdb.BinderException as e:  # a declared column the source does not have
-            raise DataError(f"{str(e).splitlines()[0]} (`kpi validate --check-data` lists every missing column)") from e
+            raise DataError(_("{reason} (`kpi validate --check-data` lists every missing column)").format(
+                reason=str(e).splitlines()[0])) from e
         except duckdb.ConversionException as e:
-            raise DataError(f"data does not match its declaration: {str(e).splitlines()[0]}") from e
+            raise DataError(_("data does not match its declaration: {reason}").format(
+                reason=str(e).splitlines()[0])) from e
         except duckdb.IOException as e:  # files: a glob that matches nothing, an unreadable file
-            raise DataError(f"cannot read a source file: {str(e).splitlines()[0]} "
-                            "(check files: in definitions; `kpi validate` lists globs that match nothing)") from e
+            raise DataError(_("cannot read a source file: {reason} (check files: in definitions; `kpi validate` "
+                              "lists globs that match nothing)").format(reason=str(e).splitlines()[0])) from e
         except duckdb.InvalidInputException as e:  # a CSV row with an unclosed quote, a wrong delimiter
-            raise DataError(f"cannot read the data as declared: {_csv_reason(e)}") from e
+            raise DataError(_("cannot read the data as declared: {error}").format(error=_csv_reason(e))) from e
         finally:
             cur.close()
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..columns import Columns
 from ..errors import ConfigError, DataError, InternalError, missing_extra, redact
+from ..i18n import _
 
 # A literal "%" must be doubled once parameters are bound: "x LIKE 'a%'" -> "x LIKE 'a%%'".
 # Placeholders such as "%(p0)s" are left alone.
@@ -57,8 +58,8 @@ class PostgresBackend:
             conn = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=10)
         except psycopg.Error as e:  # OperationalError; ProgrammingError for a malformed URL (bad % escape)
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            raise ConfigError(f"connection '{redact(self.url)}': cannot connect to PostgreSQL: {first} "
-                              "(check host, port, user, password and database in the URL)") from e
+            raise ConfigError(_("connection '{url}': cannot connect to PostgreSQL: {first} (check host, port, user, "
+                                "password and database in the URL)").format(url=redact(self.url), first=first)) from e
         # timestamptz values and comparisons in UTC, whatever the server's default: the compiler
         # writes timestamp bounds in UTC (days are cut in the calendar's zone before that).
         conn.execute("SET TIME ZONE 'UTC'")
@@ -77,15 +78,16 @@ class PostgresBackend:
                     return Columns()
                 return Columns.from_rows([d.name for d in cur.description], cur.fetchall())
         except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn) as e:
-            raise DataError(f"PostgreSQL ({redact(self.url)}): {str(e).splitlines()[0]} "
-                            "(check tables: and columns in definitions.yaml)") from e
+            raise DataError(_("PostgreSQL ({url}): {reason} (check tables: and columns in definitions.yaml)").format(
+                url=redact(self.url), reason=str(e).splitlines()[0])) from e
         except (psycopg.errors.InvalidDatetimeFormat, psycopg.errors.InvalidTextRepresentation) as e:
-            raise DataError(f"data does not match its declaration: {str(e).splitlines()[0]}") from e
+            raise DataError(_("data does not match its declaration: {reason}").format(
+                reason=str(e).splitlines()[0])) from e
         except psycopg.Error as e:
-            raise InternalError(f"PostgreSQL query failed: {str(e).splitlines()[0]}") from e
+            raise InternalError(_("PostgreSQL query failed: {reason}").format(reason=str(e).splitlines()[0])) from e
 
     def table_columns(self, table: str) -> list[str] | None:
-        schema, _, name = table.rpartition(".")
+        schema, _dot, name = table.rpartition(".")
         sql = ("SELECT column_name FROM information_schema.columns "
                "WHERE table_name = %(t)s AND table_schema = COALESCE(%(s)s, current_schema()) "
                "ORDER BY ordinal_position")

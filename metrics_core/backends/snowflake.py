@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from ..columns import Columns
 from ..errors import ConfigError, DataError, InternalError, missing_extra
+from ..i18n import _
 
 VERSION_SECONDS = 30.0
 _PASSTHROUGH = ("warehouse", "role", "authenticator", "private_key_file", "private_key_file_pwd", "token")
@@ -70,8 +71,9 @@ class SnowflakeBackend:
         try:
             con = sf.connect(paramstyle="numeric", session_parameters={"TIMEZONE": "UTC"}, **connect_args(url))
         except sf.errors.Error as e:
-            raise ConfigError(f"connection '{url.split('@')[-1]}': cannot connect to Snowflake: {e.msg} "
-                              "(check account, user, password/authenticator, warehouse)") from e
+            raise ConfigError(_("connection '{account}': cannot connect to Snowflake: {msg} (check account, user, "
+                                "password/authenticator, warehouse)").format(
+                account=url.split("@")[-1], msg=e.msg)) from e
         return cls(con, url=url)
 
     def run(self, sql: str, params: dict[str, Any]) -> Columns:
@@ -85,8 +87,9 @@ class SnowflakeBackend:
             return Columns.from_rows([_name(d.name) for d in cur.description], cur.fetchall())
         except sf.errors.ProgrammingError as e:
             if "does not exist" in (e.msg or "") or "invalid identifier" in (e.msg or ""):
-                raise DataError(f"Snowflake: {e.msg} (check tables: and columns in definitions.yaml)") from e
-            raise InternalError(f"Snowflake query failed: {e.msg}") from e
+                raise DataError(_("Snowflake: {msg} (check tables: and columns in definitions.yaml)").format(
+                    msg=e.msg)) from e
+            raise InternalError(_("Snowflake query failed: {msg}").format(msg=e.msg)) from e
         finally:
             cur.close()
 
@@ -121,7 +124,8 @@ def connect_args(url: str) -> dict[str, Any]:
     parts = urlsplit(url)
     path = [unquote(p) for p in parts.path.strip("/").split("/") if p]
     if not parts.hostname or not parts.username:
-        raise ConfigError(f"connection '{url}': expected snowflake://USER@ACCOUNT/DATABASE/SCHEMA?warehouse=WH")
+        raise ConfigError(_("connection '{url}': expected snowflake://USER@ACCOUNT/DATABASE/SCHEMA?warehouse=WH").format(
+            url=url))
     args: dict[str, Any] = {"account": parts.hostname, "user": unquote(parts.username),
                             "application": "kpi"}
     password = unquote(parts.password) if parts.password else os.environ.get("SNOWFLAKE_PASSWORD")

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..columns import Columns
 from ..errors import ConfigError, DataError, InternalError, missing_extra
+from ..i18n import _
 
 LOCAL_CONF = {
     "spark.sql.shuffle.partitions": "2",
@@ -44,7 +45,7 @@ def _pyspark_sql() -> Any:
 def builder_for(url: str, *, warehouse_dir: str | None = None) -> Any:
     """A SparkSession builder for a spark:// or sc:// URL (not yet started)."""
     sql = _pyspark_sql()
-    scheme, _, rest = url.partition("://")
+    scheme, _sep, rest = url.partition("://")
     if scheme == "sc":
         try:
             import grpc  # noqa: F401  (Spark Connect's transport, only in the spark-connect extra)
@@ -53,7 +54,8 @@ def builder_for(url: str, *, warehouse_dir: str | None = None) -> Any:
         # Session time zone UTC on a cluster too: the compiler's timestamp bounds are UTC.
         return sql.SparkSession.builder.remote(url).config("spark.sql.session.timeZone", "UTC")
     if scheme != "spark" or not rest:
-        raise ConfigError(f"connection '{url}': expected spark://local[N], spark://host:port or sc://host:port")
+        raise ConfigError(_("connection '{url}': expected spark://local[N], spark://host:port or sc://host:port").format(
+            url=url))
     local = rest.startswith("local")
     master = rest.rstrip("/") if local else f"spark://{rest}"
     builder = sql.SparkSession.builder.master(master).appName("kpi")
@@ -81,8 +83,8 @@ class SparkBackend:
         except ConfigError:
             raise
         except Exception as e:  # Java missing, master unreachable: the driver raises many kinds
-            raise ConfigError(f"connection '{url}': cannot start Spark: {str(e).splitlines()[0]} "
-                              "(Spark local needs Java 17+ on PATH or JAVA_HOME)") from e
+            raise ConfigError(_("connection '{url}': cannot start Spark: {reason} (Spark local needs Java 17+ on "
+                                "PATH or JAVA_HOME)").format(url=url, reason=str(e).splitlines()[0])) from e
         return cls(session, url, owned=owned)
 
     def run(self, sql: str, params: dict[str, Any]) -> Columns:
@@ -91,8 +93,9 @@ class SparkBackend:
             names, rows = df.columns, df.collect()  # Row tuples: DECIMAL -> float in Columns
         except _errors().PySparkException as e:
             if _is_data_error(e):
-                raise DataError(f"Spark: {_first_line(e)} (check tables: and columns in definitions.yaml)") from e
-            raise InternalError(f"Spark query failed: {_first_line(e)}") from e
+                raise DataError(_("Spark: {error} (check tables: and columns in definitions.yaml)").format(
+                    error=_first_line(e))) from e
+            raise InternalError(_("Spark query failed: {error}").format(error=_first_line(e))) from e
         return Columns.from_rows(names, rows)
 
     def table_columns(self, table: str) -> list[str] | None:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 from .assemble import Assembler, Request, build_result
 from .backends import Backend, connect
 from .catalog import Catalog, normalize_words
+from .columns import Columns
 from .compile import Compiled, MetricQuery, Slot, compile_query
 from .compile_cumulative import widen
 from .compile_tables import TableSQL
@@ -31,7 +32,7 @@ from .grammar import GRAINS, check_text, parse_query
 from .i18n import _, active_locale, use_locale
 from .phrases import fold
 from .load import Loaded, Sections, load_definitions, parse_definitions
-from .models import ConversionMetric, Definitions
+from .models import ConstantMetric, ConversionMetric, Definitions
 from .periods import Grain, Period, buckets, previous_period, resolve_period, today, trailing, year_ago
 from .excluded import excluded_rows
 from .fineprint import check_windows, maturing_note, maturing_window
@@ -341,6 +342,13 @@ class KPI:
 
     def _statement(self, query: MetricQuery, use_cache: bool) -> tuple[Compiled, Any, bool]:
         """(statement, rows, cached) for ``query``: from rollups when they can answer, else the raw tables."""
+        m = self.definitions.metrics[query.metric]
+        if isinstance(m, ConstantMetric) and not query.dimensions:
+            # a constant reads no data: the rows its statement would return (one per window), no round trip
+            c = self.compiled(query)
+            pids = sorted({s.pid for s in query.slots})
+            rows = Columns({"pid": pids, "g": [0] * len(pids), "value": [float(m.value)] * len(pids)})
+            return replace(c, sql=f"-- a constant: answered without running the statement\n{c.sql}"), rows, False
         served = self._from_rollups(query, use_cache) if self.use_rollups and self.definitions.rollups.named else None
         if isinstance(served, tuple):
             return served

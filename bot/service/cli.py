@@ -53,7 +53,7 @@ def check(settings_problem: str | None, definitions: Optional[Path],
         try:
             snapshot_of(KPI.from_path(path)).kpi.close()
         except KpiUserError as e:
-            problems.append(f"workspace {team} ({path}):\n{e}")
+            problems.append(_("workspace {team} ({path}):").format(team=team, path=path) + f"\n{e}")
     return problems, snap
 
 

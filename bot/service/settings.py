@@ -26,6 +26,7 @@ from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from metrics_core.errors import ConfigError
+from metrics_core.i18n import gettext as _
 
 from ..settings import DEFAULT_API_URL, Settings as SlackSettings
 
@@ -111,17 +112,19 @@ class ServeSettings(BaseSettings):
             return []
         out = []
         if mode != "oauth":
-            out.append("KPI_TEAM_DEFINITIONS is set, but one definitions file per workspace needs the multi-workspace "
-                       "install: set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET too, or unset it")
+            out.append(_("KPI_TEAM_DEFINITIONS is set, but one definitions file per workspace needs the "
+                         "multi-workspace install: set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET too, or unset it"))
         for entry in filter(None, (e.strip() for e in self.kpi_team_definitions.split(","))):
             team, eq, path = (x.strip() for x in entry.partition("="))
             if not eq or not team or not path:
-                out.append(f"KPI_TEAM_DEFINITIONS: '{entry}' is not TEAM_ID=path (e.g. T0ACME=acme.yaml)")
+                out.append(_("KPI_TEAM_DEFINITIONS: '{entry}' is not TEAM_ID=path (e.g. T0ACME=acme.yaml)")
+                           .format(entry=entry))
             elif not _TEAM_ID.fullmatch(team):
-                out.append(f"KPI_TEAM_DEFINITIONS: '{team}' is not a Slack workspace id (T followed by letters "
-                           "and digits, e.g. T0ACME; Slack shows it in the workspace's URL settings)")
+                out.append(_("KPI_TEAM_DEFINITIONS: '{team}' is not a Slack workspace id (T followed by capital "
+                             "letters and digits, e.g. T0ACME)").format(team=team))
             elif not Path(path).expanduser().is_file():
-                out.append(f"KPI_TEAM_DEFINITIONS: no such file {path} (for workspace {team})")
+                out.append(_("KPI_TEAM_DEFINITIONS: no such file {path} (for workspace {team})")
+                           .format(path=path, team=team))
         return out
 
     def slack(self) -> SlackSettings:

@@ -16,7 +16,7 @@ from typing import Any
 
 from .layout import RGB, Cell, TabLayout
 
-CELL_FIELDS = "userEnteredValue,userEnteredFormat"
+CELL_FIELDS = "userEnteredValue,userEnteredFormat,note"  # note: a cell without one loses a stale one
 MIN_RUN = 3  # shorter runs keep their format inline: a repeatCell costs about as much as two formats
 
 
@@ -43,6 +43,8 @@ def cell_data(cell: Cell, with_format: bool = True) -> dict[str, Any]:
     fmt = cell_format(cell) if with_format else {}
     if fmt:
         out["userEnteredFormat"] = fmt
+    if cell.note:
+        out["note"] = cell.note
     return out
 
 

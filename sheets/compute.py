@@ -93,7 +93,8 @@ def compute_tab(comp: Computer, tab: TabConfig, updated: datetime, timezone: str
             why = comp.why(metric, result) if tab.targets and group is None else None
             rows.append(MetricRow(metric, result.label, result.format, result.currency, values, group,
                                   target, status, _decimals(comp.kpi, metric),
-                                  _maturing(result.series, periods, by, group), why))
+                                  _maturing(result.series, periods, by, group), why,
+                                  tuple(result.notes) if group == (groups or (None,))[0] else ()))
     return TabData(tab.id, tab.name, tab.grain, periods, tuple(rows), updated, timezone, by=by,
                    style=tab.breakdown.style if tab.breakdown else "blocks", groups=groups, targets=tab.targets,
                    locale=active_locale() or "en_US")

@@ -34,6 +34,7 @@ class Cell:
     fmt: NumberFormat | None = None
     bold: bool = False
     tone: str | None = None  # "good" | "bad": a target status, green or red; "maturing": a rate still rising, grey
+    note: str | None = None  # a cell note (the fine print): rows left out, a rate still maturing
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,8 @@ def _body(tab: TabData, rows_style: bool) -> list[tuple[Cell, ...]]:
             out += ([()] if n else []) + [(text(f"{tab.by.title()}: {group}", True),)]
         for metric, label in metrics:
             row = index.get((group, metric))
-            lead = [text(label)] + ([text(group)] if rows_style else [])
+            notes = "\n".join(row.notes) if row is not None and row.notes else None
+            lead = [Cell(label, note=notes)] + ([text(group)] if rows_style else [])
             out.append(tuple(lead + _value_cells(row, len(tab.periods), tab.targets, tab.locale)))
     return out
 
@@ -113,7 +115,10 @@ def _value_cells(row: MetricRow | None, n: int, targets: bool, locale: str = "en
         return [Cell()] * (n + (3 if targets else 0))
     fmt = number_format(row.format, row.currency, row.decimals, locale)
     grey = row.maturing or (False,) * len(row.values)
-    cells = [Cell(_number(v), fmt, tone="maturing" if g else None) for v, g in zip(row.values, grey)]
+    # TRANSLATORS: a cell note on a grey conversion rate in Sheets
+    still = _("still maturing: the conversion window of some of this cohort is still open, so the rate may still rise")
+    cells = [Cell(_number(v), fmt, tone="maturing" if g else None, note=still if g else None)
+             for v, g in zip(row.values, grey)]
     cells += [Cell()] * (n - len(cells))
     if targets:
         status = status_words(row.status) if row.status else None

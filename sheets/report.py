@@ -32,6 +32,7 @@ class MetricRow:
     decimals: int | None = None  # the metric's format.decimals, when set
     maturing: tuple[bool, ...] = ()  # per period: a conversion cohort still inside its window (shown grey)
     why: str | None = None  # what moved the last period against the one before, in words (``KPI.why``)
+    notes: tuple[str, ...] = ()  # the answer's fine print (rows left out, prorated windows): a note on the label
 
 
 @dataclass(frozen=True)

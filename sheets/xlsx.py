@@ -14,6 +14,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.comments import Comment
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -71,6 +72,8 @@ def _put(target, cell: Cell) -> None:  # type: ignore[no-untyped-def]
         target.value = cell.value
     if cell.fmt is not None:
         target.number_format = cell.fmt.pattern
+    if cell.note:
+        target.comment = Comment(ILLEGAL_CHARACTERS_RE.sub("", cell.note), "kpi")
     if cell.bold or cell.tone:
         color = "FF%02X%02X%02X" % tuple(round(c * 255) for c in RGB[cell.tone]) if cell.tone else None
         target.font = Font(bold=cell.bold, color=color)

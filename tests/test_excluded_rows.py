@@ -146,3 +146,17 @@ def test_polish_notes_use_polish_plurals() -> None:
         r = k.query("win_rate 2026-Q1", as_of=AS_OF)
     # the labels are the definitions' own words; the sentence and the number are Polish
     assert r.notes[1] == "2 closed deals: brak closed_at, więc żaden okres ich nie liczy."
+
+
+def test_the_sheets_tab_carries_the_note_on_the_metric_label(kpi: KPI) -> None:
+    """Sheets: a trend of revenue by quarter; the current quarter (2026-Q2 to date) has D2 with no close date."""
+    from datetime import datetime, timezone
+
+    from sheets.compute import Computer, compute_tab
+    from sheets.config import TabConfig
+    from sheets.layout import layout_tab
+
+    tab = compute_tab(Computer(kpi, as_of=AS_OF), TabConfig(name="Q", metrics=["revenue"], grain="quarter", periods=2),
+                      datetime(2026, 5, 10, tzinfo=timezone.utc), "UTC")
+    assert tab.rows[0].notes == ("1 won deal has no closed_at, so no period counts it.",)
+    assert layout_tab(tab).cell("A3").note == "1 won deal has no closed_at, so no period counts it."

@@ -41,7 +41,7 @@ _STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DEN
            429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
 _VALUE_KINDS = {"stringValue", "numberValue", "boolValue", "formulaValue"}
 _FORMAT_KEYS = {"numberFormat", "textFormat", "horizontalAlignment", "backgroundColor", "wrapStrategy"}
-_CELL_FIELDS = {"userEnteredValue", "userEnteredFormat"}
+_CELL_FIELDS = {"userEnteredValue", "userEnteredFormat", "note"}
 _SHEET_FIELDS = {"title", "index", "gridProperties.rowCount", "gridProperties.columnCount",
                  "gridProperties.frozenRowCount", "gridProperties.frozenColumnCount"}
 

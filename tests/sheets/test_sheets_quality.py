@@ -62,3 +62,42 @@ def test_maturing_flags_follow_the_series_shares() -> None:
     series = pd.DataFrame({"start": [date(2026, 1, 1), date(2026, 2, 1)], "maturing": [0.0, 0.5]})
     periods = (PeriodColumn("Jan", date(2026, 1, 1), date(2026, 1, 31)), PeriodColumn("Feb", date(2026, 2, 1), date(2026, 2, 28)))
     assert _maturing(series, periods, None, None) == (False, True)
+
+
+def _noted_tab():  # noqa: ANN202
+    from datetime import date, datetime, timezone
+
+    from sheets.layout import layout_tab
+    from sheets.report import MetricRow, PeriodColumn, TabData
+
+    periods = (PeriodColumn("Sep 2026", date(2026, 9, 1), date(2026, 9, 30)),
+               PeriodColumn("Oct 2026", date(2026, 10, 1), date(2026, 10, 31)))
+    row = MetricRow("lead_to_win_rate", "Lead-to-win rate", "percent", None, (0.035, 0.021), maturing=(False, True),
+                    notes=("3 leads have no created_at, so no period counts them.",))
+    return layout_tab(TabData("m", "KPIs", "month", periods, (row,), datetime(2026, 11, 27, tzinfo=timezone.utc), "UTC",
+                              targets=False))
+
+
+def test_maturing_cells_and_left_out_rows_carry_a_note() -> None:
+    """The grey cell says why it is grey; the metric's label carries the answer's fine print (rows left out)."""
+    lay = _noted_tab()
+    assert lay.cell("C3").note.startswith("still maturing: ") and lay.cell("B3").note is None
+    assert lay.cell("A3").note == "3 leads have no created_at, so no period counts them."
+
+
+def test_notes_reach_the_sheets_batch_and_the_xlsx(tmp_path) -> None:  # noqa: ANN001
+    from openpyxl import load_workbook
+
+    from sheets.cells import CELL_FIELDS, update_cells
+    from sheets.xlsx import write_xlsx
+
+    lay = _noted_tab()
+    req = update_cells(lay, 7, lay.n_rows, lay.n_cols)[0]["updateCells"]
+    assert "note" in CELL_FIELDS.split(",") and req["fields"] == CELL_FIELDS  # a cell without a note loses a stale one
+    row3 = req["rows"][2]["values"]
+    assert row3[0]["note"].startswith("3 leads") and row3[2]["note"].startswith("still maturing") and "note" not in row3[1]
+    path = tmp_path / "kpi.xlsx"
+    write_xlsx([lay], path)
+    ws = load_workbook(path).worksheets[0]
+    assert ws["C3"].comment.text.startswith("still maturing") and ws["A3"].comment.text.startswith("3 leads")
+    assert ws["B3"].comment is None

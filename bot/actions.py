@@ -65,7 +65,9 @@ def register(app: App, ctx: BotContext) -> None:
             metric = metric_of(snap, query)
             snap.policy.check(metric, asker, public=True)  # the chart is posted in the channel
             by, grain, where = trend_args(snap, query)  # the chart keeps the question's filters
-            result = snap.kpi.trend(metric, grain=grain, count=12, by=by, where=where, as_of=as_of)
+            condition = snap.kpi.plan(query).query.condition  # and the richer ones (!=, >, or ...)
+            result = snap.kpi.trend(metric, grain=grain, count=12, by=by, where=where, condition=condition,
+                                    as_of=as_of)
             with posting():
                 # TRANSLATORS: a trend chart's title in Slack, e.g. "Win rate: last 12 months" ({grain}s: months)
                 title = _("{metric}: last 12 {grain}s").format(metric=result.label, grain=grain)

@@ -69,8 +69,8 @@ def _header(result: MetricResult) -> dict[str, Any]:
 
 def _summary(result: MetricResult, cal: Calendar | None, locale: str) -> dict[str, Any]:
     lines = [f"*{esc(window_text(result.period, cal, locale))}*"]
-    if result.filters:
-        where = _(" and ").join(f"{k} = {', '.join(v)}" for k, v in result.filters.items())
+    if result.filters or result.where:
+        where = result.where or _(" and ").join(f"{k} = {', '.join(v)}" for k, v in result.filters.items())
         # TRANSLATORS: the filters of an answer, e.g. "where region = EMEA and segment = SMB"
         lines.append(_("where {filters}").format(filters=esc(where)))
     if change := change_line(result, cal, locale):

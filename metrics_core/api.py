@@ -27,7 +27,9 @@ from .columns import Columns
 from .compile import Compiled, MetricQuery, Slot, compile_query
 from .compile_cumulative import widen
 from .compile_tables import TableSQL
+from .compile_filters import check_types, metric_fields, unknown_field
 from .errors import QueryError, hint_for, mark_url_password, redact
+from .filters import Filter, conds, join, split
 from .grammar import GRAINS, check_text, parse_query
 from .i18n import _, active_locale, use_locale
 from .phrases import fold
@@ -201,15 +203,18 @@ class KPI:
 
     @_localized
     def ask(self, metric: str, period: str = "", *, by: Sequence[str] = (), where: dict[str, Sequence[str]] | None = None,
-            compare: str | None = "previous", grain: str | None = None, as_of: date | None = None) -> MetricResult:
+            compare: str | None = "previous", grain: str | None = None, as_of: date | None = None,
+            condition: Filter | None = None) -> MetricResult:
+        """``where``: {dim: values} (each dim in values); ``condition``: a filters tree (!=, >, or ...)."""
         name = self.metric_info(metric).name
         filters = tuple((k, tuple(v)) for k, v in (where or {}).items())
-        req = self._request(name, period or None, tuple(by), filters, compare or "none", grain, as_of)
+        req = self._request(name, period or None, tuple(by), filters, compare or "none", grain, as_of, condition)
         return self._answer(req, True)
 
     @_localized
     def trend(self, metric: str, *, grain: str = "month", count: int = 12, by: Sequence[str] = (),
-              where: dict[str, Sequence[str]] | None = None, as_of: date | None = None) -> MetricResult:
+              where: dict[str, Sequence[str]] | None = None, as_of: date | None = None,
+              condition: Filter | None = None) -> MetricResult:
         """`count` trailing periods of `grain` (the last one to date) in one query: result.series has one
         row per period (start, end, label, value, formatted, and the dimension columns when `by` is given)."""
         as_of = as_of or today(self.calendar)
@@ -219,9 +224,8 @@ class KPI:
         _none, kept, notes = check_windows(self.catalog, self.calendar, name, [], periods, self._asm.locale)
         notes = [*notes, *self._cumulative_notes(name)]
         slots = (Slot(0, "current", current), *(Slot(i + 2, "bucket", p) for i, p in enumerate(kept)))
-        filters = tuple((k, tuple(v)) for k, v in (where or {}).items())
-        self._check_filters(name, filters)
-        q = MetricQuery(name, slots, self._dims(name, tuple(by)), filters)
+        filters, cond = self._check_filters(name, tuple((k, tuple(v)) for k, v in (where or {}).items()), condition)
+        q = MetricQuery(name, slots, self._dims(name, tuple(by)), filters, cond)
         result = self._answer(Request(q, None, grain, as_of, tuple(notes)), True)
         if current not in kept:  # the to-date period cuts a grain the metric refuses to split
             result = replace(result, value=None, formatted=self._asm.metric_fmt(name, None), target=None)
@@ -248,7 +252,7 @@ class KPI:
         if p.also:
             raise QueryError(_("'{text}' asks for several metrics ({metrics}); ask for one at a time here")
                              .format(text=text, metrics=", ".join(p.metrics)))
-        return self._request(p.metric, p.period, p.by, p.where, p.compare, p.grain, as_of)
+        return self._request(p.metric, p.period, p.by, p.where, p.compare, p.grain, as_of, p.condition)
 
     @_localized
     def metrics_in(self, text: str) -> tuple[str, ...]:
@@ -260,10 +264,10 @@ class KPI:
     def plan_many(self, text: str, *, as_of: date | None = None) -> tuple[Request, ...]:
         """One Request per metric the question names, all with its period, breakdown and filters."""
         p = parse_query(text, self.catalog.synonyms)
-        return tuple(self._request(m, p.period, p.by, p.where, p.compare, p.grain, as_of) for m in p.metrics)
+        return tuple(self._request(m, p.period, p.by, p.where, p.compare, p.grain, as_of, p.condition) for m in p.metrics)
 
     def _request(self, metric: str, period_text: str | None, by: tuple[str, ...], where: tuple,
-                 compare: str | None, grain: str | None, as_of: date | None) -> Request:
+                 compare: str | None, grain: str | None, as_of: date | None, condition: Filter | None = None) -> Request:
         as_of = as_of or today(self.calendar)
         d = self.definitions.defaults
         period = resolve_period(period_text or d.period, self.calendar, as_of)
@@ -279,8 +283,8 @@ class KPI:
             kind = None
         slots += [Slot(i + 2, "bucket", b) for i, b in enumerate(series)]
         dims = self._dims(metric, by)
-        self._check_filters(metric, where)
-        return Request(MetricQuery(metric, tuple(slots), dims, tuple(where)), kind, grain, as_of, tuple(notes))
+        filters, cond = self._check_filters(metric, tuple(where), condition)
+        return Request(MetricQuery(metric, tuple(slots), dims, filters, cond), kind, grain, as_of, tuple(notes))
 
     def _cumulative_notes(self, metric: str) -> list[str]:
         from .compile_cumulative import cumulative_note
@@ -291,14 +295,23 @@ class KPI:
             return []
         return [cumulative_note(self.definitions.metric_label(metric), m, self._asm.locale)]
 
-    def _check_filters(self, metric: str, where: tuple) -> None:
-        known = set(self.catalog.metric_dimensions(metric))
-        for dim, values in where:
-            if dim not in known:
-                raise QueryError(_("cannot filter {metric} by '{dimension}'").format(metric=metric, dimension=dim)
-                                 + hint_for(dim, known, what=_("its dimensions")))
-            for value in values:  # ask()/trend() take values straight from Python, not through the grammar
-                check_text(str(value), f"the filter value for '{dim}'")
+    def _check_filters(self, metric: str, where: tuple, condition: Filter | None = None) -> tuple[tuple, Filter | None]:
+        """Check every field name and value; returns (plain text filters, the rest as a tree): a plain
+        ``amount = 1000`` on a number column moves into the tree, where it is compared as a number."""
+        fields = metric_fields(self.catalog, metric)
+        tree = join(tuple((d, tuple(v)) for d, v in where), condition)
+        for c in conds(tree):
+            if c.dim not in fields:
+                raise unknown_field(metric, c.dim, fields)
+            for value in c.values:  # ask()/trend() take values straight from Python, not through the grammar
+                check_text(str(value), _("the filter value for '{dimension}'").format(dimension=c.dim))
+        check_types(tree, fields)
+        plain, rest = split(tree)
+        moved = [(d, v) for d, v in plain if fields[d] != "text"]
+        if moved:
+            plain = tuple((d, v) for d, v in plain if fields[d] == "text")
+            rest = join(tuple(moved), rest)
+        return plain, rest
 
     def _comparison(self, period: Period, text: str, as_of: date) -> tuple[str | None, Period | None]:
         key = fold(normalize_words(text))
@@ -387,7 +400,8 @@ class KPI:
             return replace(req, maturing=0.0)
         slots = tuple(s for _pid, full, part in pairs for s in (full, part))
         # the open parts' base rows: from a conversion rollup when one serves (the same rows), else raw
-        compiled, table, _cached = self._statement(MetricQuery(q.metric, slots, q.dimensions, q.filters), use_cache)
+        compiled, table, _cached = self._statement(MetricQuery(q.metric, slots, q.dimensions, q.filters, q.condition),
+                                                   use_cache)
         base_col = compiled.conversion_cols[q.metric][1]
         dims = compiled.dim_cols
         base: dict[tuple, float] = {}

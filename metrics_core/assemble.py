@@ -15,6 +15,7 @@ from typing import Any, Mapping
 
 from .columns import Columns
 from .compile import Compiled, MetricQuery
+from .filters import describe, join
 from .formatting import fmt_count, fmt_value, plural_category
 from .i18n import _, active_locale, ngettext
 from .models import ROW_KEYS, ConversionMetric, CumulativeMetric, Definitions, DerivedMetric, FormatDef, RatioMetric, SimpleMetric
@@ -232,6 +233,7 @@ def build_result(asm: Assembler, defs: Definitions, req: Request, c: Compiled, t
         currency=m.format.currency or defs.locale.currency, better=m.better, period=slots[0].period, as_of=req.as_of,
         value=value, formatted=asm.metric_fmt(name, value), components=comps, comparison=comparison,
         target=asm.target(name, slots[0].period, value, where, additive), dimensions=q.dimensions, filters=filters,
+        where=describe(join(q.filters, q.condition)) if q.condition is not None else "",
         breakdown_columns=breakdown, series_columns=series, grain=req.grain, sample_size=sample, small_sample=small(asm, name, sample),
         counted=asm.counted(name, comps), sql=c.sql, params=dict(c.params), dialect=c.dialect, cached=cached,
         notes=req.notes, maturing=req.maturing, excluded=req.excluded)

@@ -53,7 +53,9 @@ def _render_result(out: Console, r: MetricResult, kpi: Any, locale: str) -> None
     if r.counted:
         # TRANSLATORS: what the number counts, e.g. "counts: 412 won deals of 1,508 closed deals"
         lines.append(Text(_("counts: {what}").format(what=r.counted), style="dim"))
-    if r.filters:
+    if r.where:
+        lines.append(Text(_("filters: {filters}").format(filters=r.where), style="dim"))
+    elif r.filters:
         # TRANSLATORS: one filter of the answer, e.g. "region in (EMEA, APAC)"
         each = [_("{dimension} in ({values})").format(dimension=k, values=", ".join(v)) for k, v in r.filters.items()]
         lines.append(Text(_("filters: {filters}").format(filters=", ".join(each)), style="dim"))

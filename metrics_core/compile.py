@@ -33,11 +33,13 @@ from sqlglot import exp
 from .catalog import Catalog
 from .compile_conversion import conversion_ctes
 from .compile_cumulative import widen
+from .compile_filters import condition_sql, table_fields
 from .compile_scan import (DECOMPOSABLE, Edges, Kind, aggregate, combine, effective_grain, event_key, grain_span,
                            in_windows, partials, prorated, segments_sql, snapshot_keys)
 from .compile_tables import TableSQL
 from .compile_values import value_condition
 from .errors import QueryError, hint_for
+from .filters import Filter, conds
 from .models import (ConstantMetric, ConversionMetric, CumulativeMetric, DerivedMetric, MeasureDef, RatioMetric,
                      SimpleMetric)
 from .periods import Calendar, Period
@@ -61,7 +63,8 @@ class MetricQuery:
     metric: str
     slots: tuple[Slot, ...]
     dimensions: tuple[str, ...] = ()
-    filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    filters: tuple[tuple[str, tuple[str, ...]], ...] = ()  # dim in (values), each ANDed
+    condition: Filter | None = None  # the rest of the where clause (!=, >, or ...), ANDed with filters
 
 
 @dataclass(frozen=True)
@@ -136,7 +139,17 @@ class _Builder:
         out = []
         for dim, values in self.q.filters:
             out.append(value_condition(self._dimension_sql(measure, dim), values, self.params))
+        if self.q.condition is not None:
+            out.append(condition_sql(self.q.condition, lambda d: self._field_sql(measure, d), self.params))
         return out
+
+    def _field_sql(self, measure: str, dim: str) -> tuple[str, str]:
+        """A filter field's SQL and kind: a dimension, or a number/date column of the measure's table."""
+        table = self.defs.measures[measure].table
+        f = table_fields(self.cat, table).get(dim)
+        if f is None:
+            return self._dimension_sql(measure, dim), "text"  # raises: no such dimension
+        return self.tables.expr(f.expr, table), f.kind
 
     def _per_window(self, src: str, cols: list[str], on: str) -> str:
         """SELECT of ``cols`` per window (and breakdown, with a total row per window) from ``src``."""
@@ -250,6 +263,8 @@ class _Builder:
         dims = self.cat.measure_dimensions(name)
         sqls += [dims[d].expr for d in self.q.dimensions if d in dims]
         sqls += [dims[d].expr for d, _ in self.q.filters if d in dims]
+        fields = table_fields(self.cat, m.table) if self.q.condition is not None else {}
+        sqls += [fields[c.dim].expr for c in conds(self.q.condition) if c.dim in fields]
         return [s for s in sqls if s]
 
     # -- assembly ------------------------------------------------------------------------------

@@ -1,11 +1,15 @@
 """The question grammar, the same in the terminal and in Slack (layer: query parsing; pure).
 
-    <metric> [period] [by dim[, dim]] [where dim=value [and dim in (a, b)]] [vs previous|last-year|none|<period>]
+    <metric> [period] [by dim[, dim]] [where <filter>] [vs previous|last-year|none|<period>]
              [grain day|week|month|quarter|year]
+
+    <filter>: dim=value, dim != value, dim in (a, b), dim not in (a, b), amount > 50000,
+              closed_at >= 2026-01-01, joined by and / or, with parentheses (see filters.py)
 
     "cac last-quarter"
     "win rate this month by region"                        (synonyms and spaces are fine)
     "conversion_rate 2026-Q3 where source=webinar vs last-year"
+    "win_rate last-quarter where segment != SMB and (region = EMEA or amount > 50000)"
     "sales_cycle_days last-6-months grain month"           ("by month" means the same)
     "win_rate, avg_deal_size, cac last-quarter by segment"  (several metrics: commas, "and", "i", "oraz")
 
@@ -27,6 +31,7 @@ from dataclasses import dataclass, field
 
 from .catalog import normalize_words
 from .errors import QueryError, hint_for, suggest
+from .filters import AllOf, Filter, parse_where, split
 from .i18n import _
 from .phrases import fold, grain_word
 
@@ -38,7 +43,6 @@ _CLAUSE = re.compile(r"\s+(by|where|vs\.?|versus|compared\s+to|grain|według|wed
                      r"|gdzie|w\s+por[oó]wnaniu\s+(?:z|ze|do)|wzgl[eę]dem)\s+", re.IGNORECASE)
 _KEYWORD = {"wedlug": "by", "wg": "by", "po": "by", "z podzialem na": "by", "gdzie": "where",
             "w porownaniu z": "vs", "w porownaniu ze": "vs", "w porownaniu do": "vs", "wzgledem": "vs"}
-_FILTER = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(!=|=|\s+in\s+|\s+is\s+|\s+w\s+)\s*(.+?)\s*$", re.IGNORECASE)
 _AND = r"\s+(?:and|i|oraz)\s+"
 
 
@@ -52,11 +56,12 @@ class ParsedQuery:
     metric: str
     period: str | None = None
     by: tuple[str, ...] = ()
-    where: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    where: tuple[tuple[str, tuple[str, ...]], ...] = ()  # the plain dim=value / dim in (...) conjuncts
     compare: str | None = None  # None: the default; "none": no comparison
     grain: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
     also: tuple[str, ...] = ()  # more metrics asked in the same question ("win_rate, cac last-quarter")
+    condition: Filter | None = None  # the rest of the where clause (!=, >, or, ...): see filters.split
 
     @property
     def metrics(self) -> tuple[str, ...]:
@@ -79,7 +84,7 @@ def parse_query(text: str, metric_names: dict[str, str]) -> ParsedQuery:
     names, period = _split_metrics(head, metric_names)
     metric = names[0]
     by: list[str] = []
-    where: list[tuple[str, tuple[str, ...]]] = []
+    trees: list[Filter] = []
     compare = grain = None
     for kw, body in zip(clauses[::2], clauses[1::2]):
         kw = normalize_words(kw.rstrip("."))
@@ -93,7 +98,7 @@ def parse_query(text: str, metric_names: dict[str, str]) -> ParsedQuery:
                 elif item:
                     by.append(item.strip().lower())
         elif kw == "where":
-            where += [_filter(f, quoted) for f in re.split(_AND, body, flags=re.IGNORECASE)]
+            trees.append(parse_where(body, quoted))
         elif kw == "grain":
             grain = normalize_words(body).replace(" ", "_")
             grain = grain if grain in GRAINS else (grain_word(body) or grain)
@@ -101,8 +106,9 @@ def parse_query(text: str, metric_names: dict[str, str]) -> ParsedQuery:
                 raise QueryError(_("unknown grain '{grain}'").format(grain=body) + hint_for(body, GRAINS))
         else:  # vs / versus / compared to
             compare = body.lower()
-    return ParsedQuery(metric, period or None, tuple(dict.fromkeys(by)), tuple(where), compare, grain,
-                       also=names[1:])
+    where, condition = split(trees[0] if len(trees) == 1 else AllOf(tuple(trees)) if trees else None)
+    return ParsedQuery(metric, period or None, tuple(dict.fromkeys(by)), where, compare, grain,
+                       also=names[1:], condition=condition)
 
 
 def check_text(text: str, what: str) -> None:
@@ -183,27 +189,3 @@ def _protect_quotes(text: str) -> tuple[str, list[str]]:
     if "'" in out or '"' in out:
         raise QueryError(_("a quote is not closed; write where dim='a value'"))
     return out, quoted
-
-
-def _restore(value: str, quoted: list[str]) -> str:
-    return re.sub("\x00(\\d+)\x00", lambda m: quoted[int(m.group(1))], value)
-
-
-def _filter(text: str, quoted: list[str]) -> tuple[str, tuple[str, ...]]:
-    m = _FILTER.match(text)
-    text = re.sub("\x00(\\d+)\x00", lambda q: f"'{quoted[int(q.group(1))]}'", text)  # as typed, for messages
-    if not m:
-        raise QueryError(_("cannot read filter '{text}'; write dim=value or dim in (a, b)").format(text=text))
-    dim, op, value = m.group(1).lower(), m.group(2).strip().lower(), m.group(3)
-    if op == "!=":
-        raise QueryError(_("filter '{text}': only = and in (...) are supported").format(text=text))
-    if op in ("in", "w"):
-        value = value.strip()
-        if not (value.startswith("(") and value.endswith(")")):
-            raise QueryError(_("filter '{text}': write {dimension} in (a, b)").format(text=text, dimension=dim))
-        values = tuple(_restore(v.strip(), quoted) for v in value[1:-1].split(",") if v.strip())
-    else:
-        values = (_restore(value.strip(), quoted),)
-    if not values or not all(values):
-        raise QueryError(_("filter '{text}' has no value").format(text=text))
-    return dim, values

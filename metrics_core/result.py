@@ -90,7 +90,9 @@ class MetricResult:
     comparison: Comparison | None = None
     target: TargetStatus | None = None
     dimensions: tuple[str, ...] = ()
-    filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    filters: dict[str, tuple[str, ...]] = field(default_factory=dict)  # the plain dim in (values) filters
+    # every filter as kpi reads it back, when some go beyond dim in (values): "segment != SMB and (...)"
+    where: str = ""
     # one row per dimension value(s): dims..., value, formatted, previous, change, target, status, <components>
     breakdown_columns: Columns | None = None
     # one row per grain bucket: start, end, label, to_date, dims..., value, formatted
@@ -152,6 +154,7 @@ class MetricResult:
                            for c in self.components},
             "target": None,
             "filters": {k: list(v) for k, v in self.filters.items()},
+            "where": self.where or None,
             "sample_size": self.sample_size,
             "small_sample": self.small_sample,
             "maturing": as_number(self.maturing),

@@ -7,7 +7,9 @@
 
 The rules (a question is served only when every measure and conversion it reads is):
 - the part stores the measure (or the conversion), is fresh (same data version) and keeps every
-  dimension the question breaks down or filters by;
+  dimension the question breaks down or filters by (any filter: =, !=, >, or ... is a function of
+  the dimension's value, so applied to the part's column it keeps exactly the raw rows' buckets;
+  a filter on a column that is no rollup dimension, like ``amount > 50000``, falls back to raw);
 - count, sum, avg (as sum/count), min, max: every window is whole buckets of the part's grain
   (a day rollup serves any window; a month rollup serves months, quarters, fiscal years);
 - a snapshot: the window's edge (end, or start for ``at: start``) is a bucket boundary; the
@@ -31,7 +33,9 @@ import sqlglot
 from .catalog import Catalog
 from .compile import Compiled, MetricQuery, _Builder
 from .compile_cumulative import widen
+from .compile_filters import condition_sql, table_fields
 from .compile_values import value_condition
+from .filters import conds
 from .models import ConversionMetric, Definitions
 from .periods import Period
 from .rollup_sql import ADDITIVE_AGGS, EXACT_AGGS, Part
@@ -119,7 +123,7 @@ def why_not(defs: Definitions, query: MetricQuery, item: str, c: Candidate) -> s
         return f"does not store {item}"
     if not c.fresh:
         return c.why_stale or "is stale"
-    wanted = [*query.dimensions, *(d for d, _ in query.filters)]
+    wanted = [*query.dimensions, *(d for d, _ in query.filters), *(c.dim for c in conds(query.condition))]
     missing = [d for d in dict.fromkeys(wanted) if d not in part.dimensions]
     if missing:
         return f"lacks dimension {', '.join(repr(d) for d in missing)}"
@@ -237,6 +241,10 @@ def serve_sql(cat: Catalog, query: MetricQuery, plan: Plan, dialect: str) -> Com
             f"r.k >= DATE '{min(s.period.start for s in query.slots).isoformat()}'", f"r.k < DATE '{hi.isoformat()}'"]
         for dim, values in query.filters:
             where.append(value_condition(f"r.d_{dim}", values, params))
+        if query.condition is not None:  # on the part's dimension columns, which hold the raw values
+            fields = table_fields(cat, defs.measures[items[0]].table if items[0] in defs.measures
+                                  else defs.measures[defs.metrics[items[0]].base.measure].table)
+            where.append(condition_sql(query.condition, lambda d: (f"r.d_{d}", fields[d].kind), params))
         # First fold the part to (key, the question's dimensions), filters applied: a few thousand rows
         # instead of every dimension combination, before each window adds up its keys.
         kd = ", ".join(["r.k", *(f"r.d_{d}" for d in query.dimensions)])

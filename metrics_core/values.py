@@ -16,8 +16,10 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from .compile import Compiled
+from .compile_filters import metric_fields
 from .compile_values import BLANK, base_measure, is_blank, known_values_sql, tables_with, values_sql
 from .errors import QueryError, hint_for
+from .filters import NEGATIVE, ORDERED, Cond, conds, describe, join
 from .i18n import _
 from .models import MeasureDef
 from .periods import Period, resolve_period, today
@@ -77,33 +79,52 @@ def list_values(kpi: "KPI", dimension: str, *, metric: str | None = None, period
 
 
 def empty_filter_note(kpi: "KPI", req: "Request", compiled: Compiled, table: Any) -> str | None:
-    """None unless a filtered answer is empty. Then: a ``QueryError`` with did-you-mean when a filter
-    value matches no row of the table at any time, else a note that the window has no such rows."""
+    """None unless a filtered answer is empty or a filter says ``!=``/``not in``. Then: a ``QueryError``
+    with did-you-mean when a text value matches no row of the table at any time (a typo after ``!=``
+    would silently keep every row), else, for an empty answer, a note that the window has no such rows."""
     q = req.query
     cols = [c + "_n" for c in compiled.measure_cols.values()] + [b for _c, b in compiled.conversion_cols.values()]
-    if not q.filters or not cols:
+    tree = join(q.filters, q.condition)
+    if tree is None or not cols:
         return None
+    kinds = metric_fields(kpi.catalog, q.metric)
+    text_conds = [c for c in conds(tree) if kinds.get(c.dim) == "text" and c.op not in ORDERED]
+    empty = _empty(table, cols, compiled)
+    _check_values(kpi, q.metric, text_conds if empty else [c for c in text_conds if c.op in NEGATIVE])
+    if not empty:
+        return None
+    if q.condition is None:
+        shown = _(" and ").join(f"{d}={'|'.join(vs)}" for d, vs in q.filters)
+        return _("no rows match {filters} in this period (the values exist in other periods)").format(filters=shown)
+    return _("no rows match {filters} in this period").format(filters=describe(tree))
+
+
+def _empty(table: Any, cols: list[str], compiled: Compiled) -> bool:
     total = 1 if compiled.dim_cols else 0
-    for r in _rows(table):
-        if int(r["pid"]) == 0 and int(r["g"]) == total and any(float(r.get(c) or 0) for c in cols):
-            return None
-    mdef = kpi.definitions.measures[base_measure(kpi.catalog, q.metric)]
-    dims = [d for d, _v in q.filters]
+    return not any(int(r["pid"]) == 0 and int(r["g"]) == total and any(float(r.get(c) or 0) for c in cols)
+                   for r in _rows(table))
+
+
+def _check_values(kpi: "KPI", metric: str, checked: list[Cond]) -> None:
+    """A ``QueryError`` with did-you-mean for the first value no row of the table has, at any time."""
+    if not checked:
+        return
+    mdef = kpi.definitions.measures[base_measure(kpi.catalog, metric)]
+    dims = list(dict.fromkeys(c.dim for c in checked))
     sql = known_values_sql(kpi.catalog, kpi.calendar, dims, mdef, dialect=kpi.dialect, base_dir=kpi.loaded.base_dir)
     seen: dict[int, dict[str | None, str]] = {i: {} for i in range(len(dims))}  # lower-case -> as stored
     for r in _rows(kpi.backend.run(sql, {})):
         v = _text(r["value"])
         seen[int(r["f"])][None if v is None else v.lower()] = BLANK if v is None else v
-    for i, (dim, values) in enumerate(q.filters):
-        for value in values:
+    for c in checked:
+        i = dims.index(c.dim)
+        for value in c.values:
             if (None if is_blank(value) else str(value).lower()) not in seen[i]:
                 real = list(seen[i].values())
-                raise QueryError(_("no row has {dimension}={value}").format(dimension=dim, value=value)
+                raise QueryError(_("no row has {dimension}={value}").format(dimension=c.dim, value=value)
                                  + hint_for(str(value), real, what=_("its values"))
                                  + _("; `kpi values {dimension} --metric {metric}` lists them")
-                                 .format(dimension=dim, metric=q.metric))
-    shown = _(" and ").join(f"{d}={'|'.join(vs)}" for d, vs in q.filters)
-    return _("no rows match {filters} in this period (the values exist in other periods)").format(filters=shown)
+                                 .format(dimension=c.dim, metric=metric))
 
 
 def _text(value: Any) -> str | None:

@@ -39,7 +39,7 @@ def explain_change(kpi: "KPI", text: str, *, as_of: Any = None, use_cache: bool 
     current = q.slots[0]
     if q.dimensions:
         return _by_dimension(kpi, req, current, cmp, use_cache)
-    two = replace(req, query=MetricQuery(q.metric, (current, cmp), (), q.filters), grain=None)
+    two = replace(req, query=MetricQuery(q.metric, (current, cmp), (), q.filters, q.condition), grain=None)
     r = kpi._answer(two, use_cache)
     base = _base(kpi, q.metric, r.value, r.comparison.value, current.period, cmp.period, req.compare_kind)
     m = kpi.definitions.metrics[q.metric]
@@ -79,7 +79,7 @@ def _by_dimension(kpi: "KPI", req: Request, current: Slot, cmp: Slot, use_cache:
     dim = q.dimensions[0]
     answers, cols = [], None
     for slot in (cmp, current):
-        one = MetricQuery(q.metric, (Slot(0, "current", slot.period),), q.dimensions, q.filters)
+        one = MetricQuery(q.metric, (Slot(0, "current", slot.period),), q.dimensions, q.filters, q.condition)
         answers.append(kpi._answer(Request(one, None, None, req.as_of, req.notes), use_cache))
         cols = kpi.compiled(one)
     before, after = answers

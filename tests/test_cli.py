@@ -166,7 +166,7 @@ def test_explain_by_synonym(demo: Path) -> None:
 @pytest.mark.parametrize("args, message", [
     (["query", "winn_rate last-quarter"], "unknown metric 'winn_rate' (did you mean 'win_rate'"),
     (["query", "win_rate by regoin"], "cannot break win_rate down by 'regoin' (did you mean 'region'?)"),
-    (["query", "win_rate where segment != SMB"], "only = and in (...) are supported"),
+    (["query", "win_rate where amount > big"], "amount is a number; 'big' is not"),
     (["query", "win_rate last-fortnight"], "unknown period 'last-fortnight'"),
     (["query", ""], "empty question"),
     (["query", "win_rate", "--as-of", "2026-13-01"], "--as-of '2026-13-01': write a date as YYYY-MM-DD"),

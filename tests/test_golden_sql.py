@@ -84,6 +84,20 @@ def test_filter_value_is_a_bound_parameter(kpi: KPI, dialect: str) -> None:
         assert PLACEHOLDER[dialect].format(name) in sql
 
 
+RICH = "win_rate last-quarter where segment != Zz-Seg and (region = Zz-Reg or amount > 50000)"
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_richer_filter_is_bound_parameters(kpi: KPI, dialect: str) -> None:
+    """Issue 11: !=, a number comparison and or/parentheses; the values typed (text lower-cased, a float)."""
+    sql, params = kpi.sql(RICH, as_of=AS_OF, dialect=dialect)
+    assert_snapshot(SNAPSHOTS / dialect / "win_rate_where_rich.sql", golden_text(sql, params))
+    assert params == {"p0": "zz-seg", "p1": "zz-reg", "p2": 50000.0}
+    assert "zz-" not in sql.lower() and "50000" not in sql
+    for name in params:
+        assert PLACEHOLDER[dialect].format(name) in sql
+
+
 @pytest.mark.parametrize("dialect", DIALECTS)
 def test_in_list_values_are_one_parameter_each(kpi: KPI, dialect: str) -> None:
     sql, params = kpi.sql("conversion_rate last-quarter where segment in (Zz-One, Zz-Two)", as_of=AS_OF, dialect=dialect)

@@ -198,7 +198,9 @@ def test_empty_question_shows_usage(names: dict[str, str], text: str | None) -> 
     ("win_rate where segment in SMB", "filter 'segment in SMB': write segment in (a, b)"),
     ("win_rate where segment in ()", "filter 'segment in ()' has no value"),
     ("win_rate where segment=''", "filter 'segment=''' has no value"),
-    ("win_rate where segment != SMB", "filter 'segment != SMB': only = and in (...) are supported"),
+    ("win_rate where segment != SMB or (region = EMEA", "filter '(region = EMEA': a '(' is not closed"),
+    ("win_rate where segment = SMB)", "filter 'segment = SMB)': a ')' has no '(' before it"),
+    ("win_rate where segment not in SMB", "filter 'segment not in SMB': write segment not in (a, b)"),
 ])
 def test_bad_filters(names: dict[str, str], text: str, expected: str) -> None:
     assert expected in query_error(text, names)

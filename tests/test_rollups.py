@@ -119,7 +119,11 @@ def served_by(kpi: KPI, text: str) -> str:
 
 
 QUESTIONS = ("2026-Q1", "2026-Q1 by segment", "2025 grain month vs last-year", "last-week grain day",
-             "2026-03-08 where segment=SMB", "2026-03-01..2026-03-10 by stage", "fy2026 grain quarter")
+             "2026-03-08 where segment=SMB", "2026-03-01..2026-03-10 by stage", "fy2026 grain quarter",
+             # issue 11's filters: served from by_day (segment, stage) or by_month, raw for amount
+             "2026-Q1 by segment where segment != SMB and (stage = won or segment = (blank))",
+             "2026-Q1 grain month where segment not in (Enterprise, Mid-Market) or stage != lost",
+             "2026-Q1 where amount > 3000 or segment = SMB")
 
 
 @pytest.mark.parametrize("metric", METRICS)
@@ -136,6 +140,14 @@ def test_which_rollup_serves(kpis: tuple) -> None:
     assert served_by(served, "revenue 2026-03-01..2026-03-10") == "-- answered from rollup by_day"  # not whole months
     assert served_by(served, "created 2026-Q1") == "-- answered from rollup by_day"
     assert served_by(served, "owners 2026-03-08 vs none") == "-- answered from rollup owners_daily"
+
+
+def test_richer_filters_on_rollup_dimensions_are_served(kpis: tuple) -> None:
+    served, _, _ = kpis
+    assert served_by(served, "revenue 2026-Q1 where segment != SMB") == "-- answered from rollup by_month"
+    assert served_by(served, "revenue 2026-Q1 where segment = SMB or stage != open") == "-- answered from rollup by_day"
+    line = served_by(served, "revenue 2026-Q1 where amount > 3000")  # amount is no rollup dimension
+    assert line.startswith("-- raw tables: no rollup serves revenue:") and "lacks dimension 'amount'" in line
 
 
 def test_reasons_when_no_rollup_serves(kpis: tuple) -> None:

@@ -124,6 +124,18 @@ def _missing(x: Any) -> bool:
 
 
 _expected: dict[str, Any] = {}
+FILTERED = (  # issue 11: each operator and and/or, bound as text, float and date parameters
+    "win_rate last-quarter where segment != SMB and (region = EMEA or amount > 50000)",
+    "avg_deal_size last-6-months by segment where amount >= 10000 or source not in (webinar)",
+    "open_deals last-quarter where created_at >= 2026-06-01",
+    "lead_to_win_rate last-quarter where segment != Enterprise",
+    "pipeline_velocity last-quarter grain month where amount < 20000 or region = APAC",
+)
+
+
+@pytest.mark.parametrize("text", FILTERED)
+def test_engine_matches_duckdb_on_richer_filters(reference: KPI, engine: KPI, text: str) -> None:
+    test_engine_matches_duckdb(reference, engine, text)
 
 
 @pytest.mark.parametrize("text", cases())

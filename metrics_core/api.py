@@ -44,6 +44,7 @@ from .values import DimensionValues, empty_filter_note, list_values
 
 if TYPE_CHECKING:
     from .doctor import DoctorReport
+    from .records import Records
     from .why import WhyResult
 
 
@@ -513,6 +514,14 @@ class KPI:
         """The values ``dimension`` takes with row counts, most first: the rows ``metric`` is about (a ratio's
         denominator), else every row of the one table with that dimension; ``period`` limits them by time."""
         return list_values(self, dimension, metric=metric, period=period, as_of=as_of)
+
+    @_localized
+    def rows(self, text: str, *, part: str | None = None, limit: int = 100, as_of: date | None = None) -> "Records":
+        """The records behind a number, ordered by time: ``kpi.rows("won_deals last-quarter where segment=SMB")``;
+        ``part``: a ratio's numerator or denominator (default), a conversion's base, or a measure's name."""
+        from .records import list_rows
+
+        return list_rows(self, text, part=part, limit=limit, as_of=as_of)
 
     @_localized
     def match_metric(self, words: str) -> MetricInfo | None:

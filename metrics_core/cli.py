@@ -218,6 +218,13 @@ def _register_rollups() -> None:
 _register_rollups()
 
 
+def _register_rows() -> None:
+    from . import cli_rows  # noqa: F401  (its @app.command registers `kpi rows`)
+
+
+_register_rows()
+
+
 def _register_plugins() -> None:
     """Commands from bot/ and sheets/ (entry point group ``kpi.cli``); a broken one is reported, not fatal."""
     from importlib.metadata import entry_points

@@ -187,6 +187,8 @@ class TableDef(Strict):
     columns: dict[Identifier, ColumnDef]
     joins: dict[Identifier, JoinDef] = {}
     dimensions: dict[Identifier, DimensionDef] = {}
+    url: str | None = Field(None, description="A link to each row, for `kpi rows` and Slack's Show records: "
+                                              "https://crm.example.com/deals/{deal_id} (column names in braces).")
 
 
 class SnapshotDef(Strict):

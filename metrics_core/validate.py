@@ -366,7 +366,33 @@ def rule_cumulative(cat: Catalog) -> Iterator[Finding]:
                        f"since: must be the first day of a {grain} (not {m.since.isoformat()})")
 
 
+def rule_row_links(cat: Catalog) -> Iterator[Finding]:
+    """``url:`` links each row (``kpi rows``, Slack's Show records): http(s), declared column names in braces."""
+    import string
+
+    for name, t in cat.defs.tables.items():
+        if t.url is None:
+            continue
+        path = ("tables", name, "url")
+        example = "{" + (t.primary_key or "id") + "}"
+        if not t.url.startswith(("https://", "http://")):
+            yield path, _("url '{url}' must start with https:// or http://").format(url=t.url)
+        try:
+            parts = [(f, spec, conv) for _lit, f, spec, conv in string.Formatter().parse(t.url) if f is not None]
+        except ValueError as e:
+            yield path, _("url '{url}': {error}; write column names in braces, e.g. {example}").format(
+                url=t.url, error=e, example=example)
+            continue
+        if not parts:
+            yield path, _("url '{url}' names no column; e.g. {example}").format(url=t.url, example=example)
+        for field, spec, conv in parts:
+            if field not in t.columns or spec or conv:
+                shown = "{" + field + ("!" + conv if conv else "") + (":" + spec if spec else "") + "}"
+                yield path, (_("url: '{field}' is not a column of table '{table}'").format(field=shown, table=name)
+                             + hint_for(field, t.columns, what=_("columns")))
+
+
 RULES: tuple[Callable[[Catalog], Iterator[Finding]], ...] = (
     rule_tables, rule_measures, rule_metric_refs, rule_cycles, rule_dimensions, rule_synonyms, rule_defaults,
-    rule_rollups, rule_dialect, rule_cumulative)
+    rule_rollups, rule_dialect, rule_cumulative, rule_row_links)
 __all__ = ["check", "RULES", "METRIC_TYPES"]

@@ -19,7 +19,7 @@ from .compile import Compiled
 from .compile_filters import metric_fields
 from .compile_values import BLANK, base_measure, is_blank, known_values_sql, tables_with, values_sql
 from .errors import QueryError, hint_for
-from .filters import NEGATIVE, ORDERED, Cond, conds, describe, join
+from .filters import NEGATIVE, ORDERED, Cond, Filter, conds, describe, join
 from .i18n import _
 from .models import MeasureDef
 from .periods import Period, resolve_period, today
@@ -87,16 +87,22 @@ def empty_filter_note(kpi: "KPI", req: "Request", compiled: Compiled, table: Any
     tree = join(q.filters, q.condition)
     if tree is None or not cols:
         return None
-    kinds = metric_fields(kpi.catalog, q.metric)
-    text_conds = [c for c in conds(tree) if kinds.get(c.dim) == "text" and c.op not in ORDERED]
     empty = _empty(table, cols, compiled)
-    _check_values(kpi, q.metric, text_conds if empty else [c for c in text_conds if c.op in NEGATIVE])
+    check_filter_values(kpi, q.metric, tree, empty=empty)
     if not empty:
         return None
     if q.condition is None:
         shown = _(" and ").join(f"{d}={'|'.join(vs)}" for d, vs in q.filters)
         return _("no rows match {filters} in this period (the values exist in other periods)").format(filters=shown)
     return _("no rows match {filters} in this period").format(filters=describe(tree))
+
+
+def check_filter_values(kpi: "KPI", metric: str, tree: Filter | None, *, empty: bool) -> None:
+    """The did-you-mean check of text values: all of them when nothing matched, else those after
+    ``!=``/``not in`` (one small statement, only when there is something to check)."""
+    kinds = metric_fields(kpi.catalog, metric)
+    text_conds = [c for c in conds(tree) if kinds.get(c.dim) == "text" and c.op not in ORDERED]
+    _check_values(kpi, metric, text_conds if empty else [c for c in text_conds if c.op in NEGATIVE])
 
 
 def _empty(table: Any, cols: list[str], compiled: Compiled) -> bool:

@@ -1,5 +1,6 @@
 """Buttons under an answer: Trend (chart upload), Explain (formula, components, SQL), Why? (what moved the
-number, ``KPI.why``), Share (post in channel).
+number, ``KPI.why``), Share (post in channel), Show records (the first rows behind the number, ephemeral,
+with links when the table has ``url:``).
 
 Each click is acked at once; the work runs on the bot's answer pool. A button carries its question and its
 as-of day (``render.button_value``), so a click answers exactly what was shown. Access is checked again
@@ -23,7 +24,8 @@ from .answer import answer_explain, answer_query, answer_why, guarded, metric_of
 from .chart import trend_png
 from .context import BotContext, asker_of
 from .messages import Reply, busy_reply, error_reply
-from .render import ACTION_EXPLAIN, ACTION_SHARE, ACTION_TREND, ACTION_WHY
+from .render import ACTION_EXPLAIN, ACTION_RECORDS, ACTION_SHARE, ACTION_TREND, ACTION_WHY
+from .render_records import SHOWN, records_reply
 from .user_locale import speaking
 
 
@@ -108,6 +110,20 @@ def register(app: App, ctx: BotContext) -> None:
         else:
             respond(**reply.message(replace_original=False))
 
+    def records(body: dict[str, Any], client: Any, respond: Any) -> None:
+        """Show records: the first rows behind the answer, to the clicker only, under the same access rules."""
+        query, as_of = question_of(body, ctx.current().refs)
+        snap = ctx.current()
+        asker = ctx.locales.for_asker(snap, client, asker_of(body))
+
+        def run() -> Reply:
+            snap.policy.check(metric_of(snap, query), asker)
+            found = snap.kpi.rows(query, limit=SHOWN, as_of=as_of)
+            return records_reply(found, query, snap.kpi.calendar, speaking(snap, asker))
+        with use_locale(speaking(snap, asker)):
+            reply = guarded(run)
+        respond(**reply.message(replace_original=False))
+
     def on_click(handler: Callable[[dict[str, Any], Any, Any], None]) -> Callable[..., None]:
         """Ack at once; the work runs on the answer pool (a full pool says so instead)."""
         def listener(ack: Any, body: dict[str, Any], client: Any, respond: Any) -> None:
@@ -121,6 +137,7 @@ def register(app: App, ctx: BotContext) -> None:
     app.action(ACTION_EXPLAIN)(on_click(explain))
     app.action(ACTION_WHY)(on_click(why))
     app.action(ACTION_SHARE)(on_click(share))
+    app.action(ACTION_RECORDS)(on_click(records))
 
 
 def _guard_click(handler: Callable[[dict[str, Any], Any, Any], None], body: dict[str, Any], client: Any,

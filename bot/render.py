@@ -6,7 +6,8 @@
 Layout: header (label: big number) · window and change vs the previous period (coloured by whether
 higher is better) · target status and pace · what was counted, small-sample warning · breakdown
 table (cut to Slack's limits) · footer with data freshness · Trend / Explain / Follow (Unfollow when
-the asker follows the metric; App Home, ``home.py``) / Share buttons.
+the asker follows the metric; App Home, ``home.py``) / Share / Show records (the rows behind the number,
+for metrics whose parts are measures) buttons.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ BUTTON_VALUE_CHARS = 2000
 ACTION_TREND, ACTION_EXPLAIN, ACTION_SHARE = "kpi_trend", "kpi_explain", "kpi_share"
 ACTION_FOLLOW, ACTION_UNFOLLOW = "kpi_follow", "kpi_unfollow"
 ACTION_WHY = "kpi_why"
+ACTION_RECORDS = "kpi_records"
+ROW_ROLES = ("value", "numerator", "denominator", "base", "converted")  # components that are measures' rows
 
 
 def render_text(result: MetricResult, cal: Calendar | None = None, locale: str = "en_US") -> str:
@@ -56,9 +59,11 @@ def render_blocks(result: MetricResult, *, query: str = "", freshness: date | No
                                    value_title=title, max_rows=max_rows)
         blocks.append(_context([_footer(result, query, freshness, shared_by, locale)]))
         if buttons:
+            records = bool(result.components) and all(c.role in ROW_ROLES for c in result.components)
             blocks.append(action_buttons(query or result.metric, result.as_of, share=ephemeral, ref=ref,
                                          follow=(result.metric, followed),
-                                         why=result.comparison is not None and result.comparison.value is not None))
+                                         why=result.comparison is not None and result.comparison.value is not None,
+                                         records=records))
         return blocks
 
 
@@ -132,8 +137,9 @@ def fits_in_button(query: str, as_of: date) -> bool:
 
 
 def action_buttons(query: str, as_of: date, *, share: bool, ref: str | None = None,
-                   follow: tuple[str, bool] | None = None, why: bool = False) -> dict[str, Any]:
-    """Trend, Explain, Why? (only when the answer has a compared value: it splits that change), Follow and Share."""
+                   follow: tuple[str, bool] | None = None, why: bool = False, records: bool = False) -> dict[str, Any]:
+    """Trend, Explain, Why? (only when the answer has a compared value: it splits that change), Follow, Share
+    and Show records (``records``: the rows behind the number, ``render_records.py``)."""
     value = button_value(query, as_of, ref=ref)
     names = [(_("Trend"), ACTION_TREND), (_("Explain"), ACTION_EXPLAIN)] + ([(_("Why?"), ACTION_WHY)] if why else [])
     elements = [{"type": "button", "text": {"type": "plain_text", "text": label}, "action_id": action, "value": value}
@@ -143,6 +149,9 @@ def action_buttons(query: str, as_of: date, *, share: bool, ref: str | None = No
     if share:
         elements.append({"type": "button", "text": {"type": "plain_text", "text": pgettext("button", "Share")},
                          "action_id": ACTION_SHARE, "value": value})
+    if records:
+        elements.append({"type": "button", "text": {"type": "plain_text", "text": pgettext("button", "Show records")},
+                         "action_id": ACTION_RECORDS, "value": value})
     return {"type": "actions", "block_id": "kpi_actions", "elements": elements}
 
 

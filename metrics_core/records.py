@@ -96,6 +96,9 @@ def pick_measure(kpi: "KPI", metric: str, part: str | None) -> str:
     cat, m = kpi.catalog, kpi.definitions.metrics[metric]
     if isinstance(m, ConstantMetric):
         raise QueryError(_("'{metric}' is a constant; no rows are behind it").format(metric=metric))
+    if m.type == "cumulative":  # its number adds up a window wider than the period asked
+        raise QueryError(_("'{metric}' is cumulative (it counts more than the period); list a measure's rows "
+                           "instead: kpi rows \"MEASURE period\"").format(metric=metric))
     reads = cat.breakdown_measures(metric)
     if isinstance(m, RatioMetric):
         reads = list(dict.fromkeys([m.numerator, m.denominator, *reads]))

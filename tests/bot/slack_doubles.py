@@ -118,7 +118,8 @@ class FakeKPI:
         words = text.split()
         dims = tuple(text.split(" by ", 1)[1].split()[0].split(",")) if " by " in text else ()
         grain = text.split(" grain ", 1)[1].split()[0] if " grain " in text else None
-        return SimpleNamespace(query=SimpleNamespace(metric=self.metric_info(words[0]).name, dimensions=dims, filters=()),
+        return SimpleNamespace(query=SimpleNamespace(metric=self.metric_info(words[0]).name, dimensions=dims, filters=(),
+                                                   condition=None),
                                grain=grain)
 
     def metrics_in(self, text: str) -> tuple[str, ...]:
@@ -141,7 +142,7 @@ class FakeKPI:
         return make_result(metric, period, rows=self.rows, dims=dims, value=self.value)
 
     def trend(self, metric: str, *, grain: str = "month", count: int = 12, by: Any = (), where: Any = None,
-              as_of: Any = None) -> MetricResult:
+              as_of: Any = None, condition: Any = None) -> MetricResult:
         return make_trend(metric, count)
 
     def explain(self, name: str, *, as_of: date | None = None) -> Explanation:

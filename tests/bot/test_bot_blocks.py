@@ -94,5 +94,5 @@ def test_colour_follows_better_direction() -> None:
 def test_share_button_only_on_ephemeral_answers() -> None:
     def actions(**kw: Any) -> list[str]:
         return [e["action_id"] for e in render_blocks(make_result(), **kw)[-1]["elements"]]
-    assert actions(ephemeral=True) == ["kpi_trend", "kpi_explain", "kpi_why", "kpi_follow", "kpi_share"]
-    assert actions(ephemeral=False) == ["kpi_trend", "kpi_explain", "kpi_why", "kpi_follow"]  # Why? wherever a compared value is
+    assert actions(ephemeral=True) == ["kpi_trend", "kpi_explain", "kpi_why", "kpi_follow", "kpi_share", "kpi_records"]
+    assert actions(ephemeral=False) == ["kpi_trend", "kpi_explain", "kpi_why", "kpi_follow", "kpi_records"]  # Why? wherever a compared value is

@@ -60,7 +60,7 @@ def test_follow_shows_up_on_the_home_refreshed_on_open(slack, settings, serve_ht
     assert "You follow no metric yet" in json.dumps(slack.home_views["U0ALICE"])
 
     status, ack, _ = post(url, body := command_body("win_rate last-quarter"), signed_headers(body))
-    assert status == 200 and answer_buttons(ack["blocks"]) == ["kpi_trend", "kpi_explain", "kpi_why", "kpi_follow", "kpi_share"]
+    assert status == 200 and answer_buttons(ack["blocks"]) == ["kpi_trend", "kpi_explain", "kpi_why", "kpi_follow", "kpi_share", "kpi_records"]
 
     click(url, "kpi_follow", "win_rate", response_url=slack.response_url())
     (confirm,) = slack.wait_for("response_url")
@@ -73,7 +73,7 @@ def test_follow_shows_up_on_the_home_refreshed_on_open(slack, settings, serve_ht
     assert "Win rate: 41.2%" in text and "Target 45.0%" in text and "behind pace" in text
 
     status, ack, _ = post(url, body := command_body("win_rate ytd"), signed_headers(body))
-    assert answer_buttons(ack["blocks"]) == ["kpi_trend", "kpi_explain", "kpi_why", "kpi_unfollow", "kpi_share"]
+    assert answer_buttons(ack["blocks"]) == ["kpi_trend", "kpi_explain", "kpi_why", "kpi_unfollow", "kpi_share", "kpi_records"]
 
     kpi.value = 0.5  # the data moved: opening the Home again shows the new number
     asked = len(kpi.queries)
@@ -192,8 +192,8 @@ def test_public_answers_always_offer_follow() -> None:
     """Everyone can click a shared answer's button: it follows for the clicker, so it says Follow."""
     def buttons(**kw: Any) -> list[str]:
         return [e["action_id"] for e in render_blocks(make_result(), **kw)[-1]["elements"]]
-    assert buttons(ephemeral=False) == ["kpi_trend", "kpi_explain", "kpi_why", "kpi_follow"]
-    assert buttons(ephemeral=True, followed=True) == ["kpi_trend", "kpi_explain", "kpi_why", "kpi_unfollow", "kpi_share"]
+    assert buttons(ephemeral=False) == ["kpi_trend", "kpi_explain", "kpi_why", "kpi_follow", "kpi_records"]
+    assert buttons(ephemeral=True, followed=True) == ["kpi_trend", "kpi_explain", "kpi_why", "kpi_unfollow", "kpi_share", "kpi_records"]
     (follow,) = [e for e in render_blocks(make_result())[-1]["elements"] if e["action_id"] == "kpi_follow"]
     assert json.loads(follow["value"]) == {"m": "win_rate"}
     assert button_value("win_rate", AS_OF)  # the other buttons still carry the question

@@ -48,7 +48,7 @@ def test_share_button_posts_in_channel_and_removes_the_ephemeral(slack, make_bot
     blocks = json.loads(posted.params["blocks"]) if isinstance(posted.params["blocks"], str) else posted.params["blocks"]
     assert posted.params["channel"] == "C0SALES"
     assert "Shared by <@U0ALICE>" in json.dumps(blocks)
-    assert [e["action_id"] for e in blocks[-1]["elements"]] == ["kpi_trend", "kpi_explain", "kpi_why", "kpi_follow"]  # no Share again
+    assert [e["action_id"] for e in blocks[-1]["elements"]] == ["kpi_trend", "kpi_explain", "kpi_why", "kpi_follow", "kpi_records"]  # no Share again
     (removed,) = slack.wait_for("response_url")
     assert removed.params["delete_original"] is True
 

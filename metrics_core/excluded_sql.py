@@ -25,9 +25,11 @@ from sqlglot import exp
 
 from .catalog import Catalog
 from .compile import MetricQuery
+from .compile_filters import condition_sql, table_fields
 from .compile_tables import TableSQL, _lit, _q
 from .compile_values import value_condition
 from .doctor_sql import NUMERIC_AGGS, DoctorSQL
+from .filters import conds
 from .periods import Calendar
 
 KINDS = ("no_time", "no_value", "negative", "date_order")
@@ -108,6 +110,11 @@ def _one(cat: Catalog, build: DoctorSQL, name: str, query: MetricQuery,
         return None
     where = [build.tables.expr(m.filter, m.table)] if m.filter else []
     where += [value_condition(build.tables.expr(e, m.table), values, params) for e, values in filters]
+    if query.condition is not None:  # the richer filters (!=, >, or ...) keep the same rows as the answer
+        fields = table_fields(cat, m.table)
+        snippets += [fields[c.dim].expr for c in conds(query.condition) if c.dim in fields]
+        where.append(condition_sql(query.condition, lambda d: (build.tables.expr(fields[d].expr, m.table),
+                                                              fields[d].kind), params))
     from_sql = build._from(m.table, snippets)
     sql = (f"SELECT {_lit(name)} AS measure, {', '.join(f'{v} AS {k}' for k, v in cols.items())} "
            f"FROM {from_sql}" + (" WHERE " + " AND ".join(f"({w})" for w in where) if where else ""))

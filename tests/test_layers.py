@@ -31,7 +31,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("backends", "cache", "rollup_stamp", "rollup_store", "rollup_build"),      # 5: I/O: engines, the result cache, rollups
     ("assemble", "explain", "values", "records", "why_answer", "multi", "export", "api", "doctor", "doctor_shift", "excluded",
      "rollup_suggest", "__init__"),  # 6: the facade
-    ("cli", "cli_edge", "cli_entry", "cli_render", "cli_rollups", "cli_why", "demo", "demo_data", "checkdata", "doctor_render"),  # 7: the edge
+    ("cli", "cli_edge", "cli_entry", "cli_render", "cli_rollups", "cli_rows", "cli_why", "demo", "demo_data", "checkdata", "doctor_render"),  # 7: the edge
 )
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 DRIVERS = ("duckdb", "psycopg", "psycopg2", "pyspark", "google", "snowflake")

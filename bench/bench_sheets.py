@@ -34,6 +34,7 @@ from sheets.pipeline import sync  # noqa: E402
 METRICS = ["conversion_rate", "lead_to_win_rate", "sales_cycle_days", "cac", "clv", "win_rate",
            "avg_deal_size", "pipeline_velocity", "ltv_cac_ratio", "cac_payback_months"]
 AS_OF = date(2026, 11, 27)
+SHEET_ID = "kpi-bench-sheet-0001"  # a well-formed id (10+ letters, digits, - and _)
 
 
 def workbook(kpi: KPI) -> WorkbookConfig:
@@ -47,7 +48,7 @@ def workbook(kpi: KPI) -> WorkbookConfig:
         tabs.append({"name": f"By {dim}", "metrics": split, "grain": "month", "periods": 24,
                      "breakdown": {"by": dim}, "targets": False})
     tabs.append({"name": "Monthly", "metrics": metrics, "grain": "month", "periods": 24})
-    return WorkbookConfig.model_validate({"spreadsheet": "bench", "tabs": tabs})
+    return WorkbookConfig.model_validate({"spreadsheet": SHEET_ID, "tabs": tabs})
 
 
 def data(scale: str, path: Path) -> Path:
@@ -60,12 +61,12 @@ def data(scale: str, path: Path) -> Path:
     return path
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scale", choices=sorted(SCALES), default="M")
     ap.add_argument("--db", type=Path, help="DuckDB file (default /tmp/kpi-bench-<scale>.duckdb; made if missing)")
     ap.add_argument("--workers", type=int, default=4, help="concurrent core calls (1 = sequential)")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     db = data(args.scale, args.db or Path(f"/tmp/kpi-bench-{args.scale}.duckdb"))
     kpi = KPI.from_path(ROOT / "definitions.yaml", backend=DuckDBBackend(str(db)))
     cfg = workbook(kpi)
@@ -85,7 +86,7 @@ def main() -> None:
     kpi.trend = timed  # type: ignore[method-assign]
     fake = FakeSheets().start()
     info = fake.service_account()
-    fake.create_spreadsheet("bench", shared_with=[info["client_email"]])
+    fake.create_spreadsheet(SHEET_ID, shared_with=[info["client_email"]])
     client = open_client(info, api_url=fake.url)
     try:
         for run in ("first sync", "second sync"):

@@ -18,17 +18,17 @@ from rich.table import Table
 
 from .cli import AsOfOpt, DefinitionsOpt, app, guarded, open_kpi, out, parse_as_of
 from .formatting import fmt_count
-from .i18n import _, ngettext
+from .i18n import _, help_gettext as _h, ngettext
 from .periods import period_label
 
 
-@app.command("rows")
-def rows_cmd(question: Annotated[str, typer.Argument(help='e.g. "won_deals last-quarter where segment=SMB"')],
-             part: Annotated[Optional[str], typer.Option("--part", help="A ratio's numerator or denominator (default), "
-                                                                     "a conversion's base, or a measure's name.")] = None,
-             limit: Annotated[int, typer.Option("--limit", "-n", help="Rows to list (the total is always counted).")] = 100,
-             as_csv: Annotated[bool, typer.Option("--csv", help="Print the rows as CSV (with a url column when the table has url:).")] = False,
-             as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+@app.command("rows", help=_h("List the records a number counted: declared columns, ordered by time, with the total count."))
+def rows_cmd(question: Annotated[str, typer.Argument(help=_h('e.g. "won_deals last-quarter where segment=SMB"'))],
+             part: Annotated[Optional[str], typer.Option("--part", help=_h("A ratio's numerator or denominator (default), "
+                                                                        "a conversion's base, or a measure's name."))] = None,
+             limit: Annotated[int, typer.Option("--limit", "-n", help=_h("Rows to list (the total is always counted)."))] = 100,
+             as_csv: Annotated[bool, typer.Option("--csv", help=_h("Print the rows as CSV (with a url column when the table has url:)."))] = False,
+             as_json: Annotated[bool, typer.Option("--json", help=_h("Print one JSON object."))] = False,
              definitions: DefinitionsOpt = None, as_of: AsOfOpt = None) -> None:
     """List the records a number counted: declared columns, ordered by time, with the total count."""
     def body() -> None:

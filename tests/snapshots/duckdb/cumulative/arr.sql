@@ -55,7 +55,7 @@ WITH periods AS (
         CAST("moved_on" AS DATE) AS "moved_on",
         "segment" AS "segment"
       FROM READ_CSV(
-        '/work/wt/cli/examples/nrr/arr_movements.csv',
+        '<repo>/examples/nrr/arr_movements.csv',
         header = TRUE,
         all_varchar = TRUE,
         quote = '"',

@@ -38,7 +38,7 @@ WITH periods AS (
         CAST(`mrr` AS DOUBLE) AS `mrr`,
         CAST(`mrr_year_ago` AS DOUBLE) AS `mrr_year_ago`
       FROM READ_CSV(
-        '/work/wt/cli/examples/nrr/monthly_revenue.csv',
+        '<repo>/examples/nrr/monthly_revenue.csv',
         header = TRUE,
         all_varchar = TRUE,
         quote = '"',

@@ -19,7 +19,7 @@ WITH periods AS (
     k,
     d0,
     SUM(x0) AS v0,
-    COUNT(*) AS n0
+    SUM(sh_) AS n0
   FROM (
     SELECT
       sg.k AS k,
@@ -37,7 +37,19 @@ WITH periods AS (
         CAST(CAST(TIMESTAMP_TRUNC(`t`.`month`, MONTH) AS DATE) + INTERVAL '1' MONTH AS DATE),
         CAST(TIMESTAMP_TRUNC(`t`.`month`, MONTH) AS DATE),
         DAY
-      ) AS x0
+      ) AS x0,
+      CAST(DATE_DIFF(
+        LEAST(
+          CAST(CAST(TIMESTAMP_TRUNC(`t`.`month`, MONTH) AS DATE) + INTERVAL '1' MONTH AS DATE),
+          sg.shi
+        ),
+        GREATEST(CAST(TIMESTAMP_TRUNC(`t`.`month`, MONTH) AS DATE), sg.slo),
+        DAY
+      ) AS FLOAT64) / DATE_DIFF(
+        CAST(CAST(TIMESTAMP_TRUNC(`t`.`month`, MONTH) AS DATE) + INTERVAL '1' MONTH AS DATE),
+        CAST(TIMESTAMP_TRUNC(`t`.`month`, MONTH) AS DATE),
+        DAY
+      ) AS sh_
     FROM (
       SELECT
         CAST(`amount` AS FLOAT64) AS `amount`,

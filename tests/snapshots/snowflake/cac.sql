@@ -19,7 +19,7 @@ WITH periods AS (
     k,
     d0,
     SUM(x0) AS v0,
-    COUNT(*) AS n0
+    SUM(sh_) AS n0
   FROM (
     SELECT
       sg.k AS k,
@@ -37,7 +37,19 @@ WITH periods AS (
         DAY,
         CAST(DATE_TRUNC('MONTH', "t"."month") AS DATE),
         CAST(CAST(DATE_TRUNC('MONTH', "t"."month") AS DATE) + INTERVAL '1 MONTH' AS DATE)
-      ) AS x0
+      ) AS x0,
+      CAST(DATEDIFF(
+        DAY,
+        GREATEST_IGNORE_NULLS(CAST(DATE_TRUNC('MONTH', "t"."month") AS DATE), sg.slo),
+        LEAST_IGNORE_NULLS(
+          CAST(CAST(DATE_TRUNC('MONTH', "t"."month") AS DATE) + INTERVAL '1 MONTH' AS DATE),
+          sg.shi
+        )
+      ) AS DOUBLE) / DATEDIFF(
+        DAY,
+        CAST(DATE_TRUNC('MONTH', "t"."month") AS DATE),
+        CAST(CAST(DATE_TRUNC('MONTH', "t"."month") AS DATE) + INTERVAL '1 MONTH' AS DATE)
+      ) AS sh_
     FROM (
       SELECT
         CAST("amount" AS DOUBLE) AS "amount",

@@ -30,6 +30,7 @@ _WHERE = {
     "periods": ("Calendar", "Grain", "Period", "buckets", "period_label", "previous_period", "resolve_period",
                 "today", "trailing", "window_label", "year_ago"),
     "result": ("Comparison", "Component", "MetricResult", "TargetStatus"),
+    "values": ("DimensionValues",),
     "why": ("Factor", "SegmentEffect", "WhyResult"),
     "yamlio": ("line_of",),
 }
@@ -64,5 +65,6 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
     from .periods import (Calendar, Grain, Period, buckets, period_label, previous_period,  # noqa: F401
                           resolve_period, today, trailing, window_label, year_ago)
     from .result import Comparison, Component, MetricResult, TargetStatus  # noqa: F401
+    from .values import DimensionValues  # noqa: F401
     from .why import Factor, SegmentEffect, WhyResult  # noqa: F401
     from .yamlio import line_of  # noqa: F401

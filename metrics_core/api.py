@@ -338,7 +338,7 @@ class KPI:
         for dim in by:
             if dim not in allowed:
                 raise QueryError(_("cannot break {metric} down by '{dimension}'").format(metric=metric, dimension=dim)
-                                 + hint_for(dim, allowed, what=_("it can use")))
+                                 + self.catalog.breakdown_hint(metric, dim))
         return by
 
     def compiled(self, query: MetricQuery, dialect: str | None = None, *, also: tuple[str, ...] = ()) -> Compiled:

@@ -12,6 +12,7 @@ from functools import cached_property
 
 from sqlglot import exp
 
+from .errors import hint_for
 from .expressions import ExprError, column_refs, identifiers, parse_snippet
 from .i18n import _
 from .models import RESERVED_DIMENSIONS, ConversionMetric, CumulativeMetric, Definitions, DerivedMetric, DimensionDef, RatioMetric, SimpleMetric
@@ -156,7 +157,27 @@ class Catalog:
         return list(dict.fromkeys(out))
 
     def metric_dimensions(self, name: str) -> list[str]:
-        """Dimensions every measure of the metric serves, limited by its ``dimensions:`` list."""
+        """Dimensions every measure of the metric serves, limited by its ``dimensions:`` list and by
+        those of the metrics it reads (cac_payback_months breaks down only as cac and avg_deal_size do)."""
+        common = set(self.served_dimensions(name))
+        for metric in self.metrics_read(name):
+            allowed = self.defs.metrics[metric].dimensions
+            if allowed is not None:
+                common &= set(allowed)
+        return sorted(common)
+
+    def breakdown_hint(self, name: str, dim: str) -> str:
+        """After "cannot break M down by 'd'": for a dimension the metric's definition leaves out, what it
+        allows; for anything else, a did-you-mean or the list."""
+        allowed = self.metric_dimensions(name)
+        if dim in self.served_dimensions(name):
+            # TRANSLATORS: after "cannot break win_rate down by 'stage'"; {dimensions} lists names
+            return _(": not a meaningful breakdown of this metric (allowed: {dimensions})").format(
+                dimensions=", ".join(allowed) or _("none"))
+        return hint_for(dim, allowed, what=_("it can use"))
+
+    def served_dimensions(self, name: str) -> list[str]:
+        """Dimensions every measure of the metric can be broken down by, before any ``dimensions:`` list."""
         measures = [m for m in self.breakdown_measures(name)
                     if m in self.defs.measures and self.defs.measures[m].table in self.defs.tables]
         if not measures:
@@ -164,10 +185,22 @@ class Catalog:
         common = set(self.measure_dimensions(measures[0]))
         for m in measures[1:]:
             common &= set(self.measure_dimensions(m))
-        allowed = self.defs.metrics[name].dimensions
-        if allowed is not None:
-            common &= set(allowed)
         return sorted(common)
+
+    def metrics_read(self, name: str) -> list[str]:
+        """The metric and every metric its derived expressions read, each once (cycle-safe)."""
+        seen: list[str] = []
+        todo = [name]
+        while todo:
+            current = todo.pop()
+            if current in seen or current not in self.defs.metrics:
+                continue
+            seen.append(current)
+            try:
+                todo += self.metric_refs(current)[1]
+            except ExprError:  # reported by the rules
+                continue
+        return seen
 
     @cached_property
     def synonyms(self) -> dict[str, str]:

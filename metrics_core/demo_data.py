@@ -2,7 +2,9 @@
 
 Role: the data behind ``kpi demo`` (scale "S") and the benchmark (scale "M"). The tables
 look like a real CRM export - growth over time, segment-specific cycles and deal sizes,
-churn, and a little dirt (odd spellings, a few impossible dates) that the shipped
+a sales org of about
+twenty reps in a few teams (new business by segment and region, renewals and expansions by
+account managers), renewals won at one minus the segment's churn rate, churn, and a little dirt (odd spellings, a few impossible dates) that the shipped
 definitions.yaml is expected to clean up. Everything is vectorised numpy driven by one
 ``np.random.default_rng(seed)``, so the same arguments always give the same rows; tables
 are loaded from Arrow with CREATE OR REPLACE TABLE ... AS SELECT (no row inserts).
@@ -37,6 +39,12 @@ STAGES = ("Prospecting", "Qualification", "Proposal", "Negotiation",
           "Closed Won", "Closed Lost", "closed won", "Won", "Closed-Lost")
 WON_CODES = (4, 6, 7)  # every spelling of "won": customer_since must agree with cleaned data
 DEAL_TYPES = ("new_business", "expansion", "renewal")
+# Sales teams. New business goes to the team of the account's segment (SMB split by region);
+# renewals and expansions of existing customers go to account management.
+TEAMS = ("SMB Americas", "SMB International", "Mid-Market", "Enterprise", "Account Management")
+TEAM_SHARE = np.array([0.20, 0.20, 0.25, 0.15, 0.20])
+ACCOUNT_MANAGEMENT = 4
+TEAM_OFFICES = ((0, 1, 5), (2, 3, 4), (0, 1, 2, 3, 4, 5), (0, 2, 4), (0, 1, 2, 3, 4, 5))  # office codes
 SPEND_CHANNELS = ("paid_search", "events", "content", "webinar", "partner", "sales_team")
 
 # Per-segment parameters, indexed by segment code (SMB, Mid-Market, Enterprise).
@@ -46,6 +54,10 @@ WIN_RATE = np.array([0.31, 0.24, 0.17])
 CYCLE_MEDIAN = np.array([20.0, 45.0, 90.0])   # days
 AMOUNT_MEDIAN = np.array([8_000.0, 35_000.0, 120_000.0])  # USD ACV
 CHURN_PER_YEAR = np.array([0.24, 0.19, 0.18])  # hazard counted from the last won deal
+# A renewal is lost about as often as a customer churns in a year; an existing customer buys
+# more more often than a stranger buys at all.
+RENEWAL_WIN_RATE = 1 - CHURN_PER_YEAR
+EXPANSION_WIN_RATE = np.array([0.40, 0.38, 0.35])
 CAC = np.array([6_000.0, 30_000.0, 80_000.0])  # spend per new customer
 SALES_SHARE = np.array([0.40, 0.55, 0.70])    # rest of the budget is marketing
 MARKETING_MIX = np.array([0.35, 0.20, 0.15, 0.15, 0.15])
@@ -96,28 +108,36 @@ def _sample_days(rng: np.random.Generator, n: int, start: int, day_w: np.ndarray
     return start + np.minimum(idx, len(day_w) - 1)
 
 
-def _pick_rep(rng: np.random.Generator, seg: np.ndarray, users: dict) -> np.ndarray:
-    """A rep from the team that serves the segment (seg is the clean segment code)."""
-    owner = np.empty(len(seg), dtype=np.int32)
-    for s in range(3):
-        members = np.flatnonzero(users["team"] == s)
-        mask = seg == s
+def _pick_rep(rng: np.random.Generator, seg: np.ndarray, region: np.ndarray, users: dict) -> np.ndarray:
+    """A new-business rep: from the team of the (clean) segment; SMB by region (NA, LATAM: Americas)."""
+    team = np.where(seg == 0, np.where(np.isin(region, (0, 3)), 0, 1), seg + 1)
+    return _member(rng, team, users)
+
+
+def _member(rng: np.random.Generator, team: np.ndarray, users: dict) -> np.ndarray:
+    owner = np.empty(len(team), dtype=np.int32)
+    for t in range(len(TEAMS)):
+        members = np.flatnonzero(users["team"] == t)
+        mask = team == t
         owner[mask] = members[rng.integers(0, len(members), int(mask.sum()))]
     return owner
 
 
 def _users(rng: np.random.Generator, deals: int) -> dict:
-    # ~60 reps at S scale, growing slowly with volume (about 95 at M scale).
-    n = int(np.clip(round(60 * (deals / 20_000) ** 0.12), 30, 150))
-    sizes = np.round(n * np.array([0.45, 0.35])).astype(int)
-    team = rng.permutation(np.repeat([0, 1, 2], [sizes[0], sizes[1], n - sizes.sum()]))
-    office = rng.choice(len(OFFICES), n, p=[0.25, 0.15, 0.2, 0.1, 0.15, 0.15])
+    # ~20 reps at S scale, growing slowly with volume (about 44 at M scale); every team has one.
+    n = int(np.clip(round(20 * (deals / 20_000) ** 0.2), 10, 150))
+    sizes = np.maximum(np.round(n * TEAM_SHARE).astype(int), 1)
+    sizes[2] += n - sizes.sum()  # rounding slack goes to the largest team
+    team = np.repeat(np.arange(len(TEAMS)), sizes).astype(np.int8)
+    office = np.array([TEAM_OFFICES[t][rng.integers(0, len(TEAM_OFFICES[t]))] for t in team])
+    # Some reps close more than others: a win-rate multiplier per rep.
+    skill = np.clip(rng.lognormal(0.0, 0.2, n), 0.7, 1.4)
     first = ("Ava", "Ben", "Chloe", "Diego", "Emma", "Felix", "Grace", "Hiro", "Isla", "Jonas", "Kira",
              "Liam", "Maya", "Noah", "Olga", "Priya", "Quinn", "Rafael", "Sofia", "Tom", "Uma", "Victor")
     last = ("Smith", "Müller", "Tanaka", "Silva", "Okafor", "Chen", "Novak", "Garcia", "Brown", "Rossi",
             "Kowalski", "Haddad", "Larsen", "Patel", "Dubois", "Kim", "Nguyen")
     names = [f"{first[i % len(first)]} {last[(i * 7 + i // len(first)) % len(last)]}" for i in range(n)]
-    return {"team": team, "office": office, "name": np.array(names)}
+    return {"team": team, "office": office, "name": np.array(names), "skill": skill}
 
 
 def _accounts(rng: np.random.Generator, n: int, start: int, day_w: np.ndarray) -> dict:
@@ -180,7 +200,7 @@ def _leads(rng, n, deals, acc, users, start, end, day_w) -> dict:
     secs = np.clip(rng.normal(15 * 3600, 4 * 3600, n), 0, 86_399).astype(np.int64)
     return {"n": n, "day": day, "ts": np.sort(day.astype(np.int64) * 86_400 + secs), "source": source,
             "seg": seg, "seg_label": seg_label, "region": region, "account": account,
-            "owner": _pick_rep(rng, seg, users), "status": status, "converted": converted}
+            "owner": _pick_rep(rng, seg, region, users), "status": status, "converted": converted}
 
 
 def _deals(rng, n, leads, acc, users, start, end, day_w) -> dict:
@@ -195,23 +215,40 @@ def _deals(rng, n, leads, acc, users, start, end, day_w) -> dict:
     order = np.argsort(created, kind="stable")  # chronological deal ids
     created, account, lead = created[order], account[order], lead[order]
     seg = acc["seg"][account]
-    won = rng.random(n) < WIN_RATE[seg]
+    owner = _pick_rep(rng, seg, acc["region"][account], users)
+    u = rng.random(n)
+    won = u < np.clip(WIN_RATE[seg] * users["skill"][owner], 0.02, 0.95)
     cycle = np.maximum(1, np.round(rng.lognormal(np.log(CYCLE_MEDIAN[seg]), 0.7)).astype(np.int64))
     closed = created + cycle
     is_open = closed > end  # would close after `until`: still open today
-    # Open stage follows how far into its (future) cycle the deal is.
-    progress = np.clip((end - created) / cycle, 0, 0.999)
-    stage = np.where(is_open, (progress * 4).astype(np.int8), np.where(won, 4, 5)).astype(np.int8)
     idx_closed = np.flatnonzero(~is_open)
     typo = idx_closed[rng.random(len(idx_closed)) < 0.002]  # closed before created: entry error
     closed[typo] = created[typo] - rng.integers(1, 15, len(typo))
+    # Deals created after the account's first win are expansions or renewals: account managers
+    # own them, and they have their own odds (a renewal is lost about as often as a customer churns).
+    dtype = _deal_types(rng, account, created, closed, won & ~is_open, acc["n"])
+    later = dtype > 0
+    owner[later] = _member(rng, np.full(int(later.sum()), ACCOUNT_MANAGEMENT), users)
+    odds = np.where(dtype == 2, RENEWAL_WIN_RATE[seg], EXPANSION_WIN_RATE[seg])
+    won[later] = u[later] < odds[later]
+    # Open stage follows how far into its (future) cycle the deal is.
+    progress = np.clip((end - created) / cycle, 0, 0.999)
+    stage = np.where(is_open, (progress * 4).astype(np.int8), np.where(won, 4, 5)).astype(np.int8)
     dirty = idx_closed[rng.random(len(idx_closed)) < 0.01]
     stage[dirty] = np.where(stage[dirty] == 4, rng.choice([6, 7], len(dirty)), 8)
     _guarantee_recent_win(stage, is_open, closed, created, end)
-    amount = rng.lognormal(np.log(AMOUNT_MEDIAN[seg]), 0.8)
+    amount = rng.lognormal(np.log(AMOUNT_MEDIAN[seg]), 0.8) * np.where(dtype == 1, 0.35, 1.0)
     return {"n": n, "created": created, "closed": closed, "open": stage < 4, "stage": stage,
-            "account": account, "lead": lead, "seg": seg, "owner": _pick_rep(rng, seg, users),
-            "amount": amount, "amount_null": (stage < 4) & (rng.random(n) < 0.01)}
+            "account": account, "lead": lead, "seg": seg, "owner": owner, "type": dtype,
+            "amount": np.round(amount, 2), "amount_null": (stage < 4) & (rng.random(n) < 0.01)}
+
+
+def _deal_types(rng, account, created, closed, won, n_accounts) -> np.ndarray:
+    """0 new business; 1 expansion, 2 renewal (65/35) once the account has won a deal before."""
+    since = np.full(n_accounts, np.iinfo(np.int64).max)
+    np.minimum.at(since, account[won], closed[won])
+    later = created > since[account]
+    return np.where(later, np.where(rng.random(len(account)) < 0.65, 1, 2), 0).astype(np.int8)
 
 
 def _guarantee_recent_win(stage, is_open, closed, created, end) -> None:
@@ -224,15 +261,11 @@ def _guarantee_recent_win(stage, is_open, closed, created, end) -> None:
 
 
 def _account_history(rng, acc, leads, dl, end) -> None:
-    """customer_since, deal_type, created_at and churn - all derived from the deals."""
+    """customer_since, created_at and churn - all derived from the deals."""
     n, big = acc["n"], np.iinfo(np.int64).max
     won = np.isin(dl["stage"], WON_CODES) & ~dl["open"]
     since = np.full(n, big)
     np.minimum.at(since, dl["account"][won], dl["closed"][won])
-    # Deals created after the account became a customer are expansions or renewals.
-    later = dl["created"] > since[dl["account"]]
-    dl["type"] = np.where(later, np.where(rng.random(dl["n"]) < 0.65, 1, 2), 0).astype(np.int8)
-    dl["amount"] = np.round(dl["amount"] * np.where(dl["type"] == 1, 0.35, 1.0), 2)
     # Accounts are born before their events; only a closed_at typo can predate the birth.
     first = acc["birth"].copy()
     has_lead = leads["account"] >= 0
@@ -286,7 +319,7 @@ def _load(con, users, acc, leads, dl, spend) -> dict[str, int]:
         "offices": pa.table({"i": np.arange(len(OFFICES)), "name": [o[0] for o in OFFICES],
                              "region": _cat(np.array([o[1] for o in OFFICES]), REGIONS)}),
         "users": pa.table({"i": np.arange(len(users["team"])), "name": users["name"],
-                           "team": _cat(users["team"], SEGMENTS), "office": users["office"]}),
+                           "team": _cat(users["team"], TEAMS), "office": users["office"]}),
         "accounts": pa.table({"i": np.arange(acc["n"]), "key": acc["name_key"], "seg": _cat(acc["seg_label"], SEGMENT_LABELS),
                               "industry": _cat(acc["industry"], INDUSTRIES), "region": _cat(acc["region"], REGIONS),
                               "created": _date(acc["created"]), "since": _date(acc["since"], acc["since"] < 0),

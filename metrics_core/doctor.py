@@ -182,7 +182,7 @@ def run_doctor(kpi: "KPI", *, as_of: date | None = None, period: str = "last-mon
     for i, probe in enumerate(probes):
         rows = grouped.get(i, [])
         if any(int(r["bad"]) == 1 for r in rows):
-            findings += _from_probe(probe, rows, affected, as_of, locale)
+            findings += _from_probe(probe, rows, _breakable(kpi, probe, affected), as_of, locale)
     for table in build.used_tables():
         findings += _time_findings(kpi, build, table, as_of, affected, locale)
     findings = with_shifts(kpi, findings, period, as_of)
@@ -313,6 +313,14 @@ def _metrics_by_measure(kpi: "KPI") -> dict[str, set[str]]:
     for name in kpi.definitions.metrics:
         walk(name, name, frozenset())
     return out
+
+
+def _breakable(kpi: "KPI", probe: Probe, affected: dict[str, set[str]]) -> dict[str, set[str]]:
+    """For a blank dimension, only the metrics that may be broken down by it (their ``dimensions:``)."""
+    if probe.check != "blank_dimension":
+        return affected
+    cat = kpi.catalog
+    return {meas: {m for m in metrics if probe.subject in cat.metric_dimensions(m)} for meas, metrics in affected.items()}
 
 
 def _metrics_of(measures: tuple[str, ...], affected: dict[str, set[str]]) -> tuple[str, ...]:

@@ -75,8 +75,8 @@ def suggest(defs: Definitions, raw: Any) -> list[Suggestion]:
             target = s.conversions if item in defs.metrics and isinstance(defs.metrics[item], ConversionMetric) else s.measures
             if item not in target:
                 target.append(item)
-            for d in dims:
-                if d in cat.table_dimensions(table) and d not in s.dimensions:
+            for d in dims:  # only breakdowns the metric allows (its `dimensions:` list)
+                if d in cat.table_dimensions(table) and d in cat.metric_dimensions(metric) and d not in s.dimensions:
                     s.dimensions.append(d)
                     if where and where not in s.why:
                         s.why.append(where)

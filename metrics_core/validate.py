@@ -231,14 +231,23 @@ def rule_dimensions(cat: Catalog) -> Iterator[Finding]:
             measures = [x for x in cat.breakdown_measures(name) if x in defs.measures and defs.measures[x].table in defs.tables]
         except ExprError:
             continue
-        for dim in m.dimensions or []:
-            for meas in measures:
-                if dim not in cat.measure_dimensions(meas):
-                    table = defs.measures[meas].table
-                    yield ("metrics", name, "dimensions"), (
-                        _("dimension '{dimension}' cannot break down measure '{measure}': table '{table}' has no such "
-                          "dimension").format(dimension=dim, measure=meas, table=table)
-                        + hint_for(dim, cat.measure_dimensions(meas), what=_("its dimensions")))
+        for i, dim in enumerate(m.dimensions or []):
+            bad = next((x for x in measures if dim not in cat.measure_dimensions(x)), None)
+            if bad is not None:
+                table = defs.measures[bad].table
+                yield ("metrics", name, "dimensions", i), (
+                    _("dimension '{dimension}' cannot break down measure '{measure}': table '{table}' has no such "
+                      "dimension").format(dimension=dim, measure=bad, table=table)
+                    + hint_for(dim, cat.measure_dimensions(bad), what=_("its dimensions")))
+                continue
+            # A derived metric breaks down only as every metric it reads allows.
+            stricter = next((x for x in cat.metrics_read(name)[1:]
+                             if defs.metrics[x].dimensions is not None and dim not in defs.metrics[x].dimensions), None)
+            if stricter is not None:
+                yield ("metrics", name, "dimensions", i), (
+                    _("dimension '{dimension}' is not allowed for metric '{metric}', which this metric reads "
+                      "(allowed there: {dimensions})").format(
+                        dimension=dim, metric=stricter, dimensions=", ".join(defs.metrics[stricter].dimensions or []) or _("none")))
         known = set(cat.metric_dimensions(name)) if measures else set()
         for i, t in enumerate(m.targets):
             for dim in t.where:

@@ -56,7 +56,7 @@ def list_values(kpi: "KPI", dimension: str, *, metric: str | None = None, period
         allowed = cat.metric_dimensions(name)  # type: ignore[arg-type]
         if dim not in allowed:
             raise QueryError(_("cannot break {metric} down by '{dimension}'").format(metric=name, dimension=dim)
-                             + hint_for(dim, allowed, what=_("it can use")))
+                             + cat.breakdown_hint(name, dim))  # type: ignore[arg-type]
         measure: str | None = base_measure(cat, name)  # type: ignore[arg-type]
         mdef = kpi.definitions.measures[measure]  # type: ignore[index]
     else:

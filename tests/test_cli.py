@@ -71,7 +71,7 @@ def test_query_json_shape(demo: Path) -> None:
     assert {"absolute", "relative"} <= set(out["change"])
     assert out["change"]["absolute"] == pytest.approx(out["value"] - out["previous"]["value"])
     comps = out["components"]
-    assert (comps["numerator"]["name"], comps["denominator"]["name"]) == ("won_deals", "closed_deals")
+    assert (comps["numerator"]["name"], comps["denominator"]["name"]) == ("won_new_deals", "closed_new_deals")
     assert out["value"] == pytest.approx(comps["numerator"]["value"] / comps["denominator"]["value"])
     assert out["dimensions"] == ["segment"]
     assert {r["segment"] for r in out["rows"]} == {"SMB", "Mid-Market", "Enterprise"}
@@ -234,8 +234,9 @@ def test_missing_definitions_names_where_it_looked(tmp_path: Path, monkeypatch: 
 
 def test_breakdown_by_a_dimension_named_status_keeps_its_values(demo: Path) -> None:
     """Regression: `lead_to_win_rate last-quarter by status` answered with two `status` keys (the lead status
-    and the target status) and lost the breakdown values. Row keys no longer collide with dimensions."""
-    data = query_json(demo, "lead_to_win_rate last-quarter by status")
+    and the target status) and lost the breakdown values. Row keys no longer collide with dimensions.
+    (lead_to_win_rate no longer breaks down by status, which says whether a lead converted: new_leads does.)"""
+    data = query_json(demo, "new_leads last-quarter by status")
     statuses = [row["status"] for row in data["rows"]]
     assert statuses and all(isinstance(s, str) and s for s in statuses)
     assert all(set(row) == {"status", "value", "formatted", "previous", "sample_size", "small_sample", "maturing"}

@@ -87,8 +87,32 @@ def test_customer_since_matches_first_win(con):
 
 def test_win_rate(con):
     rate = one(con, "SELECT count(*) FILTER (WHERE stage = 'Closed Won') / count(*) FROM crm_deals "
-                    "WHERE closed_at IS NOT NULL")
+                    "WHERE closed_at IS NOT NULL AND deal_type = 'new_business'")
     assert 0.15 <= rate <= 0.35
+
+
+def test_deal_types_follow_the_first_win(con):
+    """Renewals and expansions come only after an account's first win; new business never does."""
+    assert one(con, """SELECT count(*) FROM crm_deals d JOIN crm_accounts a USING (account_id)
+                       WHERE (d.deal_type = 'new_business') <> (a.customer_since IS NULL OR d.created_at <= a.customer_since)""") == 0
+    shares = dict(con.execute("SELECT deal_type, count(*) / sum(count(*)) OVER () FROM crm_deals GROUP BY 1").fetchall())
+    assert set(shares) == {"new_business", "expansion", "renewal"} and shares["new_business"] > 0.5
+
+
+def test_renewals_won_far_more_often_than_new_business(con):
+    rates = dict(con.execute("SELECT deal_type, count(*) FILTER (WHERE lower(stage) IN ('closed won', 'won')) / count(*) "
+                             "FROM crm_deals WHERE closed_at IS NOT NULL GROUP BY 1").fetchall())
+    assert 0.7 < rates["renewal"] < 0.9 and rates["new_business"] < rates["expansion"] < rates["renewal"]
+
+
+def test_reps_belong_to_one_team_each(con):
+    teams = dict(con.execute("SELECT team, count(*) FROM crm_users GROUP BY 1").fetchall())
+    assert set(teams) == {"SMB Americas", "SMB International", "Mid-Market", "Enterprise", "Account Management"}
+    assert 10 <= sum(teams.values()) <= 30 and min(teams.values()) >= 1
+    assert one(con, "SELECT count(DISTINCT name) = count(*) FROM crm_users")
+    twenty = duckdb.connect()
+    generate(twenty, deals=20_000, until=UNTIL)
+    assert one(twenty, "SELECT count(*) FROM crm_users") == 20
 
 
 def test_referential_integrity(con):
@@ -108,10 +132,15 @@ def test_referential_integrity(con):
                        WHERE l.account_id <> d.account_id OR l.segment <> a.segment OR l.region <> a.region
                           OR d.created_at < CAST(l.created_at AS DATE)
                           OR d.created_at > CAST(l.created_at AS DATE) + 30""") == 0
-    # The owner's team serves the account's segment (compare on the clean spelling).
+    # New business: the team of the account's segment (SMB by region); renewals and expansions: account
+    # management (compare on the clean spelling).
     assert one(con, """SELECT count(*) FROM crm_deals d JOIN crm_users u ON u.user_id = d.owner_id
                        JOIN crm_accounts a USING (account_id)
-                       WHERE a.segment IN ('SMB', 'Mid-Market', 'Enterprise') AND u.team <> a.segment""") == 0
+                       WHERE a.segment IN ('SMB', 'Mid-Market', 'Enterprise') AND u.team <> CASE
+                         WHEN d.deal_type <> 'new_business' THEN 'Account Management'
+                         WHEN a.segment <> 'SMB' THEN a.segment
+                         WHEN a.region IN ('North America', 'LATAM') THEN 'SMB Americas'
+                         ELSE 'SMB International' END""") == 0
 
 
 def test_converted_exactly_for_leads_with_deal(con):

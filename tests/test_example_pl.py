@@ -20,6 +20,7 @@ import pytest
 from rich.console import Console
 
 from metrics_core.api import KPI
+from metrics_core.errors import QueryError
 from metrics_core.cli_render import render_result
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "pl"
@@ -69,6 +70,14 @@ def test_answers_read_as_polish(kpi: KPI) -> None:
     assert "cel 50,0%: zrealizowany" in text
     r = kpi.query("koszt pozyskania klienta I kw. 2026", as_of=AS_OF)
     assert r.formatted == "34\u00a0000\u00a0zł" and "4 nowych klientów" in r.counted
+
+
+def test_a_breakdown_that_makes_no_sense_is_refused_in_polish(kpi: KPI) -> None:
+    """By stage, the win rate is 100 % / 0 %: the definition allows only industry, segment and owner."""
+    with pytest.raises(QueryError) as e:
+        kpi.query("skuteczność I kw. 2026 wg etap", as_of=AS_OF)
+    assert str(e.value) == ("nie można podzielić win_rate według 'etap': to nie jest sensowny podział tej metryki "
+                            "(dozwolone: branza, opiekun, segment)")
 
 
 @pytest.mark.parametrize("question", [

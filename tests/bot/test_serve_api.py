@@ -96,7 +96,7 @@ def test_explain(api: Running, keys: dict[str, str]) -> None:
     r = get(api, "/v1/metrics/win rate", keys["open"])
     assert r.status_code == 200
     body = r.json()
-    assert body["metric"]["name"] == "win_rate" and body["metric"]["formula"] == "won_deals / closed_deals"
+    assert body["metric"]["name"] == "win_rate" and body["metric"]["formula"] == "won_new_deals / closed_new_deals"
     assert "select" in body["sql"].lower()
     missing = get(api, "/v1/metrics/wn_rate", keys["open"])
     assert missing.status_code == 404 and "did you mean 'win_rate'" in missing.json()["error"]["message"]

@@ -75,7 +75,7 @@ def test_unknown_metric_and_dimension_get_did_you_mean():
     loaded = parse_definitions(SHIPPED.read_text())
     raw = {"tabs": [{"name": "T", "metrics": ["win_rat"], "breakdown": {"by": "segmnt"}}]}
     issues = validate_section(raw, loaded.defs)
-    assert [i.message for i in issues] == ["unknown metric 'win_rat' (did you mean 'win_rate' or 'lead_to_win_rate'?)",
+    assert [i.message for i in issues] == ["unknown metric 'win_rat' (did you mean 'win_rate' or 'renewal_win_rate' or 'lead_to_win_rate'?)",
                                            "unknown dimension 'segmnt' (did you mean 'segment'?)"]
     assert issues[0].key == "sheets.tabs.0.metrics"
 

@@ -161,13 +161,14 @@ def _semantic_issues(cfg: WorkbookConfig, raw: dict[str, Any], defs: Any, source
             issues.append(Issue(_("two tabs are named {title!r}").format(title=title), source, _line(raw, ["tabs"]),
                                 "sheets.tabs"))
         seen.add(title.lower())
-    dims_of = _dimensions_of(defs)
+    dims_of, served = _dimensions_of(defs)
     for i, tab in enumerate(cfg.tabs):
-        issues += _tab_issues(i, tab, dims_of, raw, source)
+        issues += _tab_issues(i, tab, dims_of, served, raw, source)
     return issues
 
 
-def _tab_issues(i: int, tab: TabConfig, dims_of: dict[str, list[str]], raw: Any, source: str) -> list[Issue]:
+def _tab_issues(i: int, tab: TabConfig, dims_of: dict[str, list[str]], served: set[str], raw: Any,
+                source: str) -> list[Issue]:
     issues: list[Issue] = []
     where = ["tabs", i, "metrics"]
     for name in tab.metrics if dims_of else ():
@@ -180,7 +181,7 @@ def _tab_issues(i: int, tab: TabConfig, dims_of: dict[str, list[str]], raw: Any,
         return issues
     key, line = f"sheets.tabs.{i}.breakdown.by", _line(raw, ["tabs", i, "breakdown", "by"])
     every = sorted({d for dims in dims_of.values() for d in dims})
-    if by not in every:
+    if by not in every and by not in served:  # served: a real dimension that no metric's list allows
         return issues + [Issue(_("unknown dimension '{name}'").format(name=by) + hint_for(by, every), source, line, key)]
     for name in tab.metrics:
         if name in dims_of and by not in dims_of[name]:
@@ -189,15 +190,17 @@ def _tab_issues(i: int, tab: TabConfig, dims_of: dict[str, list[str]], raw: Any,
     return issues
 
 
-def _dimensions_of(defs: Any) -> dict[str, list[str]]:
-    """metric -> the dimensions it can be broken down by ({} when the definitions are unknown)."""
+def _dimensions_of(defs: Any) -> tuple[dict[str, list[str]], set[str]]:
+    """(metric -> the dimensions it may be broken down by, every dimension some metric's tables have);
+    ({}, set()) when the definitions are unknown."""
     metrics = getattr(defs, "metrics", None)
     if not metrics:
-        return {}
+        return {}, set()
     from metrics_core import Catalog
 
     catalog = Catalog(defs)
-    return {str(m): list(catalog.metric_dimensions(m)) for m in metrics}
+    return ({str(m): list(catalog.metric_dimensions(m)) for m in metrics},
+            {d for m in metrics for d in catalog.served_dimensions(m)})
 
 
 def section_schema() -> dict[str, Any]:

@@ -40,6 +40,15 @@ def test_golden_answer_from_demo_data(real_kpi) -> None:
     assert_snapshot("e2e_win_rate_last_quarter_by_region", reply.message())
 
 
+def test_a_breakdown_the_metric_does_not_allow_is_refused_in_one_line(real_kpi) -> None:
+    """`win_rate by stage` answered 100 % / 0 %; the definition now lists what makes sense, the reply says it."""
+    reply = answer_query(snapshot_of(real_kpi), "win_rate last-quarter by stage", HERE, as_of=AS_OF)
+    assert not reply.ok
+    assert "cannot break win_rate down by 'stage': not a meaningful breakdown of this metric (allowed: industry" in reply.text
+    reply = answer_query(snapshot_of(real_kpi), "win_rate last-quarter by team", HERE, as_of=AS_OF)
+    assert reply.ok and "SMB Americas" in json.dumps(reply.blocks), reply.text
+
+
 def test_breakdown_by_a_wide_dimension_is_cut(real_kpi) -> None:
     reply = answer_query(snapshot_of(real_kpi), "win_rate last-year by region, industry, source", HERE, as_of=AS_OF)
     assert reply.ok, reply.text

@@ -71,6 +71,16 @@ def test_problems_are_reported_by_kpi_validate_with_lines_and_hints():
     assert all(line for line in lines.values()), lines
 
 
+def test_a_breakdown_the_metric_does_not_allow_is_an_issue():
+    """The shipped win_rate lists its breakdowns: a tab by stage is reported, not answered 100 % / 0 %."""
+    loaded = parse_definitions(SHIPPED.read_text())
+    raw = {"tabs": [{"name": "T", "metrics": ["win_rate", "cac"], "breakdown": {"by": "stage"}}]}
+    messages = [i.message for i in validate_section(raw, loaded.defs)]
+    assert messages == ["metric 'win_rate' cannot be broken down by 'stage' (it can use: industry, office, owner, "
+                        "region, segment, size_band, source, team)",
+                        "metric 'cac' cannot be broken down by 'stage' (it can use: segment)"]
+
+
 def test_unknown_metric_and_dimension_get_did_you_mean():
     loaded = parse_definitions(SHIPPED.read_text())
     raw = {"tabs": [{"name": "T", "metrics": ["win_rat"], "breakdown": {"by": "segmnt"}}]}

@@ -38,11 +38,11 @@ DATA = ROOT / "bench" / ".data"
 AS_OF = "2026-11-27"
 
 # Win rate for Q3 2026 as an analyst writes it against the raw CRM table: the stage spellings are
-# the CRM's, mapped the way definitions.yaml maps them (trimmed, lower-cased).
+# the CRM's, mapped the way definitions.yaml maps them (trimmed, lower-cased); new business only.
 BARE_SQL = """
 SELECT count(*) FILTER (WHERE s IN ('closed won', 'won')) / count(*) AS win_rate
 FROM (SELECT lower(trim(stage)) AS s FROM crm_deals
-      WHERE closed_at BETWEEN DATE '2026-07-01' AND DATE '2026-09-30')
+      WHERE closed_at BETWEEN DATE '2026-07-01' AND DATE '2026-09-30' AND deal_type = 'new_business')
 WHERE s IN ('closed won', 'won', 'closed lost', 'closed-lost')
 """
 

@@ -22,7 +22,7 @@ SEG = ("CASE lower(trim(segment)) WHEN 'smb' THEN 'SMB' WHEN 'mid-market' THEN '
        "WHEN 'mid market' THEN 'Mid-Market' WHEN 'enterprise' THEN 'Enterprise' WHEN 'ent' THEN 'Enterprise' "
        "ELSE trim(segment) END")
 CLEAN = {
-    "d": ("d AS (SELECT deal_id, account_id, lead_id, created_at, closed_at, amount, "
+    "d": ("d AS (SELECT deal_id, account_id, lead_id, created_at, closed_at, amount, deal_type, "
           "CASE lower(trim(stage)) WHEN 'closed won' THEN 'won' WHEN 'won' THEN 'won' WHEN 'closed lost' THEN 'lost' "
           "WHEN 'closed-lost' THEN 'lost' ELSE 'open' END AS stage FROM crm_deals)"),
     "a": f"a AS (SELECT account_id, customer_since, churned_at, {SEG} AS seg FROM crm_accounts)",
@@ -49,17 +49,27 @@ new_cust_m AS (SELECT {bucket_first} AS bucket, {seg_a}, count(*) AS new_cust
     "open": ("da", """open_m AS (SELECT b.bucket, {seg_a}, count(*) AS open
     FROM d{join_a}
     JOIN buckets b ON d.created_at < b.bucket_end AND (d.closed_at IS NULL OR d.closed_at >= b.bucket_end) {gsb})"""),
+    "open_nb": ("da", """open_nb_m AS (SELECT b.bucket, {seg_a}, count(*) AS open_nb
+    FROM d{join_a}
+    JOIN buckets b ON d.deal_type = 'new_business' AND d.created_at < b.bucket_end
+        AND (d.closed_at IS NULL OR d.closed_at >= b.bucket_end) {gsb})"""),
     "churned": ("a", """churned_m AS (SELECT {bucket_churn} AS bucket, {seg_a}, count(*) AS churned
     FROM a WHERE a.churned_at >= DATE '{lo}' AND a.churned_at < DATE '{hi}' {gs})"""),
     "cust_start": ("a", """cust_start_m AS (SELECT b.bucket, {seg_a}, count(*) AS cust_start
     FROM a JOIN buckets b ON a.customer_since < b.bucket AND (a.churned_at IS NULL OR a.churned_at >= b.bucket) {gsb})"""),
 }
+NEW = "deal_type = 'new_business'"  # the funnel metrics count new business only
 DEAL_COLS = {
-    "won": "count(*) FILTER (WHERE stage = 'won') AS won",
-    "closed": "count(*) FILTER (WHERE stage IN ('won', 'lost')) AS closed",
-    "amt": "sum(amount) FILTER (WHERE stage = 'won') AS amt_sum, count(amount) FILTER (WHERE stage = 'won') AS amt_n",
-    "cyc": ("sum(date_diff('day', created_at, closed_at)) FILTER (WHERE stage = 'won' AND closed_at >= created_at) AS cyc_sum, "
-            "count(*) FILTER (WHERE stage = 'won' AND closed_at >= created_at) AS cyc_n"),
+    "won": f"count(*) FILTER (WHERE stage = 'won' AND {NEW}) AS won",
+    "closed": f"count(*) FILTER (WHERE stage IN ('won', 'lost') AND {NEW}) AS closed",
+    "amt": (f"sum(amount) FILTER (WHERE stage = 'won' AND {NEW}) AS amt_sum, "
+            f"count(amount) FILTER (WHERE stage = 'won' AND {NEW}) AS amt_n"),
+    "amt_all": ("sum(amount) FILTER (WHERE stage = 'won') AS amt_all_sum, "
+                "count(amount) FILTER (WHERE stage = 'won') AS amt_all_n"),
+    "cyc": (f"sum(date_diff('day', created_at, closed_at)) FILTER (WHERE stage = 'won' AND closed_at >= created_at AND {NEW}) "
+            f"AS cyc_sum, count(*) FILTER (WHERE stage = 'won' AND closed_at >= created_at AND {NEW}) AS cyc_n"),
+    "ren": ("count(*) FILTER (WHERE stage = 'won' AND deal_type = 'renewal') AS ren_won, "
+            "count(*) FILTER (WHERE stage IN ('won', 'lost') AND deal_type = 'renewal') AS ren_closed"),
 }
 AVG = "amt_sum / nullif(amt_n, 0)"
 WIN = "won / nullif(closed, 0)"
@@ -68,6 +78,10 @@ ANNUAL = "churned / nullif(cust_start, 0) * 365.0 / days"
 CAC = "spend / nullif(new_cust, 0)"
 CLV = f"({AVG}) * 0.75 / nullif({ANNUAL}, 0)"
 METRICS = {  # metric -> (deal columns, other measures, formula over the summed columns)
+    "new_leads": ([], ["leads"], "leads"),
+    "renewal_win_rate": (["ren"], [], "ren_won / nullif(ren_closed, 0)"),
+    "avg_deal_size_all": (["amt_all"], [], "amt_all_sum / nullif(amt_all_n, 0)"),
+    "open_new_deals": ([], ["open_nb"], "open_nb"),
     "conversion_rate": (["won"], ["leads"], "won / nullif(leads, 0)"),
     "lead_to_win_rate": ([], ["conv"], "converted / nullif(base, 0)"),
     "sales_cycle_days": (["cyc"], [], CYCLE),
@@ -79,11 +93,11 @@ METRICS = {  # metric -> (deal columns, other measures, formula over the summed 
     "annual_churn_rate": ([], ["churned", "cust_start"], ANNUAL),
     "clv": (["amt"], ["churned", "cust_start"], CLV),
     "open_deals": ([], ["open"], "open"),
-    "pipeline_velocity": (["won", "closed", "amt", "cyc"], ["open"], f"open * ({WIN}) * ({AVG}) / nullif({CYCLE}, 0)"),
+    "pipeline_velocity": (["won", "closed", "amt", "cyc"], ["open_nb"], f"open_nb * ({WIN}) * ({AVG}) / nullif({CYCLE}, 0)"),
     "ltv_cac_ratio": (["amt"], ["churned", "cust_start", "spend", "new_cust"], f"({CLV}) / nullif({CAC}, 0)"),
     "cac_payback_months": (["amt"], ["spend", "new_cust"], f"({CAC}) / nullif(({AVG}) / 12.0 * 0.75, 0)"),
 }
-SNAPSHOT_END, SNAPSHOT_START = {"open"}, {"cust_start"}
+SNAPSHOT_END, SNAPSHOT_START = {"open", "open_nb"}, {"cust_start"}
 ACCOUNTS = {"churned", "cust_start"}  # measures of the accounts table itself
 
 
@@ -123,7 +137,7 @@ def hand_sql(metric: str, windows: list[tuple[date, date]], grain: str, by_segme
     sums = [f"sum({c}) AS {c}" for c in _columns(deal_cols, others) if c not in SNAPSHOT_END | SNAPSHOT_START]
     # a snapshot is the state at the window's last (open) or first (customers) bucket, not a sum
     last = ", ".join(f"DATE '{_prev(_next(h, 'month'), grain)}'" for _, h in windows)
-    sums += [f"sum(open) FILTER (WHERE bucket IN ({last})) AS open" for _ in SNAPSHOT_END & set(others)]
+    sums += [f"sum({m}) FILTER (WHERE bucket IN ({last})) AS {m}" for m in sorted(SNAPSHOT_END & set(others))]
     sums += [f"sum(cust_start) FILTER (WHERE bucket IN (DATE '{cur_lo}', DATE '{cmp_lo}')) AS cust_start"
              for _ in SNAPSHOT_START & set(others)]
     cols = ", ".join(c for c in _columns(deal_cols, others))
@@ -142,8 +156,9 @@ def hand_sql(metric: str, windows: list[tuple[date, date]], grain: str, by_segme
 
 def _columns(deal_cols: list[str], others: list[str]) -> list[str]:
     names = {"won": ["won"], "closed": ["closed"], "amt": ["amt_sum", "amt_n"], "cyc": ["cyc_sum", "cyc_n"],
+             "amt_all": ["amt_all_sum", "amt_all_n"], "ren": ["ren_won", "ren_closed"],
              "leads": ["leads"], "conv": ["base", "converted"], "new_cust": ["new_cust"], "spend": ["spend"],
-             "open": ["open"], "churned": ["churned"], "cust_start": ["cust_start"]}
+             "open": ["open"], "open_nb": ["open_nb"], "churned": ["churned"], "cust_start": ["cust_start"]}
     return [c for m in [*deal_cols, *others] for c in names[m]]
 
 

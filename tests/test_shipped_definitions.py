@@ -123,3 +123,11 @@ def test_dimension_lists_are_checked_with_file_and_line(extra: str, message: str
     with pytest.raises(DefinitionError) as e:
         parse_definitions(BASE + extra, source="x.yaml")
     assert message in str(e.value)
+
+
+def test_doctor_names_only_metrics_that_break_down_by_a_blank_dimension(kpi: KPI) -> None:
+    """Deals without a lead have no source: that moves `win_rate by source`, not cac (by segment only) or the
+    renewal rate (renewals are not broken down by source), though both read the deals table."""
+    blank = next(f for f in kpi.doctor(as_of=AS_OF).findings if (f.check, f.table, f.subject) == ("blank_dimension", "deals", "source"))
+    assert {"win_rate", "avg_deal_size", "pipeline_velocity"} <= set(blank.metrics)
+    assert not {"cac", "cac_payback_months", "renewal_win_rate", "clv"} & set(blank.metrics)

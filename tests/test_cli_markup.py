@@ -7,6 +7,8 @@ Before: ``kpi query "[/red]"`` printed a MarkupError traceback, a description wi
 
 from __future__ import annotations
 
+import re
+
 import shutil
 from pathlib import Path
 
@@ -43,9 +45,9 @@ def test_markup_in_a_question_is_printed_as_typed(definitions: Path, question: s
 
 def test_a_description_with_brackets_is_explained(definitions: Path) -> None:
     text = definitions.read_text()
-    win_rate = "description: Deals won in the period divided by deals closed (won or lost) in the period."
-    assert win_rate in text
-    definitions.write_text(text.replace(win_rate, "description: 'Won [/b] of closed [bold]'", 1))
+    win_rate = re.search(r"(?m)^  win_rate:\n    label: Win rate\n(    description: >-\n(?:      .*\n)+)", text)
+    assert win_rate
+    definitions.write_text(text.replace(win_rate.group(1), "    description: 'Won [/b] of closed [bold]'\n", 1))
     result = run(definitions, "explain", "win_rate")
     assert result.exit_code == 0, result.output
     assert "Won [/b] of closed [bold]" in result.output

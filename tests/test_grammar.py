@@ -176,7 +176,7 @@ def test_unknown_metric_suggests_the_close_name(names: dict[str, str]) -> None:
 
 def test_unknown_metric_far_from_everything_lists_metrics(names: dict[str, str]) -> None:
     message = query_error("xyzzy last-quarter", names)
-    assert "unknown metric 'xyzzy' (metrics: annual_churn_rate, avg_deal_size, cac, " in message
+    assert "unknown metric 'xyzzy' (metrics: annual_churn_rate, avg_deal_size, avg_deal_size_all, cac, " in message
     assert "did you mean" not in message
 
 
@@ -261,7 +261,7 @@ def test_plan_carries_filters(kpi: KPI) -> None:
 @pytest.mark.parametrize("text, expected", [
     ("win_rate by regoin", "cannot break win_rate down by 'regoin' (did you mean 'region'?)"),
     ("win_rate where sgment=SMB", "cannot filter win_rate by 'sgment' (did you mean 'segment'?)"),
-    ("conversion_rate by size_band", "cannot break conversion_rate down by 'size_band' (it can use: office, region, segment, source)"),
+    ("conversion_rate by size_band", "cannot break conversion_rate down by 'size_band' (it can use: office, owner, region, segment, source, team)"),
     ("gross_margin by segment", "'gross_margin' is a constant; it has no breakdown"),
     ("win_rate last-quarter vs bogus", "unknown comparison 'bogus'"),
 ])

@@ -123,13 +123,13 @@ def test_url_templates_are_checked_with_their_line(url: str, message: str) -> No
 # -- the command line, on the demo data -------------------------------------------------------------
 
 def test_cli_rows_json_csv_and_table(demo: Path) -> None:  # noqa: F811
-    q = "won_deals last-quarter where segment = SMB"
+    q = "won_new_deals last-quarter where segment = SMB"
     answer = json.loads(run_cli(demo, "query", "win_rate last-quarter where segment = SMB", "--as-of", CLI_AS_OF,
-                                "--json").stdout)["components"]["numerator"]  # won_deals: a measure, not a metric
+                                "--json").stdout)["components"]["numerator"]  # won_new_deals: a measure, not a metric
     got = run_cli(demo, "rows", q, "--as-of", CLI_AS_OF, "--json", "--limit", "5")
     assert got.exit_code == 0, got.output
     out = json.loads(got.stdout)
-    assert out["total"] == answer["value"] and out["shown"] == 5 and out["measure"] == "won_deals"
+    assert out["total"] == answer["value"] and out["shown"] == 5 and out["measure"] == "won_new_deals"
     assert all(row["segment"] == "SMB" for row in out["rows"])
     dates = [row["closed_at"] for row in out["rows"]]
     assert dates == sorted(dates)

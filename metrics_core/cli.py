@@ -233,7 +233,9 @@ def _register_plugins() -> None:
         try:
             ep.load()(app)
         except Exception as e:  # keep the core commands usable whatever a plugin does
-            err.print(f"[yellow]warning:[/yellow] kpi plugin '{ep.name}' not loaded: {type(e).__name__}: {escape(redact(str(e)))}")
+            word = _("warning:")
+            err.print(f"[yellow]{word}[/yellow] " + _("kpi plugin '{name}' not loaded: {error}").format(
+                name=ep.name, error=f"{type(e).__name__}: {escape(redact(str(e)))}"))
 
 
 def _core_command(argv: list[str]) -> bool:

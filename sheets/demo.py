@@ -13,6 +13,8 @@ from typing import Any
 
 from rich.console import Console
 
+from metrics_core.i18n import gettext as _
+
 from .pipeline import export_xlsx
 from .preview import progress_for
 from .workbook import workbook_for
@@ -26,7 +28,7 @@ def write_workbook(kpi: Any, out: Console, until: date) -> Path:
     cfg = workbook_for(kpi)
     with progress_for(cfg, out) as step:
         export_xlsx(kpi, path, as_of=until, on_step=step)
-    out.print(f"[green]demo workbook[/green] {path}: {', '.join(cfg.titles())}")
-    out.print("  to keep these tabs current in Google Sheets: [bold]kpi sheets sync --spreadsheet ID[/bold] "
-              "(sheets/README.md says how to share the sheet with a service account)")
+    out.print("[green]" + _("demo workbook") + f"[/green] {path}: {', '.join(cfg.titles())}")
+    out.print("  " + _("to keep these tabs current in Google Sheets: {command} (sheets/README.md says how to share the "
+                       "sheet with a service account)").format(command="[bold]kpi sheets sync --spreadsheet ID[/bold]"))
     return path

@@ -11,6 +11,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from metrics_core.i18n import gettext as _
+
 from .compute import steps
 from .config import WorkbookConfig
 from .layout import Cell, TabLayout
@@ -39,7 +41,7 @@ def layout_table(lay: TabLayout) -> Table:
     table = Table(title=Text.assemble((lay.title, "bold"), f" ({lay.n_rows} x {lay.n_cols} cells): {title}"),
                   show_header=False, title_justify="left")
     ncols = min(lay.n_cols, PREVIEW_COLS)
-    for _ in range(ncols):
+    for _col in range(ncols):
         table.add_column(overflow="ellipsis", no_wrap=True, max_width=30)
     for row in lay.rows[1:PREVIEW_ROWS]:
         cells = [_show(c) for c in row[:ncols]]
@@ -66,12 +68,15 @@ def _show(cell: Cell) -> str:
 def print_dry_run(report: Any, console: Console) -> None:
     for lay in report.layouts:
         console.print(layout_table(lay))
-    console.print(f"dry run: would send {report.api_requests} requests (1 spreadsheets.get + 1 spreadsheets.batchUpdate "
-                  f"with {report.sub_requests} sub-requests, {report.bytes_sent / 1024:.1f} KB) "
-                  f"for {len(report.tabs)} tabs; computed in {report.compute_seconds:.2f} s")
+    console.print(_("dry run: would send {requests} requests (1 spreadsheets.get + 1 spreadsheets.batchUpdate "
+                    "with {sub} sub-requests, {kb:.1f} KB) for {tabs} tabs; computed in {seconds:.2f} s").format(
+        requests=report.api_requests, sub=report.sub_requests, kb=report.bytes_sent / 1024, tabs=len(report.tabs),
+        seconds=report.compute_seconds))
 
 
 def print_report(report: Any, console: Console) -> None:
-    console.print(f"{datetime.now():%H:%M:%S} synced {len(report.tabs)} tabs to {report.spreadsheet_id}: {report.api_requests} requests "
-                  f"({report.sub_requests} sub-requests, {report.bytes_sent / 1024:.1f} KB); "
-                  f"compute {report.compute_seconds:.2f} s, write {report.write_seconds:.2f} s")
+    console.print(f"{datetime.now():%H:%M:%S} " + _(
+        "synced {tabs} tabs to {spreadsheet}: {requests} requests ({sub} sub-requests, {kb:.1f} KB); "
+        "compute {compute:.2f} s, write {write:.2f} s").format(
+        tabs=len(report.tabs), spreadsheet=report.spreadsheet_id, requests=report.api_requests, sub=report.sub_requests,
+        kb=report.bytes_sent / 1024, compute=report.compute_seconds, write=report.write_seconds))

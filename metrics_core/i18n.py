@@ -7,7 +7,9 @@
 
 One catalog domain, ``kpi``, for metrics_core, bot and sheets: the Polish one is
 ``metrics_core/locale/pl/LC_MESSAGES/kpi.po``, kept in the repository and read as it is at run time
-(no compiled ``.mo`` to build or forget after ``pip install -e .``). A string missing from a catalog,
+(no compiled ``.mo`` to build or forget after ``pip install -e .``); the compiled form is kept in the
+user's cache directory, keyed by the ``.po`` file's path, size and mtime, so a command reads a ready
+``.mo`` (about 1 ms) instead of parsing the ``.po`` (about 100 ms with Babel's imports). A string missing from a catalog,
 or marked fuzzy, falls back to English. ``make i18n`` re-extracts the messages and updates the
 catalogs; ``tests/test_i18n_catalog.py`` fails when the catalog misses a message the code uses.
 
@@ -31,13 +33,13 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import hashlib
 import io
+import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
 DOMAIN = "kpi"
@@ -63,13 +65,41 @@ def translations(locale: str) -> NullTranslations:
     for name in _candidates(locale):
         po = LOCALE_DIR / name / "LC_MESSAGES" / f"{DOMAIN}.po"
         if po.is_file():
-            with po.open("rb") as f:
-                catalog = read_po(f, locale=name, domain=DOMAIN)
-            buf = io.BytesIO()
-            write_mo(buf, catalog)  # fuzzy entries are left out: they fall back to English
-            buf.seek(0)
-            return Translations(buf, domain=DOMAIN)
+            return Translations(io.BytesIO(_compiled(po, name)), domain=DOMAIN)
     return NullTranslations()
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "kpi" / "catalogs"
+
+
+def _compiled(po: Path, name: str) -> bytes:
+    """The ``.mo`` bytes of ``po``: from the cache when its key (path, size, mtime) matches, else compiled
+    with Babel and stored there (best effort: a read-only home only costs the compile each time)."""
+    st = po.stat()
+    key = hashlib.sha256(f"{po}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:20]
+    cached = _cache_dir() / f"{DOMAIN}-{name}-{key}.mo"
+    try:
+        return cached.read_bytes()
+    except OSError:
+        pass
+    from babel.messages.mofile import write_mo  # only when compiling: Babel's catalog code is slow to import
+    from babel.messages.pofile import read_po
+
+    with po.open("rb") as f:
+        catalog = read_po(f, locale=name, domain=DOMAIN)
+    buf = io.BytesIO()
+    write_mo(buf, catalog)  # fuzzy entries are left out: they fall back to English
+    data = buf.getvalue()
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        tmp.replace(cached)  # atomic: a concurrent reader sees the whole file or none
+    except OSError:
+        pass
+    return data
 
 
 def available() -> tuple[str, ...]:

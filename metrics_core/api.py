@@ -32,7 +32,7 @@ from .errors import QueryError, hint_for, mark_url_password, redact
 from .filters import Filter, conds, join, split
 from .grammar import GRAINS, check_text, parse_query
 from .i18n import _, active_locale, use_locale
-from .phrases import fold
+from .phrases import fold, inflected
 from .load import Loaded, Sections, load_definitions, parse_definitions
 from .models import ConstantMetric, ConversionMetric, Definitions
 from .periods import Grain, Period, buckets, previous_period, resolve_period, today, trailing, year_ago
@@ -335,6 +335,8 @@ class KPI:
         if self.definitions.metrics[metric].type == "constant" and by:
             raise QueryError(_("'{metric}' is a constant; it has no breakdown").format(metric=metric))
         allowed = self.catalog.metric_dimensions(metric)
+        # a Polish case form of an allowed name ("wg segmentu", "po opiekunie") names it
+        by = tuple(d if d in allowed else inflected(d, allowed) or d for d in by)
         for dim in by:
             if dim not in allowed:
                 raise QueryError(_("cannot break {metric} down by '{dimension}'").format(metric=metric, dimension=dim)

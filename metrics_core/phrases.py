@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Iterable
 from datetime import date
 
 from babel.dates import get_month_names
@@ -51,6 +52,25 @@ def fold(text: str) -> str:
     text = unicodedata.normalize("NFKD", str(text).lower().replace("ł", "l"))
     text = "".join(c for c in text if not unicodedata.combining(c))
     return re.sub(r"[\s\u2009\u202f\xa0]+", " ", text).strip()
+
+
+_CASE_ENDINGS = ("ami", "ach", "owi", "ów", "ow", "om", "ie", "u", "a", "y", "i", "e", "o")
+
+
+def _stem(word: str) -> str:
+    w = fold(word)
+    for end in _CASE_ENDINGS:
+        if w.endswith(end) and len(w) - len(end) >= 3:
+            return w[:-len(end)]
+    return w
+
+
+def inflected(word: str, names: Iterable[str]) -> str | None:
+    """The one name among ``names`` that ``word`` is a Polish case form of: "wg segmentu" -> segment,
+    "wg branży" -> branza, "po opiekunie" -> opiekun; None when none or several match."""
+    stem = _stem(word)
+    found = [n for n in names if _stem(n) == stem]
+    return found[0] if len(found) == 1 else None
 
 
 def _months() -> dict[str, int]:

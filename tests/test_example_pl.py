@@ -87,3 +87,23 @@ def test_a_breakdown_that_makes_no_sense_is_refused_in_polish(kpi: KPI) -> None:
 ])
 def test_polish_questions_are_answered(kpi: KPI, question: str) -> None:
     assert kpi.query(question, as_of=AS_OF).metric
+
+
+@pytest.mark.parametrize(("spoken", "name"), [("wg segmentu", "segment"), ("wg branży", "branza"),
+                                              ("po opiekunie", "opiekun"), ("według branzy", "branza")])
+def test_a_breakdown_named_in_a_polish_case_form(kpi: KPI, spoken: str, name: str) -> None:
+    """Polish says "wg segmentu" (genitive) and "po opiekunie" (locative): the same breakdown as the name."""
+    plain = kpi.query(f"skuteczność I kw. 2026 wg {name}", as_of=AS_OF)
+    inflected = kpi.query(f"skuteczność I kw. 2026 {spoken}", as_of=AS_OF)
+    assert inflected.dimensions == plain.dimensions == (name,)
+    rows = lambda r: [(row[name], row["value"], row["sample_size"]) for row in r.breakdown.to_dict("records")]  # noqa: E731
+    assert rows(inflected) == rows(plain) and len(rows(plain)) >= 2
+
+
+def test_case_forms_match_one_name_or_none() -> None:
+    from metrics_core.phrases import inflected
+
+    assert inflected("segmentu", ["segment", "region"]) == "segment"
+    assert inflected("regionach", ["segment", "region"]) == "region"
+    assert inflected("etapu", ["segment", "region"]) is None
+    assert inflected("kanału", ["kanal", "kanaly"]) is None  # two names with one stem: ask, do not guess

@@ -29,6 +29,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from metrics_core.errors import AccessDenied, KpiUserError, QueryError
+from metrics_core.i18n import _, use_locale
 
 from .keys import ApiKey
 
@@ -99,19 +100,8 @@ def create_api(parts: Any) -> FastAPI:
 
     def key_with(scope: str) -> Any:
         def dep(creds: Optional[HTTPAuthorizationCredentials] = Depends(_bearer)) -> ApiKey:
-            key = parts.keys.verify(creds.credentials) if creds and creds.credentials else None
-            if key is None:
-                raise ApiError(401, "auth", "missing or unknown API key: send 'Authorization: Bearer kpi_...' "
-                               "(create one with `kpi api keys create --scope query`)",
-                               {"WWW-Authenticate": "Bearer"})
-            wait = parts.limiter.take(key.id)
-            if wait > 0:
-                raise ApiError(429, "rate_limit", f"too many requests for key {key.name}; retry in "
-                               f"{math.ceil(wait)} s", {"Retry-After": str(math.ceil(wait))})
-            if not key.may(scope):
-                raise ApiError(403, "scope", f"key {key.name} lacks the '{scope}' scope "
-                               f"(it has: {', '.join(sorted(key.scopes))})")
-            return key
+            with use_locale(_language(parts)):
+                return _checked_key(parts, creds, scope)
         return dep
 
     def readable(snap: Any, key: ApiKey, metric: str) -> bool:
@@ -120,7 +110,8 @@ def create_api(parts: Any) -> FastAPI:
     def check(snap: Any, key: ApiKey, metric: str) -> None:
         if not readable(snap, key, metric):
             log.warning("access refused: key=%s metric=%s", key.name, metric)
-            raise ApiError(403, "access", f"key {key.name} may not read '{metric}'")
+            with use_locale(snap.kpi.definitions.locale.locale):
+                raise ApiError(403, "access", _("key {key} may not read '{metric}'").format(key=key.name, metric=metric))
 
     @api.get("/v1/query", responses=_ERRORS, summary="Answer one question (the grammar of `kpi query`)")
     def query(response: Response, q: str = Query(..., min_length=1, max_length=500, description='e.g. "win_rate last-quarter by region"'),
@@ -142,7 +133,7 @@ def create_api(parts: Any) -> FastAPI:
             tel.errors.labels(surface="api", kind=e.kind).inc()
             raise
         except Exception as e:
-            raise _translated(e, tel) from e
+            raise _translated(e, tel, _language(parts)) from e
         tel.answers.labels(surface="api").inc()
         tel.latency.labels(surface="api").observe(time.perf_counter() - t0)
         return data
@@ -163,7 +154,7 @@ def create_api(parts: Any) -> FastAPI:
         try:
             e = snap.kpi.explain(info.name)
         except Exception as err:
-            raise _translated(err, parts.telemetry) from err
+            raise _translated(err, parts.telemetry, _language(parts)) from err
         return Explanation(metric=_summary(e.metric), text=e.text, components=[list(c) for c in e.components],
                            sql=e.sql)
 
@@ -172,9 +163,10 @@ def create_api(parts: Any) -> FastAPI:
         try:
             outcome = parts.syncs.run(body.tab if body else None, trigger="api")
         except Exception as e:
-            raise _translated(e, parts.telemetry) from e
+            raise _translated(e, parts.telemetry, _language(parts)) from e
         if not outcome.ok:
-            raise ApiError(422, "sync", outcome.error or "the sync failed")
+            with use_locale(_language(parts)):
+                raise ApiError(422, "sync", outcome.error or _("the sync failed"))
         return SyncResult(**outcome.to_json())
 
     @api.get("/healthz", summary="Liveness and what runs")
@@ -201,7 +193,31 @@ def _summary(m: Any) -> MetricSummary:
                          synonyms=list(m.synonyms), owner=m.owner)
 
 
-def _translated(e: Exception, telemetry: Any) -> ApiError:
+def _language(parts: Any) -> str | None:
+    """The definitions' ``locale:``: the language of the API's own messages (the core's are in it already)."""
+    try:
+        return parts.provider.current().kpi.definitions.locale.locale
+    except Exception:  # noqa: BLE001 - no definitions yet: English
+        return None
+
+
+def _checked_key(parts: Any, creds: Optional[HTTPAuthorizationCredentials], scope: str) -> ApiKey:
+    key = parts.keys.verify(creds.credentials) if creds and creds.credentials else None
+    if key is None:
+        raise ApiError(401, "auth", _("missing or unknown API key: send 'Authorization: Bearer kpi_...' "
+                                      "(create one with `kpi api keys create --scope query`)"),
+                       {"WWW-Authenticate": "Bearer"})
+    wait = parts.limiter.take(key.id)
+    if wait > 0:
+        raise ApiError(429, "rate_limit", _("too many requests for key {key}; retry in {seconds} s").format(
+            key=key.name, seconds=math.ceil(wait)), {"Retry-After": str(math.ceil(wait))})
+    if not key.may(scope):
+        raise ApiError(403, "scope", _("key {key} lacks the '{scope}' scope (it has: {scopes})").format(
+            key=key.name, scope=scope, scopes=", ".join(sorted(key.scopes))))
+    return key
+
+
+def _translated(e: Exception, telemetry: Any, locale: str | None = None) -> ApiError:
     """User errors as they are (400/403/422); anything else logged with a reference (500)."""
     if isinstance(e, ApiError):
         err = e
@@ -214,6 +230,7 @@ def _translated(e: Exception, telemetry: Any) -> ApiError:
     else:
         ref = uuid.uuid4().hex[:6]
         log.error("internal error (ref %s)", ref, exc_info=e)
-        err = ApiError(500, "internal", f"something broke (ref {ref}); the server log has the details")
+        with use_locale(locale):
+            err = ApiError(500, "internal", _("something broke (ref {ref}); the server log has the details").format(ref=ref))
     telemetry.errors.labels(surface="api", kind=err.kind).inc()
     return err

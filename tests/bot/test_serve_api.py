@@ -162,3 +162,27 @@ def test_several_metrics_are_the_object_of_kpi_query_json(api: Running, keys: di
     refused = get(api, "/v1/query", keys["open"], q="win_rate, cac last-quarter", as_of=AS_OF)
     assert refused.status_code == 403 and refused.json()["error"]["message"] == "key dashboard may not read 'cac'"
     assert get(api, "/v1/query", keys["win_only"], q="win_rate, conversion_rate last-month").status_code == 403
+
+
+@pytest.fixture(scope="module")
+def polish_api(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    root = tmp_path_factory.mktemp("serve-api-pl")
+    defs = service_definitions(demo_dir, root)
+    text = defs.read_text(encoding="utf-8")
+    assert "locale: en_US" in text
+    defs.write_text(text.replace("locale: en_US", "locale: pl_PL", 1), encoding="utf-8")
+    settings = ServeSettings.load(env_file=None, kpi_state_dir=root / ".kpi", kpi_api_rate_limit=10_000)
+    yield from run_service(Service(settings, defs))
+
+
+def test_the_apis_own_errors_speak_the_definitions_language(polish_api: Running) -> None:
+    """The Sheets add-on shows these in cells: a Polish team reads them in Polish, as the core's errors."""
+    r = get(polish_api, "/v1/query", None, q="win_rate last-quarter")
+    assert r.status_code == 401 and r.json()["error"]["message"].startswith("brak klucza API"), r.text
+    only = polish_api.service.keys.create(scopes={"query"}, metrics=("win_rate",), name="tylko-win")[1]
+    r = get(polish_api, "/v1/query", only, q="cac last-quarter")
+    assert r.status_code == 403 and r.json()["error"]["message"] == "klucz tylko-win nie może odczytać 'cac'", r.text
+    r = httpx.post(polish_api.url + "/v1/sync", headers=bearer(only), timeout=30)
+    assert r.status_code == 403 and r.json()["error"]["message"] == "klucz tylko-win nie ma zakresu 'sync' (ma: query)"
+    r = get(polish_api, "/v1/query", only, q="win_rate ostatni kwartał")
+    assert r.status_code == 200 and r.json()["formatted"].endswith("%") and "," in r.json()["formatted"], r.text

@@ -37,9 +37,10 @@ def test_show_records_lists_the_first_20_with_links_and_the_total(slack, make_bo
     assert reply["response_type"] == "ephemeral" and reply["replace_original"] is False
     text = "\n".join(b["text"]["text"] for b in reply["blocks"] if b["type"] == "section")
     rows = kpi.rows(question, as_of=AS_OF, limit=20)
-    closed = kpi.query(question, as_of=AS_OF).components[1].value  # a ratio lists its denominator's rows
+    denominator = kpi.query(question, as_of=AS_OF).components[1]  # a ratio lists its denominator's rows
+    closed = denominator.value
     assert rows.total == closed > 20
-    assert f"*closed deals*" in text and f"*{int(closed):,} rows* (the first 20)" in text
+    assert f"*{denominator.label}*" in text and f"*{int(closed):,} rows* (the first 20)" in text
     links = re.findall(r"<https://crm\.example\.com/deals/([^|>]+)\|([^>]+)>", text)
     assert [a for a, b in links] == [r[0] for r in rows.rows] and all(a == b for a, b in links)
     assert len(links) == 20

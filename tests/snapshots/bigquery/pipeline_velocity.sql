@@ -32,17 +32,21 @@ WITH periods AS (
       `j_account`.`segment` AS d0,
       DATE_DIFF(`t`.`closed_at`, `t`.`created_at`, DAY) AS x0,
       (
-        `t`.`stage` = 'won' AND `t`.`closed_at` >= `t`.`created_at`
+        `t`.`stage` = 'won'
+        AND `t`.`closed_at` >= `t`.`created_at`
+        AND `t`.`deal_type` = 'new_business'
       ) AS f0,
       `t`.`amount` AS x1,
       (
-        `t`.`stage` = 'won' AND NOT `t`.`amount` IS NULL
+        `t`.`stage` = 'won'
+        AND NOT `t`.`amount` IS NULL
+        AND `t`.`deal_type` = 'new_business'
       ) AS f1,
       (
-        `t`.`stage` = 'won'
+        `t`.`stage` = 'won' AND `t`.`deal_type` = 'new_business'
       ) AS f2,
       (
-        `t`.`stage` IN ('won', 'lost')
+        `t`.`stage` IN ('won', 'lost') AND `t`.`deal_type` = 'new_business'
       ) AS f3
     FROM (
       SELECT
@@ -50,6 +54,7 @@ WITH periods AS (
         CAST(`amount` AS FLOAT64) AS `amount`,
         CAST(`closed_at` AS DATE) AS `closed_at`,
         CAST(`created_at` AS DATE) AS `created_at`,
+        `deal_type` AS `deal_type`,
         CASE LOWER(TRIM(`stage`))
           WHEN 'closed won'
           THEN 'won'
@@ -141,7 +146,8 @@ WITH periods AS (
       SELECT
         `account_id` AS `account_id`,
         CAST(`closed_at` AS DATE) AS `closed_at`,
-        CAST(`created_at` AS DATE) AS `created_at`
+        CAST(`created_at` AS DATE) AS `created_at`,
+        `deal_type` AS `deal_type`
       FROM `crm_deals`
     ) AS t
     LEFT JOIN (
@@ -169,6 +175,9 @@ WITH periods AS (
         AND (
           `t`.`closed_at` IS NULL OR `t`.`closed_at` >= CAST('2026-04-01' AS DATE)
         )
+      )
+      AND (
+        `t`.`deal_type` = 'new_business'
       )
   ) AS r
   GROUP BY

@@ -31,6 +31,7 @@ WITH periods AS (
         "account_id" AS "account_id",
         CAST("amount" AS DOUBLE) AS "amount",
         CAST("closed_at" AS DATE) AS "closed_at",
+        "deal_type" AS "deal_type",
         CASE LOWER(TRIM("stage"))
           WHEN 'closed won'
           THEN 'won'
@@ -69,7 +70,9 @@ WITH periods AS (
         AND "t"."closed_at" < CAST('2026-10-01' AS DATE)
       )
       AND (
-        "t"."stage" = 'won' AND NOT "t"."amount" IS NULL
+        "t"."stage" = 'won'
+        AND NOT "t"."amount" IS NULL
+        AND "t"."deal_type" = 'new_business'
       )
   ) AS r
   GROUP BY

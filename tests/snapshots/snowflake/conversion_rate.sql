@@ -27,6 +27,7 @@ WITH periods AS (
       SELECT
         "account_id" AS "account_id",
         CAST("closed_at" AS DATE) AS "closed_at",
+        "deal_type" AS "deal_type",
         CASE LOWER(TRIM("stage"))
           WHEN 'closed won'
           THEN 'won'
@@ -65,7 +66,7 @@ WITH periods AS (
         AND "t"."closed_at" < CAST('2026-10-01' AS DATE)
       )
       AND (
-        "t"."stage" = 'won'
+        "t"."stage" = 'won' AND "t"."deal_type" = 'new_business'
       )
   ) AS r
   GROUP BY

@@ -25,15 +25,16 @@ WITH periods AS (
       "t"."closed_at" AS k,
       "j_account"."segment" AS d0,
       (
-        "t"."stage" = 'won'
+        "t"."stage" = 'won' AND "t"."deal_type" = 'new_business'
       ) AS f0,
       (
-        "t"."stage" IN ('won', 'lost')
+        "t"."stage" IN ('won', 'lost') AND "t"."deal_type" = 'new_business'
       ) AS f1
     FROM (
       SELECT
         "account_id" AS "account_id",
         CAST("closed_at" AS DATE) AS "closed_at",
+        "deal_type" AS "deal_type",
         "lead_id" AS "lead_id",
         CASE LOWER(TRIM("stage"))
           WHEN 'closed won'

@@ -1,0 +1,148 @@
+WITH periods AS (
+  SELECT
+    0 AS pid,
+    1 AS lo,
+    2 AS hi,
+    CAST('2026-07-01' AS DATE) AS lo_d,
+    CAST('2026-10-01' AS DATE) AS hi_d,
+    92 AS days
+  UNION ALL
+  SELECT
+    1 AS pid,
+    0 AS lo,
+    1 AS hi,
+    CAST('2026-04-01' AS DATE) AS lo_d,
+    CAST('2026-07-01' AS DATE) AS hi_d,
+    91 AS days
+), s0 AS (
+  SELECT
+    k,
+    d0,
+    COUNT(CASE WHEN f0 THEN 1 END) AS v0,
+    COUNT(CASE WHEN f1 THEN 1 END) AS v1
+  FROM (
+    SELECT
+      `t`.`closed_at` AS k,
+      `j_account`.`segment` AS d0,
+      (
+        `t`.`stage` = 'won' AND `t`.`deal_type` = 'renewal'
+      ) AS f0,
+      (
+        `t`.`stage` IN ('won', 'lost') AND `t`.`deal_type` = 'renewal'
+      ) AS f1
+    FROM (
+      SELECT
+        `account_id` AS `account_id`,
+        CAST(`closed_at` AS DATE) AS `closed_at`,
+        `deal_type` AS `deal_type`,
+        CASE LOWER(TRIM(`stage`))
+          WHEN 'closed won'
+          THEN 'won'
+          WHEN 'won'
+          THEN 'won'
+          WHEN 'closed lost'
+          THEN 'lost'
+          WHEN 'closed-lost'
+          THEN 'lost'
+          ELSE 'open'
+        END AS `stage`
+      FROM `crm_deals`
+    ) AS t
+    LEFT JOIN (
+      SELECT
+        `account_id` AS `account_id`,
+        CASE LOWER(TRIM(`segment`))
+          WHEN 'smb'
+          THEN 'SMB'
+          WHEN 'mid-market'
+          THEN 'Mid-Market'
+          WHEN 'mid market'
+          THEN 'Mid-Market'
+          WHEN 'enterprise'
+          THEN 'Enterprise'
+          WHEN 'ent'
+          THEN 'Enterprise'
+          ELSE TRIM(`segment`)
+        END AS `segment`
+      FROM `crm_accounts`
+    ) AS j_account
+      ON t.`account_id` = j_account.`account_id`
+    WHERE
+      (
+        `t`.`closed_at` >= CAST('2026-04-01' AS DATE)
+        AND `t`.`closed_at` < CAST('2026-10-01' AS DATE)
+      )
+  ) AS r
+  GROUP BY
+    k,
+    d0
+), w0 AS (
+  SELECT
+    p.pid,
+    d0,
+    GROUPING(d0) AS g,
+    SUM(s.v0) AS v0,
+    SUM(s.v0) AS n0,
+    SUM(s.v1) AS v1,
+    SUM(s.v1) AS n1
+  FROM s0 AS s
+  JOIN periods AS p
+    ON s.k >= p.lo_d AND s.k < p.hi_d
+  GROUP BY
+    GROUPING SETS (
+      (p.pid, d0),
+      (
+        p.pid
+      )
+    )
+), u AS (
+  SELECT
+    pid,
+    d0,
+    g,
+    CAST(v0 AS FLOAT64) AS m0,
+    CAST(n0 AS FLOAT64) AS m0_n,
+    CAST(v1 AS FLOAT64) AS m1,
+    CAST(n1 AS FLOAT64) AS m1_n
+  FROM w0
+  UNION ALL
+  SELECT
+    pid,
+    NULL AS d0,
+    1 AS g,
+    CAST(NULL AS FLOAT64) AS m0,
+    CAST(NULL AS FLOAT64) AS m0_n,
+    CAST(NULL AS FLOAT64) AS m1,
+    CAST(NULL AS FLOAT64) AS m1_n
+  FROM periods
+), a AS (
+  SELECT
+    pid,
+    d0,
+    g,
+    COALESCE(SUM(m0), 0) AS m0,
+    COALESCE(SUM(m0_n), 0) AS m0_n,
+    COALESCE(SUM(m1), 0) AS m1,
+    COALESCE(SUM(m1_n), 0) AS m1_n
+  FROM u
+  GROUP BY
+    pid,
+    d0,
+    g
+)
+SELECT
+  a.pid,
+  a.g,
+  a.d0,
+  CAST(a.m0 AS FLOAT64) / NULLIF(CAST(a.m1 AS FLOAT64), 0) AS value,
+  a.m0,
+  a.m1,
+  a.m0_n,
+  a.m1_n
+FROM a
+JOIN periods AS p
+  ON a.pid = p.pid
+ORDER BY
+  a.pid NULLS LAST,
+  a.g DESC,
+  a.d0 NULLS LAST

@@ -1,0 +1,137 @@
+WITH periods AS (
+  SELECT
+    0 AS pid,
+    1 AS lo,
+    2 AS hi,
+    CAST('2026-07-01' AS DATE) AS lo_d,
+    CAST('2026-10-01' AS DATE) AS hi_d,
+    92 AS days
+  UNION ALL
+  SELECT
+    1 AS pid,
+    0 AS lo,
+    1 AS hi,
+    CAST('2026-04-01' AS DATE) AS lo_d,
+    CAST('2026-07-01' AS DATE) AS hi_d,
+    91 AS days
+), s0 AS (
+  SELECT
+    k,
+    d0,
+    SUM(CAST(x0 AS DOUBLE)) AS v0,
+    COUNT(x0) AS w0,
+    COUNT(*) AS n0
+  FROM (
+    SELECT
+      "t"."closed_at" AS k,
+      "j_account"."segment" AS d0,
+      "t"."amount" AS x0
+    FROM (
+      SELECT
+        "account_id" AS "account_id",
+        CAST("amount" AS DOUBLE) AS "amount",
+        CAST("closed_at" AS DATE) AS "closed_at",
+        CASE LOWER(TRIM("stage"))
+          WHEN 'closed won'
+          THEN 'won'
+          WHEN 'won'
+          THEN 'won'
+          WHEN 'closed lost'
+          THEN 'lost'
+          WHEN 'closed-lost'
+          THEN 'lost'
+          ELSE 'open'
+        END AS "stage"
+      FROM "crm_deals"
+    ) AS t
+    LEFT JOIN (
+      SELECT
+        "account_id" AS "account_id",
+        CASE LOWER(TRIM("segment"))
+          WHEN 'smb'
+          THEN 'SMB'
+          WHEN 'mid-market'
+          THEN 'Mid-Market'
+          WHEN 'mid market'
+          THEN 'Mid-Market'
+          WHEN 'enterprise'
+          THEN 'Enterprise'
+          WHEN 'ent'
+          THEN 'Enterprise'
+          ELSE TRIM("segment")
+        END AS "segment"
+      FROM "crm_accounts"
+    ) AS j_account
+      ON t."account_id" = j_account."account_id"
+    WHERE
+      (
+        "t"."closed_at" >= CAST('2026-04-01' AS DATE)
+        AND "t"."closed_at" < CAST('2026-10-01' AS DATE)
+      )
+      AND (
+        "t"."stage" = 'won' AND NOT "t"."amount" IS NULL
+      )
+  ) AS r
+  GROUP BY
+    k,
+    d0
+), w0 AS (
+  SELECT
+    p.pid,
+    d0,
+    GROUPING(d0) AS g,
+    SUM(s.v0) / NULLIF(SUM(s.w0), 0) AS v0,
+    SUM(s.n0) AS n0
+  FROM s0 AS s
+  JOIN periods AS p
+    ON s.k >= p.lo_d AND s.k < p.hi_d
+  GROUP BY
+    GROUPING SETS (
+      (p.pid, d0),
+      (
+        p.pid
+      )
+    )
+), u AS (
+  SELECT
+    pid,
+    d0,
+    g,
+    CAST(v0 AS DOUBLE) AS m0,
+    CAST(n0 AS DOUBLE) AS m0_n
+  FROM w0
+  UNION ALL
+  SELECT
+    pid,
+    NULL AS d0,
+    1 AS g,
+    CAST(NULL AS DOUBLE) AS m0,
+    CAST(NULL AS DOUBLE) AS m0_n
+  FROM periods
+), a AS (
+  SELECT
+    pid,
+    d0,
+    g,
+    SUM(m0) AS m0,
+    COALESCE(SUM(m0_n), 0) AS m0_n
+  FROM u
+  GROUP BY
+    pid,
+    d0,
+    g
+)
+SELECT
+  a.pid,
+  a.g,
+  a.d0,
+  a.m0 AS value,
+  a.m0,
+  a.m0_n
+FROM a
+JOIN periods AS p
+  ON a.pid = p.pid
+ORDER BY
+  a.pid,
+  a.g DESC NULLS LAST,
+  a.d0

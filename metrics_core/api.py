@@ -27,18 +27,18 @@ from .columns import Columns
 from .compile import Compiled, MetricQuery, Slot, compile_query
 from .compile_cumulative import widen
 from .compile_tables import TableSQL
-from .compile_filters import check_types, metric_fields, unknown_field
 from .errors import QueryError, hint_for, mark_url_password, redact
-from .filters import Filter, conds, join, split
-from .grammar import GRAINS, check_text, parse_query
+from .filters import Filter
+from .grammar import parse_query
 from .i18n import _, active_locale, use_locale
-from .phrases import fold, inflected
 from .load import Loaded, Sections, load_definitions, parse_definitions
-from .models import ConstantMetric, ConversionMetric, Definitions
-from .periods import Grain, Period, buckets, previous_period, resolve_period, today, trailing, year_ago
+from .models import ConstantMetric, Definitions
+from .periods import today, trailing
 from .excluded import excluded_rows
-from .fineprint import check_windows, maturing_note, maturing_window
+from .fineprint import check_windows
+from .question_plan import QuestionPlanning, _grain
 from .result import MetricResult
+from .rollup_answer import RollupAnswers
 from .multi import MultiResult, view
 from .values import DimensionValues, empty_filter_note, list_values
 
@@ -83,7 +83,7 @@ def _localized(fn: F) -> F:
     return run  # type: ignore[return-value]
 
 
-class KPI:
+class KPI(QuestionPlanning, RollupAnswers):
     """Answers questions against one set of definitions and one backend (thread-safe for reads)."""
 
     def __init__(self, loaded: Loaded, *, connection: str | None = None, backend: Backend | None = None,
@@ -267,82 +267,6 @@ class KPI:
         p = parse_query(text, self.catalog.synonyms)
         return tuple(self._request(m, p.period, p.by, p.where, p.compare, p.grain, as_of, p.condition) for m in p.metrics)
 
-    def _request(self, metric: str, period_text: str | None, by: tuple[str, ...], where: tuple,
-                 compare: str | None, grain: str | None, as_of: date | None, condition: Filter | None = None) -> Request:
-        as_of = as_of or today(self.calendar)
-        d = self.definitions.defaults
-        period = resolve_period(period_text or d.period, self.calendar, as_of)
-        slots = [Slot(0, "current", period)]
-        kind, cmp = self._comparison(period, compare or d.compare, as_of)
-        series = buckets(period, _grain(grain), self.calendar) if grain else []
-        compared, series, notes = check_windows(self.catalog, self.calendar, metric, [period, *([cmp] if cmp else [])],
-                                                series, self._asm.locale)
-        notes = [*notes, *self._cumulative_notes(metric)]
-        if cmp is not None and compared:
-            slots.append(Slot(1, "comparison", cmp))
-        elif cmp is not None:
-            kind = None
-        slots += [Slot(i + 2, "bucket", b) for i, b in enumerate(series)]
-        dims = self._dims(metric, by)
-        filters, cond = self._check_filters(metric, tuple(where), condition)
-        return Request(MetricQuery(metric, tuple(slots), dims, filters, cond), kind, grain, as_of, tuple(notes))
-
-    def _cumulative_notes(self, metric: str) -> list[str]:
-        from .compile_cumulative import cumulative_note
-        from .models import CumulativeMetric
-
-        m = self.definitions.metrics[metric]
-        if not isinstance(m, CumulativeMetric):
-            return []
-        return [cumulative_note(self.definitions.metric_label(metric), m, self._asm.locale)]
-
-    def _check_filters(self, metric: str, where: tuple, condition: Filter | None = None) -> tuple[tuple, Filter | None]:
-        """Check every field name and value; returns (plain text filters, the rest as a tree): a plain
-        ``amount = 1000`` on a number column moves into the tree, where it is compared as a number."""
-        fields = metric_fields(self.catalog, metric)
-        tree = join(tuple((d, tuple(v)) for d, v in where), condition)
-        for c in conds(tree):
-            if c.dim not in fields:
-                raise unknown_field(metric, c.dim, fields)
-            for value in c.values:  # ask()/trend() take values straight from Python, not through the grammar
-                check_text(str(value), _("the filter value for '{dimension}'").format(dimension=c.dim))
-        check_types(tree, fields)
-        plain, rest = split(tree)
-        moved = [(d, v) for d, v in plain if fields[d] != "text"]
-        if moved:
-            plain = tuple((d, v) for d, v in plain if fields[d] == "text")
-            rest = join(tuple(moved), rest)
-        return plain, rest
-
-    def _comparison(self, period: Period, text: str, as_of: date) -> tuple[str | None, Period | None]:
-        key = fold(normalize_words(text))
-        if key in ("none", "no", "nothing", "brak", "bez", "bez porownania", "nic"):
-            return None, None
-        if key in ("previous", "prev", "previous period", "prior", "last period", "poprzedni", "poprzedni okres",
-                   "poprzednim okresem", "poprzedniego okresu", "poprz", "poprz."):
-            return "previous", previous_period(period, self.calendar)
-        if key in ("last year", "previous year", "year ago", "a year ago", "py", "yoy", "rok do roku", "rdr",
-                   "r/r", "rok wczesniej", "zeszly rok", "zeszlym rokiem", "poprzedni rok", "poprzednim rokiem",
-                   "ubiegly rok", "ubieglym rokiem"):
-            return "last-year", year_ago(period, self.calendar)
-        try:
-            return "custom", resolve_period(text, self.calendar, as_of)
-        except QueryError:
-            raise QueryError(_("unknown comparison '{text}' (use vs previous, vs last-year, vs none, "
-                               "or vs a period like 2025-Q3)").format(text=text)) from None
-
-    def _dims(self, metric: str, by: tuple[str, ...]) -> tuple[str, ...]:
-        if self.definitions.metrics[metric].type == "constant" and by:
-            raise QueryError(_("'{metric}' is a constant; it has no breakdown").format(metric=metric))
-        allowed = self.catalog.metric_dimensions(metric)
-        # a Polish case form of an allowed name ("wg segmentu", "po opiekunie") names it
-        by = tuple(d if d in allowed else inflected(d, allowed) or d for d in by)
-        for dim in by:
-            if dim not in allowed:
-                raise QueryError(_("cannot break {metric} down by '{dimension}'").format(metric=metric, dimension=dim)
-                                 + self.catalog.breakdown_hint(metric, dim))
-        return by
-
     def compiled(self, query: MetricQuery, dialect: str | None = None, *, also: tuple[str, ...] = ()) -> Compiled:
         """The statement for a query, compiled once per process (queries and definitions are frozen);
         ``also``: more metrics over the same windows in the same statement."""
@@ -385,103 +309,6 @@ class KPI:
         if excluded:
             req = replace(req, notes=(*req.notes, *(e.note for e in excluded)), excluded=excluded)
         return build_result(self._asm, self.definitions, self._maturing(req, use_cache), compiled, df, cached)
-
-    def _maturing(self, req: Request, use_cache: bool) -> Request:
-        """A conversion whose window is still open for some base rows: the share of them, for the total,
-        each breakdown row and each series bucket (one more statement: each window and its open part)."""
-        q = req.query
-        wins = [(0, q.slots[0].period), *((s.pid, s.period) for s in q.slots if s.role == "bucket")]
-        pairs: list[tuple[int, Slot, Slot]] = []
-        for pid, w in wins:
-            part = maturing_window(self.catalog, q.metric, w, req.as_of)
-            if part is not None:
-                n = len(pairs) * 2
-                pairs.append((pid, Slot(n, "current" if n == 0 else "bucket", w), Slot(n + 1, "bucket", part)))
-        if not isinstance(self.definitions.metrics[q.metric], ConversionMetric):
-            return req
-        if not pairs:  # every window has closed: nothing is maturing
-            return replace(req, maturing=0.0)
-        slots = tuple(s for _pid, full, part in pairs for s in (full, part))
-        # the open parts' base rows: from a conversion rollup when one serves (the same rows), else raw
-        compiled, table, _cached = self._statement(MetricQuery(q.metric, slots, q.dimensions, q.filters, q.condition),
-                                                   use_cache)
-        base_col = compiled.conversion_cols[q.metric][1]
-        dims = compiled.dim_cols
-        base: dict[tuple, float] = {}
-        for r in _records(table):
-            base[(int(r["pid"]), int(r["g"]), *(r[d] for d in dims))] = float(r[base_col] or 0)
-        total_g = 1 if dims else 0
-
-        def share(full: Slot, part: Slot, key: tuple = (), g: int = total_g) -> float | None:
-            whole = base.get((full.pid, g, *key), 0.0)
-            return base.get((part.pid, g, *key), 0.0) / whole if whole else None
-
-        shares = {pid: share(full, part, (None,) * len(dims)) for pid, full, part in pairs}
-        notes = list(req.notes)
-        total = shares.get(0)
-        if total:
-            m = self.definitions.metrics[q.metric]
-            label = self.definitions.measure_label(m.base.measure)
-            notes.append(maturing_note(total, label, m.within_days, req.as_of, self._asm.locale))
-        rows: dict[tuple, float | None] = {}
-        if dims and pairs[0][0] == 0:
-            full, part = pairs[0][1], pairs[0][2]
-            rows = {k[2:]: share(full, part, k[2:], g=0) for k in base if k[0] == full.pid and k[1] == 0}
-        closed = {s.pid: 0.0 for s in q.slots if s.role == "bucket"}
-        return replace(req, notes=tuple(notes), maturing=total if 0 in shares else 0.0, maturing_rows=rows,
-                       maturing_buckets={**closed, **{p: v for p, v in shares.items() if p != 0}})
-
-    def _from_rollups(self, query: MetricQuery, use_cache: bool) -> tuple[Compiled, Any, bool] | str | None:
-        """(statement, rows, cached) when rollups answer ``query``; else why not (None: none built)."""
-        if self._rollups is None and not self._manifest_exists():
-            return None  # nothing built: not even the rollup machinery is loaded (a cold `kpi query`)
-        from .errors import KpiError
-        from .rollup_serve import match, needed, serve_sql
-
-        rollups = self.rollups
-        measures, conversions = needed(self.catalog, query.metric)
-        candidates = rollups.candidates([*measures, *conversions])
-        if not candidates:
-            return None
-        plan = match(self.catalog, query, candidates)
-        if not plan.served:
-            return "; ".join(plan.misses)
-        engine = self.backend
-        if all(c.relation.startswith("read_parquet(") for c in plan.parts.values()):  # the local store
-            try:
-                held = rollups.held_in(self._memory_engine, plan)
-            except KpiError as e:  # e.g. a part's file removed after the freshness check
-                return f"(reading the rollup failed: {str(e).splitlines()[0]})"
-            if held is not None or engine.dialect != "duckdb":  # the files: any DuckDB reads them
-                engine, plan = self._memory_engine(), held or plan
-        key = (query, tuple((item, c.relation) for item, c in plan.parts.items()), engine.dialect)
-        compiled = self._served.get(key)
-        if compiled is None:
-            compiled = serve_sql(self.catalog, query, plan, engine.dialect)
-            compiled = replace(compiled, sql=f"-- answered from rollup {', '.join(plan.rollups)}\n{compiled.sql}")
-            with self._lock:
-                if len(self._served) >= 512:
-                    self._served.pop(next(iter(self._served)))
-                self._served[key] = compiled
-        try:
-            df, cached = self._run(compiled, use_cache, engine)
-        except KpiError as e:  # e.g. a part dropped between the freshness check and the read
-            return f"(reading the rollup failed: {str(e).splitlines()[0]})"
-        return compiled, df, cached
-
-    def _manifest_exists(self) -> bool:
-        """Whether any rollup was built (rollup_store keeps its manifest there, for either store)."""
-        d = Path(self.definitions.rollups.directory)
-        return (d if d.is_absolute() else self.loaded.base_dir / d).joinpath("manifest.json").exists()
-
-    def _memory_engine(self) -> Backend:
-        """The in-process DuckDB that holds local rollup parts in memory (the source may be read-only)."""
-        with self._lock:
-            if self._local_engine is None:
-                from .backends.duckdb import DuckDBBackend
-
-                self._local_engine = DuckDBBackend(":memory:")
-            return self._local_engine
 
     # -- the catalogue -------------------------------------------------------------------------
     @_localized
@@ -587,23 +414,7 @@ def formula(defs: Definitions, name: str) -> str:
                                   f"{m.target.measure} ({m.target.entity}) within {m.within}"}[m.type]()
 
 
-def _grain(g: str) -> Grain:
-    key = normalize_words(g).replace(" ", "_")
-    if key not in GRAINS:
-        raise QueryError(_("unknown grain '{grain}'").format(grain=g) + hint_for(g, GRAINS))
-    return Grain(key)
-
-
 def _dialect_of(url: str) -> str:
     scheme = url.split("://", 1)[0].split("+")[0].lower() if "://" in url else "duckdb"
     return {"postgresql": "postgres", "postgres": "postgres", "sc": "spark", "spark": "spark",
             "bigquery": "bigquery", "snowflake": "snowflake"}.get(scheme, "duckdb")
-
-
-def _records(table: Any) -> list[dict[str, Any]]:
-    """Rows of an engine's answer as dicts with lower-case keys (a DataFrame or plain columns)."""
-    if hasattr(table, "to_dict"):
-        rows = table.astype(object).where(table.notna(), None).to_dict("records")
-    else:
-        rows = table.records()
-    return [{str(k).lower(): v for k, v in r.items()} for r in rows]

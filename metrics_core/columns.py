@@ -112,3 +112,12 @@ class Columns:
         import pandas as pd
 
         return pd.DataFrame({k: v for k, v in self._data.items()}, columns=list(self._data))
+
+
+def _records(table: Any) -> list[dict[str, Any]]:
+    """Rows of an engine's answer as dicts with lower-case keys (a DataFrame or plain columns)."""
+    if hasattr(table, "to_dict"):
+        rows = table.astype(object).where(table.notna(), None).to_dict("records")
+    else:
+        rows = table.records()
+    return [{str(k).lower(): v for k, v in r.items()} for r in rows]

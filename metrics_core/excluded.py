@@ -49,7 +49,7 @@ def excluded_rows(kpi: "KPI", req: "Request", use_cache: bool = True) -> tuple[E
         table, _cached = kpi.cache.fetch(kpi.backend, sql, built.params, use_cache=use_cache)
     else:
         table = _counted_once(kpi, sql, built.params)
-    from .api import _records  # the one reader of an engine's answer (api imports this module)
+    from .columns import _records  # the one reader of an engine's answer
 
     locale = kpi._asm.locale
     out = []

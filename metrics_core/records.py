@@ -133,7 +133,7 @@ def list_rows(kpi: "KPI", text: str, *, part: str | None = None, limit: int = 10
     period = q.slots[0].period
     built = rows_sql(kpi.catalog, kpi.calendar, mdef, period, q.filters, q.condition, limit=int(limit),
                      dialect=kpi.dialect, base_dir=kpi.loaded.base_dir)
-    from .api import _records  # the one reader of an engine's answer (api imports this module)
+    from .columns import _records  # the one reader of an engine's answer
 
     got = _records(kpi.backend.run(built.sql, built.params))
     cols = [c.lower() for c in built.columns]

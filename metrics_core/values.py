@@ -138,6 +138,6 @@ def _text(value: Any) -> str | None:
 
 
 def _rows(table: Any) -> list[dict[str, Any]]:
-    from .api import _records  # the one reader of an engine's answer (api imports this module)
+    from .columns import _records  # the one reader of an engine's answer
 
     return _records(table)

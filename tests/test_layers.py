@@ -29,7 +29,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
      "excluded_sql", "fineprint", "compile_cumulative", "why",  # 4: questions -> SQL (pure)
      "rollup_sql", "rollup_serve"),
     ("backends", "cache", "rollup_stamp", "rollup_store", "rollup_build"),      # 5: I/O: engines, the result cache, rollups
-    ("assemble", "explain", "values", "records", "why_answer", "multi", "export", "api", "doctor", "doctor_shift", "excluded",
+    ("assemble", "explain", "values", "records", "why_answer", "multi", "export", "api", "question_plan", "rollup_answer", "doctor", "doctor_shift", "excluded",
      "rollup_suggest", "__init__"),  # 6: the facade
     ("cli", "cli_edge", "cli_entry", "cli_render", "cli_rollups", "cli_rows", "cli_why", "demo", "demo_data", "checkdata", "doctor_render"),  # 7: the edge
 )

@@ -1,0 +1,116 @@
+"""Answers from rollups, and the maturing share of conversions (layer: facade; a mixin of ``KPI`` in
+api.py, which it reads through ``self``: catalog, definitions, backend, caches and locks)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from .assemble import Request
+from .backends import Backend
+from .columns import _records
+from .compile import Compiled, MetricQuery, Slot
+from .fineprint import maturing_note, maturing_window
+from .models import ConversionMetric
+
+
+class RollupAnswers:
+    """Serving a query from built rollups (or saying why not) and the conversions' maturing share."""
+
+    def _maturing(self, req: Request, use_cache: bool) -> Request:
+        """A conversion whose window is still open for some base rows: the share of them, for the total,
+        each breakdown row and each series bucket (one more statement: each window and its open part)."""
+        q = req.query
+        wins = [(0, q.slots[0].period), *((s.pid, s.period) for s in q.slots if s.role == "bucket")]
+        pairs: list[tuple[int, Slot, Slot]] = []
+        for pid, w in wins:
+            part = maturing_window(self.catalog, q.metric, w, req.as_of)
+            if part is not None:
+                n = len(pairs) * 2
+                pairs.append((pid, Slot(n, "current" if n == 0 else "bucket", w), Slot(n + 1, "bucket", part)))
+        if not isinstance(self.definitions.metrics[q.metric], ConversionMetric):
+            return req
+        if not pairs:  # every window has closed: nothing is maturing
+            return replace(req, maturing=0.0)
+        slots = tuple(s for _pid, full, part in pairs for s in (full, part))
+        # the open parts' base rows: from a conversion rollup when one serves (the same rows), else raw
+        compiled, table, _cached = self._statement(MetricQuery(q.metric, slots, q.dimensions, q.filters, q.condition),
+                                                   use_cache)
+        base_col = compiled.conversion_cols[q.metric][1]
+        dims = compiled.dim_cols
+        base: dict[tuple, float] = {}
+        for r in _records(table):
+            base[(int(r["pid"]), int(r["g"]), *(r[d] for d in dims))] = float(r[base_col] or 0)
+        total_g = 1 if dims else 0
+
+        def share(full: Slot, part: Slot, key: tuple = (), g: int = total_g) -> float | None:
+            whole = base.get((full.pid, g, *key), 0.0)
+            return base.get((part.pid, g, *key), 0.0) / whole if whole else None
+
+        shares = {pid: share(full, part, (None,) * len(dims)) for pid, full, part in pairs}
+        notes = list(req.notes)
+        total = shares.get(0)
+        if total:
+            m = self.definitions.metrics[q.metric]
+            label = self.definitions.measure_label(m.base.measure)
+            notes.append(maturing_note(total, label, m.within_days, req.as_of, self._asm.locale))
+        rows: dict[tuple, float | None] = {}
+        if dims and pairs[0][0] == 0:
+            full, part = pairs[0][1], pairs[0][2]
+            rows = {k[2:]: share(full, part, k[2:], g=0) for k in base if k[0] == full.pid and k[1] == 0}
+        closed = {s.pid: 0.0 for s in q.slots if s.role == "bucket"}
+        return replace(req, notes=tuple(notes), maturing=total if 0 in shares else 0.0, maturing_rows=rows,
+                       maturing_buckets={**closed, **{p: v for p, v in shares.items() if p != 0}})
+
+    def _from_rollups(self, query: MetricQuery, use_cache: bool) -> tuple[Compiled, Any, bool] | str | None:
+        """(statement, rows, cached) when rollups answer ``query``; else why not (None: none built)."""
+        if self._rollups is None and not self._manifest_exists():
+            return None  # nothing built: not even the rollup machinery is loaded (a cold `kpi query`)
+        from .errors import KpiError
+        from .rollup_serve import match, needed, serve_sql
+
+        rollups = self.rollups
+        measures, conversions = needed(self.catalog, query.metric)
+        candidates = rollups.candidates([*measures, *conversions])
+        if not candidates:
+            return None
+        plan = match(self.catalog, query, candidates)
+        if not plan.served:
+            return "; ".join(plan.misses)
+        engine = self.backend
+        if all(c.relation.startswith("read_parquet(") for c in plan.parts.values()):  # the local store
+            try:
+                held = rollups.held_in(self._memory_engine, plan)
+            except KpiError as e:  # e.g. a part's file removed after the freshness check
+                return f"(reading the rollup failed: {str(e).splitlines()[0]})"
+            if held is not None or engine.dialect != "duckdb":  # the files: any DuckDB reads them
+                engine, plan = self._memory_engine(), held or plan
+        key = (query, tuple((item, c.relation) for item, c in plan.parts.items()), engine.dialect)
+        compiled = self._served.get(key)
+        if compiled is None:
+            compiled = serve_sql(self.catalog, query, plan, engine.dialect)
+            compiled = replace(compiled, sql=f"-- answered from rollup {', '.join(plan.rollups)}\n{compiled.sql}")
+            with self._lock:
+                if len(self._served) >= 512:
+                    self._served.pop(next(iter(self._served)))
+                self._served[key] = compiled
+        try:
+            df, cached = self._run(compiled, use_cache, engine)
+        except KpiError as e:  # e.g. a part dropped between the freshness check and the read
+            return f"(reading the rollup failed: {str(e).splitlines()[0]})"
+        return compiled, df, cached
+
+    def _manifest_exists(self) -> bool:
+        """Whether any rollup was built (rollup_store keeps its manifest there, for either store)."""
+        d = Path(self.definitions.rollups.directory)
+        return (d if d.is_absolute() else self.loaded.base_dir / d).joinpath("manifest.json").exists()
+
+    def _memory_engine(self) -> Backend:
+        """The in-process DuckDB that holds local rollup parts in memory (the source may be read-only)."""
+        with self._lock:
+            if self._local_engine is None:
+                from .backends.duckdb import DuckDBBackend
+
+                self._local_engine = DuckDBBackend(":memory:")
+            return self._local_engine

@@ -32,6 +32,7 @@ from .filters import Filter
 from .grammar import parse_query
 from .i18n import _, active_locale, use_locale
 from .load import Loaded, Sections, load_definitions, parse_definitions
+from .memo import Memo
 from .models import ConstantMetric, Definitions
 from .periods import today, trailing
 from .excluded import excluded_rows
@@ -97,7 +98,6 @@ class KPI(QuestionPlanning, RollupAnswers):
         self._backend = backend
         self._lock = threading.Lock()
         self._fresh: tuple[float, date | None] | None = None
-        self._compiled: dict[tuple[MetricQuery, str], Compiled] = {}
         self._values: dict[tuple[str, str], tuple[float, tuple[str, ...]]] = {}
         self.cache = cache
         self._asm = Assembler(self.definitions, self.calendar)
@@ -105,7 +105,8 @@ class KPI(QuestionPlanning, RollupAnswers):
         self.use_rollups = rollups if rollups is not None else os.environ.get("KPI_NO_ROLLUPS", "") in ("", "0")
         self._rollups: Any = None
         self._local_engine: Backend | None = None
-        self._served: dict[tuple, Compiled] = {}  # statements from rollups, by query and part versions
+        # parsed questions, statements, excluded-rows and rollup statements: work that reads no data (memo.py)
+        self.plans = Memo(2048)
         self._counted: dict[tuple, Any] = {}  # excluded-rows counts by statement and data version (excluded.py)
 
     @classmethod
@@ -249,6 +250,10 @@ class KPI(QuestionPlanning, RollupAnswers):
 
     @_localized
     def plan(self, text: str, *, as_of: date | None = None) -> Request:
+        as_of = as_of or today(self.calendar)
+        return self.plans.get(("plan", text, as_of, self._asm.locale), lambda: self._plan(text, as_of))
+
+    def _plan(self, text: str, as_of: date) -> Request:
         p = parse_query(text, self.catalog.synonyms)
         if p.also:
             raise QueryError(_("'{text}' asks for several metrics ({metrics}); ask for one at a time here")
@@ -270,15 +275,9 @@ class KPI(QuestionPlanning, RollupAnswers):
     def compiled(self, query: MetricQuery, dialect: str | None = None, *, also: tuple[str, ...] = ()) -> Compiled:
         """The statement for a query, compiled once per process (queries and definitions are frozen);
         ``also``: more metrics over the same windows in the same statement."""
-        key: tuple = (query, dialect or self.dialect, *also)
-        hit = self._compiled.get(key)
-        if hit is None:
-            hit = compile_query(self.catalog, self.calendar, query, key[1], base_dir=self.loaded.base_dir, also=also)
-            with self._lock:
-                if len(self._compiled) >= 512:
-                    self._compiled.pop(next(iter(self._compiled)))
-                self._compiled[key] = hit
-        return hit
+        dialect = dialect or self.dialect
+        return self.plans.get(("compiled", query, dialect, also), lambda: compile_query(
+            self.catalog, self.calendar, query, dialect, base_dir=self.loaded.base_dir, also=also))
 
     def _statement(self, query: MetricQuery, use_cache: bool) -> tuple[Compiled, Any, bool]:
         """(statement, rows, cached) for ``query``: from rollups when they can answer, else the raw tables."""

@@ -12,19 +12,20 @@ measure with the same table and filter when there is one, else as rows of the ta
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import sqlglot
 
 from .compile_tables import TableSQL
-from .excluded_sql import KINDS, excluded_sql
+from .excluded_sql import KINDS, ExcludedSQL, excluded_sql
 from .formatting import fmt_count, plural_category
 from .i18n import _, ngettext
 
 if TYPE_CHECKING:
     from .api import KPI
     from .assemble import Request
+    from .compile import MetricQuery
 
 
 @dataclass(frozen=True)
@@ -41,10 +42,13 @@ class Excluded:
 def excluded_rows(kpi: "KPI", req: "Request", use_cache: bool = True) -> tuple[Excluded, ...]:
     """What the measures behind ``req`` leave out of its asked window (and filters), counted on the raw tables."""
     q = req.query
-    built = excluded_sql(kpi.catalog, TableSQL(kpi.catalog, kpi.loaded.base_dir), kpi.calendar, q, req.as_of)
+    dialect = kpi.dialect
+    # what the statement reads of the question: the asked window, the filters (not the breakdown)
+    key = ("excluded", q.metric, q.slots[0].period, q.filters, q.condition, req.as_of, dialect)
+    built = kpi.plans.get(key, lambda: _statement(kpi, q, req.as_of, dialect))
     if built is None:
         return ()
-    sql = sqlglot.transpile(built.sql, read="duckdb", write=kpi.dialect)[0]
+    sql = built.sql
     if kpi.cache is not None:
         table, _cached = kpi.cache.fetch(kpi.backend, sql, built.params, use_cache=use_cache)
     else:
@@ -60,6 +64,14 @@ def excluded_rows(kpi: "KPI", req: "Request", use_cache: bool = True) -> tuple[E
             if n:
                 out.append(Excluded(name, kind, n, _note(kpi, name, kind, n, built.details[name], locale)))
     return tuple(out)
+
+
+def _statement(kpi: "KPI", q: "MetricQuery", as_of: Any, dialect: str) -> ExcludedSQL | None:
+    """The counting statement in the engine's dialect (built as DuckDB text with ``:p0`` parameters)."""
+    built = excluded_sql(kpi.catalog, TableSQL(kpi.catalog, kpi.loaded.base_dir), kpi.calendar, q, as_of)
+    if built is None:
+        return None
+    return replace(built, sql=sqlglot.transpile(built.sql, read="duckdb", write=dialect)[0])
 
 
 def _counted_once(kpi: "KPI", sql: str, params: dict[str, Any]) -> Any:

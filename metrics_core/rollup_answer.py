@@ -86,15 +86,13 @@ class RollupAnswers:
                 return f"(reading the rollup failed: {str(e).splitlines()[0]})"
             if held is not None or engine.dialect != "duckdb":  # the files: any DuckDB reads them
                 engine, plan = self._memory_engine(), held or plan
-        key = (query, tuple((item, c.relation) for item, c in plan.parts.items()), engine.dialect)
-        compiled = self._served.get(key)
-        if compiled is None:
-            compiled = serve_sql(self.catalog, query, plan, engine.dialect)
-            compiled = replace(compiled, sql=f"-- answered from rollup {', '.join(plan.rollups)}\n{compiled.sql}")
-            with self._lock:
-                if len(self._served) >= 512:
-                    self._served.pop(next(iter(self._served)))
-                self._served[key] = compiled
+        def write() -> Compiled:
+            c = serve_sql(self.catalog, query, plan, engine.dialect)
+            return replace(c, sql=f"-- answered from rollup {', '.join(plan.rollups)}\n{c.sql}")
+
+        # keyed by the part versions it reads (their relations): a rebuilt rollup is a new statement
+        key = ("served", query, tuple((item, c.relation) for item, c in plan.parts.items()), engine.dialect)
+        compiled = self.plans.get(key, write)
         try:
             df, cached = self._run(compiled, use_cache, engine)
         except KpiError as e:  # e.g. a part dropped between the freshness check and the read

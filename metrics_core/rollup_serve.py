@@ -233,11 +233,12 @@ def serve_sql(cat: Catalog, query: MetricQuery, plan: Plan, dialect: str) -> Com
     for j, (pname, items) in enumerate(by_part.items()):
         c = plan.parts[items[0]]
         snap = defs.measures[items[0]].snapshot if c.part.kind == "snapshot" else None
-        join = ("r.k < p.hi_d" if snap.at == "end" else "r.k < p.lo_d") if snap else "r.k >= p.lo_d AND r.k < p.hi_d"
+        join = ("r.k <= p.hi_d" if snap.at == "end" else "r.k <= p.lo_d") if snap else "r.k >= p.lo_d AND r.k < p.hi_d"
         wanted = {u: src for item in items for u, src in outputs(item).items()}
         # literal bounds let DuckDB skip Parquet row groups (and every engine rows) before the join
         hi = max(s.period.end_exclusive for s in query.slots)
-        where = [f"r.k < DATE '{hi.isoformat()}'"] if snap else [
+        edges = sorted({s.period.end_exclusive if snap.at == "end" else s.period.start for s in query.slots}) if snap else []
+        where = [f"r.k < DATE '{edges[-1].isoformat()}'"] if snap else [
             f"r.k >= DATE '{min(s.period.start for s in query.slots).isoformat()}'", f"r.k < DATE '{hi.isoformat()}'"]
         for dim, values in query.filters:
             where.append(value_condition(f"r.d_{dim}", values, params))
@@ -247,8 +248,12 @@ def serve_sql(cat: Catalog, query: MetricQuery, plan: Plan, dialect: str) -> Com
             where.append(condition_sql(query.condition, lambda d: (f"r.d_{d}", fields[d].kind), params))
         # First fold the part to (key, the question's dimensions), filters applied: a few thousand rows
         # instead of every dimension combination, before each window adds up its keys.
-        kd = ", ".join(["r.k", *(f"r.d_{d}" for d in query.dimensions)])
-        folded = ", ".join(["r.k AS k", *(f"r.d_{d} AS {col}" for d, col in zip(query.dimensions, dim_cols)),
+        # A snapshot's open count at an edge adds up every key before it: its keys are first folded onto
+        # the next edge (a few rows per dimension value instead of one per day of the whole history).
+        key = ("CASE " + " ".join(f"WHEN r.k < DATE '{e.isoformat()}' THEN DATE '{e.isoformat()}'" for e in edges)
+               + " END") if snap else "r.k"
+        kd = ", ".join([key, *(f"r.d_{d}" for d in query.dimensions)])
+        folded = ", ".join([f"{key} AS k", *(f"r.d_{d} AS {col}" for d, col in zip(query.dimensions, dim_cols)),
                             *(f"{_reagg(defs, items, src)}(r.{src}) AS {u}" for u, src in wanted.items())])
         where_sql = (" WHERE " + " AND ".join(where)) if where else ""
         part_rows = f"(SELECT {folded} FROM {c.relation} AS r{where_sql} GROUP BY {kd})"

@@ -279,6 +279,12 @@ class KPI(QuestionPlanning, RollupAnswers):
         return self.plans.get(("compiled", query, dialect, also), lambda: compile_query(
             self.catalog, self.calendar, query, dialect, base_dir=self.loaded.base_dir, also=also))
 
+    def forget(self) -> None:
+        """Drop every memoised plan and fine-print count: the next answer of any question is a first ask."""
+        self.plans.clear()
+        with self._lock:
+            self._counted.clear()
+
     def _statement(self, query: MetricQuery, use_cache: bool) -> tuple[Compiled, Any, bool]:
         """(statement, rows, cached) for ``query``: from rollups when they can answer, else the raw tables."""
         m = self.definitions.metrics[query.metric]

@@ -3,7 +3,8 @@
 Runs the checks ``doctor_sql`` builds on the engine (transpiled to its dialect) and turns each
 flagged group of rows into a ``Finding``: what is wrong, how many rows, a few example ids, the
 metrics it moves and by how many of their rows in the last complete period, and (``doctor_shift``)
-the metric values now and once the rows are fixed, where a fix is known. Findings are sorted
+the shift in those metrics: the values now and once the rows are fixed where a fix is known, else
+the rows' share of each metric's numerator and denominator. Findings are sorted
 by severity (error > warning > info); ``DoctorReport.fails(level)`` gives the exit code's answer.
 
     report = kpi.doctor(as_of=date(2026, 11, 27))
@@ -173,7 +174,8 @@ def run_doctor(kpi: "KPI", *, as_of: date | None = None, period: str = "last-mon
     for nm in build.never_matching_filters():
         findings.append(_finding("never_matches", nm.table, nm.column, _metrics_of(nm.measures, affected),
                                  where=nm.where, value=nm.value, produced=", ".join(f"'{p}'" for p in nm.produced),
-                                 measures=", ".join(nm.measures), locale=locale))
+                                 measures=", ".join(nm.measures), locale=locale,
+                                 detail={"value": nm.value, "measures": nm.measures}))
     probes = build.probes()
     grouped: dict[int, list[dict]] = {}
     if probes:
@@ -207,7 +209,8 @@ def _from_probe(probe: Probe, rows: list[dict], affected: dict[str, set[str]], a
 
     def part(check: str, chosen: dict, **extra: Any) -> Finding:
         return _finding(check, probe.table, probe.subject, metrics, count=sum(chosen.values()),
-                        detail={**probe.detail, "measures": probe.measures},
+                        detail={**probe.detail, "measures": probe.measures, "dims": probe.dims,
+                                "scope_rows": sum(int(r["n"]) for r in rows)},
                         examples=tuple(dict.fromkeys(i for v in chosen for i in ids[v]))[:3],
                         values=tuple(chosen.items()),
                         period_rows=sum(in_period[v] for v in chosen) if probe.timed else None,
@@ -252,14 +255,16 @@ def _time_findings(kpi: "KPI", build: DoctorSQL, table: str, as_of: date,
         if latest < expected:
             days = (as_of - latest).days
             out.append(_finding("stale", table, col, metrics, newest=latest.isoformat(), days=days,
-                                as_of=as_of.isoformat(), locale=locale, n=days))
+                                as_of=as_of.isoformat(), locale=locale, n=days,
+                                detail={"newest": latest.isoformat(), "measures": build.measures_on(table)}))
     if t.grain != "day":
         out.append(_finding("grain_declared", table, t.time or "", metrics, grain=_(GRAIN_WORDS.get(t.grain, t.grain)),
                             partial_text=_(PARTIAL_TEXT[t.partial]), locale=locale))
     else:
         for r in rows:
             if _monthly([r]) and t.columns[r["col"]].type == "date":
-                out.append(_finding("grain_undeclared", table, r["col"], metrics, count=int(r["n"]), locale=locale))
+                out.append(_finding("grain_undeclared", table, r["col"], metrics, count=int(r["n"]), locale=locale,
+                                    detail={"measures": build.measures_on(table)}))
     return out
 
 

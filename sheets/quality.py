@@ -6,7 +6,7 @@ their share) so the sheet can sort and chart them::
     row 1  Data quality as of 2026-11-27 · shifts counted in Oct 2026
     row 2  Severity  Check  Table  Subject  Rows  Rows in period  Of rows in period  Share  Metrics it moves  Example ids  Finding  Shift in metrics
     row 3  warning   blank_dimension  deals  source  3000  125  756  16.5%  avg_deal_size, ...  D00000003, ...  3000 rows ...
-    (the last column: "win_rate Oct 2026: 24.1% → 25.3% if these values were mapped", where a fix is known)
+    (the last column: "win_rate Oct 2026: 24.1% → 25.3% if these values were mapped", or the rows' share)
 """
 
 from __future__ import annotations

@@ -217,3 +217,63 @@ def test_cli_rejects_an_unknown_severity(on_disk: Path) -> None:
     run = CliRunner().invoke(app, ["doctor", "-d", str(on_disk), "--fail-on", "severe"])
     assert run.exit_code == 1
     assert "--fail-on 'severe': use error, warning, info or never" in run.output
+
+
+# -- the shift each finding causes in April 2026, on every engine -----------------------------------
+# In April by closed_at: won D1 1000, D2 2000, D5 (no amount), D7 -400 = 4; closed = those + D6 (lost) = 5;
+# win_rate 4/5 = 80%; avg_deal_size (1000 + 2000 - 400) / 3 = 866.67 over 4 rows; cac = 300 spend / 4 won = 75;
+# open at the end of April (created, not closed by then): D4, D8, D10 = 3. sales_cycle_days (35 + 31 + 18 + 22) / 4.
+# Shares: (measure, the finding's rows or value, the measure's total in April).
+SHIFTS = {
+    # D9 'Clossed Won' mapped like 'closed won': won 5, closed 6; its 100 joins the amounts
+    ("unmapped_near", "deals", "stage"): [("cac", "mapped", 75.0, 60.0, ()), ("win_rate", "mapped", 0.8, 5 / 6, ()),
+                                          ("avg_deal_size", "mapped", 2600 / 3, 675.0, ())],
+    # D10 'Prospecting' -> open: in no won or closed row
+    ("unmapped_default", "deals", "stage"): [("cac", "share", 75.0, None, (("won", 0, 4),)),
+                                             ("win_rate", "share", 0.8, None, (("won", 0, 4), ("closed", 0, 5))),
+                                             ("avg_deal_size", "share", 2600 / 3, None, (("won_amount", 0, 4),))],
+    # read through deals' account.segment: A5 'Gov' is D6 (lost, April); A3 'S.M.B.' is D4 (open at April's end)
+    ("unmapped_value", "accounts", "segment"): [("win_rate", "share", 0.8, None, (("won", 0, 4), ("closed", 1, 5))),
+                                                ("avg_deal_size", "share", 2600 / 3, None, (("won_amount", 0, 4),)),
+                                                ("open_deals", "share", 3.0, None, (("open_deals", 0, 3),))],
+    ("unmapped_near", "accounts", "segment"): [("win_rate", "share", 0.8, None, (("won", 0, 4), ("closed", 0, 5))),
+                                               ("avg_deal_size", "share", 2600 / 3, None, (("won_amount", 0, 4),)),
+                                               ("open_deals", "share", 3.0, None, (("open_deals", 1, 3),))],
+    # D2 'GTXPro' (won, April) has no product: a quarter of won, a fifth of closed in the blank row
+    ("join_unmatched", "deals", "item"): [("cac", "share", 75.0, None, (("won", 1, 4),)),
+                                          ("win_rate", "share", 0.8, None, (("won", 1, 4), ("closed", 1, 5))),
+                                          ("avg_deal_size", "share", 2600 / 3, None, (("won_amount", 1, 4),))],
+    ("blank_dimension", "deals", "office"): [("win_rate", "share", 0.8, None, (("won", 1, 4), ("closed", 1, 5))),
+                                             ("avg_deal_size", "share", 2600 / 3, None, (("won_amount", 1, 4),)),
+                                             ("open_deals", "share", 3.0, None, (("open_deals", 0, 3),))],
+    # D5: won with no amount, one of the four won rows avg_deal_size reads
+    ("no_value", "deals", "won_amount"): [("avg_deal_size", "share", 2600 / 3, None, (("won_amount", 1, 4),))],
+    # D4: won, no close date: 1 of the 7 won deals, 1 of the 8 closed ones, over all time
+    ("no_time", "deals", "won"): [("cac", "never", None, None, (("won", 1, 7),)),
+                                  ("win_rate", "never", None, None, (("won", 1, 7),))],
+    ("no_time", "deals", "closed"): [("win_rate", "never", None, None, (("closed", 1, 8),))],
+    # D7 -400 left out: (1000 + 2000) / 2
+    ("negative_value", "deals", "won_amount"): [("avg_deal_size", "left_out", 2600 / 3, 1500.0, ())],
+    # D6 is lost and never open at April's end; D8 closes in June: April does not move
+    ("date_order", "deals", "closed_at < created_at"): [("open_deals", "left_out", 3.0, 3.0, ()),
+                                                         ("sales_cycle_days", "left_out", 26.5, 26.5, ())],
+    ("future_date", "deals", "closed_at"): [("cac", "left_out", 75.0, 75.0, ()), ("win_rate", "left_out", 0.8, 0.8, ()),
+                                            ("avg_deal_size", "left_out", 2600 / 3, 2600 / 3, ())],
+    # L2 twice, both in March: April has no lead either way
+    ("duplicate_key", "leads", "lead_id"): [("new_leads", "deduplicated", 0.0, 0.0, ())],
+    # the newest lead is 2026-03-02: none of April's 30 days
+    ("stale", "leads", "created_at"): [("new_leads", "coverage", 0.0, None, (("created_at", 0, 30),))],
+    # the last whole week of April, 20-26: spend on the 1st only -> 0; prorated 300 * 7/30 = 70; won D5, D7 = 2
+    ("grain_undeclared", "spend", "month"): [("cac", "prorated", 0.0, 35.0, ())],
+}
+
+
+def test_every_shift_is_hand_worked(found: dict) -> None:
+    def worked(s: object) -> tuple:
+        parts = tuple((p.measure, p.rows, p.total) for p in s.parts)  # type: ignore[attr-defined]
+        return s.metric, s.how, s.now, s.fixed, parts  # type: ignore[attr-defined]
+
+    got = {k: [worked(s) for s in found[k].shifts] for k in SHIFTS}
+    assert got == {k: [(m, how, pytest.approx(now) if now is not None else None,
+                        pytest.approx(fixed) if fixed is not None else None, parts)
+                       for m, how, now, fixed, parts in v] for k, v in SHIFTS.items()}

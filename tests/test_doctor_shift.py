@@ -1,4 +1,4 @@
-"""`kpi doctor` shows what a finding does to the metrics: the value now and once the rows are fixed (issue 12).
+"""`kpi doctor` shows what each finding does to the metrics (issue 12), numbers worked out by hand.
 
 On the ten-deal CRM of tests/test_doctor.py, April 2026 (as of 2026-05-10), by closed_at:
 
@@ -9,12 +9,17 @@ On the ten-deal CRM of tests/test_doctor.py, April 2026 (as of 2026-05-10), by c
 * avg_deal_size (won amounts, NULL skipped): (1000 + 2000 - 400) / 3 = $866.67; with D9: 2700 / 4 = $675;
   without the negative D7: 3000 / 2 = $1,500.
 * D6 closed before it was created, but it is lost: sales_cycle_days (won only) does not move.
+
+Every kind's shift on all three engines: tests/test_doctor.py (SHIFTS). Here, on DuckDB: the words,
+the kinds that need another period (duplicates and stale data in March), a filter that never matches,
+the Polish sentences, and the four places a shift is shown.
 """
 
 from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -23,15 +28,20 @@ from test_doctor import DATA, FIXTURE
 
 from metrics_core import KPI
 from metrics_core.backends.duckdb import DuckDBBackend
+from metrics_core.i18n import use_locale
 
 AS_OF = date(2026, 5, 10)
 
 
-@pytest.fixture(scope="module")
-def report():  # noqa: ANN201
+def _kpi() -> KPI:
     backend = DuckDBBackend(":memory:")
     backend.connection.execute(DATA)
-    kpi = KPI.from_text(FIXTURE.read_text(), backend=backend)
+    return KPI.from_text(FIXTURE.read_text(), backend=backend)
+
+
+@pytest.fixture(scope="module")
+def report():  # noqa: ANN201
+    kpi = _kpi()
     return kpi, kpi.doctor(as_of=AS_OF)
 
 
@@ -44,6 +54,7 @@ def test_a_typo_of_a_mapped_value_shifts_win_rate(report) -> None:  # noqa: ANN0
     got = shifts(report, "unmapped_near", "stage")
     w = got["win_rate"]
     assert (w.now, w.fixed) == (pytest.approx(4 / 5), pytest.approx(5 / 6)) and w.how == "mapped"
+    assert w.change == pytest.approx(5 / 6 - 4 / 5)
     assert w.text == "win_rate Apr 2026: 80.0% → 83.3% if these values were mapped"
     a = got["avg_deal_size"]
     assert (a.now, a.fixed) == (pytest.approx(2600 / 3), pytest.approx(675.0))
@@ -64,9 +75,61 @@ def test_dates_out_of_order_on_a_lost_deal_move_no_won_metric(report) -> None:  
     assert (got["open_deals"].now, got["open_deals"].fixed) == (3, 3)
 
 
-def test_findings_without_a_known_fix_have_no_shift(report) -> None:  # noqa: ANN001
-    for check in ("no_value", "no_time", "join_unmatched", "duplicate_key", "stale"):
-        assert all(not f.shifts for f in report[1].findings if f.check == check), check
+def test_shares_in_words(report) -> None:  # noqa: ANN001
+    """'GTXPro' (D2, won in April) finds no product: 1 of 4 won and 1 of 5 closed land in the blank row."""
+    w = shifts(report, "join_unmatched", "item")["win_rate"]
+    assert (w.how, w.fixed, [p.share for p in w.parts]) == ("share", None, [0.25, 0.2])
+    assert w.text == "win_rate Apr 2026: 80.0%; these rows are 25.0% of won (1 of 4), 20.0% of closed (1 of 5)"
+    n = shifts(report, "no_time", "won")["win_rate"]  # D4: 1 of the 7 won deals has no close date
+    assert n.text == "win_rate: these rows are 14.3% of won (1 of 7), counted in no period"
+    g = shifts(report, "grain_undeclared", "month")["cac"]  # April 20-26: spend 300 * 7/30 over D5, D7
+    assert g.text == "cac Week of Apr 20, 2026: $0.00 → $35.00 if the month were prorated by days"
+
+
+def test_every_finding_that_moves_a_metric_has_a_shift(report) -> None:  # noqa: ANN001
+    quiet = [(f.check, f.table) for f in report[1].findings if f.metrics and not f.shifts]
+    assert quiet == []  # grain_declared and reps' office move nothing, so they are not here either
+
+
+def test_duplicates_and_stale_data_in_march() -> None:
+    """March: L2 twice (03-01 and 03-02) -> new_leads 2, once each key -> 1; the newest lead, 03-02,
+    covers 2 of March's 31 days."""
+    rep = _kpi().doctor(as_of=AS_OF, period="2026-03")
+    dup = shifts((None, rep), "duplicate_key", "lead_id")["new_leads"]
+    assert (dup.how, dup.now, dup.fixed, dup.change) == ("deduplicated", 2, 1, -1)
+    assert dup.text == "new_leads Mar 2026: 2 → 1 with each duplicate counted once"
+    stale = shifts((None, rep), "stale", "created_at")["new_leads"]
+    assert (stale.how, stale.now, [(p.rows, p.total, p.unit) for p in stale.parts]) == ("coverage", 2, [(2, 31, "days")])
+    assert stale.text == "new_leads Mar 2026: 2, from data covering 2 of 31 days"
+    # March by closed_at: D3 only (won, 'GTXPro'): the item join loses all of won and closed
+    item = shifts((None, rep), "join_unmatched", "item")["win_rate"]
+    assert [(p.measure, p.rows, p.total) for p in item.parts] == [("won", 1, 1), ("closed", 1, 1)]
+
+
+def test_a_filter_that_never_matches_shifts_to_the_mapped_value() -> None:
+    """won filtered on 'Won', which the mapping turns into 'won' (validation refuses this; the doctor
+    still checks): April has 0 won of 5 closed -> 0.0%; comparing with 'won': 4 of 5 -> 80.0%."""
+    kpi = _kpi()
+    defs = kpi.definitions
+    won = defs.measures["won"].model_copy(update={"filter": "stage = 'Won'"})
+    broken = KPI(replace(kpi.loaded, defs=defs.model_copy(update={"measures": {**defs.measures, "won": won}})),
+                 backend=kpi.backend, rollups=False)
+    got = shifts((None, broken.doctor(as_of=AS_OF)), "never_matches", "stage")
+    w = got["win_rate"]
+    assert (w.how, w.now, w.fixed) == ("mapped", 0.0, pytest.approx(0.8))
+    assert (got["cac"].now, got["cac"].fixed) == (None, 75.0)  # 300 / 0 won has no value; 300 / 4
+
+
+def test_shift_sentences_in_polish() -> None:
+    kpi = _kpi()
+    with use_locale("pl_PL"):
+        rep = kpi.doctor(as_of=AS_OF)
+    w = shifts((None, rep), "unmapped_near", "stage")["win_rate"]
+    assert w.text == "win_rate kwi 2026: 80,0% → 83,3% po zmapowaniu tych wartości"
+    share = shifts((None, rep), "join_unmatched", "item")["win_rate"]
+    assert "te wiersze to" in share.text and "25,0%" in share.text
+    stage = next(f for f in rep.findings if f.check == "unmapped_near" and f.subject == "stage")
+    assert stage.message.startswith("1 wiersz tabeli deals ma")
 
 
 def test_shifts_in_json_cli_slack_and_the_data_quality_tab(report) -> None:  # noqa: ANN001
@@ -79,7 +142,12 @@ def test_shifts_in_json_cli_slack_and_the_data_quality_tab(report) -> None:  # n
     as_json = json.loads(json.dumps(rep.to_json()))
     stage = next(f for f in as_json["findings"] if (f["check"], f["subject"]) == ("unmapped_near", "stage"))
     assert {"metric": "win_rate", "now": pytest.approx(0.8), "fixed": pytest.approx(5 / 6), "how": "mapped",
-            "text": line}.items() <= next(s for s in stage["shifts"] if s["metric"] == "win_rate").items()
+            "change": pytest.approx(5 / 6 - 0.8), "parts": [], "text": line}.items() <= next(
+        s for s in stage["shifts"] if s["metric"] == "win_rate").items()
+    item = next(f for f in as_json["findings"] if (f["check"], f["subject"]) == ("join_unmatched", "item"))
+    parts = next(s for s in item["shifts"] if s["metric"] == "win_rate")["parts"]
+    assert parts == [{"measure": "won", "rows": 1, "total": 4, "share": 0.25, "unit": "value"},
+                     {"measure": "closed", "rows": 1, "total": 5, "share": 0.2, "unit": "value"}]
     out = io.StringIO()
     render_doctor(Console(file=out, width=400), rep, kpi.calendar)
     assert line in out.getvalue()

@@ -85,6 +85,8 @@ def serve(definitions: Optional[Path] = DEFINITIONS,
                 metrics=ngettext("{count} metric", "{count} metrics", n).format(count=n), mode=settings.slack_mode,
                 host=settings.kpi_host, port=settings.kpi_port)
                 + ("; " + _("own definitions for {teams}").format(teams=", ".join(sorted(teams))) if teams else ""))
+            if settings.slack_mode == "oauth":
+                typer.echo(_schedules_line(settings, snap))
             return
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         logging.getLogger("watchfiles").setLevel(logging.WARNING)  # "1 change detected" on every edit
@@ -92,6 +94,21 @@ def serve(definitions: Optional[Path] = DEFINITIONS,
 
         Service(settings, find_definitions(defs)).run()
     guarded(body)
+
+
+def _schedules_line(settings: object, snap: object) -> str:
+    """Which installed workspaces get digests and alerts, from which definitions (multi-workspace)."""
+    from ..provider import KpiProvider
+    from ..teams import TeamProviders
+    from .workspaces import describe, installed_in
+
+    teams = TeamProviders(KpiProvider.static(snap.kpi),  # type: ignore[attr-defined]
+                          {t: KpiProvider.from_path(p) for t, p in settings.team_definitions().items()})  # type: ignore[attr-defined]
+    try:
+        return describe(installed_in(settings), teams)
+    finally:
+        for own in teams.by_team.values():
+            own.current().kpi.close()
 
 
 def create_key(scope: List[str] = typer.Option(..., "--scope", help=_h("query and/or sync (repeat for both)")),

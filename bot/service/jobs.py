@@ -1,12 +1,16 @@
 """Every schedule on one APScheduler, in the calendar's timezone (layer: bot runtime).
 
     jobs = Jobs(provider, slack_client=client_or_None, store=AlertStore(...), syncs=runner, telemetry=t)
+    jobs = Jobs(provider, workspaces=Workspaces(...), ...)   # multi-workspace (Slack OAuth)
     jobs.start(); ...; jobs.shutdown()       # waits for running jobs (a sync finishes whole)
 
 Digests and alerts need Slack (skipped, with one log line, when it is not configured); a Sheets sync
-runs on ``sheets.every`` / ``sheets.cron``. Jobs are rebuilt when the definitions reload. A failing
-job is logged, counted, reported to ``slack.admin_channel`` when there is one, and simply runs again at
-its next time; it never stops the other jobs.
+runs on ``sheets.every`` / ``sheets.cron``. Under a multi-workspace install each installed workspace
+gets its own digest and alert jobs (``digest:T0ACME:0:name``), from its own definitions or the shared
+ones, posted with its own bot token and reported to its own admin channel; alert state is kept per
+workspace. Jobs are rebuilt when definitions reload, and a workspace's jobs are added when it installs.
+A failing job is logged, counted, reported to ``slack.admin_channel`` when there is one, and simply
+runs again at its next time; it never stops the other jobs (nor another workspace's).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import logging
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -30,17 +35,32 @@ from .clock import FastTrigger
 log = logging.getLogger("kpi.serve.jobs")
 
 
+@dataclass(frozen=True)
+class Target:
+    """Where one set of digests and alerts goes: a workspace ('' when there is only one), the definitions
+    it is answered from, and how to get the client to post with (looked up each time a job runs)."""
+
+    team: str
+    provider: Any
+    client: Callable[[], Any]
+
+
 class Jobs:
     def __init__(self, provider: KpiProvider, *, slack_client: Any = None, store: Any = None, syncs: Any = None,
-                 telemetry: Any = None, speed: float = 1.0) -> None:
+                 telemetry: Any = None, speed: float = 1.0, workspaces: Any = None) -> None:
         self.provider, self.client, self.store, self.syncs = provider, slack_client, store, syncs
-        self.telemetry, self.speed = telemetry, speed
+        self.telemetry, self.speed, self.workspaces = telemetry, speed, workspaces
         self._running: set[str] = set()
         self._idle = threading.Condition()
+        self._lock = threading.RLock()  # reloads and installs reschedule from their own threads
         self.scheduler = BackgroundScheduler(timezone=timezone_of(provider.current()),
                                              job_defaults={"coalesce": True, "max_instances": 1,
                                                            "misfire_grace_time": 600})
         provider.on_reload.append(lambda _snap: self.schedule())
+        if workspaces is not None:
+            for team, own in workspaces.teams.by_team.items():
+                own.on_reload.append(lambda _snap, team=team: self.schedule(team=team))
+            workspaces.store.on_save.append(self._installed)
 
     def start(self) -> list[str]:
         ids = self.schedule()
@@ -62,28 +82,59 @@ class Jobs:
     def _trigger(self, trigger: Any) -> Any:
         return trigger if self.speed == 1 else FastTrigger(trigger, self.speed)
 
-    def schedule(self) -> list[str]:
-        """(Re)create every job from the current definitions; returns their ids."""
-        snap = self.provider.current()
-        tz = timezone_of(snap)
-        self.scheduler.remove_all_jobs()
-        jobs: list[tuple[str, Any, Callable[[], Any]]] = []
-        if self.client is not None:
+    def targets(self, team: str | None = None) -> list[Target]:
+        """Who gets digests and alerts: each installed workspace (multi-workspace), else the one client."""
+        if self.workspaces is None:
+            return [Target("", self.provider, lambda: self.client)] if self.client is not None else []
+        try:
+            installed = self.workspaces.installed()
+        except Exception as e:  # noqa: BLE001 - an unreadable store must not stop the Sheets sync job
+            log.error("cannot read the installed workspaces (%s): no digests or alerts scheduled", e)
+            return []
+        return [Target(ws.id, self.workspaces.provider(ws), lambda ws=ws: self.workspaces.client(ws))
+                for ws in installed if team is None or ws.id == team]
+
+    def schedule(self, team: str | None = None) -> list[str]:
+        """(Re)create every job from the current definitions (``team``: only that workspace's digests and
+        alerts); returns the ids of the jobs (re)created."""
+        with self._lock:
+            jobs = self._digests_and_alerts(self.targets(team))
+            if team is None:
+                self.scheduler.remove_all_jobs()
+                snap = self.provider.current()
+                sync_trigger = self._sync_trigger(snap, timezone_of(snap))
+                if sync_trigger is not None and self.syncs is not None:
+                    jobs.append(("sheets:sync", sync_trigger, lambda: self._sync(), None))
+            else:
+                for job in self.scheduler.get_jobs():
+                    if job.id.split(":")[:2] in (["digest", team], ["alert", team]):
+                        job.remove()
+            for job_id, trigger, run, target in jobs:
+                self.scheduler.add_job(self._guarded, self._trigger(trigger), args=(job_id, run, target), id=job_id,
+                                       name=job_id, replace_existing=True)
+            return [j[0] for j in jobs]
+
+    def _digests_and_alerts(self, targets: list[Target]) -> list[tuple[str, Any, Callable[[], Any], Target | None]]:
+        jobs: list[tuple[str, Any, Callable[[], Any], Target | None]] = []
+        for t in targets:
+            snap = t.provider.current()
+            tz, tag = timezone_of(snap), f"{t.team}:" if t.team else ""
+            store = _TeamAlerts(self.store, t.team) if t.team and self.store is not None else self.store
             for i, d in enumerate(snap.config.digests):
-                jobs.append((f"digest:{i}:{d.name or d.channel}", parse_schedule(d.schedule, tz),
-                             lambda d=d: run_digest(self.client, self.provider.current(), d)))
+                jobs.append((f"digest:{tag}{i}:{d.name or d.channel}", parse_schedule(d.schedule, tz),
+                             lambda d=d, t=t: run_digest(t.client(), t.provider.current(), d), t))
             for a in snap.config.alerts:
-                jobs.append((f"alert:{a.key}", parse_schedule(a.schedule, tz),
-                             lambda a=a: run_alert(self.client, self.provider.current(), a, self.store)))
-        elif snap.config.digests or snap.config.alerts:
-            log.info("digests and alerts are configured but Slack is not: they do not run")
-        sync_trigger = self._sync_trigger(snap, tz)
-        if sync_trigger is not None and self.syncs is not None:
-            jobs.append(("sheets:sync", sync_trigger, lambda: self._sync()))
-        for job_id, trigger, run in jobs:
-            self.scheduler.add_job(self._guarded, self._trigger(trigger), args=(job_id, run), id=job_id, name=job_id,
-                                   replace_existing=True)
-        return [j[0] for j in jobs]
+                jobs.append((f"alert:{tag}{a.key}", parse_schedule(a.schedule, tz),
+                             lambda a=a, t=t, store=store: run_alert(t.client(), t.provider.current(), a, store), t))
+        if not targets and self.workspaces is None:
+            snap = self.provider.current()
+            if snap.config.digests or snap.config.alerts:
+                log.info("digests and alerts are configured but Slack is not: they do not run")
+        return jobs
+
+    def _installed(self, team: str) -> None:
+        ids = self.schedule(team=team)
+        log.info("workspace %s installed: %s", team, ", ".join(ids) if ids else "no digests or alerts to schedule")
 
     def _sync(self) -> None:
         outcome = self.syncs.run(trigger="schedule")
@@ -104,7 +155,7 @@ class Jobs:
             return CronTrigger.from_crontab(cfg.cron, timezone=tz)
         return None
 
-    def _guarded(self, job_id: str, run: Callable[[], Any]) -> None:
+    def _guarded(self, job_id: str, run: Callable[[], Any], target: Target | None = None) -> None:
         """Run one job; on failure log, count and tell the admin channel. The next run is the retry."""
         with self._idle:
             self._running.add(job_id)
@@ -117,20 +168,38 @@ class Jobs:
             if self.telemetry is not None:
                 self.telemetry.job_failures.labels(job=job_id.split(":")[0]).inc()
             self._tell_admin(f":warning: kpi job `{job_id}` failed (ref {ref}): {what[:2500]}\n"
-                             "It runs again at its next scheduled time.")
+                             "It runs again at its next scheduled time.", target)
         finally:
             with self._idle:
                 self._running.discard(job_id)
                 self._idle.notify_all()
 
-    def _tell_admin(self, text: str) -> None:
-        channel = self.provider.current().config.admin_channel
-        if self.client is None or not channel:
+    def _tell_admin(self, text: str, target: Target | None = None) -> None:
+        """To the admin channel of the workspace whose job failed (the only one, or none for a Sheets
+        sync under a multi-workspace install: that failure is in the log)."""
+        target = target or (self.targets()[0] if self.workspaces is None and self.client is not None else None)
+        if target is None:
+            return
+        channel = target.provider.current().config.admin_channel
+        if not channel:
             return
         try:
-            self.client.chat_postMessage(channel=channel, text=text)
+            target.client().chat_postMessage(channel=channel, text=text)
         except Exception as e:  # noqa: BLE001 - reporting must never take the scheduler down
-            log.error("could not report to %s: %s", channel, e)
+            log.error("could not report to %s%s: %s", channel, f" in {target.team}" if target.team else "", e)
+
+
+class _TeamAlerts:
+    """The alert state of one workspace: the same store, keys prefixed with the workspace id."""
+
+    def __init__(self, store: Any, team: str) -> None:
+        self.store, self.prefix = store, f"{team}:"
+
+    def get(self, key: str) -> bool | None:
+        return self.store.get(self.prefix + key)
+
+    def put(self, key: str, firing: bool, value: float | None) -> None:
+        self.store.put(self.prefix + key, firing, value)
 
 
 class _JobFailed(Exception):

@@ -64,13 +64,14 @@ class Service:
         self.limiter = RateLimiter(settings.kpi_api_rate_limit)
         self.syncs = SyncRunner(self.provider, self.telemetry)
         self.teams: Any = None  # a TeamProviders when workspaces have their own definitions (oauth mode)
+        self.workspaces: Any = None  # the installed workspaces and their tokens (oauth mode)
         self._slack_down: Any = None  # a SlackUnreachable when auth.test got no answer at start
         self.slack = self._slack_app(slack_client)
         from .jobs import Jobs
 
-        # multi-workspace: no one token to post schedules with (the app's client has none of its own)
+        # multi-workspace: each installed workspace's own token (the app's client has none of its own)
         jobs_client = self.slack.client if self.slack is not None and settings.slack_mode != "oauth" else None
-        self.jobs = Jobs(self.provider, slack_client=jobs_client,
+        self.jobs = Jobs(self.provider, slack_client=jobs_client, workspaces=self.workspaces,
                          store=AlertStore(settings.state_db), syncs=self.syncs, telemetry=self.telemetry,
                          speed=settings.kpi_clock_speed)
         from .api import create_api
@@ -103,12 +104,16 @@ class Service:
         follows = FollowStore(self.settings.state_db)
         if mode == "oauth":
             from ..teams import TeamProviders
-            from .installs import oauth_settings
+            from .installs import installation_store, oauth_settings
+            from .workspaces import Workspaces
 
             self.teams = TeamProviders(self.provider, {team: KpiProvider.from_path(path, on_error=self._reload_failed)
                                                        for team, path in self.settings.team_definitions().items()})
+            store = installation_store(self.settings)
+            self.workspaces = Workspaces(store, self.teams, slack=slack, client_id=self.settings.slack_client_id or "",
+                                         client_secret=self.settings.slack_client_secret or "")
             return create_app(self.teams, settings=slack, syncs=self.syncs, follows=follows,
-                              oauth_settings=oauth_settings(self.settings))
+                              oauth_settings=oauth_settings(self.settings, store))
         from ..app import SlackUnreachable
 
         client = client or make_client(slack)
@@ -141,6 +146,11 @@ class Service:
         jobs = [f"{j.id} (next {j.next_run_time:%Y-%m-%d %H:%M:%S %Z})" for j in self.jobs.scheduler.get_jobs()]
         log.info("kpi serve: %d metrics, jobs: %s", len(self.provider.current().kpi.metrics()),
                  ", ".join(jobs) or "none")
+        if self.workspaces is not None:
+            try:
+                log.info("kpi serve: %s", self.workspaces.describe())
+            except Exception as e:  # noqa: BLE001 - a log line must not stop the start
+                log.error("cannot list the installed workspaces: %s", e)
         if self.slack is not None and self.settings.slack_mode in ("socket", "http"):
             from .slack_link import SlackLink
 

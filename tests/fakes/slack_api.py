@@ -16,7 +16,10 @@ id -> the last view published), ``apps.connections.open`` and a websocket endpoi
 Multi-workspace installs: ``fake.oauth_app(client_id, secret)`` then ``code = fake.install_code("T0002")``
 makes a code that ``oauth.v2.access`` (client credentials in HTTP Basic, as Slack takes them) exchanges
 for that workspace's bot token (``fake.bot_tokens``: token -> team); ``auth.test`` answers for the
-token it is called with. Anything else is answered with HTTP 500 and recorded in ``fake.failures``;
+token it is called with. A Web API call without a token is answered ``not_authed``, one with a token
+in ``fake.revoked`` ``token_revoked``, as Slack does. ``fake.oauth_app(..., rotating=True)`` issues
+tokens that expire (``expires_in``) with a refresh token that ``oauth.v2.access``
+(``grant_type=refresh_token``) exchanges for a new pair. Anything else is answered with HTTP 500 and recorded in ``fake.failures``;
 ``stop()`` (and the pytest fixture) turns a non-empty ``failures`` into a test failure, so a new Slack
 call cannot slip through unnoticed. ``fake.rate_limit("chat.postMessage", times=1, retry_after=1)``
 answers the next call(s) with 429 + ``Retry-After``.
@@ -70,6 +73,9 @@ class FakeSlack:
         self.bot_tokens: dict[str, str] = {}  # token -> team id (installs); other tokens are self.team's
         self._client: tuple[str, str] | None = None
         self._codes: dict[str, str] = {}  # OAuth code -> team id, each usable once
+        self.revoked: set[str] = set()  # tokens Slack no longer takes (uninstalled, revoked)
+        self._rotating: int | None = None  # expires_in of issued tokens (token rotation), None: no rotation
+        self._refresh: dict[str, str] = {}  # refresh token -> team id, each usable once
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self, port: int = 0) -> "FakeSlack":
@@ -109,8 +115,10 @@ class FakeSlack:
         """Answer every call to ``method`` with ``{"ok": false, "error": error}`` (e.g. not_in_channel)."""
         self._refusals[method] = error
 
-    def oauth_app(self, client_id: str, client_secret: str) -> None:
+    def oauth_app(self, client_id: str, client_secret: str, *, expires_in: int | None = None) -> None:
+        """Accept installs of this app; ``expires_in``: issue rotating tokens that last that long."""
         self._client = (client_id, client_secret)
+        self._rotating = expires_in
 
     def install_code(self, team: str) -> str:
         """A one-time code, as Slack appends to the redirect URL after a user approves the install."""
@@ -177,6 +185,12 @@ class FakeSlack:
         headers = headers or {}
         if method in self._refusals:
             return {"ok": False, "error": self._refusals[method]}
+        if method not in ("oauth.v2.access", "apps.connections.open"):
+            token = headers.get("authorization", "").removeprefix("Bearer ").strip()
+            if not token:
+                return {"ok": False, "error": "not_authed"}
+            if token in self.revoked:
+                return {"ok": False, "error": "token_revoked"}
         if method == "auth.test":
             if not self.token_ok:
                 return {"ok": False, "error": "invalid_auth"}
@@ -223,15 +237,26 @@ class FakeSlack:
         if self._client is None or given != ":".join(self._client):
             return {"ok": False, "error": "invalid_client_id" if self._client else "bad_client_secret"}
         with self._lock:
-            team = self._codes.pop(str(params.get("code", "")), None)
+            if params.get("grant_type") == "refresh_token":
+                team = self._refresh.pop(str(params.get("refresh_token", "")), None)
+                if team is None:
+                    return {"ok": False, "error": "invalid_refresh_token"}
+            else:
+                team = self._codes.pop(str(params.get("code", "")), None)
         if team is None:
             return {"ok": False, "error": "invalid_code"}
         token = f"xoxb-{team}-{next(self._ids)}"
+        rotation = {}
         with self._lock:
             self.bot_tokens[token] = team
+            if self._rotating is not None:
+                refresh = f"xoxe-1-{team}-{next(self._ids)}"
+                self._refresh[refresh] = team
+                rotation = {"expires_in": self._rotating, "refresh_token": refresh}
         return {"ok": True, "access_token": token, "token_type": "bot", "scope": "commands,chat:write",
                 "bot_user_id": f"U{team}BOT", "app_id": "A0KPI", "team": {"id": team, "name": f"Team {team}"},
-                "enterprise": None, "is_enterprise_install": False, "authed_user": {"id": f"U{team}ADMIN"}}
+                "enterprise": None, "is_enterprise_install": False, "authed_user": {"id": f"U{team}ADMIN"},
+                **rotation}
 
 
 def _close_quietly(conn: socket.socket) -> None:

@@ -26,7 +26,7 @@ from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from metrics_core.errors import ConfigError
-from metrics_core.i18n import gettext as _
+from metrics_core.i18n import gettext as _, ngettext
 
 from ..settings import DEFAULT_API_URL, Settings as SlackSettings
 
@@ -57,11 +57,19 @@ class ServeSettings(BaseSettings):
     @classmethod
     def load(cls, env_file: str | Path | None = ".env", **overrides: object) -> "ServeSettings":
         """Read and check everything; one ConfigError with every problem, one per line."""
+        problems: list[str] = []
         try:
             settings = cls(_env_file=env_file, **overrides)  # type: ignore[call-arg]
         except ValidationError as e:
-            raise ConfigError(_listed([f"{_env_name(err['loc'])}: {err['msg']}" for err in e.errors()])) from e
-        problems = settings.problems()
+            problems = [_field_problem(err) for err in e.errors()]
+            # the rest is still checked: the fields in error at their defaults (arguments win over the environment)
+            defaults = {str(err["loc"][0]): cls.model_fields[str(err["loc"][0])].default
+                        for err in e.errors() if err["loc"] and str(err["loc"][0]) in cls.model_fields}
+            try:
+                settings = cls(_env_file=env_file, **{**overrides, **defaults})  # type: ignore[call-arg]
+            except ValidationError:
+                raise ConfigError(_listed(problems)) from e
+        problems += settings.problems()
         if problems:
             raise ConfigError(_listed(problems))
         return settings
@@ -80,22 +88,22 @@ class ServeSettings(BaseSettings):
         mode = self.slack_mode
         if mode == "oauth":
             if not self.slack_signing_secret:
-                out.append("SLACK_SIGNING_SECRET is not set (Slack OAuth installs run in HTTP mode)")
+                out.append(_("SLACK_SIGNING_SECRET is not set (Slack OAuth installs run in HTTP mode)"))
             if self.slack_app_token:
-                out.append("SLACK_APP_TOKEN is set with SLACK_CLIENT_ID/SECRET: multi-workspace installs need "
-                           "HTTP mode; unset one of them")
+                out.append(_("SLACK_APP_TOKEN is set with SLACK_CLIENT_ID/SECRET: multi-workspace installs need "
+                             "HTTP mode; unset one of them"))
         elif mode != "off":
             problems = _slack_problems(self)
             out += problems
         elif self.slack_app_token or self.slack_signing_secret:
-            out.append("SLACK_BOT_TOKEN is not set, but other SLACK_ settings are (set it to run the Slack app, "
-                       "or unset them to run the API and schedules alone)")
+            out.append(_("SLACK_BOT_TOKEN is not set, but other SLACK_ settings are (set it to run the Slack app, "
+                         "or unset them to run the API and schedules alone)"))
         elif bool(self.slack_client_id) != bool(self.slack_client_secret):
-            out.append("set both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (multi-workspace install), or neither")
+            out.append(_("set both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (multi-workspace install), or neither"))
         out += self._team_problems(mode)
         creds = self.google_application_credentials
         if creds is not None and not creds.expanduser().is_file():
-            out.append(f"GOOGLE_APPLICATION_CREDENTIALS: no such file {creds}")
+            out.append(_("GOOGLE_APPLICATION_CREDENTIALS: no such file {path}").format(path=creds))
         return out
 
     def team_definitions(self) -> dict[str, Path]:
@@ -151,6 +159,40 @@ def _env_name(loc: tuple) -> str:
     return str(loc[0]).upper() if loc else "settings"
 
 
+def _number(x: object) -> str:
+    from babel.numbers import format_decimal
+
+    from metrics_core.i18n import speaking
+
+    try:
+        return format_decimal(x, locale=speaking())  # type: ignore[arg-type]
+    except Exception:  # noqa: BLE001 - a locale Babel does not know: the plain number
+        return str(x)
+
+
+def _field_problem(err: dict) -> str:
+    """One pydantic error as 'KPI_PORT: must be a whole number, got 'eighty'', in the language spoken."""
+    kind, ctx = err["type"], err.get("ctx") or {}
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(err.get("input", ""))[:80])
+    what = dict(name=_env_name(err["loc"]), value=shown)  # one line, whatever the value holds
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return _("{name}: must be a whole number, got '{value}'").format(**what)
+    if kind in ("float_parsing", "float_type", "finite_number"):
+        return _("{name}: must be a number, got '{value}'").format(**what)
+    bounds = {"greater_than_equal": ("ge", _("{name}: must be at least {limit}, got '{value}'")),
+              "greater_than": ("gt", _("{name}: must be more than {limit}, got '{value}'")),
+              "less_than_equal": ("le", _("{name}: must be at most {limit}, got '{value}'")),
+              "less_than": ("lt", _("{name}: must be less than {limit}, got '{value}'"))}
+    if kind in bounds and bounds[kind][0] in ctx:
+        key, text = bounds[kind]
+        return text.format(limit=_number(ctx[key]), **what)
+    if kind in ("string_type", "path_type"):
+        return _("{name}: must be text, got '{value}'").format(**what)
+    # TRANSLATORS: a setting pydantic refused for a reason kpi does not word itself; {detail} is pydantic's (English)
+    return _("{name}: not a valid value '{value}' ({detail})").format(detail=err.get("msg", ""), **what)
+
+
 def _listed(problems: list[str]) -> str:
     n = len(problems)
-    return f"{n} problem{'s' if n != 1 else ''} in the kpi serve settings:\n  " + "\n  ".join(problems)
+    head = ngettext("{count} problem in the kpi serve settings:", "{count} problems in the kpi serve settings:", n)
+    return head.format(count=n) + "\n  " + "\n  ".join(problems)

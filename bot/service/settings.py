@@ -35,8 +35,10 @@ _TEAM_ID = re.compile(r"[TE][A-Z0-9]{2,30}")
 
 
 class ServeSettings(BaseSettings):
+    # An empty value is no value: compose's "${SLACK_APP_TOKEN:-}" or a "GOOGLE_APPLICATION_CREDENTIALS="
+    # line in .env leaves the setting unset (not the path "." or an empty token).
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
-                                      case_sensitive=False)
+                                      case_sensitive=False, env_ignore_empty=True)
 
     kpi_definitions: Path | None = None
     kpi_state_dir: Path = Path(".kpi")

@@ -161,6 +161,33 @@ def test_compose_runs_kpi_against_postgres() -> None:
     assert kpi["ports"] == ["127.0.0.1:8080:8080"] and "./data:/data" in kpi["volumes"]
 
 
+def _compose_env(data: Path) -> dict[str, str]:
+    """The kpi container's environment under compose with an empty bot/deploy/.env: the image's ENV, then the
+    service's ``environment:`` with ``${VAR:-default}`` interpolated as compose does (/data -> ``data``)."""
+    import re
+
+    service = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]["kpi"]["environment"]
+    env = {k: v.replace("/data", str(data)) for k, v in _env().items() if k != "PATH"}
+    for k, v in service.items():
+        env[k] = re.sub(r"\$\{(\w+)(?::-([^}]*))?\}", lambda m: m.group(2) or "", str(v))
+    return env
+
+
+def test_the_compose_services_environment_passes_the_check(demo_dir: Path, tmp_path: Path) -> None:
+    """Without Slack or Google secrets in .env, compose hands kpi empty variables (``${SLACK_BOT_TOKEN:-}``):
+    they count as unset, so the service starts with the API alone instead of refusing "no such file ."."""
+    data = tmp_path / "data"
+    data.mkdir()
+    service_definitions(demo_dir, data)
+    env = _compose_env(data)
+    assert env["GOOGLE_APPLICATION_CREDENTIALS"] == "" and env["SLACK_BOT_TOKEN"] == ""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "GOOGLE_", "KPI_"))}
+    out = subprocess.run([KPI, "serve", "--check"], env={**clean, **env}, cwd=data, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.startswith(f"ok: {_metrics(data)} metrics; Slack: off; API on 0.0.0.0:8080"), out.stdout
+
+
 def test_systemd_unit() -> None:
     unit = configparser.ConfigParser(strict=False, interpolation=None)
     unit.optionxform = str  # type: ignore[assignment,method-assign]

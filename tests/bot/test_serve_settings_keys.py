@@ -39,11 +39,15 @@ def test_check_lists_every_problem_at_once(demo_dir: Path, tmp_path: Path) -> No
 def test_settings_read_a_dotenv_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from bot.service.settings import ServeSettings
 
-    for var in ("KPI_PORT", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"):
+    for var in ("KPI_PORT", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET",
+                "GOOGLE_APPLICATION_CREDENTIALS"):
         monkeypatch.delenv(var, raising=False)
     (tmp_path / ".env").write_text("KPI_PORT=9123\nSLACK_BOT_TOKEN=xoxb-1\nSLACK_APP_TOKEN=xapp-1\n")
     s = ServeSettings.load(env_file=tmp_path / ".env")
     assert s.kpi_port == 9123 and s.slack_mode == "socket"
+    (tmp_path / ".env").write_text("KPI_PORT=9124\nGOOGLE_APPLICATION_CREDENTIALS=\nSLACK_APP_TOKEN=\n")  # empty: unset
+    s = ServeSettings.load(env_file=tmp_path / ".env")
+    assert s.kpi_port == 9124 and s.google_application_credentials is None and s.slack_mode == "off"
     (tmp_path / ".env").write_text("SLACK_SIGNING_SECRET=s\n")
     with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN is not set, but other SLACK_ settings are"):
         ServeSettings.load(env_file=tmp_path / ".env")

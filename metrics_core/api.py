@@ -304,16 +304,18 @@ class KPI(QuestionPlanning, RollupAnswers):
         return compiled, df, cached
 
     def _answer(self, req: Request, use_cache: bool) -> MetricResult:
-        return self._finish(req, *self._statement(req.query, use_cache), use_cache)
+        compiled, df, cached, shared = self._with_open_parts(req, use_cache)  # one statement (rollup_answer.py)
+        return self._finish(req, compiled, df, cached, use_cache, shared)
 
-    def _finish(self, req: Request, compiled: Compiled, df: Any, cached: bool, use_cache: bool) -> MetricResult:
+    def _finish(self, req: Request, compiled: Compiled, df: Any, cached: bool, use_cache: bool,
+                shared: tuple | None = None) -> MetricResult:
         note = empty_filter_note(self, req, compiled, df)  # runs a statement only when the answer is empty
         if note:
             req = replace(req, notes=(*req.notes, note))
         excluded = excluded_rows(self, req, use_cache)  # from the raw tables, whichever statement answered
         if excluded:
             req = replace(req, notes=(*req.notes, *(e.note for e in excluded)), excluded=excluded)
-        return build_result(self._asm, self.definitions, self._maturing(req, use_cache), compiled, df, cached)
+        return build_result(self._asm, self.definitions, self._maturing(req, use_cache, shared), compiled, df, cached)
 
     # -- the catalogue -------------------------------------------------------------------------
     @_localized

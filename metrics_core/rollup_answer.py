@@ -9,44 +9,80 @@ from typing import Any
 
 from .assemble import Request
 from .backends import Backend
-from .columns import _records
+from .columns import Columns, _records
 from .compile import Compiled, MetricQuery, Slot
 from .fineprint import maturing_note, maturing_window
 from .models import ConversionMetric
 
 
+OPEN = 1000  # pids of the open parts of a conversion's windows, asked beside the answer's own windows
+
+
+def table_names(table: Any) -> list[str]:
+    """Column names of an engine's answer (plain columns, or a DataFrame from a warehouse driver)."""
+    return [str(c) for c in (table.columns if hasattr(table, "to_dict") else table.names)]
+
+
 class RollupAnswers:
     """Serving a query from built rollups (or saying why not) and the conversions' maturing share."""
 
-    def _maturing(self, req: Request, use_cache: bool) -> Request:
-        """A conversion whose window is still open for some base rows: the share of them, for the total,
-        each breakdown row and each series bucket (one more statement: each window and its open part)."""
+    def _open_parts(self, req: Request) -> list[tuple[int, Slot, Slot]]:
+        """(window pid, the window, its open part) of each window of a conversion that some base rows are
+        still inside their conversion window for (the asked period and each series bucket). The part gets
+        a pid from ``OPEN`` on, so it can ride along in the answer's own statement."""
         q = req.query
-        wins = [(0, q.slots[0].period), *((s.pid, s.period) for s in q.slots if s.role == "bucket")]
-        pairs: list[tuple[int, Slot, Slot]] = []
-        for pid, w in wins:
-            part = maturing_window(self.catalog, q.metric, w, req.as_of)
+        if not isinstance(self.definitions.metrics[q.metric], ConversionMetric):
+            return []
+        wins = [q.slots[0], *(s for s in q.slots if s.role == "bucket")]
+        out: list[tuple[int, Slot, Slot]] = []
+        for w in wins:
+            part = maturing_window(self.catalog, q.metric, w.period, req.as_of)
             if part is not None:
-                n = len(pairs) * 2
-                pairs.append((pid, Slot(n, "current" if n == 0 else "bucket", w), Slot(n + 1, "bucket", part)))
+                out.append((w.pid, w, Slot(OPEN + len(out), "bucket", part)))
+        return out
+
+    def _with_open_parts(self, req: Request, use_cache: bool) -> tuple[Compiled, Any, bool, tuple | None]:
+        """The answer's statement; for a maturing conversion, its open parts asked in the same statement:
+        (statement, the answer's rows, cached, (open parts, their rows) for ``_maturing``)."""
+        opened = self._open_parts(req)
+        if not opened:
+            return (*self._statement(req.query, use_cache), None)
+        q = req.query
+        compiled, table, cached = self._statement(replace(q, slots=(*q.slots, *(part for _p, _w, part in opened))),
+                                                  use_cache)
+        rows = _records(table)
+        mine = Columns.from_records([r for r in rows if int(r["pid"]) < OPEN], [k.lower() for k in table_names(table)])
+        return compiled, mine, cached, (opened, compiled, rows)
+
+    def _maturing(self, req: Request, use_cache: bool, shared: tuple | None = None) -> Request:
+        """A conversion whose window is still open for some base rows: the share of them, for the total,
+        each breakdown row and each series bucket. ``shared``: the open parts and the rows of the answer's
+        own statement, which asked for them too; else one more statement (each window and its open part)."""
+        q = req.query
         if not isinstance(self.definitions.metrics[q.metric], ConversionMetric):
             return req
-        if not pairs:  # every window has closed: nothing is maturing
+        opened = shared[0] if shared is not None else self._open_parts(req)
+        if not opened:  # every window has closed: nothing is maturing
             return replace(req, maturing=0.0)
-        slots = tuple(s for _pid, full, part in pairs for s in (full, part))
-        # the open parts' base rows: from a conversion rollup when one serves (the same rows), else raw
-        compiled, table, _cached = self._statement(MetricQuery(q.metric, slots, q.dimensions, q.filters, q.condition),
-                                                   use_cache)
+        if shared is not None:
+            compiled, table = shared[1], shared[2]
+            pairs = [(pid, pid, part.pid) for pid, _w, part in opened]
+        else:
+            slots = tuple(s for i, (_p, w, part) in enumerate(opened)
+                          for s in (Slot(2 * i, "current" if i == 0 else "bucket", w.period), Slot(2 * i + 1, "bucket", part.period)))
+            pairs = [(pid, 2 * i, 2 * i + 1) for i, (pid, _w, _part) in enumerate(opened)]
+            # the open parts' base rows: from a conversion rollup when one serves (the same rows), else raw
+            compiled, table, _cached = self._statement(replace(q, slots=slots), use_cache)
         base_col = compiled.conversion_cols[q.metric][1]
         dims = compiled.dim_cols
         base: dict[tuple, float] = {}
-        for r in _records(table):
+        for r in (table if isinstance(table, list) else _records(table)):
             base[(int(r["pid"]), int(r["g"]), *(r[d] for d in dims))] = float(r[base_col] or 0)
         total_g = 1 if dims else 0
 
-        def share(full: Slot, part: Slot, key: tuple = (), g: int = total_g) -> float | None:
-            whole = base.get((full.pid, g, *key), 0.0)
-            return base.get((part.pid, g, *key), 0.0) / whole if whole else None
+        def share(full: int, part: int, key: tuple = (), g: int = total_g) -> float | None:
+            whole = base.get((full, g, *key), 0.0)
+            return base.get((part, g, *key), 0.0) / whole if whole else None
 
         shares = {pid: share(full, part, (None,) * len(dims)) for pid, full, part in pairs}
         notes = list(req.notes)
@@ -58,7 +94,7 @@ class RollupAnswers:
         rows: dict[tuple, float | None] = {}
         if dims and pairs[0][0] == 0:
             full, part = pairs[0][1], pairs[0][2]
-            rows = {k[2:]: share(full, part, k[2:], g=0) for k in base if k[0] == full.pid and k[1] == 0}
+            rows = {k[2:]: share(full, part, k[2:], g=0) for k in base if k[0] == full and k[1] == 0}
         closed = {s.pid: 0.0 for s in q.slots if s.role == "bucket"}
         return replace(req, notes=tuple(notes), maturing=total if 0 in shares else 0.0, maturing_rows=rows,
                        maturing_buckets={**closed, **{p: v for p, v in shares.items() if p != 0}})

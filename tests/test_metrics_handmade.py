@@ -339,6 +339,24 @@ def test_lead_to_win_rate_maturing_share(kpi: KPI) -> None:
     assert kpi.query("win_rate last-quarter", as_of=AS_OF).maturing is None  # not a conversion
 
 
+def test_a_maturing_conversion_is_answered_in_one_statement(kpi: KPI, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The open parts of the windows ride in the answer's own statement (pids from 1000 on, dropped before
+    the answer is assembled): one statement besides the fine-print counts, the same shares as the
+    separate statement the multi-metric path runs, and no extra window in the series."""
+    ran: list[str] = []
+    real = type(kpi.backend).run
+    monkeypatch.setattr(type(kpi.backend), "run", lambda self, sql, params: (ran.append(sql), real(self, sql, params))[1])
+    text = "lead_to_win_rate 2026-01-01..2026-03-31 by source grain month"
+    r = kpi.query(text, as_of=AS_OF, use_cache=False)
+    assert len([sql for sql in ran if "no_time" not in sql]) == 1
+    separate = kpi._maturing(kpi.plan(text, as_of=AS_OF), False)  # the answer's windows and open parts apart
+    assert len([sql for sql in ran if "no_time" not in sql]) == 2
+    assert r.maturing == pytest.approx(separate.maturing) == pytest.approx(3 / 6)
+    assert {b["label"] for b in r.to_json()["series"]} == {"Jan 2026", "Feb 2026", "Mar 2026"}
+    rows = {row["source"]: row["maturing"] for row in r.to_json()["rows"]}
+    assert rows == {k: pytest.approx(v) for k, v in separate.maturing_rows.items() for k in [k[0]]}
+
+
 def test_small_sample_flag_on_every_breakdown_row(kpi: KPI) -> None:
     """small_sample is 4 in the fixture: Q1 win rate rests on 4 closed deals, SMB on 3, Enterprise on 1."""
     r = kpi.query("win_rate last-quarter by segment", as_of=AS_OF)

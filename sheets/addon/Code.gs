@@ -5,6 +5,7 @@
  *   =KPI("cac"; "last-quarter")                       a number (format the cell as you like)
  *   =KPI("win_rate"; "2026-Q3"; "segment=SMB")        filters: "dim=value", several with ";" or ","
  *   =KPI(A2:A10; "last-quarter")                      a column of metrics in, a column of numbers out
+ *   =KPI("win_rate"; B1)                              B1 a date: that day's value
  *   =KPI_TABLE("win_rate last-quarter by region")     a table (header row + one row per value)
  *
  * Answers are cached in CacheService for as long as the API says (Cache-Control: max-age, which is
@@ -43,14 +44,18 @@ function onInstall(e) {
 function KPI(metric, period, filters, refresh) {
   if (Array.isArray(metric)) {
     var names = [];
-    metric.forEach(function (row) { row.forEach(function (m) { names.push(m); }); });
-    var answers = kpiAnswers_(names.map(function (m) { return kpiQuestion_(m, period, filters); }));
+    metric.forEach(function (row) { row.forEach(function (m) { if (!kpiBlank_(m)) names.push(m); }); });
+    var answers = names.length ? kpiAnswers_(names.map(function (m) { return kpiQuestion_(m, period, filters); })) : [];
     var i = 0;
-    return metric.map(function (row) {
-      return row.map(function () { return kpiNumber_(answers[i++]); });
+    return metric.map(function (row) {  // a blank cell of the range stays blank
+      return row.map(function (m) { return kpiBlank_(m) ? '' : kpiNumber_(answers[i++]); });
     });
   }
   return kpiNumber_(kpiAnswers_([kpiQuestion_(metric, period, filters)])[0]);
+}
+
+function kpiBlank_(m) {
+  return m === undefined || m === null || String(m).trim() === '';
 }
 
 /**
@@ -87,10 +92,20 @@ function kpiQuestion_(metric, period, filters) {
     throw new Error('kpi: name a metric, e.g. =KPI("win_rate"; "last-quarter")');
   }
   var q = String(metric).trim();
-  if (period) q += ' ' + String(period).trim();
+  if (period) q += ' ' + kpiPeriod_(period);
   var where = String(filters || '').split(/[;,]/).map(function (f) { return f.trim(); }).filter(String);
   if (where.length) q += ' where ' + where.join(' and ');
   return q + ' vs none';
+}
+
+/** A period argument: text as written; a date cell as that day (yyyy-MM-dd in the sheet's timezone). */
+function kpiPeriod_(period) {
+  if (Object.prototype.toString.call(period) === '[object Date]') {
+    if (isNaN(period.getTime())) throw new Error('kpi: the period cell holds no valid date');
+    var tz = SpreadsheetApp.getActiveSpreadsheet().getSpreadsheetTimeZone();
+    return Utilities.formatDate(period, tz, 'yyyy-MM-dd');
+  }
+  return String(period).trim();
 }
 
 function kpiNumber_(answer) {

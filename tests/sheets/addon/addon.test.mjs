@@ -72,6 +72,27 @@ test('a range of metrics in, a column of numbers out, in one fetchAll', async ()
                          [(await api('avg_deal_size last-quarter vs none')).value]]);
 });
 
+test('blank cells of a metric range stay blank; the others are answered in one fetchAll', async () => {
+  const a = addon();
+  const got = plain(a.g.KPI([['win_rate'], [''], [null], ['avg_deal_size']], 'last-quarter'));
+  assert.deepEqual(got, [[(await api('win_rate last-quarter vs none')).value], [''], [''],
+                         [(await api('avg_deal_size last-quarter vs none')).value]]);
+  assert.equal(a.rec.fetches.length, 2);
+  assert.deepEqual(plain(a.g.KPI([[''], ['']], 'last-quarter')), [[''], ['']]);
+  assert.equal(a.rec.fetches.length, 2); // nothing to ask, nothing fetched
+});
+
+test('a date cell as the period asks for that day, in the sheet timezone', async () => {
+  const a = addon();
+  // what Sheets passes for a cell holding 30 Sep 2026 in a Europe/Warsaw sheet: midnight there (22:00 UTC the
+  // day before); a Date of another realm, as the vm context's is
+  const cell = new Date(Date.UTC(2026, 8, 29, 22, 0, 0));
+  const got = a.g.KPI('win_rate', cell);
+  assert.match(decodeURIComponent(a.rec.fetches[0].url), /q=win_rate 2026-09-30 vs none$/);
+  assert.equal(got, (await api('win_rate 2026-09-30 vs none')).value);
+  throwsMessage(() => a.g.KPI('win_rate', new Date(NaN)), /^kpi: the period cell holds no valid date/);
+});
+
 test('=KPI_TABLE spills a header and one row per value', async () => {
   const a = addon();
   const table = plain(a.g.KPI_TABLE('win_rate last-quarter by region'));

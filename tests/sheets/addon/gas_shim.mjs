@@ -70,7 +70,7 @@ class Cache {
 }
 
 export function loadAddon(codePath) {
-  const clock = { now: Date.now() };
+  const clock = { now: Date.now(), timeZone: 'Europe/Warsaw' };
   const rec = { fetches: [], menus: [], toasts: [], formulas: [], sidebars: [] };
   const userCache = new Cache(() => clock.now);
   const props = { user: new Store(), document: new Store(), script: new Store() };
@@ -98,11 +98,17 @@ export function loadAddon(codePath) {
       DigestAlgorithm: { SHA_256: 'sha256', MD5: 'md5' },
       computeDigest: (alg, text) => [...createHash(alg).update(text, 'utf8').digest()].map((b) => (b > 127 ? b - 256 : b)),
       base64EncodeWebSafe: (bytes) => Buffer.from(bytes.map((b) => b & 255)).toString('base64url') + '==',
+      formatDate: (date, tz, pattern) => {  // the one pattern the add-on uses
+        if (pattern !== 'yyyy-MM-dd') throw new Error('shim: formatDate supports yyyy-MM-dd only');
+        return new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' })
+          .format(date);
+      },
     },
     SpreadsheetApp: {
       getUi: () => ({ createAddonMenu: () => menu('kpi'), createMenu: (n) => menu(n),
                       showSidebar: (html) => rec.sidebars.push(html) }),
-      getActiveSpreadsheet: () => ({ toast: (msg, title) => rec.toasts.push([title, msg]) }),
+      getActiveSpreadsheet: () => ({ toast: (msg, title) => rec.toasts.push([title, msg]),
+                                     getSpreadsheetTimeZone: () => clock.timeZone }),
       getActiveRange: () => ({ setFormula: (f) => rec.formulas.push(f) }),
     },
     HtmlService: { createTemplateFromFile: template, createHtmlOutputFromFile: (f) => template(f).evaluate() },

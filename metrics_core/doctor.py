@@ -185,8 +185,14 @@ def run_doctor(kpi: "KPI", *, as_of: date | None = None, period: str = "last-mon
         rows = grouped.get(i, [])
         if any(int(r["bad"]) == 1 for r in rows):
             findings += _from_probe(probe, rows, _breakable(kpi, probe, affected), as_of, locale)
-    for table in build.used_tables():
-        findings += _time_findings(kpi, build, table, as_of, affected, locale)
+    # the newest row of every table in one statement too (one job on Spark, not one per table)
+    dated = [(t, sql) for t in build.used_tables() if (sql := build.newest_sql(t))]
+    newest: dict[int, list[dict]] = {}
+    if dated:
+        for r in _records(kpi.backend.run(_to(build.batch([sql for _t, sql in dated]), kpi.dialect), {})):
+            newest.setdefault(int(r["probe_"]), []).append(r)
+    for i, (table, _sql) in enumerate(dated):
+        findings += _time_findings(kpi, build, table, newest.get(i, []), as_of, affected, locale)
     findings = with_shifts(kpi, findings, period, as_of)
     findings.sort(key=lambda f: (-SEVERITIES.index(f.severity), f.table, f.check, f.subject))
     return DoctorReport(as_of, window, tuple(build.used_tables()), tuple(findings))
@@ -233,16 +239,13 @@ def _from_probe(probe: Probe, rows: list[dict], affected: dict[str, set[str]], a
     return out
 
 
-def _time_findings(kpi: "KPI", build: DoctorSQL, table: str, as_of: date,
+def _time_findings(kpi: "KPI", build: DoctorSQL, table: str, rows: list[dict], as_of: date,
                    affected: dict[str, set[str]], locale: str) -> list[Finding]:
-    """Stale data (newest row vs today) and the time grain: declared, or monthly data not declared so."""
-    sql = build.newest_sql(table)
-    if not sql:
-        return []
+    """Stale data (newest row vs today) and the time grain: declared, or monthly data not declared so;
+    ``rows``: the table's ``newest_sql`` rows."""
     t = kpi.definitions.tables[table]
     metrics = _metrics_of(build.measures_on(table), affected)
     out = []
-    rows = _records(kpi.backend.run(_to(sql, kpi.dialect), {}))
     newest = [r for r in rows if r["newest"] is not None]
     if newest:
         latest = max(_day(r["newest"]) for r in newest)

@@ -18,7 +18,7 @@ from .periods import Calendar, period_label
 STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
 # Message ids; shown with _() in the active language (kpi doctor runs in the definitions' one).
 HEADERS = {"severity": N_("severity"), "finding": N_("finding"), "rows": N_("rows"),
-           "metrics": N_("metrics it moves"), "examples": N_("example ids")}
+           "metrics": N_("metrics it moves"), "shift": N_("shift in metrics"), "examples": N_("example ids")}
 SUMMARY = N_("{tables} tables checked as of {as_of}: {errors} errors, {warnings} warnings, {infos} notes.")
 IN_PERIOD = N_("{rows} of {total} ({share}) in {period}")
 NOTHING = N_("No problems found.")
@@ -29,12 +29,12 @@ def render_doctor(out: Console, report: DoctorReport, cal: Calendar, locale: str
     period = period_label(report.period, cal, locale)
     if report.findings:
         table = Table(show_lines=True, expand=False)
-        for key in ("severity", "finding", "rows", "metrics", "examples"):
+        for key in ("severity", "finding", "rows", "metrics", "shift", "examples"):
             table.add_column(_(HEADERS[key]), overflow="fold", justify="right" if key == "rows" else "left")
         for f in report.findings:
             table.add_row(Text(_(SEVERITY.get(f.severity, f.severity)), style=STYLE[f.severity]), Text(f.message),
                           Text(_rows(f, period, locale)), Text(_moves(f)),
-                          Text(", ".join(f.examples)))
+                          Text("\n".join(s.text for s in f.shifts)), Text(", ".join(f.examples)))
         out.print(table)
     else:
         out.print(Text(_(NOTHING), style="green"))
@@ -53,6 +53,5 @@ def _rows(f: Finding, period: str, locale: str) -> str:
 
 
 def _moves(f: Finding) -> str:
-    """The metrics it moves, then each computed shift on its own line ("win_rate Apr 2026: 80.0% → 83.3% ...")."""
-    names = ", ".join(f.metrics[:6]) + (" …" if len(f.metrics) > 6 else "")
-    return "\n".join([names, *(s.text for s in f.shifts)])
+    """The metrics it moves (their shifts, "win_rate Apr 2026: 80.0% → 83.3% ...", have a column of their own)."""
+    return ", ".join(f.metrics[:6]) + (" …" if len(f.metrics) > 6 else "")

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from . import doctor_specs
 from .catalog import Catalog
 from .compile import MetricQuery, Slot, compile_query
-from .doctor_whatif import Spec, WhatIf
+from .doctor_whatif import Spec, WhatIf, bind
 from .formatting import fmt_count, fmt_value
 from .i18n import _
 from .models import RatioMetric, SimpleMetric
@@ -122,7 +122,7 @@ def with_shifts(kpi: "KPI", findings: list["Finding"], period: str, as_of: date)
 
 
 def _plan(kpi: "KPI", k: int, f: "Finding", window: Period, as_of: date) -> _Plan | None:
-    spec = doctor_specs.spec(kpi, f, as_of)
+    spec = doctor_specs.spec(kpi, f, as_of, k)
     how = spec.how if spec else {"no_time": "never", "stale": "coverage"}.get(f.check)
     if how is None:
         return None
@@ -179,7 +179,8 @@ def _run(kpi: "KPI", plans: list[_Plan], window: Period) -> dict[str, float | No
     defs = w.definitions()
     compiled = compile_query(Catalog(defs), kpi.calendar, MetricQuery(names[0], (Slot(0, "current", window),)),
                              kpi.dialect, base_dir=kpi.loaded.base_dir, also=tuple(names[1:]))
-    rows = _rows(kpi.backend.run(compiled.sql, compiled.params))
+    mine = {n: v for p in plans if p.spec for n, v in p.spec.params.items()}
+    rows = _rows(kpi.backend.run(bind(compiled.sql, mine, kpi.dialect), {**compiled.params, **mine}))
     row = next((r for r in rows if int(r["pid"]) == 0), {})
     out = {m: _num(row.get(c)) for m, c in compiled.metric_cols.items()}
     for m, c in compiled.measure_cols.items():
@@ -230,6 +231,8 @@ def _shifts(kpi: "KPI", f: "Finding", p: _Plan, got: dict[str, float | None], wi
             words["fixed"] = asm.metric_fmt(metric, fixed)
             text = _fixed_text(p.how, words)
         elif p.how == "share":
+            if any(rows not in got for rows, _whole in (p.shares or {}).values()):
+                continue  # its statement failed
             parts = tuple(_part(kpi, m, *(p.shares or {})[m], got, p.spec.unit if p.spec else "value")
                           for m in kpi.catalog.metric_refs(metric)[0] if m in (p.shares or {}))
             text = _("{metric} {period}: {now}; these rows are {parts}").format(parts=_parts(kpi, parts, locale), **words)

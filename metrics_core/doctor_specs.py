@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlglot import exp
 
 from .compile_tables import TableSQL
-from .doctor_whatif import (Spec, WhatIf, col, deduplicated, lit, raw_key, rewrite_literal, with_mapping,
+from .doctor_whatif import (Spec, WhatIf, col, deduplicated, lit, marker, raw_key, rewrite_literal, with_mapping,
                             with_raw_column)
 from .periods import Period, utc_bounds
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 MAX_LISTED = 200  # offending values named in a condition; more: every unknown value counts
 
 
-def spec(kpi: "KPI", f: "Finding", as_of: date) -> Spec | None:  # noqa: C901 - one branch per kind
+def spec(kpi: "KPI", f: "Finding", as_of: date, k: int = 0) -> Spec | None:  # noqa: C901 - one branch per kind
     """How the finding's rows change its measures (None: no query needed, or nothing to compute)."""
     defs, cat, d = kpi.definitions, kpi.catalog, f.detail
     measures = tuple(d.get("measures", ()))
@@ -63,7 +63,7 @@ def spec(kpi: "KPI", f: "Finding", as_of: date) -> Spec | None:  # noqa: C901 - 
     if f.check == "never_matches":
         return _never_spec(kpi, f)
     if f.check in ("unmapped_near", "unmapped_value", "unmapped_default"):
-        return _unmapped_spec(kpi, f)
+        return _unmapped_spec(kpi, f, k)
     return None
 
 
@@ -92,7 +92,7 @@ def _never_spec(kpi: "KPI", f: "Finding") -> Spec | None:
     return Spec("mapped", measures, filters=filters)
 
 
-def _unmapped_spec(kpi: "KPI", f: "Finding") -> Spec | None:
+def _unmapped_spec(kpi: "KPI", f: "Finding", k: int) -> Spec | None:
     defs = kpi.definitions
     t = defs.tables[f.table]
     c = t.columns[f.subject]
@@ -102,6 +102,7 @@ def _unmapped_spec(kpi: "KPI", f: "Finding") -> Spec | None:
         if added:
             return Spec("mapped", measures, tables={f.table: with_mapping(t, f.subject, added)})
     values = [v for v, _n in f.values if v is not None]
+    params: dict[str, str] = {}
     known = ", ".join(lit(k) for k in f.detail.get("known", ()))
     # The rows as the table copy sees them: a measure on the same table, or on one joining it for a breakdown.
     target = _reader(kpi, f.table, f.subject, measures)
@@ -110,10 +111,11 @@ def _unmapped_spec(kpi: "KPI", f: "Finding") -> Spec | None:
     qual, on, dims = target
     key = raw_key(c).replace('"kpi_doctor_raw_"', col("kpi_doctor_raw_", qual))
     if 0 < len(values) <= MAX_LISTED:
-        rows = f"{key} IN ({', '.join(lit(str(v)) for v in values)})"
+        params = {f"kpi_doctor_{k}_{i}": str(v) for i, v in enumerate(values)}  # data values: bound, never SQL text
+        rows = f"{key} IN ({', '.join(lit(marker(n)) for n in params)})"
     else:
         rows = f"{key} IS NOT NULL AND TRIM({key}) <> ''" + (f" AND {key} NOT IN ({known})" if known else "")
-    return Spec("share", on, rows=rows, tables={f.table: with_raw_column(t, f.subject)}, dims=dims)
+    return Spec("share", on, rows=rows, tables={f.table: with_raw_column(t, f.subject)}, dims=dims, params=params)
 
 
 def _reader(kpi: "KPI", table: str, column: str,

@@ -14,8 +14,10 @@ metric as it is and under every finding's fix, each table read once per shape:
 
 Variant names start with ``kpi_doctor_<k>_`` (k: the finding's index). Conditions are written in
 DuckDB's dialect from validated identifiers and the definitions' own parsed snippets, then turned
-into the definitions' dialect; values taken from data are SQL literals built by SQLGlot, never text
-pasted into a statement.
+into the definitions' dialect; values taken from data are bound parameters (``Spec.params``, written as marker literals that
+``bind`` turns into the engine's placeholders after compiling), except a
+typo's neighbour added to a ``values:`` mapping, which becomes a literal of that mapping like any
+other (a SQLGlot literal, never text pasted into a statement).
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ class Spec:
     tables: dict[str, TableDef] = field(default_factory=dict)  # table -> its changed copy
     filters: dict[str, str] = field(default_factory=dict)  # measure -> its rewritten filter (definitions' dialect)
     dims: tuple[str, ...] = ()  # read through a join: the breakdowns that show the rows
-    unit: str = "value"  # a share of the measure's value (sum, count), or "rows" (of its rows)
+    unit: str = "value"
+    params: dict[str, str] = field(default_factory=dict)  # values from the data: ``rows`` holds marker(name)  # a share of the measure's value (sum, count), or "rows" (of its rows)
 
 
 def q(name: str) -> str:
@@ -56,6 +59,19 @@ def col(name: str, alias: str = "") -> str:
 
 def lit(text: str) -> str:
     return exp.Literal.string(text).sql("duckdb")
+
+
+def marker(param: str) -> str:
+    """The string literal standing for a bound parameter in a snippet (snippets may not hold placeholders);
+    ``bind`` swaps it for the engine's placeholder in the compiled statement."""
+    return f"kpi_doctor_param:{param}"
+
+
+def bind(sql: str, params: dict[str, str], dialect: str) -> str:
+    """The compiled statement with each marker literal replaced by the parameter's placeholder."""
+    for name in params:
+        sql = sql.replace(exp.Literal.string(marker(name)).sql(dialect), exp.Placeholder(this=name).sql(dialect))
+    return sql
 
 
 def variant_name(k: int, name: str) -> str:

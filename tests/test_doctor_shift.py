@@ -23,6 +23,8 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from rich.console import Console
 from test_doctor import DATA, FIXTURE
 
@@ -156,3 +158,25 @@ def test_shifts_in_json_cli_slack_and_the_data_quality_tab(report) -> None:  # n
     assert lay.rows[1][-1].value == "Shift in metrics"
     cells = [row[-1].value for row in lay.rows[2:] if row and row[1].value == "unmapped_near" and row[3].value == "stage"]
     assert cells and line in cells[0].split("\n")
+
+
+def _closed_in_unmapped_segments(segment: str) -> float:
+    """A5's segment set to ``segment``; the closed deals in April its unmapped rows hold (D6: 1 of 5)."""
+    backend = DuckDBBackend(":memory:")
+    backend.connection.execute(DATA)
+    backend.connection.execute("UPDATE accounts SET segment = ? WHERE account_id = 'A5'", [segment])
+    rep = KPI.from_text(FIXTURE.read_text(), backend=backend).doctor(as_of=AS_OF)
+    assert backend.connection.execute("SELECT COUNT(*) FROM deals").fetchone() == (10,)
+    return sum(p.rows for f in rep.findings if f.check.startswith("unmapped") and f.table == "accounts"
+               for s in f.shifts if s.metric == "win_rate" for p in s.parts if p.measure == "closed")
+
+
+def test_a_hostile_value_is_bound_not_spliced() -> None:
+    assert _closed_in_unmapped_segments("Gov'); DROP TABLE deals; --") == 1
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1, max_size=12))
+def test_any_unmapped_value_is_counted_where_it_lands(segment: str) -> None:
+    assume(segment.strip() and segment.strip().lower() not in {"smb", "enterprise", "ent"})
+    assert _closed_in_unmapped_segments(segment) == 1

@@ -24,6 +24,16 @@ DEFINITIONS = typer.Option(None, "--definitions", "-d",
                            help=_h("definitions.yaml (default: $KPI_DEFINITIONS, then ./definitions.yaml)"))
 
 
+def _export_dotenv(path: Path = Path(".env")) -> None:
+    """``.env`` becomes part of the process environment (what is already set wins), so what the
+    settings model validated is also what the definitions' ``${VARS}`` (``KPI_SHEETS_SPREADSHEET``,
+    a warehouse URL) and the Sheets sync (``GOOGLE_APPLICATION_CREDENTIALS``) read."""
+    if path.is_file():
+        from dotenv import load_dotenv
+
+        load_dotenv(path, override=False, encoding="utf-8")
+
+
 def _settings(**overrides: object):  # type: ignore[no-untyped-def]
     from .settings import ServeSettings
 
@@ -68,6 +78,7 @@ def serve(definitions: Optional[Path] = DEFINITIONS,
         from metrics_core import find_definitions
         from metrics_core.errors import ConfigError
 
+        _export_dotenv()
         settings, settings_problem = None, None
         try:
             settings = _settings(kpi_host=host, kpi_port=port)

@@ -5,7 +5,8 @@
 
 ``result.series`` has one row per bucket (start, label, value[, dimension columns]); with a
 breakdown, the largest ``max_lines`` groups get a line each. A conversion's buckets whose window is
-still open (``maturing`` > 0) are drawn pale and dashed, with a "still maturing" legend entry.
+still open (``maturing`` > 0) are drawn pale and dashed, with a "still maturing" legend entry; with a
+breakdown, each group's open buckets are dashed in the group's colour, with hollow points.
 """
 
 from __future__ import annotations
@@ -114,10 +115,36 @@ def _mark_to_date(ax: Any, series: Any, x: list[int]) -> None:
 
 
 def _plot_groups(ax: Any, series: Any, dims: tuple[str, ...], max_lines: int) -> None:
+    """A line per group (the largest ``max_lines``), in its own colour; a group's buckets whose conversion
+    window is still open drawn dashed with hollow points, and one "still maturing" legend entry for all."""
+    from matplotlib.lines import Line2D
+
     key = series[list(dims)].astype(str).agg(" / ".join, axis=1)
     frame = series.assign(_group=key)
     top = frame.groupby("_group")["value"].sum().sort_values(ascending=False).index[:max_lines]
+    labels = list(dict.fromkeys(str(x) for x in series["label"]))  # every bucket, in time order
+    where = {label: i for i, label in enumerate(labels)}
+    any_open = False
     for name in top:
         part = frame[frame["_group"] == name]
-        ax.plot(part["label"].astype(str), part["value"], marker="o", label=name)
-    ax.legend(fontsize=8, frameon=False)
+        x = [where[str(v)] for v in part["label"]]
+        values = list(part["value"])
+        shares = list(part["maturing"]) if "maturing" in part.columns else [None] * len(x)
+        open_ = [i for i, s in enumerate(shares) if s is not None and s == s and float(s) > 0]
+        closed = [i for i in range(len(x)) if i not in open_]
+        (line,) = ax.plot([x[i] for i in closed], [values[i] for i in closed], marker="o", label=name)
+        if open_:
+            any_open = True
+            lead = [i for i in closed if i < open_[0]][-1:]  # the dashed part joins the solid one
+            color = line.get_color()
+            ax.plot([x[i] for i in lead + open_], [values[i] for i in lead + open_], color=color, linestyle="--",
+                    alpha=0.6, label="_nolegend_")
+            ax.plot([x[i] for i in open_], [values[i] for i in open_], marker="o", linestyle="none", color=color,
+                    markerfacecolor="white", markeredgecolor=color, markersize=8, label="_nolegend_")
+    handles, names = ax.get_legend_handles_labels()
+    if any_open:
+        handles.append(Line2D([], [], color="grey", linestyle="--", marker="o", markerfacecolor="white",
+                              markeredgecolor="grey"))
+        names.append(_("still maturing"))
+    ax.set_xticks(range(len(labels)), labels)
+    ax.legend(handles, names, fontsize=8, frameon=False)

@@ -15,10 +15,10 @@ from typing import Any
 
 import pandas as pd
 
-from metrics_core.formatting import fmt_count, fmt_value
+from metrics_core.formatting import fmt_count, fmt_value, superscript
 from metrics_core.i18n import gettext as _, active_locale, ngettext
 
-from .labels import cut, delta_text, esc_code
+from .labels import cut, delta_text, esc, esc_code
 
 SECTION_CHARS = 2900  # < 3000, leaving room for the code fences
 DIM_WIDTH = 24
@@ -33,10 +33,15 @@ def table_blocks(df: pd.DataFrame, dims: tuple[str, ...], *, fmt: str, value_tit
     has_prev = "previous" in df.columns
     # TRANSLATORS: a table column header: the change against the previous period (keep it short)
     rows = [[" / ".join(dims), value_title, _("vs prev") if has_prev else ""]]
+    footnotes: list[str] = []  # "¹ SMB: 1 won deal has no closed_at, so no period counts it."
     for rec in df.head(max_rows).to_dict("records"):
         label = " / ".join("∅" if _missing(rec.get(d)) else str(rec.get(d)) for d in dims)
         change = delta_text(rec.get("value"), rec.get("previous"), fmt) if has_prev else ""
-        rows.append([label, str(rec.get("formatted", "")), (change + _flags(rec)).strip()])
+        mark = ""
+        if isinstance(rec.get("excluded"), (list, tuple)) and rec["excluded"]:
+            mark = superscript(len(footnotes) + 1)
+            footnotes.append(f"{mark} {label}: " + " ".join(str(e["note"]) for e in rec["excluded"]))
+        rows.append([label, str(rec.get("formatted", "")), (change + _flags(rec, mark)).strip()])
     widths = (min(max(len(r[0]) for r in rows), DIM_WIDTH), min(max(len(r[1]) for r in rows), VALUE_WIDTH))
     lines = [_row(r, widths) for r in rows]
     chunks = _pack(lines, max_blocks)
@@ -48,17 +53,25 @@ def table_blocks(df: pd.DataFrame, dims: tuple[str, ...], *, fmt: str, value_tit
             {"type": "mrkdwn", "text": ngettext("... and {count} more (ask for fewer with `where`, or see the sheet)",
                                                 "... and {count} more (ask for fewer with `where`, or see the sheet)",
                                                 more).format(count=fmt_count(more, active_locale() or "en_US"))}]})
+    shown_notes = footnotes[:max(shown, 0)]
+    if shown_notes:  # which rows lost rows, and why (a context block holds at most 10 elements of 3000 characters)
+        blocks.append({"type": "context", "elements": [
+            {"type": "mrkdwn", "text": cut(":information_source: " + esc("\n".join(shown_notes)), 2900)}]})
     return blocks
 
 
-def _flags(rec: dict[str, Any]) -> str:
-    """A row's own fine print: few rows behind it, a cohort still converting (" small n=3 · maturing 40%")."""
+def _flags(rec: dict[str, Any], mark: str = "") -> str:
+    """A row's own fine print: few rows behind it, a cohort still converting, rows left out
+    (" small n=3 · maturing 40% · left out ¹")."""
     parts = []
     if rec.get("small_sample") is True:
         parts.append(_("small n={count}").format(count=int(rec.get("sample_size") or 0)))
     share = rec.get("maturing")
     if not _missing(share) and share > 0:
         parts.append(_("maturing {share}").format(share=fmt_value(share, "percent", active_locale() or "en_US", decimals=0)))
+    if mark:
+        # TRANSLATORS: a table row some of whose rows were left out (keep it short); a footnote mark follows
+        parts.append(_("left out {mark}").format(mark=mark))
     return ("  " + " · ".join(parts)) if parts else ""
 
 

@@ -312,9 +312,9 @@ class KPI(QuestionPlanning, RollupAnswers):
         note = empty_filter_note(self, req, compiled, df)  # runs a statement only when the answer is empty
         if note:
             req = replace(req, notes=(*req.notes, note))
-        excluded = excluded_rows(self, req, use_cache)  # from the raw tables, whichever statement answered
-        if excluded:
-            req = replace(req, notes=(*req.notes, *(e.note for e in excluded)), excluded=excluded)
+        excluded, parts = excluded_rows(self, req, use_cache)  # from the raw tables, whichever statement answered
+        if excluded or parts:
+            req = replace(req, notes=(*req.notes, *(e.note for e in excluded)), excluded=excluded, excluded_parts=parts)
         return build_result(self._asm, self.definitions, self._maturing(req, use_cache, shared), compiled, df, cached)
 
     # -- the catalogue -------------------------------------------------------------------------

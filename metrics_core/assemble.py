@@ -34,7 +34,9 @@ class Request:
     maturing: float | None = None  # conversions: share of the asked window's base rows still inside their window
     maturing_rows: dict = field(default_factory=dict)  # breakdown key (raw dimension values) -> share
     maturing_buckets: dict = field(default_factory=dict)  # series bucket pid -> share
+    maturing_cells: dict = field(default_factory=dict)  # (series bucket pid, *breakdown values) -> share
     excluded: tuple = ()  # Excluded records: rows the measures leave out of the asked window
+    excluded_parts: dict = field(default_factory=dict)  # (pid, breakdown key or None) -> Excluded records
 
 
 class Assembler:
@@ -224,9 +226,10 @@ def build_result(asm: Assembler, defs: Definitions, req: Request, c: Compiled, t
         pcomps = asm.components(name, prev, c) if prev is not None else ()
         comparison = asm.comparison(name, req.compare_kind or "previous", slots[1].period, value, pv, pcomps)
     closed = None if req.maturing is None else 0.0  # a conversion's row with no open window is not maturing
-    breakdown = (_breakdown(asm, name, rows, dim_names, additive, slots[0].period, where, c, req.maturing_rows, closed)
-                 if broken else None)
-    series = (_series(asm, name, recs, slots, dim_names, broken, c, req.maturing_buckets)
+    breakdown = (_breakdown(asm, name, rows, dim_names, additive, slots[0].period, where, c, req.maturing_rows, closed,
+                            req.excluded_parts) if broken else None)
+    maturing = {**req.maturing_buckets, **req.maturing_cells} if broken else req.maturing_buckets
+    series = (_series(asm, name, recs, slots, dim_names, broken, c, maturing, req.excluded_parts)
               if any(s.role == "bucket" for s in q.slots) else None)
     return MetricResult(
         metric=name, label=defs.metric_label(name), description=m.description, format=m.format.kind,
@@ -245,7 +248,8 @@ def small(asm: Assembler, name: str, n: int | None) -> bool:
 
 
 def _breakdown(asm: Assembler, name: str, rows: list[dict[str, Any]], dim_names: dict[str, str], additive: bool,
-               period: Period, where: dict[str, str], c: Compiled, maturing: dict, closed: float | None) -> Columns:
+               period: Period, where: dict[str, str], c: Compiled, maturing: dict, closed: float | None,
+               excluded: dict) -> Columns:
     cols = list(dim_names)
     prev_map = {tuple(r[c] for c in cols): _f(r["value"]) for r in rows if r["pid"] == 1}
     out = []
@@ -269,6 +273,7 @@ def _breakdown(asm: Assembler, name: str, rows: list[dict[str, Any]], dim_names:
         rec["sample_size"] = n
         rec["small_sample"] = small(asm, name, n)
         rec["maturing"] = maturing.get(key, closed)
+        rec["excluded"] = [e.to_json() for e in excluded.get((0, key), ())]
         out.append(rec)
     names = [*dim_names.values(), *ROW_KEYS]
     names += sorted({k for rec in out for k in rec} - set(names))
@@ -277,7 +282,7 @@ def _breakdown(asm: Assembler, name: str, rows: list[dict[str, Any]], dim_names:
 
 
 def _series(asm: Assembler, name: str, recs: list[dict[str, Any]], slots: dict, dim_names: dict[str, str],
-            broken: bool, c: Compiled, maturing: dict) -> Columns:
+            broken: bool, c: Compiled, maturing: dict, excluded: dict) -> Columns:
     out = []
     labels: dict[int, str] = {}  # a bucket's name, once per bucket (not once per segment)
     for r in recs:
@@ -291,12 +296,15 @@ def _series(asm: Assembler, name: str, recs: list[dict[str, Any]], slots: dict, 
         rec = {"start": p.start, "end": p.end, "label": labels[pid], "to_date": p.to_date,
                **{dim_names[c]: r[c] for c in dim_names}, "value": v, "formatted": asm.metric_fmt(name, v)}
         n = asm.rows_behind(name, r, c)
-        rec.update(sample_size=n, small_sample=small(asm, name, n),
-                   maturing=None if broken else maturing.get(int(r["pid"])))
+        key = tuple(r[c] for c in dim_names) if broken else None
+        # broken down: the bucket's own share per breakdown value; 0.0 (its bucket closed) or None (not a conversion)
+        share = maturing.get((pid, *key), maturing.get(pid)) if key is not None else maturing.get(pid)
+        rec.update(sample_size=n, small_sample=small(asm, name, n), maturing=share,
+                   excluded=[e.to_json() for e in excluded.get((pid, key), ())])
         out.append(rec)
     out.sort(key=lambda rec: (rec["start"], *(_sortable(rec[d]) for d in dim_names.values())))
     return Columns.from_records(out, ["start", "end", "label", "to_date", *dim_names.values(), "value", "formatted",
-                                      "sample_size", "small_sample", "maturing"])
+                                      "sample_size", "small_sample", "maturing", "excluded"])
 
 
 def _sortable(v: Any) -> tuple[bool, Any]:

@@ -11,7 +11,7 @@ from rich.text import Text
 
 from .columns import Columns
 from .errors import redact
-from .formatting import fmt_change, fmt_date, fmt_points, fmt_value, status_words
+from .formatting import fmt_change, fmt_date, fmt_points, fmt_value, status_words, superscript
 from .i18n import _, active_locale, ngettext, use_locale
 from .periods import period_label, window_label
 from .result import MetricResult
@@ -94,7 +94,8 @@ def _table(out: Console, rows: Columns, keys: Sequence[str], locale: str, *, sho
     if show_change:
         t.add_column(_("change"), justify="right")
     rows_shown = rows.records()[:MAX_ROWS]
-    flagged = any(_flag(row, locale) for row in rows_shown)
+    marks = footnote_marks(rows_shown)
+    flagged = any(_flag(row, locale) or row.get("excluded") for row in rows_shown)
     if flagged:
         # TRANSLATORS: a table column header: a row's own fine print (small sample, maturing)
         t.add_column(_("note"))
@@ -103,13 +104,29 @@ def _table(out: Console, rows: Columns, keys: Sequence[str], locale: str, *, sho
         if show_change:
             cells.append(_change_cell(row, locale, percent))
         if flagged:
-            cells.append(_flag(row, locale))
+            # TRANSLATORS: a breakdown row or bucket some of whose rows were left out; a footnote mark follows
+            left = _("rows left out") + " " + marks[id(row)] if id(row) in marks else ""
+            cells.append(", ".join(x for x in (_flag(row, locale), left) if x))
         t.add_row(*(Text(c) for c in cells))  # data values print as themselves, never as markup
     out.print(t)
+    for row in rows_shown:  # which rows lost rows, and why: one footnote per row concerned
+        if id(row) in marks:
+            name = " / ".join(_("(none)") if row[k] is None else str(row[k]) for k in keys)
+            out.print(Text(f"{marks[id(row)]} {name}: " + " ".join(e["note"] for e in row["excluded"])),
+                      style="yellow")
     if len(rows) > MAX_ROWS:
         more = len(rows) - MAX_ROWS
         out.print(ngettext("… and {count} more row (use --json for all)", "… and {count} more rows (use --json for all)",
                            more).format(count=more), style="dim")
+
+
+def footnote_marks(rows: Sequence[dict[str, Any]]) -> dict[int, str]:
+    """A numbered footnote mark ("¹") for each row some of whose rows were left out, by ``id(row)``."""
+    marks: dict[int, str] = {}
+    for row in rows:
+        if row.get("excluded"):
+            marks[id(row)] = superscript(len(marks) + 1)
+    return marks
 
 
 def _flag(row: Any, locale: str) -> str:

@@ -39,15 +39,19 @@ class Excluded:
         return {"measure": self.measure, "reason": self.reason, "count": self.count, "note": self.note}
 
 
-def excluded_rows(kpi: "KPI", req: "Request", use_cache: bool = True) -> tuple[Excluded, ...]:
-    """What the measures behind ``req`` leave out of its asked window (and filters), counted on the raw tables."""
+def excluded_rows(kpi: "KPI", req: "Request", use_cache: bool = True
+                  ) -> tuple[tuple[Excluded, ...], dict[tuple, tuple[Excluded, ...]]]:
+    """What the measures behind ``req`` leave out (counted on the raw tables, under its filters): for the
+    asked window's total, and per part: ``(pid, key)`` -> records, where pid 0 is the asked window and
+    2.. a series bucket, and key the breakdown values (``None`` for a window's total)."""
     q = req.query
     dialect = kpi.dialect
-    # what the statement reads of the question: the asked window, the filters (not the breakdown)
-    key = ("excluded", q.metric, q.slots[0].period, q.filters, q.condition, req.as_of, dialect)
+    # what the statement reads of the question: the asked window and the buckets, the breakdown, the filters
+    windows = tuple((s.pid, s.period) for s in q.slots if s.role in ("current", "bucket"))
+    key = ("excluded", q.metric, windows, q.dimensions, q.filters, q.condition, req.as_of, dialect)
     built = kpi.plans.get(key, lambda: _statement(kpi, q, req.as_of, dialect))
     if built is None:
-        return ()
+        return (), {}
     sql = built.sql
     if kpi.cache is not None:
         table, _cached = kpi.cache.fetch(kpi.backend, sql, built.params, use_cache=use_cache)
@@ -56,14 +60,20 @@ def excluded_rows(kpi: "KPI", req: "Request", use_cache: bool = True) -> tuple[E
     from .columns import _records  # the one reader of an engine's answer
 
     locale = kpi._asm.locale
-    out = []
-    for r in _records(table):
+    dims = [f"d{i}" for i in range(len(q.dimensions))]
+    total_g = 1 if dims else 0
+    parts: dict[tuple, list[Excluded]] = {}
+    for r in sorted(_records(table), key=lambda r: list(built.details).index(str(r["measure"]))):
         name = str(r["measure"])
+        g = int(r["g"] if r["g"] is not None else total_g)
+        where = (int(r["pid"]), None if g == total_g else tuple(r[d] for d in dims))
         for kind in KINDS:
             n = int(r.get(kind) or 0)
             if n:
-                out.append(Excluded(name, kind, n, _note(kpi, name, kind, n, built.details[name], locale)))
-    return tuple(out)
+                note = _note(kpi, name, kind, n, built.details[name], locale)
+                parts.setdefault(where, []).append(Excluded(name, kind, n, note))
+    found = {k: tuple(v) for k, v in parts.items()}
+    return found.pop((0, None), ()), found
 
 
 def _statement(kpi: "KPI", q: "MetricQuery", as_of: Any, dialect: str) -> ExcludedSQL | None:

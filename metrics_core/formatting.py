@@ -99,6 +99,11 @@ def fmt_count(n: float | int | None, locale: str = "en_US") -> str:
     return "–" if n is None else format_decimal(n, _pattern("#,##0"), locale=_locale(locale))
 
 
+def superscript(n: int) -> str:
+    """A footnote mark: 1 -> "¹", 12 -> "¹²" (a row some of whose rows were left out)."""
+    return str(n).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+
+
 def fmt_date(d: date, locale: str = "en_US") -> str:
     """A day as the reader writes it: 'Nov 30, 2026'; pl_PL '30 lis 2026' (no strftime: '%-d' is glibc-only)."""
     return format_skeleton("yMMMd", d, locale=_locale(locale))

@@ -32,7 +32,7 @@ FORMAT_KINDS = ("number", "currency", "percent", "days", "months", "ratio")
 # Keys of an answer's breakdown rows and series buckets (JSON ``rows``/``series``): a dimension may
 # not take one of these names, so a breakdown value never overwrites a number (or the other way round).
 ROW_KEYS = ("value", "formatted", "previous", "change", "target_value", "target_status", "sample_size",
-            "small_sample", "maturing")
+            "small_sample", "maturing", "excluded")
 SERIES_KEYS = ("start", "end", "label", "to_date")
 RESERVED_DIMENSIONS = frozenset(ROW_KEYS + SERIES_KEYS + ("g", "pid"))
 TIME_GRAINS = ("day", "week", "month", "quarter", "year")

@@ -173,11 +173,11 @@ class MetricResult:
         if self.dimensions:
             out["dimensions"] = list(self.dimensions)
             out["rows"] = _records(self.breakdown_columns, [*self.dimensions, "value", "formatted", "previous", "sample_size",
-                                                    "small_sample", "maturing"])
+                                                    "small_sample", "maturing", "excluded"])
         if self.series_columns is not None:
             out["grain"] = self.grain
             out["series"] = _records(self.series_columns, ["start", "end", "label", *self.dimensions, "value", "formatted",
-                                                   "to_date", "sample_size", "small_sample", "maturing"])
+                                                   "to_date", "sample_size", "small_sample", "maturing", "excluded"])
         return out
 
 
@@ -194,12 +194,15 @@ def _records(table: Columns | None, cols: list[str]) -> list[dict[str, Any]]:
                 clean[k] = v.isoformat()
             elif k in ("value", "previous", "maturing"):
                 clean[k] = as_number(v)
+            elif k == "excluded":
+                clean[k] = [dict(e) for e in v or ()]
             elif v is None or (isinstance(v, float) and math.isnan(v)):
                 clean[k] = None
             elif k == "small_sample":
                 clean[k] = bool(v)
             elif k == "sample_size":
                 clean[k] = int(v)
+
             else:
                 clean[k] = v
         rows.append(clean)

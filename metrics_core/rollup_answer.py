@@ -92,12 +92,16 @@ class RollupAnswers:
             label = self.definitions.measure_label(m.base.measure)
             notes.append(maturing_note(total, label, m.within_days, req.as_of, self._asm.locale))
         rows: dict[tuple, float | None] = {}
-        if dims and pairs[0][0] == 0:
-            full, part = pairs[0][1], pairs[0][2]
-            rows = {k[2:]: share(full, part, k[2:], g=0) for k in base if k[0] == full and k[1] == 0}
+        cells: dict[tuple, float | None] = {}  # (bucket pid, *breakdown values): a series broken down
+        for pid, full, part in pairs if dims else ():
+            keys = [k[2:] for k in base if k[0] == full and k[1] == 0]
+            if pid == 0:
+                rows = {k: share(full, part, k, g=0) for k in keys}
+            else:
+                cells.update({(pid, *k): share(full, part, k, g=0) for k in keys})
         closed = {s.pid: 0.0 for s in q.slots if s.role == "bucket"}
         return replace(req, notes=tuple(notes), maturing=total if 0 in shares else 0.0, maturing_rows=rows,
-                       maturing_buckets={**closed, **{p: v for p, v in shares.items() if p != 0}})
+                       maturing_buckets={**closed, **{p: v for p, v in shares.items() if p != 0}}, maturing_cells=cells)
 
     def _from_rollups(self, query: MetricQuery, use_cache: bool) -> tuple[Compiled, Any, bool] | str | None:
         """(statement, rows, cached) when rollups answer ``query``; else why not (None: none built)."""

@@ -94,7 +94,8 @@ def compute_tab(comp: Computer, tab: TabConfig, updated: datetime, timezone: str
             rows.append(MetricRow(metric, result.label, result.format, result.currency, values, group,
                                   target, status, _decimals(comp.kpi, metric),
                                   _maturing(result.series, periods, by, group), why,
-                                  tuple(result.notes) if group == (groups or (None,))[0] else ()))
+                                  tuple(result.notes) if group == (groups or (None,))[0] else (),
+                                  _excluded(result.series, periods, by, group)))
     return TabData(tab.id, tab.name, tab.grain, periods, tuple(rows), updated, timezone, by=by,
                    style=tab.breakdown.style if tab.breakdown else "blocks", groups=groups, targets=tab.targets,
                    locale=active_locale() or "en_US")
@@ -152,6 +153,18 @@ def _maturing(series: Any, periods: tuple[PeriodColumn, ...], by: str | None, gr
             share = _float(rec["maturing"])
             open_[_day(rec["start"])] = bool(share and share > 0)
     return tuple(open_.get(p.start, False) for p in periods)
+
+
+def _excluded(series: Any, periods: tuple[PeriodColumn, ...], by: str | None,
+              group: str | None) -> tuple[str | None, ...]:
+    """Per period, the sentences saying which rows of that cell were left out (None: none were)."""
+    if series is None or not len(series) or "excluded" not in series:
+        return ()
+    said: dict[date, str] = {}
+    for rec in series[["start", "excluded"] + ([by] if by else [])].to_dict("records"):
+        if (by is None or _group(rec[by]) == group) and isinstance(rec["excluded"], (list, tuple)) and rec["excluded"]:
+            said[_day(rec["start"])] = "\n".join(str(e["note"]) for e in rec["excluded"])
+    return tuple(said.get(p.start) for p in periods)
 
 
 def _decimals(kpi: Any, metric: str) -> int | None:

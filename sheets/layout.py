@@ -117,8 +117,10 @@ def _value_cells(row: MetricRow | None, n: int, targets: bool, locale: str = "en
     grey = row.maturing or (False,) * len(row.values)
     # TRANSLATORS: a cell note on a grey conversion rate in Sheets
     still = _("still maturing: the conversion window of some of this cohort is still open, so the rate may still rise")
-    cells = [Cell(_number(v), fmt, tone="maturing" if g else None, note=still if g else None)
-             for v, g in zip(row.values, grey)]
+    left = row.excluded or (None,) * len(row.values)  # rows of the cell left out: said in its note
+    cells = [Cell(_number(v), fmt, tone="maturing" if g else None,
+                  note="\n".join(x for x in (still if g else None, why) if x) or None)
+             for v, g, why in zip(row.values, grey, left)]
     cells += [Cell()] * (n - len(cells))
     if targets:
         status = status_words(row.status) if row.status else None

@@ -33,6 +33,7 @@ class MetricRow:
     maturing: tuple[bool, ...] = ()  # per period: a conversion cohort still inside its window (shown grey)
     why: str | None = None  # what moved the last period against the one before, in words (``KPI.why``)
     notes: tuple[str, ...] = ()  # the answer's fine print (rows left out, prorated windows): a note on the label
+    excluded: tuple[str | None, ...] = ()  # per period: why rows of this cell were left out (a cell note)
 
 
 @dataclass(frozen=True)

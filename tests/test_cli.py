@@ -239,7 +239,8 @@ def test_breakdown_by_a_dimension_named_status_keeps_its_values(demo: Path) -> N
     data = query_json(demo, "new_leads last-quarter by status")
     statuses = [row["status"] for row in data["rows"]]
     assert statuses and all(isinstance(s, str) and s for s in statuses)
-    assert all(set(row) == {"status", "value", "formatted", "previous", "sample_size", "small_sample", "maturing"}
+    assert all(set(row) == {"status", "value", "formatted", "previous", "sample_size", "small_sample", "maturing",
+                                  "excluded"}
                for row in data["rows"])
 
 

@@ -334,6 +334,11 @@ def test_lead_to_win_rate_maturing_share(kpi: KPI) -> None:
     series = kpi.query("lead_to_win_rate 2026-01-01..2026-03-31 grain month", as_of=AS_OF).to_json()["series"]
     assert [(b["label"], b["maturing"], b["sample_size"]) for b in series] == [
         ("Jan 2026", 0.0, 3), ("Feb 2026", 1.0, 1), ("Mar 2026", 1.0, 2)]
+    # a series broken down: each (month, source) its own share (the chart and the Sheets blocks draw them)
+    cells = kpi.query("lead_to_win_rate 2026-01-01..2026-03-31 grain month by source", as_of=AS_OF).to_json()["series"]
+    assert sorted((b["label"], b["source"], b["maturing"]) for b in cells) == [
+        ("Feb 2026", "organic", 1.0), ("Jan 2026", "paid_search", 0.0), ("Jan 2026", "referral", 0.0),
+        ("Jan 2026", "webinar", 0.0), ("Mar 2026", "organic", 1.0), ("Mar 2026", "webinar", 1.0)]
     closed = kpi.query("lead_to_win_rate 2025-Q4", as_of=AS_OF)
     assert closed.maturing == 0.0 and closed.notes == ()
     assert kpi.query("win_rate last-quarter", as_of=AS_OF).maturing is None  # not a conversion

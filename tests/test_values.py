@@ -92,7 +92,7 @@ def test_a_non_empty_answer_runs_no_extra_statement(kpi: KPI, monkeypatch: pytes
     the fine print is one more statement of its own, tested in tests/test_excluded_rows.py: left out here.)"""
     import metrics_core.api
 
-    monkeypatch.setattr(metrics_core.api, "excluded_rows", lambda *a, **kw: ())
+    monkeypatch.setattr(metrics_core.api, "excluded_rows", lambda *a, **kw: ((), {}))
     ran: list[str] = []
     real = kpi.backend.run
     monkeypatch.setattr(kpi.backend, "run", lambda sql, params: ran.append(sql) or real(sql, params))

@@ -30,7 +30,32 @@ ANSWERS = {
                                            ephemeral=False, shared_by="U0ALICE"),
     "answer_500_rows": lambda: render_blocks(make_result(rows=500, dims=("region",)),
                                              query="win_rate last-quarter by region", freshness=FRESH),
+    "answer_rows_left_out": lambda: render_blocks(_left_out("revenue 2026-Q1 by segment"),
+                                                  query="revenue 2026-Q1 by segment", freshness=FRESH),
 }
+
+
+def _left_out(question: str) -> Any:
+    """A real answer on the eight-deal CRM of tests/test_excluded_rows.py: SMB lost a deal with no close
+    date and one with no amount, ENT has a negative amount."""
+    from metrics_core import KPI
+    from metrics_core.backends.duckdb import DuckDBBackend
+    from test_excluded_rows import AS_OF, DATA, YAML
+
+    backend = DuckDBBackend(":memory:")
+    backend.connection.execute(DATA)
+    return KPI.from_text(YAML, backend=backend).query(question, as_of=AS_OF)
+
+
+def test_rows_that_lost_rows_carry_a_mark_and_a_footnote() -> None:
+    blocks = ANSWERS["answer_rows_left_out"]()
+    table = next(b["text"]["text"] for b in blocks if b["type"] == "section" and b["text"]["text"].startswith("```"))
+    assert [ln.split()[-1] for ln in table.strip("`").splitlines()[1:]] == ["¹", "²"]
+    assert [ln.split()[0] for ln in table.strip("`").splitlines()[1:]] == ["ENT", "SMB"]
+    notes = [e["text"] for b in blocks if b["type"] == "context" for e in b["elements"]]
+    assert (":information_source: ¹ ENT: 1 won deal in this period has a negative amount: counted as it is.\n"
+            "² SMB: 1 won deal has no closed_at, so no period counts it. 1 won deal in this period has no amount: "
+            "not counted.") in notes
 def _alert(transition: str) -> list[dict[str, Any]]:
     from bot.alerts import alert_blocks
     from bot.config import Alert

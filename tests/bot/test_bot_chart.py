@@ -69,3 +69,59 @@ def test_no_maturing_bucket_no_legend() -> None:
             assert list(ax.get_lines()[0].get_xdata()) == [0, 1, 2, 3]
         finally:
             plt.close(fig)
+
+
+def test_maturing_buckets_are_marked_on_every_line_of_a_breakdown() -> None:
+    """lead_to_win_rate by segment: each segment's open months dashed in its own colour with hollow points,
+    one "still maturing" legend entry after the segments; a segment with no open month stays solid."""
+    from bot.chart import trend_figure
+
+    base = make_trend(count=4)
+    shares = {"SMB": [0.0, 0.0, 0.3, 1.0], "ENT": [0.0, 0.0, 0.0, 1.0], "MM": [0.0] * 4}
+    recs = [dict(r, segment=seg, value=r["value"] + i / 10, maturing=shares[seg][n])
+            for n, r in enumerate(base.series_columns.records()) for i, seg in enumerate(shares)]
+    fig = trend_figure(replace(base, series_columns=Columns.from_records(recs), dimensions=("segment",)))
+    try:
+        ax = fig.axes[0]
+        solid = {ln.get_label(): ln for ln in ax.get_lines() if not ln.get_label().startswith("_")}
+        assert {k: list(v.get_xdata()) for k, v in solid.items()} == {"SMB": [0, 1], "ENT": [0, 1, 2],
+                                                                      "MM": [0, 1, 2, 3]}
+        dashed = [ln for ln in ax.get_lines() if ln.get_linestyle() == "--"]
+        assert [(list(ln.get_xdata()), ln.get_color()) for ln in dashed] == [
+            ([2, 3], solid["ENT"].get_color()), ([1, 2, 3], solid["SMB"].get_color())]  # largest group first
+        hollow = [ln for ln in ax.get_lines() if ln.get_markerfacecolor() == "white"]
+        assert [list(ln.get_xdata()) for ln in hollow] == [[3], [2, 3]]
+        legend = ax.get_legend()
+        assert [t.get_text() for t in legend.get_texts()] == ["MM", "ENT", "SMB", "still maturing"]
+        assert legend.legend_handles[-1].get_linestyle() == "--"
+        assert [t.get_text() for t in ax.get_xticklabels()] == [r["label"] for r in base.series_columns.records()]
+    finally:
+        plt.close(fig)
+
+
+def test_a_breakdown_with_nothing_maturing_has_no_maturing_entry() -> None:
+    from bot.chart import trend_figure
+
+    base = make_trend(count=3)
+    recs = [dict(r, segment=seg, maturing=None) for r in base.series_columns.records() for seg in ("A", "B")]
+    fig = trend_figure(replace(base, series_columns=Columns.from_records(recs), dimensions=("segment",)))
+    try:
+        ax = fig.axes[0]
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == ["A", "B"]
+        assert not [ln for ln in ax.get_lines() if ln.get_linestyle() == "--"]
+    finally:
+        plt.close(fig)
+
+
+def test_the_maturing_legend_entry_is_translated() -> None:
+    from bot.chart import trend_figure
+    from metrics_core.i18n import use_locale
+
+    base = make_trend(count=2)
+    recs = [dict(r, segment="A", maturing=s) for r, s in zip(base.series_columns.records(), (0.0, 0.5))]
+    with use_locale("pl_PL"):
+        fig = trend_figure(replace(base, series_columns=Columns.from_records(recs), dimensions=("segment",)))
+    try:
+        assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["A", "jeszcze dojrzewa"]
+    finally:
+        plt.close(fig)

@@ -101,3 +101,69 @@ def test_notes_reach_the_sheets_batch_and_the_xlsx(tmp_path) -> None:  # noqa: A
     ws = load_workbook(path).worksheets[0]
     assert ws["C3"].comment.text.startswith("still maturing") and ws["A3"].comment.text.startswith("3 leads")
     assert ws["B3"].comment is None
+
+
+def _tab_of(kpi, tab, as_of):  # noqa: ANN001, ANN202
+    from datetime import datetime, timezone
+
+    from sheets.compute import Computer, compute_tab
+
+    return compute_tab(Computer(kpi, as_of=as_of, workers=1), tab, datetime(2026, 5, 10, tzinfo=timezone.utc), "UTC")
+
+
+def test_breakdown_blocks_grey_each_groups_maturing_cells() -> None:
+    """lead_to_win_rate by source on the ten-deal CRM (tests/test_metrics_handmade.py), as of May 10: a 90-day
+    window is open for leads from Feb 10 on: organic's L7 (Feb) and L6 (Mar), webinar's L5 (Mar); webinar's
+    January lead L2 and paid_search's L3 have closed."""
+    from datetime import date
+
+    from metrics_core import KPI
+    from metrics_core.backends.duckdb import DuckDBBackend
+    from sheets.config import BreakdownConfig, TabConfig
+    from sheets.layout import layout_tab
+    from test_metrics_handmade import DATA as HANDMADE, FIXTURE as HANDMADE_YAML
+
+    backend = DuckDBBackend(":memory:")
+    backend.connection.execute(HANDMADE)
+    kpi = KPI.from_text(HANDMADE_YAML.read_text(), backend=backend)
+    tab = TabConfig(name="Leads", metrics=["lead_to_win_rate"], grain="month", periods=5,
+                    breakdown=BreakdownConfig(by="source"), targets=False)
+    data = _tab_of(kpi, tab, date(2026, 5, 10))
+    assert [p.label for p in data.periods] == ["Jan 2026", "Feb 2026", "Mar 2026"]  # no leads in April or May
+    grey = {r.group: r.maturing for r in data.rows}
+    assert grey["organic"] == (False, True, True)
+    assert grey["webinar"] == (False, False, True)
+    assert grey["paid_search"] == (False,) * 3
+    lay = layout_tab(data)
+    organic = next(n for n, row in enumerate(lay.rows, 1) if row and row[0].value == "Source: organic") + 1
+    assert [lay.cell(f"{c}{organic}").tone for c in "BCD"] == [None, "maturing", "maturing"]
+    assert lay.cell(f"C{organic}").note.startswith("still maturing")
+
+
+def test_cells_whose_rows_were_left_out_say_so_in_their_note() -> None:
+    """revenue by segment on the eight-deal CRM (tests/test_excluded_rows.py): February lost SMB's D3 (no amount);
+    ENT's February counts D4's negative amount; nothing else is noted."""
+    from datetime import date
+
+    from metrics_core import KPI
+    from metrics_core.backends.duckdb import DuckDBBackend
+    from sheets.cells import update_cells
+    from sheets.config import BreakdownConfig, TabConfig
+    from sheets.layout import layout_tab
+    from test_excluded_rows import DATA as EIGHT, YAML as EIGHT_YAML
+
+    backend = DuckDBBackend(":memory:")
+    backend.connection.execute(EIGHT)
+    kpi = KPI.from_text(EIGHT_YAML, backend=backend)
+    tab = TabConfig(name="Revenue", metrics=["revenue"], grain="month", periods=3,
+                    breakdown=BreakdownConfig(by="segment", style="rows"), targets=False)
+    data = _tab_of(kpi, tab, date(2026, 3, 31))
+    notes = {r.group: r.excluded for r in data.rows}
+    assert notes == {"ENT": (None, "1 won deal in this period has a negative amount: counted as it is.", None),
+                     "SMB": (None, "1 won deal in this period has no amount: not counted.", None)}
+    lay = layout_tab(data)
+    smb = next(n for n, row in enumerate(lay.rows, 1) if len(row) > 1 and row[1].value == "SMB")
+    assert [lay.cell(f"{c}{smb}").note for c in "CDE"] == [None, "1 won deal in this period has no amount: not counted.",
+                                                          None]
+    batch = update_cells(lay, 7, lay.n_rows, lay.n_cols)[0]["updateCells"]["rows"][smb - 1]["values"]
+    assert [v.get("note") for v in batch[2:5]] == [None, "1 won deal in this period has no amount: not counted.", None]

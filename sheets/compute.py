@@ -95,7 +95,7 @@ def compute_tab(comp: Computer, tab: TabConfig, updated: datetime, timezone: str
                                   target, status, _decimals(comp.kpi, metric),
                                   _maturing(result.series, periods, by, group), why,
                                   tuple(result.notes) if group == (groups or (None,))[0] else (),
-                                  _excluded(result.series, periods, by, group)))
+                                  _excluded(result.series, periods, by, group), _small(result.series, periods, by, group)))
     return TabData(tab.id, tab.name, tab.grain, periods, tuple(rows), updated, timezone, by=by,
                    style=tab.breakdown.style if tab.breakdown else "blocks", groups=groups, targets=tab.targets,
                    locale=active_locale() or "en_US")
@@ -165,6 +165,17 @@ def _excluded(series: Any, periods: tuple[PeriodColumn, ...], by: str | None,
         if (by is None or _group(rec[by]) == group) and isinstance(rec["excluded"], (list, tuple)) and rec["excluded"]:
             said[_day(rec["start"])] = "\n".join(str(e["note"]) for e in rec["excluded"])
     return tuple(said.get(p.start) for p in periods)
+
+
+def _small(series: Any, periods: tuple[PeriodColumn, ...], by: str | None, group: str | None) -> tuple[int | None, ...]:
+    """Per period, the rows behind a cell that rests on fewer than ``defaults.small_sample`` (None: enough)."""
+    if series is None or not len(series) or "small_sample" not in series:
+        return ()
+    few: dict[date, int] = {}
+    for rec in series[["start", "small_sample", "sample_size"] + ([by] if by else [])].to_dict("records"):
+        if (by is None or _group(rec[by]) == group) and rec["small_sample"] in (True,):
+            few[_day(rec["start"])] = int(_float(rec["sample_size"]) or 0)
+    return tuple(few.get(p.start) for p in periods)
 
 
 def _decimals(kpi: Any, metric: str) -> int | None:

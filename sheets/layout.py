@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from metrics_core.formatting import status_words
-from metrics_core.i18n import gettext as _, active_locale, pgettext
+from metrics_core.formatting import fmt_count, status_words
+from metrics_core.i18n import gettext as _, active_locale, ngettext, pgettext
 
 from .formats import NumberFormat, number_format
 from .report import MetricDoc, MetricRow, SyncStatus, TabData
@@ -118,14 +118,23 @@ def _value_cells(row: MetricRow | None, n: int, targets: bool, locale: str = "en
     # TRANSLATORS: a cell note on a grey conversion rate in Sheets
     still = _("still maturing: the conversion window of some of this cohort is still open, so the rate may still rise")
     left = row.excluded or (None,) * len(row.values)  # rows of the cell left out: said in its note
+    few = row.small or (None,) * len(row.values)  # a cell resting on few rows: said in its note
     cells = [Cell(_number(v), fmt, tone="maturing" if g else None,
-                  note="\n".join(x for x in (still if g else None, why) if x) or None)
-             for v, g, why in zip(row.values, grey, left)]
+                  note="\n".join(x for x in (still if g else None, _few(n, locale), why) if x) or None)
+             for v, g, why, n in zip(row.values, grey, left, few)]
     cells += [Cell()] * (n - len(cells))
     if targets:
         status = status_words(row.status) if row.status else None
         cells += [Cell(_number(row.target), fmt), Cell(status, tone=TONES.get(row.status or "")), text(row.why)]
     return cells
+
+
+def _few(n: int | None, locale: str) -> str | None:
+    """A small-sample cell's note: "⚠ small sample: only 3 rows behind this number"."""
+    if n is None:
+        return None
+    return ngettext("⚠ small sample: only {count} row behind this number",
+                    "⚠ small sample: only {count} rows behind this number", n).format(count=fmt_count(n, locale))
 
 
 def _number(v: float | None) -> float | None:

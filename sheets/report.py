@@ -34,6 +34,7 @@ class MetricRow:
     why: str | None = None  # what moved the last period against the one before, in words (``KPI.why``)
     notes: tuple[str, ...] = ()  # the answer's fine print (rows left out, prorated windows): a note on the label
     excluded: tuple[str | None, ...] = ()  # per period: why rows of this cell were left out (a cell note)
+    small: tuple[int | None, ...] = ()  # per period: the rows behind a small-sample cell (a cell note), else None
 
 
 @dataclass(frozen=True)

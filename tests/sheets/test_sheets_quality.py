@@ -163,7 +163,26 @@ def test_cells_whose_rows_were_left_out_say_so_in_their_note() -> None:
                      "SMB": (None, "1 won deal in this period has no amount: not counted.", None)}
     lay = layout_tab(data)
     smb = next(n for n, row in enumerate(lay.rows, 1) if len(row) > 1 and row[1].value == "SMB")
-    assert [lay.cell(f"{c}{smb}").note for c in "CDE"] == [None, "1 won deal in this period has no amount: not counted.",
-                                                          None]
+    few = "⚠ small sample: only 1 row behind this number"  # every cell here rests on one deal
+    assert [lay.cell(f"{c}{smb}").note for c in "CDE"] == [
+        None, few + "\n1 won deal in this period has no amount: not counted.", None]  # no SMB deal in Jan or Mar
+    assert [lay.cell(f"{c}{smb - 1}").note for c in "CDE"] == [
+        few, few + "\n1 won deal in this period has a negative amount: counted as it is.", few]
     batch = update_cells(lay, 7, lay.n_rows, lay.n_cols)[0]["updateCells"]["rows"][smb - 1]["values"]
-    assert [v.get("note") for v in batch[2:5]] == [None, "1 won deal in this period has no amount: not counted.", None]
+    assert [v.get("note") for v in batch[2:5]] == [None, few + "\n1 won deal in this period has no amount: not counted.",
+                                                  None]
+
+
+def test_small_sample_cells_in_polish() -> None:
+    from datetime import date, datetime, timezone
+
+    from metrics_core.i18n import use_locale
+    from sheets.layout import layout_tab
+    from sheets.report import MetricRow, PeriodColumn, TabData
+
+    periods = (PeriodColumn("wrz 2026", date(2026, 9, 1), date(2026, 9, 30)),)
+    row = MetricRow("clv", "CLV", "currency", "PLN", (4867470.0,), small=(3,))
+    with use_locale("pl_PL"):
+        lay = layout_tab(TabData("m", "KPI", "month", periods, (row,), datetime(2026, 11, 27, tzinfo=timezone.utc),
+                                 "UTC", targets=False, locale="pl_PL"))
+    assert lay.cell("B3").note.startswith("⚠ mała próba") and "3" in lay.cell("B3").note

@@ -69,3 +69,18 @@ def test_snowflake_sql_binds_through_the_connector_numeric_style() -> None:
     sql, params = _kpi.sql("win_rate last-quarter where source=webinar", as_of=AS_OF, dialect="snowflake")
     sent, values = numeric_binding(sql, params)
     assert ":p" not in sent and values == ["webinar"] * len(values) and ":1" in sent
+
+
+@pytest.mark.parametrize("dialect", ("duckdb", "postgres", "spark", *DIALECTS))
+def test_rows_left_out_statement(dialect: str) -> None:
+    """The fine-print statement counting rows left out per window, bucket and breakdown value (grouping
+    sets over the flagged rows only), in every engine's syntax, with the filter value bound."""
+    from metrics_core.excluded import _statement
+
+    req = _kpi.plan("win_rate last-quarter grain month by segment where source=webinar", as_of=AS_OF)
+    built = _statement(_kpi, req.query, AS_OF, dialect)
+    assert built is not None
+    assert_snapshot(SNAPSHOTS / "excluded" / f"{dialect}.sql", golden_text(built.sql, built.params))
+    assert "webinar" not in built.sql.lower() and set(built.params.values()) == {"webinar"}
+    assert "GROUPING SETS" in built.sql.upper()
+    assert sqlglot.parse_one(built.sql, read=dialect).find(sqlglot.exp.Select) is not None

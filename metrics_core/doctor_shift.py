@@ -1,7 +1,8 @@
 """`kpi doctor`: what each finding does to the metrics, as numbers (layer: facade).
 
-Every finding gets a shift in the (at most three) simple or ratio metrics reading the measures it
-touches, in the checked period; what "shift" means depends on whether the rows have a known fix:
+Every finding gets a shift in the (at most three) metrics reading the measures it touches (ratios,
+conversions, simple metrics, derived ones through their sub-metrics; not cumulative ones), in the
+checked period; what "shift" means depends on whether the rows have a known fix:
 
 ========================  ========  ==========================================================
 finding                   how       shift
@@ -34,11 +35,12 @@ from typing import TYPE_CHECKING, Any
 
 from . import doctor_specs
 from .catalog import Catalog
-from .compile import MetricQuery, Slot, compile_query
+from .compile import MetricQuery, Slot, compile_query, needs
 from .doctor_whatif import Spec, WhatIf, bind
 from .formatting import fmt_count, fmt_value
 from .i18n import _
-from .models import RatioMetric, SimpleMetric
+from .errors import KpiError
+from .models import ConversionMetric, CumulativeMetric, DerivedMetric, RatioMetric, SimpleMetric
 from .periods import Period, period_label, resolve_period
 
 if TYPE_CHECKING:
@@ -135,11 +137,31 @@ def _plan(kpi: "KPI", k: int, f: "Finding", window: Period, as_of: date) -> _Pla
 
 
 def _metrics(kpi: "KPI", measures: tuple[str, ...], allowed: tuple[str, ...], limit: int | None = MAX_METRICS) -> list[str]:
-    """Simple and ratio metrics reading these measures directly: ratios first, then by name (at most three)."""
-    rank = {RatioMetric: 0, SimpleMetric: 1}
+    """Metrics reading these measures (derived ones through their sub-metrics): ratios first, then
+    conversions, simple and derived metrics, each by name; at most three. Cumulative metrics (their
+    windows are widened) are left out."""
+    rank = {RatioMetric: 0, ConversionMetric: 1, SimpleMetric: 2, DerivedMetric: 3}
     found = [(rank[type(m)], name) for name, m in kpi.definitions.metrics.items()
-             if type(m) in rank and name in allowed and set(kpi.catalog.metric_refs(name)[0]) & set(measures)]
+             if type(m) in rank and name in allowed and _plain(kpi, name) and set(reads(kpi, name)) & set(measures)]
     return [name for _r, name in sorted(found)][:limit]
+
+
+def reads(kpi: "KPI", metric: str) -> list[str]:
+    """The measures a metric reads, through derived metrics and conversions (numerator first)."""
+    try:
+        measures, conversions = needs(kpi.catalog, metric)
+    except KpiError:  # a cycle: validation reports it
+        return []
+    for c in conversions:
+        measures += [m for m in kpi.catalog.metric_refs(c)[0] if m not in measures]
+    return measures
+
+
+def _plain(kpi: "KPI", name: str, seen: tuple[str, ...] = ()) -> bool:
+    """No cumulative metric anywhere below (its windows differ from the checked period's)."""
+    if name in seen or isinstance(kpi.definitions.metrics.get(name), CumulativeMetric):
+        return False
+    return all(_plain(kpi, s, (*seen, name)) for s in kpi.catalog.metric_refs(name)[1])
 
 
 # -- one statement -------------------------------------------------------------------------------
@@ -194,7 +216,7 @@ def _affected(kpi: "KPI", p: _Plan) -> list[str]:
     assert spec is not None
     out = []
     for m in p.metrics:
-        out += [x for x in kpi.catalog.metric_refs(m)[0] if x in spec.measures and x not in out]
+        out += [x for x in reads(kpi, m) if x in spec.measures and x not in out]
     return out
 
 
@@ -234,7 +256,7 @@ def _shifts(kpi: "KPI", f: "Finding", p: _Plan, got: dict[str, float | None], wi
             if any(rows not in got for rows, _whole in (p.shares or {}).values()):
                 continue  # its statement failed
             parts = tuple(_part(kpi, m, *(p.shares or {})[m], got, p.spec.unit if p.spec else "value")
-                          for m in kpi.catalog.metric_refs(metric)[0] if m in (p.shares or {}))
+                          for m in reads(kpi, metric) if m in (p.shares or {}))
             text = _("{metric} {period}: {now}; these rows are {parts}").format(parts=_parts(kpi, parts, locale), **words)
         elif p.how == "never":  # all time, no period: the share only
             measure, now = f.subject, None

@@ -23,12 +23,14 @@ other (a SQLGlot literal, never text pasted into a statement).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
 
 from .catalog import Catalog
-from .models import ColumnDef, Definitions, MeasureDef, RatioMetric, SimpleMetric, SourceDef, TableDef
+from .models import (ColumnDef, ConversionMetric, Definitions, DerivedMetric, MeasureDef, RatioMetric, SimpleMetric,
+                     SourceDef, TableDef)
 
 PREFIX = "kpi_doctor_"
 RAW = "kpi_doctor_raw_"  # the unmapped source value of a checked column, in a table copy
@@ -85,7 +87,7 @@ class WhatIf:
         self.cat, self.defs = cat, cat.defs
         self.tables: dict[str, TableDef] = {}
         self.measures: dict[str, MeasureDef] = {}
-        self.metrics: dict[str, SimpleMetric | RatioMetric] = {}
+        self.metrics: dict[str, Any] = {}
 
     def snippet(self, sql: str, table: str) -> str:
         """A definitions snippet as DuckDB text (to compose conditions with it)."""
@@ -125,16 +127,31 @@ class WhatIf:
         self.measures[out] = m.model_copy(update=update)
         return out
 
-    def metric(self, k: int, name: str, spec: Spec) -> str | None:
-        """The variant of a simple or ratio metric with the finding's measures changed (None: other types)."""
+    def metric(self, k: int, name: str, spec: Spec, seen: tuple[str, ...] = ()) -> str | None:
+        """The variant of a metric with the finding's measures changed: simple, ratio and conversion metrics
+        swap their measures, a derived one its sub-metrics (None: a cumulative metric, or a cycle)."""
+        out = variant_name(k, name)
+        if out in self.metrics:
+            return out
         m = self.defs.metrics[name]
         if isinstance(m, SimpleMetric):
-            update = {"measure": self._swap(k, m.measure, spec)}
+            update: dict = {"measure": self._swap(k, m.measure, spec)}
         elif isinstance(m, RatioMetric):
             update = {"numerator": self._swap(k, m.numerator, spec), "denominator": self._swap(k, m.denominator, spec)}
+        elif isinstance(m, ConversionMetric):
+            update = {side: getattr(m, side).model_copy(update={"measure": self._swap(k, getattr(m, side).measure, spec)})
+                      for side in ("base", "target")}
+        elif isinstance(m, DerivedMetric) and name not in seen:
+            subs = {s: self.metric(k, s, spec, (*seen, name)) or s for s in self.cat.metric_refs(name)[1]}
+
+            def swap(node: exp.Expression) -> exp.Expression:
+                if isinstance(node, exp.Column) and not node.table and node.name in subs:
+                    return exp.column(subs[node.name])
+                return node
+
+            update = {"expr": sqlglot.parse_one(m.expr, read=self.cat.dialect).transform(swap).sql(self.cat.dialect)}
         else:
             return None
-        out = variant_name(k, name)
         self.metrics[out] = m.model_copy(update={**update, "targets": []})
         return out
 

@@ -247,16 +247,21 @@ SHIFTS = {
                                              ("avg_deal_size", "share", 2600 / 3, None, (("won_amount", 1, 4),)),
                                              ("open_deals", "share", 3.0, None, (("open_deals", 0, 3),))],
     # D5: won with no amount, one of the four won rows avg_deal_size reads
-    ("no_value", "deals", "won_amount"): [("avg_deal_size", "share", 2600 / 3, None, (("won_amount", 1, 4),))],
+    ("no_value", "deals", "won_amount"): [("avg_deal_size", "share", 2600 / 3, None, (("won_amount", 1, 4),)),
+                                          ("deal_value_per_day", "share", 2600 / 3 / 26.5, None, (("won_amount", 1, 4),))],
     # D4: won, no close date: 1 of the 7 won deals, 1 of the 8 closed ones, over all time
     ("no_time", "deals", "won"): [("cac", "never", None, None, (("won", 1, 7),)),
                                   ("win_rate", "never", None, None, (("won", 1, 7),))],
     ("no_time", "deals", "closed"): [("win_rate", "never", None, None, (("closed", 1, 8),))],
     # D7 -400 left out: (1000 + 2000) / 2
-    ("negative_value", "deals", "won_amount"): [("avg_deal_size", "left_out", 2600 / 3, 1500.0, ())],
+    # deal_value_per_day = avg_deal_size / sales_cycle_days (a derived metric: its sub-metric's variant)
+    ("negative_value", "deals", "won_amount"): [("avg_deal_size", "left_out", 2600 / 3, 1500.0, ()),
+                                                ("deal_value_per_day", "left_out", 2600 / 3 / 26.5, 1500 / 26.5, ())],
     # D6 is lost and never open at April's end; D8 closes in June: April does not move
     ("date_order", "deals", "closed_at < created_at"): [("open_deals", "left_out", 3.0, 3.0, ()),
-                                                         ("sales_cycle_days", "left_out", 26.5, 26.5, ())],
+                                                         ("sales_cycle_days", "left_out", 26.5, 26.5, ()),
+                                                         ("deal_value_per_day", "left_out", 2600 / 3 / 26.5,
+                                                          2600 / 3 / 26.5, ())],
     ("future_date", "deals", "closed_at"): [("cac", "left_out", 75.0, 75.0, ()), ("win_rate", "left_out", 0.8, 0.8, ()),
                                             ("avg_deal_size", "left_out", 2600 / 3, 2600 / 3, ())],
     # L2 twice, both in March: April has no lead either way

@@ -136,5 +136,13 @@ class AnswerPool:
                 self._running -= 1
                 self.typical = took if self.typical is None else 0.8 * self.typical + 0.2 * took
 
+    def drain(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for queued and running answers to be delivered (a graceful stop);
+        False when some are still pending."""
+        deadline = time.monotonic() + timeout
+        while self.pending and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return not self.pending
+
     def shutdown(self, wait: bool = False) -> None:
         self._executor.shutdown(wait=wait, cancel_futures=not wait)

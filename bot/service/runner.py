@@ -6,7 +6,8 @@
 Start: load the definitions (errors listed, exit 1), open the state database, build the Slack app when
 Slack is configured, schedule every job, then serve HTTP with uvicorn. Stop (signal): uvicorn stops
 accepting and lets in-flight requests finish (a sync started by POST /v1/sync included), then the
-scheduler waits for running jobs, a sync started from Slack is waited for, Socket Mode disconnects.
+scheduler waits for running jobs, a sync started from Slack and the Slack answers still being computed
+are waited for (one ``KPI_SHUTDOWN_GRACE`` for all), Socket Mode disconnects.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import contextlib
 import logging
 import signal
 import threading
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -182,13 +184,20 @@ class Service:
             self.stop()
 
     def stop(self) -> None:
-        """After the HTTP server has drained: finish running jobs and syncs, then let go of everything."""
-        log.info("kpi serve: stopping (letting running jobs and syncs finish)")
+        """After the HTTP server has drained: let running jobs, syncs and Slack answers finish, all within
+        one ``KPI_SHUTDOWN_GRACE``, then let go of Slack's connection and the state database."""
+        log.info("kpi serve: stopping (letting running jobs, syncs and answers finish)")
+        grace = self.settings.kpi_shutdown_grace
+        deadline = time.monotonic() + grace
+        left = lambda: max(0.0, deadline - time.monotonic())  # noqa: E731
         self._stop.set()
-        self.jobs.shutdown(timeout=self.settings.kpi_shutdown_grace)
-        if not self.syncs.close(timeout=self.settings.kpi_shutdown_grace):
-            log.error("a sync was still running after %s s", self.settings.kpi_shutdown_grace)
-        if self._link is not None:
+        self.jobs.shutdown(timeout=left())
+        if not self.syncs.close(timeout=left()):
+            log.error("a sync was still running after %s s", grace)
+        pool = getattr(getattr(self.slack, "kpi", None), "pool", None)
+        if pool is not None and not pool.drain(left()):
+            log.error("%d Slack answers were still pending after %s s", pool.pending, grace)
+        if self._link is not None:  # last: a Socket Mode ack may still carry one of those answers
             self._link.close()
         self.keys.close()
         log.info("kpi serve: stopped")

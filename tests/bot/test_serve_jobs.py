@@ -6,6 +6,7 @@ is the retry, and once the sheet is shared it writes the workbook."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 from typing import Any, Iterator
@@ -101,3 +102,27 @@ def test_settings_from_dotenv_reach_the_definitions_and_the_sync(sheets_fake: Fa
         proc.terminate()
         proc.wait(timeout=60)
     assert (tmp_path / "state" / "bot.sqlite3").is_file()
+
+
+def test_stop_lets_slack_answers_being_computed_finish(slack: Any, demo_dir: Path, tmp_path: Path) -> None:
+    """SIGTERM's second half (after uvicorn drained): a slash-command answer still being computed, acked
+    with "working on it", is delivered before the service lets go."""
+    from slack_requests import command_body, post, signed_headers
+
+    defs = service_definitions(demo_dir, tmp_path, one_digest=True)
+    settings = ServeSettings.load(env_file=None, kpi_state_dir=tmp_path / ".kpi", slack_bot_token="xoxb-test",
+                                  slack_signing_secret=SECRET, slack_api_url=slack.api_url)
+    service = Service(settings, defs)
+    running = Running(service)
+    pool = service.slack.kpi.pool
+    gate = threading.Event()
+    for _ in range(pool.workers):  # every answer worker busy for a moment
+        pool.submit(lambda: gate.wait(30), lambda _: None)
+    reply_to = slack.response_url()
+    body = command_body("win_rate last-quarter", response_url=reply_to)  # queued behind them: acked at once
+    status, ack, _ = post(running.url + "/slack/events", body, signed_headers(body))
+    assert status == 200 and "Win rate" not in json.dumps(ack)
+    threading.Timer(1.0, gate.set).start()
+    running.stop()  # uvicorn has drained; the answer is still queued
+    (answer,) = slack.wait_for("response_url", timeout=1)
+    assert "Win rate" in json.dumps(answer.params) and pool.pending == 0

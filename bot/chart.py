@@ -6,7 +6,8 @@
 ``result.series`` has one row per bucket (start, label, value[, dimension columns]); with a
 breakdown, the largest ``max_lines`` groups get a line each. A conversion's buckets whose window is
 still open (``maturing`` > 0) are drawn pale and dashed, with a "still maturing" legend entry; with a
-breakdown, each group's open buckets are dashed in the group's colour, with hollow points.
+breakdown, each group's open buckets are dashed in the group's colour, with hollow points. A bucket
+resting on few rows (``small_sample``) is annotated "n=3" above its point, with a legend entry.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ def trend_figure(result: Any, *, max_lines: int = 6, dpi: int = 110) -> Any:
             _plot_groups(ax, series, result.dimensions, max_lines)
         else:
             _plot_one(ax, series)
+        _legend_small(ax)
         fmt = _axis_format(result)
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt(v)))
         # TRANSLATORS: a chart title, e.g. "Win rate by month"
@@ -86,6 +88,7 @@ def _plot_one(ax: Any, series: Any) -> None:
         ax.legend(fontsize=8, frameon=False)
     ax.set_xticks(x, labels)
     _mark_to_date(ax, series, x)
+    _mark_small(ax, series, x)
 
 
 def _grain_word(grain: str | None) -> str:
@@ -114,6 +117,33 @@ def _mark_to_date(ax: Any, series: Any, x: list[int]) -> None:
                 color=BLUE, linestyle="none")
 
 
+def _mark_small(ax: Any, series: Any, x: list[int]) -> None:
+    """A bucket resting on few rows (``small_sample``) says so above its point: "n=3"."""
+    if "small_sample" not in series.columns:
+        return
+    sizes = series["sample_size"] if "sample_size" in series.columns else [None] * len(x)
+    for i, (flag, n, v) in enumerate(zip(series["small_sample"], sizes, series["value"])):
+        if flag == True and v is not None and v == v:  # noqa: E712 (numpy booleans)
+            # TRANSLATORS: above a chart's point resting on few rows, e.g. "n=3"
+            ax.annotate(_("n={count}").format(count=int(n or 0)), (x[i], v), textcoords="offset points",
+                        xytext=(0, 7), ha="center", fontsize=7, color="grey", gid="small_sample")
+
+
+def _legend_small(ax: Any) -> None:
+    """One legend entry saying what "n=3" above a point means, after the lines' own entries."""
+    from matplotlib.lines import Line2D
+
+    if not any(t.get_gid() == "small_sample" for t in ax.texts):
+        return
+    old = ax.get_legend()
+    handles = list(old.legend_handles) if old is not None else []
+    names = [t.get_text() for t in old.get_texts()] if old is not None else []
+    handles.append(Line2D([], [], linestyle="none", marker="$n$", color="grey"))
+    # TRANSLATORS: a chart's legend entry explaining "n=3" above a point
+    names.append(_("n=…: a small sample, read with care"))
+    ax.legend(handles, names, fontsize=8, frameon=False)
+
+
 def _plot_groups(ax: Any, series: Any, dims: tuple[str, ...], max_lines: int) -> None:
     """A line per group (the largest ``max_lines``), in its own colour; a group's buckets whose conversion
     window is still open drawn dashed with hollow points, and one "still maturing" legend entry for all."""
@@ -133,6 +163,7 @@ def _plot_groups(ax: Any, series: Any, dims: tuple[str, ...], max_lines: int) ->
         open_ = [i for i, s in enumerate(shares) if s is not None and s == s and float(s) > 0]
         closed = [i for i in range(len(x)) if i not in open_]
         (line,) = ax.plot([x[i] for i in closed], [values[i] for i in closed], marker="o", label=name)
+        _mark_small(ax, part.reset_index(drop=True), x)
         if open_:
             any_open = True
             lead = [i for i in closed if i < open_[0]][-1:]  # the dashed part joins the solid one

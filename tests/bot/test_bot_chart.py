@@ -125,3 +125,42 @@ def test_the_maturing_legend_entry_is_translated() -> None:
         assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["A", "jeszcze dojrzewa"]
     finally:
         plt.close(fig)
+
+
+def test_small_sample_buckets_are_annotated_on_every_line() -> None:
+    """A bucket resting on few rows says "n=3" above its point, with one legend entry; the others say nothing."""
+    from bot.chart import trend_figure
+
+    base = make_trend(count=3)
+    one = [dict(r, small_sample=s, sample_size=n) for r, s, n in zip(base.series_columns.records(), (False, True, False),
+                                                                        (40, 3, 50))]
+    fig = trend_figure(replace(base, series_columns=Columns.from_records(one)))
+    try:
+        notes = [(t.get_text(), t.xy) for t in fig.axes[0].texts]
+        assert notes == [("n=3", (1, one[1]["value"]))]
+        assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["n=…: a small sample, read with care"]
+    finally:
+        plt.close(fig)
+    recs = [dict(r, segment=seg, small_sample=seg == "B", sample_size=2 if seg == "B" else 90)
+            for r in base.series_columns.records() for seg in ("A", "B")]
+    fig = trend_figure(replace(base, series_columns=Columns.from_records(recs), dimensions=("segment",)))
+    try:
+        assert [(t.get_text(), t.xy[0]) for t in fig.axes[0].texts] == [("n=2", 0), ("n=2", 1), ("n=2", 2)]
+        assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == [
+            "A", "B", "n=…: a small sample, read with care"]
+    finally:
+        plt.close(fig)
+
+
+def test_the_small_sample_legend_entry_is_translated() -> None:
+    from bot.chart import trend_figure
+    from metrics_core.i18n import use_locale
+
+    base = make_trend(count=2)
+    recs = [dict(r, small_sample=True, sample_size=4) for r in base.series_columns.records()]
+    with use_locale("pl_PL"):
+        fig = trend_figure(replace(base, series_columns=Columns.from_records(recs)))
+    try:
+        assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["n=…: mała próba, czytaj ostrożnie"]
+    finally:
+        plt.close(fig)

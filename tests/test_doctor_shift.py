@@ -180,3 +180,46 @@ def test_a_hostile_value_is_bound_not_spliced() -> None:
 def test_any_unmapped_value_is_counted_where_it_lands(segment: str) -> None:
     assume(segment.strip() and segment.strip().lower() not in {"smb", "enterprise", "ent"})
     assert _closed_in_unmapped_segments(segment) == 1
+
+
+# A conversion: of the leads created in March, the share whose deal (same lead_id) was won within 90 days.
+CONVERSION = """
+version: 1
+connection: "duckdb:///:memory:"
+calendar: {timezone: UTC, week_start: monday, fiscal_year_start_month: 1}
+tables:
+  leads:
+    source: leads
+    primary_key: lead_id
+    time: created_at
+    columns: {lead_id: string, created_at: date}
+  deals:
+    source: deals
+    primary_key: deal_id
+    columns: {deal_id: string, lead_id: string, closed_at: date, stage: string}
+measures:
+  new_leads: {table: leads, agg: count}
+  won: {table: deals, agg: count, filter: "stage = 'won'", time: closed_at}
+metrics:
+  lead_to_win: {type: conversion, base: {measure: new_leads, entity: lead_id}, target: {measure: won, entity: lead_id}, within: 90 days, format: percent}
+"""
+CONVERSION_DATA = """
+CREATE TABLE leads AS SELECT l AS lead_id, CAST(c AS DATE) AS created_at FROM (VALUES
+  ('L1', '2026-03-02'), ('L2', '2026-03-05'), ('L2', '2026-03-06'), ('L3', '2026-03-10')) t(l, c);
+CREATE TABLE deals AS SELECT d AS deal_id, l AS lead_id, CAST(c AS DATE) AS closed_at, s AS stage FROM (VALUES
+  ('D1', 'L1', '2026-03-20', 'won'), ('D2', 'L2', '2026-04-01', 'won'), ('D3', 'L3', '2026-09-01', 'won')) t(d, l, c, s);
+"""
+
+
+def test_a_conversion_with_duplicate_leads_counted_once() -> None:
+    """March's lead rows: L1, L2, L2 (a duplicate key), L3; won within 90 days: L1 (D1 03-20), L2 (D2 04-01), so
+    3 of 4 rows = 75.0%; with each key once (L2's 03-05 row): 2 of 3 = 66.7%. D3 closes on 09-01, after the
+    as-of day, and outside L3's window anyway: leaving it out changes nothing."""
+    backend = DuckDBBackend(":memory:")
+    backend.connection.execute(CONVERSION_DATA)
+    rep = KPI.from_text(CONVERSION, backend=backend).doctor(as_of=date(2026, 7, 1), period="2026-03")
+    dup = shifts((None, rep), "duplicate_key", "lead_id")["lead_to_win"]
+    assert (dup.how, dup.now, dup.fixed) == ("deduplicated", 0.75, pytest.approx(2 / 3))
+    assert dup.text == "lead_to_win Mar 2026: 75.0% → 66.7% with each duplicate counted once"
+    future = shifts((None, rep), "future_date", "closed_at")["lead_to_win"]
+    assert (future.how, future.now, future.fixed) == ("left_out", 0.75, 0.75)

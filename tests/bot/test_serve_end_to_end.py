@@ -88,13 +88,13 @@ def test_one_process_answers_posts_and_syncs(served: dict[str, Any], slack: Any,
     status, ack, _ = post(events, body, signed_headers(body))
     assert status == 200 and "may not run a Sheets sync" in ack["text"]
     reply_to = slack.response_url()
-    body = command_body("sync", user="U0ADMIN", response_url=reply_to)
+    body = command_body("sync KPIs by segment", user="U0ADMIN", response_url=reply_to)  # one tab
     status, ack, _ = post(events, body, signed_headers(body))
     assert status == 200
     if "Synced" not in ack["text"]:  # not done within the ack budget: the answer follows
         (done,) = [c for c in slack.wait_for("response_url", timeout=120) if c.params.get("text", "").startswith("Synced")]
         ack = done.params
-    assert ack["text"].startswith("Synced") and "KPIs by segment" in ack["text"]
+    assert ack["text"].startswith("Synced 2 tabs (KPIs by segment, Sync status)"), ack["text"]  # that tab alone
     assert tab_values(sheets_fake, "KPIs by segment")
 
     metrics = httpx.get(f"{url}/metrics").text

@@ -126,3 +126,37 @@ def test_stop_lets_slack_answers_being_computed_finish(slack: Any, demo_dir: Pat
     running.stop()  # uvicorn has drained; the answer is still queued
     (answer,) = slack.wait_for("response_url", timeout=1)
     assert "Win rate" in json.dumps(answer.params) and pool.pending == 0
+
+
+def test_one_hot_reload_for_the_api_the_schedules_and_slack(slack: Any, demo_dir: Path, tmp_path: Path) -> None:
+    """An edit of definitions.yaml under a running service: the API answers from it and the schedules
+    follow it; a broken edit keeps the last good definitions serving and is reported to the admin channel."""
+    import httpx
+
+    from serve_support import bearer
+
+    defs = service_definitions(demo_dir, tmp_path, one_digest=True)
+    settings = ServeSettings.load(env_file=None, kpi_state_dir=tmp_path / ".kpi", slack_bot_token="xoxb-test",
+                                  slack_signing_secret=SECRET, slack_api_url=slack.api_url)
+    for running in run_service(Service(settings, defs)):
+        token = running.service.keys.create(scopes={"query"}, name="reload")[1]
+
+        def label() -> str:
+            r = httpx.get(running.url + "/v1/query", params={"q": "win_rate last-quarter", "as_of": "2026-11-27"},
+                          headers=bearer(token), timeout=60)
+            return r.json()["label"]
+
+        def jobs() -> set[str]:
+            return {j.id for j in running.service.jobs.scheduler.get_jobs()}
+        assert label() == "Win rate" and jobs() == {"digest:0:monday-sales"}
+        text = defs.read_text(encoding="utf-8")
+        assert "label: Win rate\n" in text and "- name: monday-sales\n" in text
+        edited = text.replace("label: Win rate\n", "label: Win rate (edited)\n").replace(
+            "- name: monday-sales\n", "- name: tuesday-sales\n")
+        defs.write_text(edited, encoding="utf-8")
+        wait_until(lambda: label() == "Win rate (edited)" and jobs() == {"digest:0:tuesday-sales"}, timeout=60)
+
+        defs.write_text(edited.replace("\nmeasures:", "\nmeasurez:", 1), encoding="utf-8")
+        wait_until(lambda: any(c.params.get("channel") == "#kpi-admin" and "measurez" in c.params.get("text", "")
+                               for c in slack.calls_to("chat.postMessage")), timeout=60)
+        assert label() == "Win rate (edited)" and jobs() == {"digest:0:tuesday-sales"}

@@ -34,6 +34,7 @@ from .catalog import Catalog
 from .compile import Compiled, MetricQuery, _Builder
 from .compile_cumulative import widen
 from .compile_filters import condition_sql, table_fields
+from .compile_scan import grain_span, prorated
 from .compile_values import value_condition
 from .filters import conds
 from .models import ConversionMetric, Definitions
@@ -143,12 +144,21 @@ def why_not(defs: Definitions, query: MetricQuery, item: str, c: Candidate) -> s
     if m is not None and m.agg not in ADDITIVE_AGGS:
         return f"{m.agg} cannot be rolled up"
     dated = _data_grain(defs, item)
+    if _prorates(defs, item, part):
+        return None  # each row's share of the window by days, as the raw path takes it (serve_sql)
     if dated != "day" and (dated not in ("month", "quarter", "year") or not all(_whole(p, dated) for p in periods)):
-        # rows dated once a month: how a window that cuts a month counts (prorate or refuse) is the raw path's
+        # rows dated once a month: how a window that cuts a month counts (refuse) is the raw path's
         return f"cannot cut {item}'s rows, dated by {dated}, at a window edge"
     if not all(_whole(p, part.grain) for p in periods):
         return f"is by {part.grain} and a window is not whole {part.grain}s"
     return None
+
+
+def _prorates(defs: Definitions, item: str, part: Part) -> bool:
+    """A sum over rows dated by a coarse grain with ``partial: prorate``, stored with one key per row's
+    date (a day part, or a part of the data's own grain): any window takes each key's share by days."""
+    m = defs.measures.get(item) if part.conversion is None else None
+    return m is not None and prorated(defs, m) and part.grain in ("day", _data_grain(defs, item))
 
 
 def _data_grain(defs: Definitions, item: str) -> str:
@@ -238,8 +248,17 @@ def serve_sql(cat: Catalog, query: MetricQuery, plan: Plan, dialect: str) -> Com
         # literal bounds let DuckDB skip Parquet row groups (and every engine rows) before the join
         hi = max(s.period.end_exclusive for s in query.slots)
         edges = sorted({s.period.end_exclusive if snap.at == "end" else s.period.start for s in query.slots}) if snap else []
-        where = [f"r.k < DATE '{edges[-1].isoformat()}'"] if snap else [
-            f"r.k >= DATE '{min(s.period.start for s in query.slots).isoformat()}'", f"r.k < DATE '{hi.isoformat()}'"]
+        first = f"DATE '{min(s.period.start for s in query.slots).isoformat()}'"
+        lo = f"r.k >= {first}"
+        shared: dict[str, str] = {}  # prorated columns: u -> the share of its key's period inside the window
+        cut = [item for item in items if _prorates(defs, item, c.part)]
+        if cut:  # a row dated by month counts in every window its month overlaps, by its share of days
+            start, end = grain_span("r.k", _data_grain(defs, cut[0]))
+            join, lo = f"{start} < p.hi_d AND {end} > p.lo_d", f"{end} > {first}"
+            share = (f"CAST(DATE_DIFF('day', GREATEST({start}, p.lo_d), LEAST({end}, p.hi_d)) AS DOUBLE) "
+                     f"/ DATE_DIFF('day', {start}, {end})")
+            shared = {u: share for item in cut for u in outputs(item)}
+        where = [f"r.k < DATE '{edges[-1].isoformat()}'"] if snap else [lo, f"r.k < DATE '{hi.isoformat()}'"]
         for dim, values in query.filters:
             where.append(value_condition(f"r.d_{dim}", values, params))
         if query.condition is not None:  # on the part's dimension columns, which hold the raw values
@@ -257,7 +276,8 @@ def serve_sql(cat: Catalog, query: MetricQuery, plan: Plan, dialect: str) -> Com
                             *(f"{_reagg(defs, items, src)}(r.{src}) AS {u}" for u, src in wanted.items())])
         where_sql = (" WHERE " + " AND ".join(where)) if where else ""
         part_rows = f"(SELECT {folded} FROM {c.relation} AS r{where_sql} GROUP BY {kd})"
-        inner = ", ".join(["p.pid", *(f"r.{col}" for col in dim_cols), *(f"r.{u}" for u in wanted)])
+        inner = ", ".join(["p.pid", *(f"r.{col}" for col in dim_cols),
+                           *(f"r.{u} * {shared[u]} AS {u}" if u in shared else f"r.{u}" for u in wanted)])
         sums = ", ".join(f"{_reagg(defs, items, src)}({u}) AS {u}" for u, src in wanted.items())
         ctes.append(f"q{j} AS (SELECT pid, {sel_dims}, {sums} FROM (SELECT {inner} FROM {part_rows} AS r "
                     f"JOIN periods AS p ON {join}) AS x {group})")

@@ -9,6 +9,8 @@ so a metric with no data in a month leaves that cell blank rather than shifting 
 from __future__ import annotations
 
 import math
+import threading
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -207,6 +209,30 @@ def _float(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return None if math.isnan(f) or math.isinf(f) else f
+
+
+_FINDINGS: "weakref.WeakKeyDictionary[Any, tuple[tuple, Any]]" = weakref.WeakKeyDictionary()
+_FINDINGS_LOCK = threading.Lock()
+
+
+def data_quality(kpi: Any, as_of: date) -> Any:
+    """``kpi doctor``'s report for the Data quality tab. Like a rollup it holds for the data it was checked
+    on: while the engine's data version (a DuckDB file's stamp, PostgreSQL's WAL position) and the day and
+    language are the same, the next sync reuses it instead of scanning every table again. With rollups off
+    (``--no-rollups``) or an engine that gives no version, every sync checks the data anew."""
+    backend = getattr(kpi, "backend", None) if getattr(kpi, "use_rollups", False) else None
+    version = backend.data_version() if backend is not None and hasattr(backend, "data_version") else None
+    key = (as_of, active_locale(), version)
+    if version is not None:
+        with _FINDINGS_LOCK:
+            hit = _FINDINGS.get(kpi)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+    report = kpi.doctor(as_of=as_of)
+    if version is not None and backend.data_version() == version:  # unchanged while it ran
+        with _FINDINGS_LOCK:
+            _FINDINGS[kpi] = (key, report)
+    return report
 
 
 def metric_docs(kpi: Any) -> list[MetricDoc]:

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from metrics_core.errors import ConfigError, KpiUserError
 from metrics_core.i18n import gettext as _, active_locale, use_locale
 
-from .compute import Computer, compute_tab, metric_docs
+from .compute import Computer, compute_tab, data_quality, metric_docs
 from .config import WorkbookConfig
 from .layout import TabLayout, layout_definitions, layout_status, layout_tab
 from .plan import SpreadsheetState, plan_requests
@@ -91,7 +91,8 @@ def build_layouts(kpi: Any, cfg: WorkbookConfig, *, as_of: date | None = None, n
             layouts.append(layout_definitions("definitions", cfg.definitions_tab, metric_docs(kpi), _source(kpi)))
         if cfg.quality_tab and hasattr(kpi, "doctor"):
             on_step(cfg.quality_tab)
-            layouts.append(layout_quality("quality", cfg.quality_tab, kpi.doctor(as_of=as_of), _locale(kpi)))
+            report = data_quality(kpi, as_of or now.date())
+            layouts.append(layout_quality("quality", cfg.quality_tab, report, _locale(kpi)))
         if cfg.status_tab:
             layouts.append(_status(kpi, cfg, now, tz, _("ok"), tuple(lay.title for lay in layouts), as_of))
         return layouts

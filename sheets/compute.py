@@ -35,16 +35,24 @@ class Computer:
     _answers: dict[tuple, Any] = field(default_factory=dict)
 
     def prefetch(self, tabs: Iterable[TabConfig]) -> None:
-        """Ask every distinct question of ``tabs`` once, ``workers`` at a time (KPI reads are thread-safe)."""
+        """Ask every distinct question of ``tabs`` once, ``workers`` at a time (KPI reads are thread-safe):
+        each trend, then, where a tab shows the Why column, its last period's change, in the same task."""
+        tabs = list(tabs)
         todo = list(dict.fromkeys(self._key(m, t) for t in tabs for m in t.metrics))
-        todo = [k for k in todo if k not in self._answers]
+        whys = {self._key(m, t) for t in tabs if t.targets and not t.breakdown for m in t.metrics}
+
+        def task(key: tuple[str, str, int, tuple[str, ...]]) -> None:
+            if key not in self._answers:
+                self._answers[key] = self._ask(key)
+            if key in whys:
+                self.why(key[0], self._answers[key])
+
         if self.workers <= 1 or len(todo) <= 1:
             for k in todo:
-                self._answers[k] = self._ask(k)
+                task(k)
             return
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="kpi-sheets") as pool:
-            for k, answer in zip(todo, pool.map(self._ask, todo)):
-                self._answers[k] = answer
+            list(pool.map(task, todo))
 
     @staticmethod
     def _key(metric: str, tab: TabConfig) -> tuple[str, str, int, tuple[str, ...]]:
@@ -90,14 +98,15 @@ def compute_tab(comp: Computer, tab: TabConfig, updated: datetime, timezone: str
     for metric, result in zip(tab.metrics, results):
         targets = _targets(result, by) if tab.targets else {}
         for group in groups or (None,):
-            values = _values(result.series, periods, by, group)
+            values = _values(result.series_columns, periods, by, group)
             target, status = targets.get(group, (None, None))
             why = comp.why(metric, result) if tab.targets and group is None else None
             rows.append(MetricRow(metric, result.label, result.format, result.currency, values, group,
                                   target, status, _decimals(comp.kpi, metric),
-                                  _maturing(result.series, periods, by, group), why,
+                                  _maturing(result.series_columns, periods, by, group), why,
                                   tuple(result.notes) if group == (groups or (None,))[0] else (),
-                                  _excluded(result.series, periods, by, group), _small(result.series, periods, by, group)))
+                                  _excluded(result.series_columns, periods, by, group),
+                                  _small(result.series_columns, periods, by, group)))
     return TabData(tab.id, tab.name, tab.grain, periods, tuple(rows), updated, timezone, by=by,
                    style=tab.breakdown.style if tab.breakdown else "blocks", groups=groups, targets=tab.targets,
                    locale=active_locale() or "en_US")
@@ -109,17 +118,17 @@ def _targets(result: Any, by: str | None) -> dict[str | None, tuple[float | None
     if by is None:
         t = result.target
         return {None: (t.target, t.status)} if t is not None else {}
-    df = result.breakdown
-    if df is None or "target_value" not in df or by not in df:
+    rows = result.breakdown_columns
+    if rows is None or "target_value" not in rows or by not in rows:
         return {}
     return {_group(r[by]): (_float(r["target_value"]),
                             r.get("target_status") if isinstance(r.get("target_status"), str) else None)
-            for r in df[[by, "target_value", "target_status"]].to_dict("records") if _float(r["target_value"]) is not None}
+            for r in _records(rows) if _float(r["target_value"]) is not None}
 
 
 def _columns(result: Any) -> tuple[PeriodColumn, ...]:
     seen: dict[date, PeriodColumn] = {}
-    for rec in result.series[["start", "end", "label"]].to_dict("records"):
+    for rec in _records(result.series_columns):
         start, end = _day(rec["start"]), _day(rec["end"])
         seen.setdefault(start, PeriodColumn(str(rec["label"]), start, end))
     return tuple(sorted(seen.values(), key=lambda p: p.start))
@@ -129,8 +138,8 @@ def _groups(tab: TabConfig, results: list[Any]) -> tuple[str, ...]:
     assert tab.breakdown is not None
     if tab.breakdown.values:
         return tuple(tab.breakdown.values)
-    found = {_group(v) for r in results if r.series is not None and tab.breakdown.by in r.series
-             for v in r.series[tab.breakdown.by]}
+    found = {_group(v) for r in results if r.series_columns is not None and tab.breakdown.by in r.series_columns
+             for v in r.series_columns[tab.breakdown.by]}
     return tuple(sorted(found))
 
 
@@ -138,8 +147,7 @@ def _values(series: Any, periods: tuple[PeriodColumn, ...], by: str | None,
             group: str | None) -> tuple[float | None, ...]:
     by_start: dict[date, float | None] = {}
     if series is not None and len(series):
-        cols = ["start", "value"] + ([by] if by else [])
-        for rec in series[cols].to_dict("records"):
+        for rec in _records(series):
             if by is None or _group(rec[by]) == group:
                 by_start[_day(rec["start"])] = _float(rec["value"])
     return tuple(by_start.get(p.start) for p in periods)
@@ -150,7 +158,7 @@ def _maturing(series: Any, periods: tuple[PeriodColumn, ...], by: str | None, gr
     if series is None or not len(series) or "maturing" not in series:
         return ()
     open_: dict[date, bool] = {}
-    for rec in series[["start", "maturing"] + ([by] if by else [])].to_dict("records"):
+    for rec in _records(series):
         if by is None or _group(rec[by]) == group:
             share = _float(rec["maturing"])
             open_[_day(rec["start"])] = bool(share and share > 0)
@@ -163,7 +171,7 @@ def _excluded(series: Any, periods: tuple[PeriodColumn, ...], by: str | None,
     if series is None or not len(series) or "excluded" not in series:
         return ()
     said: dict[date, str] = {}
-    for rec in series[["start", "excluded"] + ([by] if by else [])].to_dict("records"):
+    for rec in _records(series):
         if (by is None or _group(rec[by]) == group) and isinstance(rec["excluded"], (list, tuple)) and rec["excluded"]:
             said[_day(rec["start"])] = "\n".join(str(e["note"]) for e in rec["excluded"])
     return tuple(said.get(p.start) for p in periods)
@@ -174,10 +182,15 @@ def _small(series: Any, periods: tuple[PeriodColumn, ...], by: str | None, group
     if series is None or not len(series) or "small_sample" not in series:
         return ()
     few: dict[date, int] = {}
-    for rec in series[["start", "small_sample", "sample_size"] + ([by] if by else [])].to_dict("records"):
+    for rec in _records(series):
         if (by is None or _group(rec[by]) == group) and rec["small_sample"] in (True,):
             few[_day(rec["start"])] = int(_float(rec["sample_size"]) or 0)
     return tuple(few.get(p.start) for p in periods)
+
+
+def _records(table: Any) -> list[dict[str, Any]]:
+    """A result's rows as dicts: its plain ``Columns`` (no pandas on the sync's path), or a DataFrame."""
+    return table.records() if hasattr(table, "records") else table.to_dict("records")
 
 
 def _decimals(kpi: Any, metric: str) -> int | None:

@@ -70,12 +70,19 @@ class Computer:
 
         p = result.period
         key = ("why", metric, p.start, p.end)
+        if key not in self._answers and self._one_measure(metric):
+            self._answers[key] = None  # kpi.why would answer the question, then refuse: nothing to split
         if key not in self._answers:
             try:
                 self._answers[key] = self.kpi.why(f"{metric} {p.start}..{p.end} vs previous", as_of=self.as_of).headline
             except KpiUserError:
                 self._answers[key] = None
         return self._answers[key]
+
+    def _one_measure(self, metric: str) -> bool:
+        """A simple metric (one measure) or a constant: ``kpi.why`` splits only products and ratios."""
+        info = getattr(self.kpi, "metric_info", None)
+        return info is not None and info(metric).type in ("simple", "constant")
 
     def trend(self, metric: str, tab: TabConfig) -> Any:
         key = self._key(metric, tab)

@@ -231,28 +231,38 @@ def _float(value: Any) -> float | None:
     return None if math.isnan(f) or math.isinf(f) else f
 
 
-_FINDINGS: "weakref.WeakKeyDictionary[Any, tuple[tuple, Any]]" = weakref.WeakKeyDictionary()
-_FINDINGS_LOCK = threading.Lock()
+_KEPT: "weakref.WeakKeyDictionary[Any, dict[str, tuple[tuple, Any]]]" = weakref.WeakKeyDictionary()
+_KEPT_LOCK = threading.Lock()
+
+
+def _per_data_version(kpi: Any, name: str, key: tuple, compute: Callable[[], Any]) -> Any:
+    """``compute()``, kept like a rollup for the data it read: while the engine's data version (a DuckDB
+    file's stamp, PostgreSQL's WAL position) and ``key`` are the same, the next sync reuses it instead of
+    scanning the tables again. With rollups off (``--no-rollups``) or an engine that gives no version,
+    every sync computes it anew."""
+    backend = getattr(kpi, "backend", None) if getattr(kpi, "use_rollups", False) else None
+    version = backend.data_version() if backend is not None and hasattr(backend, "data_version") else None
+    key = (*key, version)
+    if version is not None:
+        with _KEPT_LOCK:
+            hit = _KEPT.get(kpi, {}).get(name)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+    value = compute()
+    if version is not None and backend.data_version() == version:  # the data did not change while it ran
+        with _KEPT_LOCK:
+            _KEPT.setdefault(kpi, {})[name] = (key, value)
+    return value
 
 
 def data_quality(kpi: Any, as_of: date) -> Any:
-    """``kpi doctor``'s report for the Data quality tab. Like a rollup it holds for the data it was checked
-    on: while the engine's data version (a DuckDB file's stamp, PostgreSQL's WAL position) and the day and
-    language are the same, the next sync reuses it instead of scanning every table again. With rollups off
-    (``--no-rollups``) or an engine that gives no version, every sync checks the data anew."""
-    backend = getattr(kpi, "backend", None) if getattr(kpi, "use_rollups", False) else None
-    version = backend.data_version() if backend is not None and hasattr(backend, "data_version") else None
-    key = (as_of, active_locale(), version)
-    if version is not None:
-        with _FINDINGS_LOCK:
-            hit = _FINDINGS.get(kpi)
-        if hit is not None and hit[0] == key:
-            return hit[1]
-    report = kpi.doctor(as_of=as_of)
-    if version is not None and backend.data_version() == version:  # unchanged while it ran
-        with _FINDINGS_LOCK:
-            _FINDINGS[kpi] = (key, report)
-    return report
+    """``kpi doctor``'s report for the Data quality tab (every table scanned), per data version, day and language."""
+    return _per_data_version(kpi, "doctor", (as_of, active_locale()), lambda: kpi.doctor(as_of=as_of))
+
+
+def data_through(kpi: Any) -> date | None:
+    """The status tab's "data through" date (the newest event in the metric time columns), per data version."""
+    return _per_data_version(kpi, "freshness", (), kpi.freshness)
 
 
 def metric_docs(kpi: Any) -> list[MetricDoc]:

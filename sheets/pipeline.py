@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from metrics_core.errors import ConfigError, KpiUserError
 from metrics_core.i18n import gettext as _, active_locale, use_locale
 
-from .compute import Computer, compute_tab, data_quality, metric_docs
+from .compute import Computer, compute_tab, data_quality, data_through, metric_docs
 from .config import WorkbookConfig
 from .layout import TabLayout, layout_definitions, layout_status, layout_tab
 from .plan import SpreadsheetState, plan_requests
@@ -106,7 +106,7 @@ def _status(kpi: Any, cfg: WorkbookConfig, now: datetime, tz: str, result: str, 
             as_of: date | None) -> TabLayout:
     through = None
     try:
-        through = kpi.freshness()
+        through = data_through(kpi)
     except Exception:  # freshness is a nice-to-have on the status tab, never a reason to fail a sync
         through = None
     status = SyncStatus(now, tz, result, _source(kpi), as_of or now.date(), through, tabs)

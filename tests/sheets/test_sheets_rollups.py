@@ -4,7 +4,8 @@ The demo CRM in a DuckDB file, the shipped definitions.yaml with its rollups bui
 ``sheets:`` tabs ask (every metric x grain x breakdown, the Why column's comparison, the maturing share
 of conversions) says through the public ``--sql`` marker that a rollup answered it, and the sync's
 computed tabs (numbers, targets and status, Why, fine print) are the same with and without rollups.
-The Data quality tab's findings are kept for the data version they were checked on.
+The Data quality tab's findings and the status tab's "data through" date are kept for the data
+version they were read from.
 """
 
 from __future__ import annotations
@@ -86,9 +87,11 @@ def test_data_quality_is_checked_once_per_data_version(kpis: tuple, monkeypatch:
     served, raw, backend = kpis
     cfg = workbook_for(served).model_copy(update={"tabs": [], "definitions_tab": None})
     calls: list[str] = []
+    through: list[str] = []
     for name, kpi in (("served", served), ("raw", raw)):
-        doctor = kpi.doctor
+        doctor, fresh = kpi.doctor, kpi.freshness
         monkeypatch.setattr(kpi, "doctor", lambda *a, _d=doctor, _n=name, **kw: calls.append(_n) or _d(*a, **kw))
+        monkeypatch.setattr(kpi, "freshness", lambda _f=fresh, _n=name: through.append(_n) or _f())
 
     def quality(kpi: KPI) -> tuple:
         lay = next(x for x in build_layouts(kpi, cfg, as_of=AS_OF, now=NOW) if x.key == "quality")
@@ -102,3 +105,5 @@ def test_data_quality_is_checked_once_per_data_version(kpis: tuple, monkeypatch:
     backend.connection.execute("CHECKPOINT")
     changed = quality(served)
     assert calls[-1] == "served" and len(calls) == 4 and changed != first  # the data changed: checked anew
+    # the status tab's "data through" date likewise: once per data version with rollups, every sync raw
+    assert through == ["served", "raw", "raw", "served"]

@@ -127,10 +127,9 @@ def kpi_cells(kpi: KPI, cfg: WorkbookConfig) -> dict[tuple, Any]:
     for tab in cfg.tabs:
         data = compute_tab(comp, tab, now, "UTC")
         for row in data.rows:
-            for p, v, *mat in zip(data.periods, row.values, row.maturing or [None] * len(row.values)):
+            for p, v in zip(data.periods, row.values):
                 out[(tab.id, row.metric, row.group, p.start, "value")] = v
-                out[(tab.id, row.metric, row.group, p.start, "maturing")] = mat[0] if mat else None
-            for what in ("target", "status", "why", "notes", "label", "decimals"):
+            for what in ("target", "status", "why", "notes", "label", "decimals", "maturing", "excluded", "small"):
                 out[(tab.id, row.metric, row.group, None, what)] = getattr(row, what)
     return out
 

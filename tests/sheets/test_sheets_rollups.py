@@ -75,8 +75,8 @@ def test_the_computed_tabs_are_the_same_with_and_without_rollups(kpis: tuple) ->
     for g, w in zip(got, want):
         assert len(g.rows) == len(w.rows)
         for a, b in zip(g.rows, w.rows):
-            assert (a.metric, a.group, a.target, a.status, a.why, a.notes, a.maturing) == \
-                   (b.metric, b.group, b.target, b.status, b.why, b.notes, b.maturing)
+            assert (a.metric, a.group, a.target, a.status, a.why, a.notes, a.maturing, a.excluded, a.small) == \
+                   (b.metric, b.group, b.target, b.status, b.why, b.notes, b.maturing, b.excluded, b.small)
             assert [v is None for v in a.values] == [v is None for v in b.values]
             assert [v for v in a.values if v is not None] == pytest.approx([v for v in b.values if v is not None], rel=1e-9)
             n += sum(v is not None for v in a.values)

@@ -1,8 +1,8 @@
 """`kpi doctor`: what each finding does to the metrics, as numbers (layer: facade).
 
 Every finding gets a shift in the (at most three) metrics reading the measures it touches (ratios,
-conversions, simple metrics, derived ones through their sub-metrics; not cumulative ones), in the
-checked period; what "shift" means depends on whether the rows have a known fix:
+conversions, simple metrics, derived ones through their sub-metrics; not cumulative ones; up to twelve
+are computed and those the finding moves are shown first), in the checked period; what "shift" means depends on whether the rows have a known fix:
 
 ========================  ========  ==========================================================
 finding                   how       shift
@@ -48,7 +48,8 @@ if TYPE_CHECKING:
     from .doctor import Finding
 
 log = logging.getLogger(__name__)
-MAX_METRICS = 3  # metrics shown per finding: ratios first (the ones people argue about), then by name
+MAX_METRICS = 3  # metrics shown per finding: those it moves first, then ratios (the ones people argue about) ...
+CANDIDATES = 12  # metrics computed per finding to choose them from (variants share one statement)
 FIXED = ("mapped", "left_out", "deduplicated", "prorated")
 
 
@@ -109,7 +110,7 @@ def with_shifts(kpi: "KPI", findings: list["Finding"], period: str, as_of: date)
     window = resolve_period(period, kpi.calendar, as_of)
     # the last whole week inside the checked period: the window a monthly table cuts (issue 12's "cac last-week")
     week = resolve_period("last-week", kpi.calendar, window.end_exclusive)
-    plans = [p for k, f in enumerate(findings) if (p := _plan(kpi, k, f, window, as_of))]
+    plans = [p for k, f in enumerate(findings) if (p := _guarded_plan(kpi, k, f, window, as_of))]
     main = [p for p in plans if p.how != "prorated"]
     weekly = [p for p in plans if p.how == "prorated"]
     values = _values(kpi, main, window)
@@ -117,10 +118,20 @@ def with_shifts(kpi: "KPI", findings: list["Finding"], period: str, as_of: date)
     out = list(findings)
     for p in plans:
         got = weeks if p.how == "prorated" else values
-        shifts = _shifts(kpi, findings[p.finding], p, got, week if p.how == "prorated" else window)
+        shifts = _shown(_shifts(kpi, findings[p.finding], p, got, week if p.how == "prorated" else window))
         f = out[p.finding]
         out[p.finding] = replace(f, shifts=tuple(shifts), metrics=f.metrics or tuple(sorted(p.moves or ())))
     return out
+
+
+def _guarded_plan(kpi: "KPI", k: int, f: "Finding", window: Period, as_of: date) -> _Plan | None:
+    """A finding the shift cannot be planned for (definitions the doctor did not foresee) keeps its
+    counts and gets no shift: the report is never lost to one of them."""
+    try:
+        return _plan(kpi, k, f, window, as_of)
+    except Exception as e:  # noqa: BLE001 - logged; the finding stays without a shift
+        log.info("doctor shift for %s %s.%s not planned: %s", f.check, f.table, f.subject, type(e).__name__)
+        return None
 
 
 def _plan(kpi: "KPI", k: int, f: "Finding", window: Period, as_of: date) -> _Plan | None:
@@ -132,14 +143,14 @@ def _plan(kpi: "KPI", k: int, f: "Finding", window: Period, as_of: date) -> _Pla
     allowed = f.metrics
     if spec and spec.dims:  # a column read through a join: the metrics that break down by it
         allowed = tuple(m for m in kpi.definitions.metrics if set(spec.dims) & set(kpi.catalog.metric_dimensions(m)))
-    metrics = _metrics(kpi, measures, allowed)
+    metrics = _metrics(kpi, measures, allowed, limit=CANDIDATES)
     return _Plan(k, how, metrics, spec, moves=_metrics(kpi, measures, allowed, limit=None)) if metrics else None
 
 
-def _metrics(kpi: "KPI", measures: tuple[str, ...], allowed: tuple[str, ...], limit: int | None = MAX_METRICS) -> list[str]:
+def _metrics(kpi: "KPI", measures: tuple[str, ...], allowed: tuple[str, ...], limit: int | None) -> list[str]:
     """Metrics reading these measures (derived ones through their sub-metrics): ratios first, then
-    conversions, simple and derived metrics, each by name; at most three. Cumulative metrics (their
-    windows are widened) are left out."""
+    conversions, simple and derived metrics, each by name. Cumulative metrics (their windows are
+    widened) are left out."""
     rank = {RatioMetric: 0, ConversionMetric: 1, SimpleMetric: 2, DerivedMetric: 3}
     found = [(rank[type(m)], name) for name, m in kpi.definitions.metrics.items()
              if type(m) in rank and name in allowed and _plain(kpi, name) and set(reads(kpi, name)) & set(measures)]
@@ -275,6 +286,16 @@ def _shifts(kpi: "KPI", f: "Finding", p: _Plan, got: dict[str, float | None], wi
                 covered=fmt_count(covered, locale), days=fmt_count(window.days, locale), **words)
         out.append(Shift(metric, label, now, fixed, words["now"], words.get("fixed", ""), p.how, text, parts))
     return out
+
+
+def _shown(shifts: list[Shift]) -> list[Shift]:
+    """The metrics a finding moves before those it leaves as they are (each group in rank order), at most three."""
+    def moved(s: Shift) -> bool:
+        if s.how in FIXED:
+            return s.now_formatted != s.fixed_formatted
+        return s.how != "share" or any(p.rows for p in s.parts)
+
+    return sorted(shifts, key=lambda s: not moved(s))[:MAX_METRICS]
 
 
 def _fixed_text(how: str, words: dict[str, str]) -> str:

@@ -34,8 +34,8 @@ from .catalog import Catalog
 from .compile_conversion import conversion_ctes
 from .compile_cumulative import widen
 from .compile_filters import condition_sql, table_fields
-from .compile_scan import (DECOMPOSABLE, Edges, Kind, aggregate, combine, effective_grain, event_key, grain_span,
-                           in_windows, partials, prorated, segments_sql, snapshot_keys)
+from .compile_scan import (DECOMPOSABLE, Edges, Kind, aggregate, aligned, combine, effective_grain, event_key,
+                           grain_span, in_windows, partials, prorated, segments_sql, snapshot_keys)
 from .compile_tables import TableSQL
 from .compile_values import value_condition
 from .errors import QueryError, hint_for
@@ -118,9 +118,14 @@ class _Builder:
         rows = []
         for s in self.q.slots:
             lo, hi = self.edges.windows[s.pid]
-            rows.append(f"SELECT {s.pid} AS pid, {lo} AS lo, {hi} AS hi, DATE '{s.period.start.isoformat()}' AS lo_d, "
-                        f"DATE '{s.period.end_exclusive.isoformat()}' AS hi_d, {s.period.days} AS days")
-        return "periods AS (" + " UNION ALL ".join(rows) + ")"
+            rows.append(f"({s.pid}, {lo}, {hi}, DATE '{s.period.start.isoformat()}', "
+                        f"DATE '{s.period.end_exclusive.isoformat()}', {s.period.days})")
+        return f"periods AS (SELECT * FROM (VALUES {', '.join(rows)}) AS v_(pid, lo, hi, lo_d, hi_d, days))"
+
+    def _prorate(self, m: MeasureDef) -> bool:
+        """A prorated measure whose rows some window cuts; with every edge on its grain, each row is
+        simply keyed by its period's first day."""
+        return prorated(self.defs, m) and not aligned(self.edges, effective_grain(self.defs, m))
 
     def _kind(self, table: str, column: str) -> Kind:
         return "timestamp" if self.cat.column_type(table, column) == "timestamp" else "date"
@@ -180,6 +185,8 @@ class _Builder:
         t = self.tables.expr
         if prorated(self.defs, m):
             start, end = grain_span(t(m.time or self.defs.tables[m.table].time, m.table), effective_grain(self.defs, m))
+            if not self._prorate(m):  # whole periods only: the period's first day is the row's day
+                return [("k", start)], in_windows(start, self.edges, "date"), "s.k >= p.lo_d AND s.k < p.hi_d"
             lits = self.edges.literals("date")
             return [("k", "sg.k")], f"{start} < {lits[-1]} AND {end} > {lits[0]}", "s.k > p.lo AND s.k <= p.hi"
         if m.snapshot:
@@ -222,7 +229,7 @@ class _Builder:
                 cols.append(f"({f}) AS f{k}")
             x = f"x{k}" if m.expr else "1"
             counted = f"COUNT(CASE WHEN f{k} THEN 1 END)" if f else "COUNT(*)"
-            if prorated(self.defs, first):  # a month cut to 7 of its 30 days is 7/30 of a row, not a row
+            if self._prorate(first):  # a month cut to 7 of its 30 days is 7/30 of a row, not a row
                 counted = f"SUM(CASE WHEN f{k} THEN sh_ END)" if f else "SUM(sh_)"
             if split:
                 value = f"CASE WHEN f{k} THEN {x} END" if f else x
@@ -240,7 +247,7 @@ class _Builder:
         where += self._filter_sql(names[0])
         where_sql = " WHERE " + " AND ".join(f"({w})" for w in where)
         key_names = [k for k, _ in keys]
-        if prorated(self.defs, first):  # each row spread over the segments its month overlaps, by days
+        if self._prorate(first):  # each row spread over the segments its month overlaps, by days
             start, end = grain_span(self.tables.expr(first.time or self.defs.tables[first.table].time, first.table),
                                     effective_grain(self.defs, first))
             share = (f"CAST(DATE_DIFF('day', GREATEST({start}, sg.slo), LEAST({end}, sg.shi)) AS DOUBLE) "
@@ -271,6 +278,9 @@ class _Builder:
     def build(self) -> tuple[str, dict[str, str], dict[str, tuple[str, str]]]:
         mcols = {m: f"m{i}" for i, m in enumerate(self.measures)}
         ccols = {c: (f"c{i}", f"c{i}_base") for i, c in enumerate(self.conversions)}
+        self.split = self._splits()
+        if self.split:
+            return self._build_split(mcols, ccols), mcols, ccols
         out_cols = [*(a for col in mcols.values() for a in (col, col + "_n")), *(a for pair in ccols.values() for a in pair)]
         ctes = [self.periods_cte()]
         sources: list[tuple[str, dict[str, str]]] = []  # (cte, {output column: its column there})
@@ -299,6 +309,59 @@ class _Builder:
             sums += [f"COALESCE(SUM({conv}), 0) AS {conv}", f"COALESCE(SUM({base}), 0) AS {base}"]
         ctes.append(f"a AS (SELECT pid, {dims}g, {', '.join(sums)} FROM u GROUP BY pid, {dims}g)")
         return "WITH " + ",\n".join(ctes), mcols, ccols
+
+    def _splits(self) -> bool:
+        """Every scan keeps partial aggregates (no count distinct, median, percentile) and every
+        conversion counts rows (its entity is the base table's key): then all windows add up partials."""
+        return (all(self.defs.measures[n].agg in DECOMPOSABLE for n in self.measures)
+                and all(self.defs.metrics[c].base.entity == self.defs.tables[self.defs.measures[
+                    self.defs.metrics[c].base.measure].table].primary_key for c in self.conversions))
+
+    def _build_split(self, mcols: dict[str, str], ccols: dict[str, tuple[str, str]]) -> str:
+        """Partials only: each scan's grouped rows meet their windows (``s JOIN periods``) in one
+        UNION ALL, and one GROUP BY (with the breakdown's total as a grouping set) adds up every
+        measure per window: one aggregation for the whole statement, not one per table. A spine row
+        per window (``r_ = 0``) gives every window its total row; a breakdown row made of spine rows
+        only is no segment and is dropped by the final WHERE."""
+        ctes = [self.periods_cte()]
+        cols: dict[str, str] = {}  # u column -> its aggregate in a ("": read by another aggregate)
+        branches: list[tuple[str, dict[str, str], str]] = []  # (scan cte, {u column: its column}, join)
+        for i, names in enumerate(self.scans()):
+            ctes.append(self.scan_ctes(i, names)[0])
+            picked: dict[str, str] = {}
+            for k, n in enumerate(names):
+                m, col = self.defs.measures[n], mcols[n]
+                alone = m.agg == "count" and not m.expr  # the count of rows is the count itself
+                picked |= {col: f"v{k}", col + "_n": f"v{k}" if alone else f"n{k}"}
+                cols[col] = {"min": f"MIN({col})", "max": f"MAX({col})", "avg": f"SUM({col}) / NULLIF(SUM({col}_w), 0)"
+                             }.get(m.agg, f"COALESCE(SUM({col}), 0)")
+                cols[col + "_n"] = f"COALESCE(SUM({col}_n), 0)"
+                if m.agg == "avg":  # its partials are a sum and a count
+                    picked[col + "_w"], cols[col + "_w"] = f"w{k}", ""
+            branches.append((f"s{i}", picked, self._keys(self.defs.measures[names[0]])[2]))
+        for i, name in enumerate(self.conversions):
+            ctes += conversion_ctes(self, i, name)[:-1]  # cw: the per-window count, added up in a here
+            conv, base = ccols[name]
+            cols |= {conv: f"COALESCE(SUM({conv}), 0)", base: f"COALESCE(SUM({base}), 0)"}
+            base_m = self.defs.measures[self.defs.metrics[name].base.measure]
+            branches.append((f"cs{i}", {conv: "conv", base: "base"}, self._keys(base_m)[2]))
+        dims = "".join(f"{d}, " for d in self.dim_cols)
+        real, spine = (", 1 AS r_", ", 0 AS r_") if self.dim_cols else ("", "")
+        union = [f"SELECT p.pid, {''.join(f's.{d}, ' for d in self.dim_cols)}"
+                 + ", ".join(f"CAST(s.{picked[c]} AS DOUBLE) AS {c}" if c in picked else f"CAST(NULL AS DOUBLE) AS {c}"
+                             for c in cols) + f"{real} FROM {src} AS s JOIN periods AS p ON {on}"
+                 for src, picked, on in branches]
+        union.append(f"SELECT pid, {''.join(f'NULL AS {d}, ' for d in self.dim_cols)}"
+                     + ", ".join(f"CAST(NULL AS DOUBLE) AS {c}" for c in cols) + f"{spine} FROM periods")
+        ctes.append("u AS (" + " UNION ALL ".join(union) + ")")
+        sums = ", ".join(f"{agg} AS {c}" for c, agg in cols.items() if agg)
+        if self.dim_cols:
+            group = f"GROUPING SETS ((pid, {', '.join(self.dim_cols)}), (pid))"
+            head = f"pid, {dims}GROUPING({self.dim_cols[0]}) AS g, SUM(r_) AS r_"
+        else:
+            group, head = "pid", "pid, 0 AS g"
+        ctes.append(f"a AS (SELECT {head}, {sums} FROM u GROUP BY {group})")
+        return "WITH " + ",\n".join(ctes)
 
     def metric_sql(self, name: str, mcols: dict[str, str], ccols: dict[str, tuple[str, str]]) -> str:
         m = self.defs.metrics[name]
@@ -383,7 +446,9 @@ def compile_query(cat: Catalog, cal: Calendar, query: MetricQuery, dialect: str 
     comps += [f"a.{c}" for pair in ccols.values() for c in pair]
     dims = "".join(f", a.{d}" for d in b.dim_cols)
     order = "".join(f", a.{d}" for d in b.dim_cols)
-    text = (f"{head}\nSELECT a.pid, a.g{dims}, {', '.join(selects + comps)} FROM a JOIN periods AS p ON a.pid = p.pid "
+    days = " JOIN periods AS p ON a.pid = p.pid" if any("p.days" in s for s in selects) else ""  # period_days
+    only = " WHERE a.g = 1 OR a.r_ > 0" if b.dim_cols and b.split else ""  # not a breakdown row of spine rows
+    text = (f"{head}\nSELECT a.pid, a.g{dims}, {', '.join(selects + comps)} FROM a{days}{only} "
             f"ORDER BY a.pid, a.g DESC{order}")
     tree = _exact_percentiles(sqlglot.parse_one(text, read="duckdb"), dialect)
     sql = tree.sql(dialect=dialect, pretty=True)

@@ -143,9 +143,18 @@ def grain_span(col: str, grain: str) -> tuple[str, str]:
 
 
 def segments_sql(edges: Edges) -> str:
-    """One row per segment between consecutive edges: k, its first day, the day after its last."""
-    return " UNION ALL ".join(f"SELECT {k} AS k, DATE '{edges.dates[k - 1].isoformat()}' AS slo, "
-                              f"DATE '{edges.dates[k].isoformat()}' AS shi" for k in range(1, len(edges.dates)))
+    """One row per segment between consecutive edges: k, its first day, the day after its last (one
+    VALUES list: a UNION ALL of one-row SELECTs costs the engine a plan branch per row)."""
+    rows = ", ".join(f"({k}, DATE '{edges.dates[k - 1].isoformat()}', DATE '{edges.dates[k].isoformat()}')"
+                     for k in range(1, len(edges.dates)))
+    return f"SELECT * FROM (VALUES {rows}) AS sg_(k, slo, shi)"
+
+
+def aligned(edges: Edges, grain: str) -> bool:
+    """Every edge starts a ``grain`` period (DATE_TRUNC's calendar months, quarters, years): no window
+    cuts a row's period, so prorating by days would give each row all of itself or nothing."""
+    starts = {"month": (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12), "quarter": (1, 4, 7, 10), "year": (1,)}
+    return grain in starts and all(d.day == 1 and d.month in starts[grain] for d in edges.dates)
 
 
 # -- aggregates ------------------------------------------------------------------------------------

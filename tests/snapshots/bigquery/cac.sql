@@ -1,55 +1,35 @@
 WITH periods AS (
   SELECT
-    0 AS pid,
-    1 AS lo,
-    2 AS hi,
-    CAST('2026-07-01' AS DATE) AS lo_d,
-    CAST('2026-10-01' AS DATE) AS hi_d,
-    92 AS days
-  UNION ALL
-  SELECT
-    1 AS pid,
-    0 AS lo,
-    1 AS hi,
-    CAST('2026-04-01' AS DATE) AS lo_d,
-    CAST('2026-07-01' AS DATE) AS hi_d,
-    91 AS days
+    *
+  FROM UNNEST([
+    STRUCT(
+      0 AS pid,
+      1 AS lo,
+      2 AS hi,
+      CAST('2026-07-01' AS DATE) AS lo_d,
+      CAST('2026-10-01' AS DATE) AS hi_d,
+      92 AS days
+    ),
+    STRUCT(
+      1 AS pid,
+      0 AS lo,
+      1 AS hi,
+      CAST('2026-04-01' AS DATE) AS lo_d,
+      CAST('2026-07-01' AS DATE) AS hi_d,
+      91 AS days
+    )
+  ]) AS v_
 ), s0 AS (
   SELECT
     k,
     d0,
     SUM(x0) AS v0,
-    SUM(sh_) AS n0
+    COUNT(*) AS n0
   FROM (
     SELECT
-      sg.k AS k,
+      CAST(TIMESTAMP_TRUNC(`t`.`month`, MONTH) AS DATE) AS k,
       `t`.`segment` AS d0,
-      (
-        `t`.`amount`
-      ) * CAST(DATE_DIFF(
-        LEAST(
-          CAST(CAST(TIMESTAMP_TRUNC(`t`.`month`, MONTH) AS DATE) + INTERVAL '1' MONTH AS DATE),
-          sg.shi
-        ),
-        GREATEST(CAST(TIMESTAMP_TRUNC(`t`.`month`, MONTH) AS DATE), sg.slo),
-        DAY
-      ) AS FLOAT64) / DATE_DIFF(
-        CAST(CAST(TIMESTAMP_TRUNC(`t`.`month`, MONTH) AS DATE) + INTERVAL '1' MONTH AS DATE),
-        CAST(TIMESTAMP_TRUNC(`t`.`month`, MONTH) AS DATE),
-        DAY
-      ) AS x0,
-      CAST(DATE_DIFF(
-        LEAST(
-          CAST(CAST(TIMESTAMP_TRUNC(`t`.`month`, MONTH) AS DATE) + INTERVAL '1' MONTH AS DATE),
-          sg.shi
-        ),
-        GREATEST(CAST(TIMESTAMP_TRUNC(`t`.`month`, MONTH) AS DATE), sg.slo),
-        DAY
-      ) AS FLOAT64) / DATE_DIFF(
-        CAST(CAST(TIMESTAMP_TRUNC(`t`.`month`, MONTH) AS DATE) + INTERVAL '1' MONTH AS DATE),
-        CAST(TIMESTAMP_TRUNC(`t`.`month`, MONTH) AS DATE),
-        DAY
-      ) AS sh_
+      `t`.`amount` AS x0
     FROM (
       SELECT
         CAST(`amount` AS FLOAT64) AS `amount`,
@@ -58,23 +38,10 @@ WITH periods AS (
         `segment` AS `segment`
       FROM `spend`
     ) AS t
-    JOIN (
-      SELECT
-        1 AS k,
-        CAST('2026-04-01' AS DATE) AS slo,
-        CAST('2026-07-01' AS DATE) AS shi
-      UNION ALL
-      SELECT
-        2 AS k,
-        CAST('2026-07-01' AS DATE) AS slo,
-        CAST('2026-10-01' AS DATE) AS shi
-    ) AS sg
-      ON CAST(TIMESTAMP_TRUNC(`t`.`month`, MONTH) AS DATE) < sg.shi
-      AND CAST(CAST(TIMESTAMP_TRUNC(`t`.`month`, MONTH) AS DATE) + INTERVAL '1' MONTH AS DATE) > sg.slo
     WHERE
       (
-        CAST(TIMESTAMP_TRUNC(`t`.`month`, MONTH) AS DATE) < CAST('2026-10-01' AS DATE)
-        AND CAST(CAST(TIMESTAMP_TRUNC(`t`.`month`, MONTH) AS DATE) + INTERVAL '1' MONTH AS DATE) > CAST('2026-04-01' AS DATE)
+        CAST(TIMESTAMP_TRUNC(`t`.`month`, MONTH) AS DATE) >= CAST('2026-04-01' AS DATE)
+        AND CAST(TIMESTAMP_TRUNC(`t`.`month`, MONTH) AS DATE) < CAST('2026-10-01' AS DATE)
       )
       AND (
         `t`.`kind` IN ('marketing', 'sales')
@@ -83,23 +50,6 @@ WITH periods AS (
   GROUP BY
     k,
     d0
-), w0 AS (
-  SELECT
-    p.pid,
-    d0,
-    GROUPING(d0) AS g,
-    SUM(s.v0) AS v0,
-    SUM(s.n0) AS n0
-  FROM s0 AS s
-  JOIN periods AS p
-    ON s.k > p.lo AND s.k <= p.hi
-  GROUP BY
-    GROUPING SETS (
-      (p.pid, d0),
-      (
-        p.pid
-      )
-    )
 ), s1 AS (
   SELECT
     k,
@@ -167,67 +117,58 @@ WITH periods AS (
   GROUP BY
     k,
     d0
-), w1 AS (
+), u AS (
   SELECT
     p.pid,
-    d0,
-    GROUPING(d0) AS g,
-    SUM(s.v0) AS v0,
-    SUM(s.v0) AS n0
+    s.d0,
+    CAST(s.v0 AS FLOAT64) AS m0,
+    CAST(s.n0 AS FLOAT64) AS m0_n,
+    CAST(NULL AS FLOAT64) AS m1,
+    CAST(NULL AS FLOAT64) AS m1_n,
+    1 AS r_
+  FROM s0 AS s
+  JOIN periods AS p
+    ON s.k >= p.lo_d AND s.k < p.hi_d
+  UNION ALL
+  SELECT
+    p.pid,
+    s.d0,
+    CAST(NULL AS FLOAT64) AS m0,
+    CAST(NULL AS FLOAT64) AS m0_n,
+    CAST(s.v0 AS FLOAT64) AS m1,
+    CAST(s.v0 AS FLOAT64) AS m1_n,
+    1 AS r_
   FROM s1 AS s
   JOIN periods AS p
     ON s.k >= p.lo_d AND s.k < p.hi_d
-  GROUP BY
-    GROUPING SETS (
-      (p.pid, d0),
-      (
-        p.pid
-      )
-    )
-), u AS (
-  SELECT
-    pid,
-    d0,
-    g,
-    CAST(v0 AS FLOAT64) AS m0,
-    CAST(n0 AS FLOAT64) AS m0_n,
-    CAST(NULL AS FLOAT64) AS m1,
-    CAST(NULL AS FLOAT64) AS m1_n
-  FROM w0
-  UNION ALL
-  SELECT
-    pid,
-    d0,
-    g,
-    CAST(NULL AS FLOAT64) AS m0,
-    CAST(NULL AS FLOAT64) AS m0_n,
-    CAST(v0 AS FLOAT64) AS m1,
-    CAST(n0 AS FLOAT64) AS m1_n
-  FROM w1
   UNION ALL
   SELECT
     pid,
     NULL AS d0,
-    1 AS g,
     CAST(NULL AS FLOAT64) AS m0,
     CAST(NULL AS FLOAT64) AS m0_n,
     CAST(NULL AS FLOAT64) AS m1,
-    CAST(NULL AS FLOAT64) AS m1_n
+    CAST(NULL AS FLOAT64) AS m1_n,
+    0 AS r_
   FROM periods
 ), a AS (
   SELECT
     pid,
     d0,
-    g,
+    GROUPING(d0) AS g,
+    SUM(r_) AS r_,
     COALESCE(SUM(m0), 0) AS m0,
     COALESCE(SUM(m0_n), 0) AS m0_n,
     COALESCE(SUM(m1), 0) AS m1,
     COALESCE(SUM(m1_n), 0) AS m1_n
   FROM u
   GROUP BY
-    pid,
-    d0,
-    g
+    GROUPING SETS (
+      (pid, d0),
+      (
+        pid
+      )
+    )
 )
 SELECT
   a.pid,
@@ -239,8 +180,8 @@ SELECT
   a.m0_n,
   a.m1_n
 FROM a
-JOIN periods AS p
-  ON a.pid = p.pid
+WHERE
+  a.g = 1 OR a.r_ > 0
 ORDER BY
   a.pid NULLS LAST,
   a.g DESC,

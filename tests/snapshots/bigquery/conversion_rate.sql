@@ -1,19 +1,24 @@
 WITH periods AS (
   SELECT
-    0 AS pid,
-    1 AS lo,
-    2 AS hi,
-    CAST('2026-07-01' AS DATE) AS lo_d,
-    CAST('2026-10-01' AS DATE) AS hi_d,
-    92 AS days
-  UNION ALL
-  SELECT
-    1 AS pid,
-    0 AS lo,
-    1 AS hi,
-    CAST('2026-04-01' AS DATE) AS lo_d,
-    CAST('2026-07-01' AS DATE) AS hi_d,
-    91 AS days
+    *
+  FROM UNNEST([
+    STRUCT(
+      0 AS pid,
+      1 AS lo,
+      2 AS hi,
+      CAST('2026-07-01' AS DATE) AS lo_d,
+      CAST('2026-10-01' AS DATE) AS hi_d,
+      92 AS days
+    ),
+    STRUCT(
+      1 AS pid,
+      0 AS lo,
+      1 AS hi,
+      CAST('2026-04-01' AS DATE) AS lo_d,
+      CAST('2026-07-01' AS DATE) AS hi_d,
+      91 AS days
+    )
+  ]) AS v_
 ), s0 AS (
   SELECT
     k,
@@ -72,23 +77,6 @@ WITH periods AS (
   GROUP BY
     k,
     d0
-), w0 AS (
-  SELECT
-    p.pid,
-    d0,
-    GROUPING(d0) AS g,
-    SUM(s.v0) AS v0,
-    SUM(s.v0) AS n0
-  FROM s0 AS s
-  JOIN periods AS p
-    ON s.k >= p.lo_d AND s.k < p.hi_d
-  GROUP BY
-    GROUPING SETS (
-      (p.pid, d0),
-      (
-        p.pid
-      )
-    )
 ), s1 AS (
   SELECT
     k,
@@ -129,67 +117,58 @@ WITH periods AS (
   GROUP BY
     k,
     d0
-), w1 AS (
+), u AS (
   SELECT
     p.pid,
-    d0,
-    GROUPING(d0) AS g,
-    SUM(s.v0) AS v0,
-    SUM(s.v0) AS n0
+    s.d0,
+    CAST(s.v0 AS FLOAT64) AS m0,
+    CAST(s.v0 AS FLOAT64) AS m0_n,
+    CAST(NULL AS FLOAT64) AS m1,
+    CAST(NULL AS FLOAT64) AS m1_n,
+    1 AS r_
+  FROM s0 AS s
+  JOIN periods AS p
+    ON s.k >= p.lo_d AND s.k < p.hi_d
+  UNION ALL
+  SELECT
+    p.pid,
+    s.d0,
+    CAST(NULL AS FLOAT64) AS m0,
+    CAST(NULL AS FLOAT64) AS m0_n,
+    CAST(s.v0 AS FLOAT64) AS m1,
+    CAST(s.v0 AS FLOAT64) AS m1_n,
+    1 AS r_
   FROM s1 AS s
   JOIN periods AS p
     ON s.k > p.lo AND s.k <= p.hi
-  GROUP BY
-    GROUPING SETS (
-      (p.pid, d0),
-      (
-        p.pid
-      )
-    )
-), u AS (
-  SELECT
-    pid,
-    d0,
-    g,
-    CAST(v0 AS FLOAT64) AS m0,
-    CAST(n0 AS FLOAT64) AS m0_n,
-    CAST(NULL AS FLOAT64) AS m1,
-    CAST(NULL AS FLOAT64) AS m1_n
-  FROM w0
-  UNION ALL
-  SELECT
-    pid,
-    d0,
-    g,
-    CAST(NULL AS FLOAT64) AS m0,
-    CAST(NULL AS FLOAT64) AS m0_n,
-    CAST(v0 AS FLOAT64) AS m1,
-    CAST(n0 AS FLOAT64) AS m1_n
-  FROM w1
   UNION ALL
   SELECT
     pid,
     NULL AS d0,
-    1 AS g,
     CAST(NULL AS FLOAT64) AS m0,
     CAST(NULL AS FLOAT64) AS m0_n,
     CAST(NULL AS FLOAT64) AS m1,
-    CAST(NULL AS FLOAT64) AS m1_n
+    CAST(NULL AS FLOAT64) AS m1_n,
+    0 AS r_
   FROM periods
 ), a AS (
   SELECT
     pid,
     d0,
-    g,
+    GROUPING(d0) AS g,
+    SUM(r_) AS r_,
     COALESCE(SUM(m0), 0) AS m0,
     COALESCE(SUM(m0_n), 0) AS m0_n,
     COALESCE(SUM(m1), 0) AS m1,
     COALESCE(SUM(m1_n), 0) AS m1_n
   FROM u
   GROUP BY
-    pid,
-    d0,
-    g
+    GROUPING SETS (
+      (pid, d0),
+      (
+        pid
+      )
+    )
 )
 SELECT
   a.pid,
@@ -201,8 +180,8 @@ SELECT
   a.m0_n,
   a.m1_n
 FROM a
-JOIN periods AS p
-  ON a.pid = p.pid
+WHERE
+  a.g = 1 OR a.r_ > 0
 ORDER BY
   a.pid NULLS LAST,
   a.g DESC,

@@ -1,19 +1,24 @@
 WITH periods AS (
   SELECT
-    0 AS pid,
-    1 AS lo,
-    2 AS hi,
-    CAST('2026-07-01' AS DATE) AS lo_d,
-    CAST('2026-10-01' AS DATE) AS hi_d,
-    92 AS days
-  UNION ALL
-  SELECT
-    1 AS pid,
-    0 AS lo,
-    1 AS hi,
-    CAST('2026-04-01' AS DATE) AS lo_d,
-    CAST('2026-07-01' AS DATE) AS hi_d,
-    91 AS days
+    *
+  FROM UNNEST([
+    STRUCT(
+      0 AS pid,
+      1 AS lo,
+      2 AS hi,
+      CAST('2026-07-01' AS DATE) AS lo_d,
+      CAST('2026-10-01' AS DATE) AS hi_d,
+      92 AS days
+    ),
+    STRUCT(
+      1 AS pid,
+      0 AS lo,
+      1 AS hi,
+      CAST('2026-04-01' AS DATE) AS lo_d,
+      CAST('2026-07-01' AS DATE) AS hi_d,
+      91 AS days
+    )
+  ]) AS v_
 ), cr0 AS (
   SELECT
     CASE
@@ -108,51 +113,40 @@ WITH periods AS (
   GROUP BY
     k,
     d0
-), cw0 AS (
+), u AS (
   SELECT
     p.pid,
-    d0,
-    GROUPING(d0) AS g,
-    SUM(s.base) AS base,
-    SUM(s.conv) AS conv
+    s.d0,
+    CAST(s.conv AS FLOAT64) AS c0,
+    CAST(s.base AS FLOAT64) AS c0_base,
+    1 AS r_
   FROM cs0 AS s
   JOIN periods AS p
     ON s.k > p.lo AND s.k <= p.hi
-  GROUP BY
-    GROUPING SETS (
-      (p.pid, d0),
-      (
-        p.pid
-      )
-    )
-), u AS (
-  SELECT
-    pid,
-    d0,
-    g,
-    CAST(conv AS FLOAT64) AS c0,
-    CAST(base AS FLOAT64) AS c0_base
-  FROM cw0
   UNION ALL
   SELECT
     pid,
     NULL AS d0,
-    1 AS g,
     CAST(NULL AS FLOAT64) AS c0,
-    CAST(NULL AS FLOAT64) AS c0_base
+    CAST(NULL AS FLOAT64) AS c0_base,
+    0 AS r_
   FROM periods
 ), a AS (
   SELECT
     pid,
     d0,
-    g,
+    GROUPING(d0) AS g,
+    SUM(r_) AS r_,
     COALESCE(SUM(c0), 0) AS c0,
     COALESCE(SUM(c0_base), 0) AS c0_base
   FROM u
   GROUP BY
-    pid,
-    d0,
-    g
+    GROUPING SETS (
+      (pid, d0),
+      (
+        pid
+      )
+    )
 )
 SELECT
   a.pid,
@@ -162,8 +156,8 @@ SELECT
   a.c0,
   a.c0_base
 FROM a
-JOIN periods AS p
-  ON a.pid = p.pid
+WHERE
+  a.g = 1 OR a.r_ > 0
 ORDER BY
   a.pid NULLS LAST,
   a.g DESC,

@@ -1,19 +1,9 @@
 WITH periods AS (
   SELECT
-    0 AS pid,
-    1 AS lo,
-    2 AS hi,
-    CAST('2026-07-01' AS DATE) AS lo_d,
-    CAST('2026-10-01' AS DATE) AS hi_d,
-    92 AS days
-  UNION ALL
-  SELECT
-    1 AS pid,
-    0 AS lo,
-    1 AS hi,
-    CAST('2026-04-01' AS DATE) AS lo_d,
-    CAST('2026-07-01' AS DATE) AS hi_d,
-    91 AS days
+    *
+  FROM (VALUES
+    (0, 1, 2, CAST('2026-07-01' AS DATE), CAST('2026-10-01' AS DATE), 92),
+    (1, 0, 1, CAST('2026-04-01' AS DATE), CAST('2026-07-01' AS DATE), 91)) AS v_(pid, lo, hi, lo_d, hi_d, days)
 ), s0 AS (
   SELECT
     a,
@@ -75,51 +65,40 @@ WITH periods AS (
     a,
     b,
     d0
-), w0 AS (
+), u AS (
   SELECT
     p.pid,
-    d0,
-    GROUPING(d0) AS g,
-    SUM(s.v0) AS v0,
-    SUM(s.v0) AS n0
+    s.d0,
+    CAST(s.v0 AS DOUBLE) AS m0,
+    CAST(s.v0 AS DOUBLE) AS m0_n,
+    1 AS r_
   FROM s0 AS s
   JOIN periods AS p
     ON s.a <= p.hi AND s.b > p.hi
-  GROUP BY
-    GROUPING SETS (
-      (p.pid, d0),
-      (
-        p.pid
-      )
-    )
-), u AS (
-  SELECT
-    pid,
-    d0,
-    g,
-    CAST(v0 AS DOUBLE) AS m0,
-    CAST(n0 AS DOUBLE) AS m0_n
-  FROM w0
   UNION ALL
   SELECT
     pid,
     NULL AS d0,
-    1 AS g,
     CAST(NULL AS DOUBLE) AS m0,
-    CAST(NULL AS DOUBLE) AS m0_n
+    CAST(NULL AS DOUBLE) AS m0_n,
+    0 AS r_
   FROM periods
 ), a AS (
   SELECT
     pid,
     d0,
-    g,
+    GROUPING(d0) AS g,
+    SUM(r_) AS r_,
     COALESCE(SUM(m0), 0) AS m0,
     COALESCE(SUM(m0_n), 0) AS m0_n
   FROM u
   GROUP BY
-    pid,
-    d0,
-    g
+    GROUPING SETS (
+      (pid, d0),
+      (
+        pid
+      )
+    )
 )
 SELECT
   a.pid,
@@ -129,8 +108,8 @@ SELECT
   a.m0,
   a.m0_n
 FROM a
-JOIN periods AS p
-  ON a.pid = p.pid
+WHERE
+  a.g = 1 OR a.r_ > 0
 ORDER BY
   a.pid,
   a.g DESC NULLS LAST,

@@ -1,19 +1,9 @@
 WITH periods AS (
   SELECT
-    0 AS pid,
-    1 AS lo,
-    2 AS hi,
-    CAST('2026-07-01' AS DATE) AS lo_d,
-    CAST('2026-10-01' AS DATE) AS hi_d,
-    92 AS days
-  UNION ALL
-  SELECT
-    1 AS pid,
-    0 AS lo,
-    1 AS hi,
-    CAST('2026-04-01' AS DATE) AS lo_d,
-    CAST('2026-07-01' AS DATE) AS hi_d,
-    91 AS days
+    *
+  FROM VALUES
+    (0, 1, 2, CAST('2026-07-01' AS DATE), CAST('2026-10-01' AS DATE), 92),
+    (1, 0, 1, CAST('2026-04-01' AS DATE), CAST('2026-07-01' AS DATE), 91) AS v_(pid, lo, hi, lo_d, hi_d, days)
 ), s0 AS (
   SELECT
     k,
@@ -96,29 +86,6 @@ WITH periods AS (
   GROUP BY
     k,
     d0
-), w0 AS (
-  SELECT
-    p.pid,
-    d0,
-    GROUPING(d0) AS g,
-    SUM(s.v0) / NULLIF(SUM(s.w0), 0) AS v0,
-    SUM(s.n0) AS n0,
-    SUM(s.v1) / NULLIF(SUM(s.w1), 0) AS v1,
-    SUM(s.n1) AS n1,
-    SUM(s.v2) AS v2,
-    SUM(s.v2) AS n2,
-    SUM(s.v3) AS v3,
-    SUM(s.v3) AS n3
-  FROM s0 AS s
-  JOIN periods AS p
-    ON s.k >= p.lo_d AND s.k < p.hi_d
-  GROUP BY
-    GROUPING SETS (
-      (p.pid, d0),
-      (
-        p.pid
-      )
-    )
 ), s1 AS (
   SELECT
     a,
@@ -184,91 +151,88 @@ WITH periods AS (
     a,
     b,
     d0
-), w1 AS (
-  SELECT
-    p.pid,
-    d0,
-    GROUPING(d0) AS g,
-    SUM(s.v0) AS v0,
-    SUM(s.v0) AS n0
-  FROM s1 AS s
-  JOIN periods AS p
-    ON s.a <= p.hi AND s.b > p.hi
-  GROUP BY
-    GROUPING SETS (
-      (p.pid, d0),
-      (
-        p.pid
-      )
-    )
 ), u AS (
   SELECT
-    pid,
-    d0,
-    g,
-    CAST(v0 AS DOUBLE) AS m0,
-    CAST(n0 AS DOUBLE) AS m0_n,
-    CAST(v1 AS DOUBLE) AS m1,
-    CAST(n1 AS DOUBLE) AS m1_n,
+    p.pid,
+    s.d0,
+    CAST(s.v0 AS DOUBLE) AS m0,
+    CAST(s.n0 AS DOUBLE) AS m0_n,
+    CAST(s.w0 AS DOUBLE) AS m0_w,
+    CAST(s.v1 AS DOUBLE) AS m1,
+    CAST(s.n1 AS DOUBLE) AS m1_n,
+    CAST(s.w1 AS DOUBLE) AS m1_w,
+    CAST(s.v2 AS DOUBLE) AS m3,
+    CAST(s.v2 AS DOUBLE) AS m3_n,
+    CAST(s.v3 AS DOUBLE) AS m4,
+    CAST(s.v3 AS DOUBLE) AS m4_n,
     CAST(NULL AS DOUBLE) AS m2,
     CAST(NULL AS DOUBLE) AS m2_n,
-    CAST(v2 AS DOUBLE) AS m3,
-    CAST(n2 AS DOUBLE) AS m3_n,
-    CAST(v3 AS DOUBLE) AS m4,
-    CAST(n3 AS DOUBLE) AS m4_n
-  FROM w0
+    1 AS r_
+  FROM s0 AS s
+  JOIN periods AS p
+    ON s.k >= p.lo_d AND s.k < p.hi_d
   UNION ALL
   SELECT
-    pid,
-    d0,
-    g,
+    p.pid,
+    s.d0,
     CAST(NULL AS DOUBLE) AS m0,
     CAST(NULL AS DOUBLE) AS m0_n,
+    CAST(NULL AS DOUBLE) AS m0_w,
     CAST(NULL AS DOUBLE) AS m1,
     CAST(NULL AS DOUBLE) AS m1_n,
-    CAST(v0 AS DOUBLE) AS m2,
-    CAST(n0 AS DOUBLE) AS m2_n,
+    CAST(NULL AS DOUBLE) AS m1_w,
     CAST(NULL AS DOUBLE) AS m3,
     CAST(NULL AS DOUBLE) AS m3_n,
     CAST(NULL AS DOUBLE) AS m4,
-    CAST(NULL AS DOUBLE) AS m4_n
-  FROM w1
+    CAST(NULL AS DOUBLE) AS m4_n,
+    CAST(s.v0 AS DOUBLE) AS m2,
+    CAST(s.v0 AS DOUBLE) AS m2_n,
+    1 AS r_
+  FROM s1 AS s
+  JOIN periods AS p
+    ON s.a <= p.hi AND s.b > p.hi
   UNION ALL
   SELECT
     pid,
     NULL AS d0,
-    1 AS g,
     CAST(NULL AS DOUBLE) AS m0,
     CAST(NULL AS DOUBLE) AS m0_n,
+    CAST(NULL AS DOUBLE) AS m0_w,
     CAST(NULL AS DOUBLE) AS m1,
     CAST(NULL AS DOUBLE) AS m1_n,
-    CAST(NULL AS DOUBLE) AS m2,
-    CAST(NULL AS DOUBLE) AS m2_n,
+    CAST(NULL AS DOUBLE) AS m1_w,
     CAST(NULL AS DOUBLE) AS m3,
     CAST(NULL AS DOUBLE) AS m3_n,
     CAST(NULL AS DOUBLE) AS m4,
-    CAST(NULL AS DOUBLE) AS m4_n
+    CAST(NULL AS DOUBLE) AS m4_n,
+    CAST(NULL AS DOUBLE) AS m2,
+    CAST(NULL AS DOUBLE) AS m2_n,
+    0 AS r_
   FROM periods
 ), a AS (
   SELECT
     pid,
     d0,
-    g,
-    SUM(m0) AS m0,
+    GROUPING(d0) AS g,
+    SUM(r_) AS r_,
+    SUM(m0) / NULLIF(SUM(m0_w), 0) AS m0,
     COALESCE(SUM(m0_n), 0) AS m0_n,
-    SUM(m1) AS m1,
+    SUM(m1) / NULLIF(SUM(m1_w), 0) AS m1,
     COALESCE(SUM(m1_n), 0) AS m1_n,
-    COALESCE(SUM(m2), 0) AS m2,
-    COALESCE(SUM(m2_n), 0) AS m2_n,
     COALESCE(SUM(m3), 0) AS m3,
     COALESCE(SUM(m3_n), 0) AS m3_n,
     COALESCE(SUM(m4), 0) AS m4,
-    COALESCE(SUM(m4_n), 0) AS m4_n
+    COALESCE(SUM(m4_n), 0) AS m4_n,
+    COALESCE(SUM(m2), 0) AS m2,
+    COALESCE(SUM(m2_n), 0) AS m2_n
   FROM u
   GROUP BY
-    pid,
-    d0,
-    g
+    GROUPING SETS (
+      (pid, d0),
+      (
+        pid
+      )
+    )
 )
 SELECT
   a.pid,
@@ -298,8 +262,8 @@ SELECT
   a.m3_n,
   a.m4_n
 FROM a
-JOIN periods AS p
-  ON a.pid = p.pid
+WHERE
+  a.g = 1 OR a.r_ > 0
 ORDER BY
   a.pid NULLS LAST,
   a.g DESC,

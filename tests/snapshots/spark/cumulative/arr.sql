@@ -1,43 +1,12 @@
 WITH periods AS (
   SELECT
-    0 AS pid,
-    0 AS lo,
-    4 AS hi,
-    CAST('1900-01-01' AS DATE) AS lo_d,
-    CAST('2026-04-01' AS DATE) AS hi_d,
-    46111 AS days
-  UNION ALL
-  SELECT
-    1 AS pid,
-    0 AS lo,
-    1 AS hi,
-    CAST('1900-01-01' AS DATE) AS lo_d,
-    CAST('2025-04-01' AS DATE) AS hi_d,
-    45746 AS days
-  UNION ALL
-  SELECT
-    2 AS pid,
-    0 AS lo,
-    2 AS hi,
-    CAST('1900-01-01' AS DATE) AS lo_d,
-    CAST('2026-02-01' AS DATE) AS hi_d,
-    46052 AS days
-  UNION ALL
-  SELECT
-    3 AS pid,
-    0 AS lo,
-    3 AS hi,
-    CAST('1900-01-01' AS DATE) AS lo_d,
-    CAST('2026-03-01' AS DATE) AS hi_d,
-    46080 AS days
-  UNION ALL
-  SELECT
-    4 AS pid,
-    0 AS lo,
-    4 AS hi,
-    CAST('1900-01-01' AS DATE) AS lo_d,
-    CAST('2026-04-01' AS DATE) AS hi_d,
-    46111 AS days
+    *
+  FROM VALUES
+    (0, 0, 4, CAST('1900-01-01' AS DATE), CAST('2026-04-01' AS DATE), 46111),
+    (1, 0, 1, CAST('1900-01-01' AS DATE), CAST('2025-04-01' AS DATE), 45746),
+    (2, 0, 2, CAST('1900-01-01' AS DATE), CAST('2026-02-01' AS DATE), 46052),
+    (3, 0, 3, CAST('1900-01-01' AS DATE), CAST('2026-03-01' AS DATE), 46080),
+    (4, 0, 4, CAST('1900-01-01' AS DATE), CAST('2026-04-01' AS DATE), 46111) AS v_(pid, lo, hi, lo_d, hi_d, days)
 ), s0 AS (
   SELECT
     k,
@@ -71,51 +40,40 @@ WITH periods AS (
   GROUP BY
     k,
     d0
-), w0 AS (
+), u AS (
   SELECT
     p.pid,
-    d0,
-    GROUPING(d0) AS g,
-    SUM(s.v0) AS v0,
-    SUM(s.n0) AS n0
+    s.d0,
+    CAST(s.v0 AS DOUBLE) AS m0,
+    CAST(s.n0 AS DOUBLE) AS m0_n,
+    1 AS r_
   FROM s0 AS s
   JOIN periods AS p
     ON s.k >= p.lo_d AND s.k < p.hi_d
-  GROUP BY
-    GROUPING SETS (
-      (p.pid, d0),
-      (
-        p.pid
-      )
-    )
-), u AS (
-  SELECT
-    pid,
-    d0,
-    g,
-    CAST(v0 AS DOUBLE) AS m0,
-    CAST(n0 AS DOUBLE) AS m0_n
-  FROM w0
   UNION ALL
   SELECT
     pid,
     NULL AS d0,
-    1 AS g,
     CAST(NULL AS DOUBLE) AS m0,
-    CAST(NULL AS DOUBLE) AS m0_n
+    CAST(NULL AS DOUBLE) AS m0_n,
+    0 AS r_
   FROM periods
 ), a AS (
   SELECT
     pid,
     d0,
-    g,
+    GROUPING(d0) AS g,
+    SUM(r_) AS r_,
     COALESCE(SUM(m0), 0) AS m0,
     COALESCE(SUM(m0_n), 0) AS m0_n
   FROM u
   GROUP BY
-    pid,
-    d0,
-    g
+    GROUPING SETS (
+      (pid, d0),
+      (
+        pid
+      )
+    )
 )
 SELECT
   a.pid,
@@ -125,8 +83,8 @@ SELECT
   a.m0,
   a.m0_n
 FROM a
-JOIN periods AS p
-  ON a.pid = p.pid
+WHERE
+  a.g = 1 OR a.r_ > 0
 ORDER BY
   a.pid NULLS LAST,
   a.g DESC,

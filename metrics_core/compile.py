@@ -2,14 +2,18 @@
 
 Shape of every answer, whatever the metric type::
 
-    WITH periods AS (SELECT 0 AS pid, 1 AS lo, 2 AS hi, DATE '2026-07-01' AS lo_d, ..., 92 AS days UNION ALL ...),
+    WITH periods AS (SELECT * FROM (VALUES (0, 1, 2, DATE '2026-07-01', DATE '2026-10-01', 92), ...)
+                     AS v_(pid, lo, hi, lo_d, hi_d, days)),
          s0 AS (SELECT k, d0, COUNT(...) AS v0, ... FROM deals ... WHERE <in the windows> GROUP BY k, d0),
-         w0 AS (SELECT p.pid, d0, g, SUM(v0) ... FROM s0 JOIN periods ON k in the window's segments
-                GROUP BY GROUPING SETS ((pid, d0), (pid))),               -- and s1/w1 ... per table
-         cr0, cm0, cs0, cw0 AS (...),                                      -- conversions (compile_conversion)
-         u AS (SELECT ... FROM w0 UNION ALL ... UNION ALL <one spine row per window>),
-         a AS (SELECT pid, dims, g, SUM(m0) AS m0, ... FROM u GROUP BY pid, dims, g)
-    SELECT a.pid, a.g, dims, <metric expression> AS value, <components> FROM a JOIN periods p ...
+         cr0, cm0, cs0 AS (...),                                           -- conversions (compile_conversion)
+         u AS (SELECT p.pid, s.d0, s.v0 AS m0, ... FROM s0 AS s JOIN periods AS p ON k in the window
+               UNION ALL ... UNION ALL <one spine row per window>),
+         a AS (SELECT pid, d0, GROUPING(d0) AS g, SUM(m0) AS m0, ... FROM u
+               GROUP BY GROUPING SETS ((pid, d0), (pid)))                  -- compile_split
+    SELECT a.pid, a.g, dims, <metric expression> AS value, <components> FROM a [JOIN periods p] ...
+
+(When a measure does not split into partials, count distinct or median, each scan first gets its
+windows' values in its own ``w<i>`` and ``a`` adds those up: ``build`` below.)
 
 Each table is read once: its rows get a bucket key from their time column (compile_scan: the
 segment between the windows' edges), are grouped by (key, breakdown) into partial aggregates, and
@@ -34,6 +38,7 @@ from .catalog import Catalog
 from .compile_conversion import conversion_ctes
 from .compile_cumulative import widen
 from .compile_filters import condition_sql, table_fields
+from .compile_split import split_ctes, splits
 from .compile_scan import (DECOMPOSABLE, Edges, Kind, aggregate, aligned, combine, effective_grain, event_key,
                            grain_span, in_windows, partials, prorated, segments_sql, snapshot_keys)
 from .compile_tables import TableSQL
@@ -278,9 +283,9 @@ class _Builder:
     def build(self) -> tuple[str, dict[str, str], dict[str, tuple[str, str]]]:
         mcols = {m: f"m{i}" for i, m in enumerate(self.measures)}
         ccols = {c: (f"c{i}", f"c{i}_base") for i, c in enumerate(self.conversions)}
-        self.split = self._splits()
+        self.split = splits(self)
         if self.split:
-            return self._build_split(mcols, ccols), mcols, ccols
+            return split_ctes(self, mcols, ccols), mcols, ccols
         out_cols = [*(a for col in mcols.values() for a in (col, col + "_n")), *(a for pair in ccols.values() for a in pair)]
         ctes = [self.periods_cte()]
         sources: list[tuple[str, dict[str, str]]] = []  # (cte, {output column: its column there})
@@ -309,59 +314,6 @@ class _Builder:
             sums += [f"COALESCE(SUM({conv}), 0) AS {conv}", f"COALESCE(SUM({base}), 0) AS {base}"]
         ctes.append(f"a AS (SELECT pid, {dims}g, {', '.join(sums)} FROM u GROUP BY pid, {dims}g)")
         return "WITH " + ",\n".join(ctes), mcols, ccols
-
-    def _splits(self) -> bool:
-        """Every scan keeps partial aggregates (no count distinct, median, percentile) and every
-        conversion counts rows (its entity is the base table's key): then all windows add up partials."""
-        return (all(self.defs.measures[n].agg in DECOMPOSABLE for n in self.measures)
-                and all(self.defs.metrics[c].base.entity == self.defs.tables[self.defs.measures[
-                    self.defs.metrics[c].base.measure].table].primary_key for c in self.conversions))
-
-    def _build_split(self, mcols: dict[str, str], ccols: dict[str, tuple[str, str]]) -> str:
-        """Partials only: each scan's grouped rows meet their windows (``s JOIN periods``) in one
-        UNION ALL, and one GROUP BY (with the breakdown's total as a grouping set) adds up every
-        measure per window: one aggregation for the whole statement, not one per table. A spine row
-        per window (``r_ = 0``) gives every window its total row; a breakdown row made of spine rows
-        only is no segment and is dropped by the final WHERE."""
-        ctes = [self.periods_cte()]
-        cols: dict[str, str] = {}  # u column -> its aggregate in a ("": read by another aggregate)
-        branches: list[tuple[str, dict[str, str], str]] = []  # (scan cte, {u column: its column}, join)
-        for i, names in enumerate(self.scans()):
-            ctes.append(self.scan_ctes(i, names)[0])
-            picked: dict[str, str] = {}
-            for k, n in enumerate(names):
-                m, col = self.defs.measures[n], mcols[n]
-                alone = m.agg == "count" and not m.expr  # the count of rows is the count itself
-                picked |= {col: f"v{k}", col + "_n": f"v{k}" if alone else f"n{k}"}
-                cols[col] = {"min": f"MIN({col})", "max": f"MAX({col})", "avg": f"SUM({col}) / NULLIF(SUM({col}_w), 0)"
-                             }.get(m.agg, f"COALESCE(SUM({col}), 0)")
-                cols[col + "_n"] = f"COALESCE(SUM({col}_n), 0)"
-                if m.agg == "avg":  # its partials are a sum and a count
-                    picked[col + "_w"], cols[col + "_w"] = f"w{k}", ""
-            branches.append((f"s{i}", picked, self._keys(self.defs.measures[names[0]])[2]))
-        for i, name in enumerate(self.conversions):
-            ctes += conversion_ctes(self, i, name)[:-1]  # cw: the per-window count, added up in a here
-            conv, base = ccols[name]
-            cols |= {conv: f"COALESCE(SUM({conv}), 0)", base: f"COALESCE(SUM({base}), 0)"}
-            base_m = self.defs.measures[self.defs.metrics[name].base.measure]
-            branches.append((f"cs{i}", {conv: "conv", base: "base"}, self._keys(base_m)[2]))
-        dims = "".join(f"{d}, " for d in self.dim_cols)
-        real, spine = (", 1 AS r_", ", 0 AS r_") if self.dim_cols else ("", "")
-        union = [f"SELECT p.pid, {''.join(f's.{d}, ' for d in self.dim_cols)}"
-                 + ", ".join(f"CAST(s.{picked[c]} AS DOUBLE) AS {c}" if c in picked else f"CAST(NULL AS DOUBLE) AS {c}"
-                             for c in cols) + f"{real} FROM {src} AS s JOIN periods AS p ON {on}"
-                 for src, picked, on in branches]
-        union.append(f"SELECT pid, {''.join(f'NULL AS {d}, ' for d in self.dim_cols)}"
-                     + ", ".join(f"CAST(NULL AS DOUBLE) AS {c}" for c in cols) + f"{spine} FROM periods")
-        ctes.append("u AS (" + " UNION ALL ".join(union) + ")")
-        sums = ", ".join(f"{agg} AS {c}" for c, agg in cols.items() if agg)
-        if self.dim_cols:
-            group = f"GROUPING SETS ((pid, {', '.join(self.dim_cols)}), (pid))"
-            head = f"pid, {dims}GROUPING({self.dim_cols[0]}) AS g, SUM(r_) AS r_"
-        else:
-            group, head = "pid", "pid, 0 AS g"
-        ctes.append(f"a AS (SELECT {head}, {sums} FROM u GROUP BY {group})")
-        return "WITH " + ",\n".join(ctes)
 
     def metric_sql(self, name: str, mcols: dict[str, str], ccols: dict[str, tuple[str, str]]) -> str:
         m = self.defs.metrics[name]

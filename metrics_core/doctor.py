@@ -336,7 +336,8 @@ def _metrics_of(measures: tuple[str, ...], affected: dict[str, set[str]]) -> tup
 
 
 def _to(sql: str, dialect: str) -> str:
-    return sqlglot.transpile(sql, read="duckdb", write=dialect)[0]
+    """DuckDB text in the engine's dialect (DuckDB's own as written: a round trip through SQLGlot only costs time)."""
+    return sql if dialect == "duckdb" else sqlglot.transpile(sql, read="duckdb", write=dialect)[0]
 
 
 def _records(frame: Any) -> list[dict]:

@@ -1,7 +1,7 @@
 """`kpi doctor`: what each finding does to the metrics, as numbers (layer: facade).
 
 Every finding gets a shift in the (at most three) metrics reading the measures it touches (ratios,
-conversions, simple metrics, derived ones through their sub-metrics; not cumulative ones; up to twelve
+conversions, simple metrics, derived ones through their sub-metrics; not cumulative ones; up to six
 are computed and those the finding moves are shown first), in the checked period; what "shift" means depends on whether the rows have a known fix:
 
 ========================  ========  ==========================================================
@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_METRICS = 3  # metrics shown per finding: those it moves first, then ratios (the ones people argue about) ...
-CANDIDATES = 12  # metrics computed per finding to choose them from (variants share one statement)
+CANDIDATES = 6  # metrics computed per finding to choose them from (variants share one statement)
 FIXED = ("mapped", "left_out", "deduplicated", "prorated")
 
 

@@ -74,6 +74,7 @@ class Rollups:
             self.dir = loaded.base_dir / self.dir
         self.local = self.settings.store == "local" or backend.dialect == "duckdb"
         self._manifest: tuple[float, dict[str, Entry]] | None = None
+        self._parts: list[Part] | None = None
         self._hashes = {p.name: definition_hash(self.defs, p) for p in self.parts()}
         self._stamper = Stamper(loaded, backend, self.cat, self.local)
         self._held: dict[str, tuple[str, str]] = {}  # part -> (its Parquet relation, the table holding it)
@@ -86,7 +87,11 @@ class Rollups:
         for n in names or []:
             if n not in named:
                 raise QueryError(f"unknown rollup '{n}'{hint_for(n, named, what='rollups')}")
-        return [p for n, r in named.items() if not names or n in names for p in parts_of(self.defs, n, r)]
+        if not names:  # every part: looked at on each answer a rollup could serve, and the definitions are fixed
+            if self._parts is None:
+                self._parts = [p for n, r in named.items() for p in parts_of(self.defs, n, r)]
+            return list(self._parts)
+        return [p for n, r in named.items() if n in names for p in parts_of(self.defs, n, r)]
 
     def tables_of(self, part: Part) -> list[str]:
         """Every logical table the part reads: its own, the tables joined to it, a conversion's target."""

@@ -29,7 +29,9 @@ def _manifest(snap: Any, url: str | None, name: str) -> dict[str, Any]:
         info = labels.get(metric)
         desc = f"{info.label}: {info.description}" if info and info.description else (info.label if info else metric)
         commands.append(_command(cmd, desc, _("[period] [by dim] [vs previous|last-year]"), url))
-    settings: dict[str, Any] = {"event_subscriptions": {"bot_events": ["app_home_opened", "app_mention"]},
+    # app_uninstalled / tokens_revoked: a multi-workspace kpi serve drops that workspace's token and schedules
+    events = ["app_home_opened", "app_mention", "app_uninstalled", "tokens_revoked"]
+    settings: dict[str, Any] = {"event_subscriptions": {"bot_events": events},
                                 "interactivity": {"is_enabled": True},
                                 "org_deploy_enabled": False, "socket_mode_enabled": socket,
                                 "token_rotation_enabled": False}

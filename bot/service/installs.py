@@ -8,8 +8,9 @@ bolt's own SQLite installation and state stores, in the state database (``$KPI_S
 tables ``slack_installations``, ``slack_bots``, ``oauth_states``): each request is answered with the
 token of the workspace it came from (bolt's ``InstallationStoreAuthorize``). A workspace listed in
 ``KPI_TEAM_DEFINITIONS`` is answered from its own definitions file, every other one from the service's
-(``bot/teams.py``). The store also lists the installed workspaces and tells listeners of each new
-install, so the schedules (``workspaces.py``, ``jobs.py``) follow installs as they happen.
+(``bot/teams.py``). The store also lists the installed workspaces and tells listeners of each install
+and uninstall (bolt's ``app_uninstalled`` / ``tokens_revoked`` listeners delete the workspace's bot), so
+the schedules (``workspaces.py``, ``jobs.py``) follow them as they happen.
 """
 
 from __future__ import annotations
@@ -31,15 +32,23 @@ class InstallationStore(SQLite3InstallationStore):
     def __init__(self, *, database: str, client_id: str) -> None:
         super().__init__(database=database, client_id=client_id)
         self.on_save: list[Callable[[str], None]] = []
+        self.on_delete: list[Callable[[str], None]] = []  # its bot token is gone (app uninstalled, revoked)
 
     def save(self, installation: Any) -> None:
         super().save(installation)
-        workspace = installation.team_id or installation.enterprise_id or ""
-        for listener in list(self.on_save):
+        self._tell(self.on_save, installation.team_id or installation.enterprise_id or "")
+
+    def delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        super().delete_bot(enterprise_id=enterprise_id, team_id=team_id)
+        self._tell(self.on_delete, team_id or enterprise_id or "")
+
+    @staticmethod
+    def _tell(listeners: list[Callable[[str], None]], workspace: str) -> None:
+        for listener in list(listeners):
             try:
                 listener(workspace)
-            except Exception:  # noqa: BLE001 - the workspace is installed whatever a listener does
-                log.exception("after installing workspace %s", workspace)
+            except Exception:  # noqa: BLE001 - the store changed whatever a listener does
+                log.exception("after a change of workspace %s", workspace)
 
     def installed(self) -> list[tuple[str, str, bool, str]]:
         """Every workspace with a bot token: (enterprise id, team id, org-wide install, workspace name)."""

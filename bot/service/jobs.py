@@ -8,7 +8,8 @@ Digests and alerts need Slack (skipped, with one log line, when it is not config
 runs on ``sheets.every`` / ``sheets.cron``. Under a multi-workspace install each installed workspace
 gets its own digest and alert jobs (``digest:T0ACME:0:name``), from its own definitions or the shared
 ones, posted with its own bot token and reported to its own admin channel; alert state is kept per
-workspace. Jobs are rebuilt when definitions reload, and a workspace's jobs are added when it installs.
+workspace. Jobs are rebuilt when definitions reload; a workspace's jobs are added when it installs and
+removed when it uninstalls.
 A failing job is logged, counted, reported to ``slack.admin_channel`` when there is one, and simply
 runs again at its next time; it never stops the other jobs (nor another workspace's).
 """
@@ -61,6 +62,7 @@ class Jobs:
             for team, own in workspaces.teams.by_team.items():
                 own.on_reload.append(lambda _snap, team=team: self.schedule(team=team))
             workspaces.store.on_save.append(self._installed)
+            workspaces.store.on_delete.append(self._uninstalled)
 
     def start(self) -> list[str]:
         ids = self.schedule()
@@ -135,6 +137,10 @@ class Jobs:
     def _installed(self, team: str) -> None:
         ids = self.schedule(team=team)
         log.info("workspace %s installed: %s", team, ", ".join(ids) if ids else "no digests or alerts to schedule")
+
+    def _uninstalled(self, team: str) -> None:
+        self.schedule(team=team)  # no longer installed: its jobs are removed, none added
+        log.info("workspace %s uninstalled (or its token revoked): its digests and alerts stop", team)
 
     def _sync(self) -> None:
         outcome = self.syncs.run(trigger="schedule")

@@ -114,8 +114,10 @@ class Service:
             store = installation_store(self.settings)
             self.workspaces = Workspaces(store, self.teams, slack=slack, client_id=self.settings.slack_client_id or "",
                                          client_secret=self.settings.slack_client_secret or "")
-            return create_app(self.teams, settings=slack, syncs=self.syncs, follows=follows,
-                              oauth_settings=oauth_settings(self.settings, store))
+            app = create_app(self.teams, settings=slack, syncs=self.syncs, follows=follows,
+                             oauth_settings=oauth_settings(self.settings, store))
+            app.enable_token_revocation_listeners()  # app_uninstalled, tokens_revoked: the bot is deleted
+            return app
         from ..app import SlackUnreachable
 
         client = client or make_client(slack)

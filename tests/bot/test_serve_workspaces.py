@@ -148,3 +148,20 @@ def test_check_says_which_workspaces_have_schedules(slack: Any, demo_dir: Path, 
     fresh = run_kpi(tmp_path, {**env, "KPI_STATE_DIR": str(tmp_path / "none")}, "serve", "--check",
                     "-d", str(tmp_path / "definitions.yaml"))
     assert "no workspace has installed the app yet" in fresh.stdout and not (tmp_path / "none").exists()
+
+
+def test_an_uninstalled_workspace_loses_its_schedules(service: Running, slack: Any) -> None:
+    """Slack's app_uninstalled event (signed, as Slack sends it): bolt deletes that workspace's bot from
+    the installation store and its digest and alert jobs go; the other workspace's stay."""
+    from slack_requests import post, signed_headers
+
+    for team in ("T0ACME", "T0GLOBEX"):
+        assert install(service.url, slack, team).status_code == 200
+    jobs = service.service.jobs.scheduler
+    assert {"digest:T0ACME:0:monday-sales", "digest:T0GLOBEX:0:globex-weekly"} <= {j.id for j in jobs.get_jobs()}
+    event = json.dumps({"token": "legacy", "team_id": "T0GLOBEX", "api_app_id": "A0KPI", "type": "event_callback",
+                        "event_id": "EvUninstall", "event_time": 1, "event": {"type": "app_uninstalled"}}).encode()
+    assert post(service.url + "/slack/events", event, signed_headers(event, ctype="application/json"))[0] == 200
+    wait_until(lambda: not any(":T0GLOBEX:" in j.id for j in jobs.get_jobs()), timeout=30)
+    assert "digest:T0ACME:0:monday-sales" in {j.id for j in jobs.get_jobs()}
+    assert [ws.id for ws in service.service.workspaces.installed()] == ["T0ACME"]

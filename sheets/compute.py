@@ -185,12 +185,14 @@ def _excluded(series: Any, periods: tuple[PeriodColumn, ...], by: str | None,
 
 
 def _small(series: Any, periods: tuple[PeriodColumn, ...], by: str | None, group: str | None) -> tuple[int | None, ...]:
-    """Per period, the rows behind a cell that rests on fewer than ``defaults.small_sample`` (None: enough)."""
+    """Per period, the rows behind a cell that rests on fewer than ``defaults.small_sample`` (None: enough,
+    or no number: a blank cell has nothing to warn about, and whether a group that counted no rows has a
+    row at all depends on the statement: the raw one may keep it, a rollup's does not)."""
     if series is None or not len(series) or "small_sample" not in series:
         return ()
     few: dict[date, int] = {}
     for rec in _records(series):
-        if (by is None or _group(rec[by]) == group) and rec["small_sample"] in (True,):
+        if (by is None or _group(rec[by]) == group) and rec["small_sample"] in (True,) and _float(rec["value"]) is not None:
             few[_day(rec["start"])] = int(_float(rec["sample_size"]) or 0)
     return tuple(few.get(p.start) for p in periods)
 

@@ -19,8 +19,10 @@ import pytest
 from metrics_core.api import KPI
 from metrics_core.backends.duckdb import DuckDBBackend
 from metrics_core.demo_data import generate
-from sheets.compute import Computer, compute_tab
+from metrics_core.columns import Columns
+from sheets.compute import Computer, _small, compute_tab
 from sheets.pipeline import build_layouts
+from sheets.report import PeriodColumn
 from sheets.workbook import workbook_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,3 +109,14 @@ def test_data_quality_is_checked_once_per_data_version(kpis: tuple, monkeypatch:
     assert calls[-1] == "served" and len(calls) == 4 and changed != first  # the data changed: checked anew
     # the status tab's "data through" date likewise: once per data version with rollups, every sync raw
     assert through == ["served", "raw", "raw", "served"]
+
+
+def test_a_blank_cell_carries_no_small_sample_note() -> None:
+    """A group that counted no rows in a month: the raw statement may keep its row (value None, 0 rows
+    behind it), a rollup's drops it; either way the cell is blank and says nothing about its sample."""
+    periods = (PeriodColumn("Oct", date(2026, 10, 1), date(2026, 10, 31)), PeriodColumn("Nov", date(2026, 11, 1), date(2026, 11, 27)))
+    kept = Columns.from_records([
+        {"start": date(2026, 10, 1), "source": "Webinar", "value": 0.5, "sample_size": 2, "small_sample": True},
+        {"start": date(2026, 11, 1), "source": "Webinar", "value": None, "sample_size": 0, "small_sample": True}])
+    dropped = Columns.from_records([r for r in kept.records() if r["value"] is not None])
+    assert _small(kept, periods, "source", "Webinar") == _small(dropped, periods, "source", "Webinar") == (2, None)

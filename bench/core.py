@@ -25,14 +25,14 @@ answer (window totals, comparison, segment rows, series months) with the hand SQ
 1e-9. Memory is this process's own peak RSS (getrusage(RUSAGE_SELF)), and the cold ``kpi query``
 process is measured by ``/usr/bin/time -v`` on that process itself.
 
-Measured 2026-11-30 23:17-23:26 UTC, M, 2 cores under load average 16-23 (`uptime`; other sessions'
-tests running; the full table is in the README): kpi raw / hand SQL median 0.68, max 1.31, 30 of 35
-rows at or under 1.0; the rows over 1.0 (win_rate, renewal_win_rate by segment, cac) are the
-statements, kpi's Python per warm answer being under 1 ms on the raw tables and 0.4-2.4 ms on a
-rollup. kpi + rollups 14-175 ms wall at that load, not shown to be within 20 ms (process CPU per
-answer 3-16 ms for a quarter, 11-31 ms for a 12-month series by segment). A first ask costs a median
-153 ms more than a warm answer (the fine print counted on the raw tables; max 624). Every cell equal.
-Peak RSS of this process 765 MB; shipped rollups built in 73.5 s.
+Measured 2026-11-30 23:56-00:11 UTC, M, 2 cores under load average 17-20 (`uptime`; other sessions'
+tests running; the full table is in the README): kpi raw / hand SQL median 0.57, max 1.19 (win_rate
+by segment, the statement), 34 of 35 rows at or under 1.0; kpi's Python per warm answer is under
+1 ms on the raw tables and 0.4-2.4 ms on a rollup (measured apart, at load 12-15). kpi + rollups
+27-419 ms wall at that load, not shown to be within 20 ms (process CPU per answer 3-16 ms for a
+quarter, 11-31 ms for a 12-month series by segment, at 23:30). A first ask costs a median 282 ms
+more than a warm answer (the fine print counted on the raw tables, the compile; max 1.6 s). Every
+cell equal. Peak RSS of this process 805 MB; shipped rollups built in 85 s.
 
 cac, win_rate, open_deals and the derived rows: their statements read the rows with the same plans
 as the hand SQL; what kpi paid more was the statement's fixed cost (planning and small pipelines:

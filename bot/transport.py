@@ -179,7 +179,10 @@ def stop_http(server: Any) -> None:
         server.task_dispatcher.shutdown(timeout=1)
         wasyncore.close_all(server._map)  # an empty map ends server.run()
 
-    server.trigger.pull_trigger(close_everything)
+    try:
+        server.trigger.pull_trigger(close_everything)
+    except OSError:  # the trigger is closed: the loop has already ended (a second stop, or it stopped itself)
+        return
 
 
 # -- Socket Mode: stamp each envelope as it comes off the socket; always ack it -----------------------

@@ -22,7 +22,8 @@ NOUNS = [("wiersz", "wiersze", "wierszy"), ("karta", "karty", "kart"), ("kartę"
          ("ustalenie", "ustalenia", "ustaleń"), ("wartość", "wartości", "wartości"), ("rollup", "rollupy", "rollupów"),
          ("plik", "pliki", "plików"), ("sekunda", "sekundy", "sekund"), ("minuta", "minuty", "minut"),
          ("tydzień", "tygodnie", "tygodni"), ("miesiąc", "miesiące", "miesięcy"), ("kwartał", "kwartały", "kwartałów"),
-         ("rok", "lata", "lat")]
+         ("rok", "lata", "lat"), ("alert", "alerty", "alertów"),
+         ("podsumowanie", "podsumowania", "podsumowań")]
 
 
 def polish_form(n: int) -> int:

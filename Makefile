@@ -29,8 +29,9 @@ bench: $(BIN)/python
 # Re-extracts every user-facing message (babel.cfg) and merges it into the catalogs; translate the
 # new or fuzzy entries in metrics_core/locale/*/LC_MESSAGES/kpi.po (read as they are at run time).
 i18n: $(BIN)/python
-	$(BIN)/pybabel extract -F babel.cfg -k _h -c TRANSLATORS: --no-location --sort-output -o metrics_core/locale/kpi.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _h -k kpiT_ -c TRANSLATORS: --no-location --sort-output -o metrics_core/locale/kpi.pot .
 	$(BIN)/pybabel update -i metrics_core/locale/kpi.pot -d metrics_core/locale -D kpi --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/python -m sheets.addon_messages
 
 clean:
 	rm -rf $(VENV) .kpi bench/.data kpi.xlsx

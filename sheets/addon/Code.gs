@@ -21,9 +21,9 @@ var KPI_DEFAULT_TTL = 300;
 
 function onOpen(e) {
   SpreadsheetApp.getUi().createAddonMenu()
-    .addItem('Sync now', 'syncNow')
-    .addItem('Insert KPI', 'showInsertKpi')
-    .addItem('Settings', 'showSettings')
+    .addItem(kpiT_('Sync now'), 'syncNow')
+    .addItem(kpiT_('Insert KPI'), 'showInsertKpi')
+    .addItem(kpiT_('Settings'), 'showSettings')
     .addToUi();
 }
 
@@ -67,7 +67,7 @@ function kpiBlank_(m) {
  * @customfunction
  */
 function KPI_TABLE(question, refresh) {
-  if (!question || typeof question !== 'string') throw new Error('kpi: write a question, e.g. "win_rate last-quarter by region"');
+  if (!question || typeof question !== 'string') throw new Error(kpiT_('kpi: write a question, e.g. "win_rate last-quarter by region"'));
   var r = kpiAnswers_([question])[0];
   if (r.error) throw new Error('kpi: ' + r.error);
   var body = r.body;
@@ -80,7 +80,7 @@ function KPI_TABLE(question, refresh) {
     return table;
   }
   if (body.series && body.series.length) {
-    var out = [['period', body.label]];
+    var out = [[kpiT_('period'), body.label]];
     body.series.forEach(function (p) { out.push([p.label, kpiValue_(p.value)]); });
     return out;
   }
@@ -89,7 +89,7 @@ function KPI_TABLE(question, refresh) {
 
 function kpiQuestion_(metric, period, filters) {
   if (metric === undefined || metric === null || String(metric).trim() === '') {
-    throw new Error('kpi: name a metric, e.g. =KPI("win_rate"; "last-quarter")');
+    throw new Error(kpiT_('kpi: name a metric, e.g. =KPI("win_rate"; "last-quarter")'));
   }
   var q = String(metric).trim();
   if (period) q += ' ' + kpiPeriod_(period);
@@ -101,7 +101,7 @@ function kpiQuestion_(metric, period, filters) {
 /** A period argument: text as written; a date cell as that day (yyyy-MM-dd in the sheet's timezone). */
 function kpiPeriod_(period) {
   if (Object.prototype.toString.call(period) === '[object Date]') {
-    if (isNaN(period.getTime())) throw new Error('kpi: the period cell holds no valid date');
+    if (isNaN(period.getTime())) throw new Error(kpiT_('kpi: the period cell holds no valid date'));
     var tz = SpreadsheetApp.getActiveSpreadsheet().getSpreadsheetTimeZone();
     return Utilities.formatDate(period, tz, 'yyyy-MM-dd');
   }
@@ -122,7 +122,7 @@ function kpiSettings_() {
   var doc = PropertiesService.getDocumentProperties();
   var url = user.getProperty(KPI_URL_PROPERTY) || (doc && doc.getProperty(KPI_URL_PROPERTY));
   var key = user.getProperty(KPI_KEY_PROPERTY) || (doc && doc.getProperty(KPI_KEY_PROPERTY));
-  if (!url || !key) throw new Error('kpi: no API address or key yet: open the menu Extensions > kpi > Settings');
+  if (!url || !key) throw new Error(kpiT_('kpi: no API address or key yet: open the menu Extensions > kpi > Settings'));
   return { url: url.replace(/\/+$/, ''), key: key };
 }
 
@@ -169,11 +169,11 @@ function kpiParse_(resp) {
   try {
     body = JSON.parse(text);
   } catch (e) {
-    return { error: 'the kpi service answered ' + code + ' (not JSON): ' + String(text).slice(0, 120) };
+    return { error: kpiT_('the kpi service answered {code} (not JSON): {text}', { code: code, text: String(text).slice(0, 120) }) };
   }
   if (code === 200) return { body: body };
   var msg = body && body.error ? body.error.message : text;
-  if (code === 429) msg = 'too many requests; try again in a moment';
+  if (code === 429) msg = kpiT_('too many requests; try again in a moment');
   return { error: String(msg).split('\n')[0] };
 }
 
@@ -196,8 +196,8 @@ function syncNow() {
     muteHttpExceptions: true
   });
   var answer = kpiParse_(resp);
-  var message = answer.error ? 'Sync failed: ' + answer.error
-    : 'Synced ' + answer.body.tabs.length + ' tabs in ' + answer.body.seconds + ' s';
+  var message = answer.error ? kpiT_('Sync failed: {error}', { error: answer.error })
+    : kpiT_('Tabs synced: {count} in {seconds} s', { count: answer.body.tabs.length, seconds: answer.body.seconds });
   SpreadsheetApp.getActiveSpreadsheet().toast(message, 'kpi', 8);
   return message;
 }
@@ -206,6 +206,7 @@ function syncNow() {
 function showInsertKpi() {
   var html = HtmlService.createTemplateFromFile('Sidebar');
   html.panel = 'insert';
+  html.messages = kpiMessages_();
   SpreadsheetApp.getUi().showSidebar(html.evaluate().setTitle('kpi'));
 }
 
@@ -213,7 +214,8 @@ function showInsertKpi() {
 function showSettings() {
   var html = HtmlService.createTemplateFromFile('Sidebar');
   html.panel = 'settings';
-  SpreadsheetApp.getUi().showSidebar(html.evaluate().setTitle('kpi settings'));
+  html.messages = kpiMessages_();
+  SpreadsheetApp.getUi().showSidebar(html.evaluate().setTitle(kpiT_('kpi settings')));
 }
 
 /** Sidebar: the metrics this key may read, as [{name, label, description}]. */
@@ -241,12 +243,37 @@ function insertKpi(metric, period, filters) {
 function saveSettings(url, key, shared) {
   url = String(url || '').trim();
   key = String(key || '').trim();
-  if (!/^https?:\/\//.test(url)) throw new Error('the kpi API address starts with https://');
-  if (!/^kpi_/.test(key)) throw new Error('an API key starts with kpi_ (create one with: kpi api keys create --scope query)');
+  if (!/^https?:\/\//.test(url)) throw new Error(kpiT_('the kpi API address starts with https://'));
+  if (!/^kpi_/.test(key)) throw new Error(kpiT_('an API key starts with kpi_ (create one with: kpi api keys create --scope query)'));
   var props = {};
   props[KPI_URL_PROPERTY] = url;
   props[KPI_KEY_PROPERTY] = key;
   PropertiesService.getUserProperties().setProperties(props);
   if (shared) PropertiesService.getDocumentProperties().setProperties(props);
   return 'saved';
+}
+
+// -- Words: the add-on's messages in the user's language (KPI_MESSAGES, made from kpi's gettext catalogs) --
+
+/** The language to speak: the spreadsheet's locale (custom functions may read it), else the user's. */
+function kpiLanguage_() {
+  var locale = '';
+  try { locale = SpreadsheetApp.getActiveSpreadsheet().getSpreadsheetLocale() || ''; } catch (e) { /* no file yet */ }
+  if (!locale) {
+    try { locale = Session.getActiveUserLocale() || ''; } catch (e) { /* AuthMode.NONE */ }
+  }
+  return String(locale).split(/[_-]/)[0].toLowerCase();
+}
+
+/** The catalog for the language ({msgid: text}); English is the msgids themselves. */
+function kpiMessages_() {
+  return KPI_MESSAGES[kpiLanguage_()] || {};
+}
+
+/** A message in the user's language, with {name} placeholders filled from ``args``. */
+function kpiT_(msgid, args) {
+  var text = kpiMessages_()[msgid] || msgid;
+  return text.replace(/\{(\w+)\}/g, function (all, name) {
+    return args && Object.prototype.hasOwnProperty.call(args, name) ? String(args[name]) : all;
+  });
 }

@@ -41,4 +41,4 @@ def test_addon_under_node_against_the_api(api: Running) -> None:
     out = run.stdout + run.stderr
     assert run.returncode == 0, out
     passed = int(re.search(r"^# pass (\d+)$", out, re.M).group(1))
-    assert passed == 11 and re.search(r"^# fail 0$", out, re.M), out
+    assert passed == 12 and re.search(r"^# fail 0$", out, re.M), out

@@ -130,3 +130,18 @@ test('Insert KPI lists the metrics the key may read and writes the formula', () 
   assert.deepEqual(plain(a.rec.formulas), ['=KPI("win_rate","last-quarter","segment=SMB")']);
   throwsMessage(() => a.g.saveSettings('ftp://x', 'kpi_1', false), /starts with https:\/\//);
 });
+
+test('the add-on speaks the spreadsheet\'s language: menu, toasts and its own cell errors in Polish', () => {
+  const a = addon(null);
+  a.clock.locale = 'pl_PL';
+  a.g.onOpen({ authMode: 'FULL' });
+  assert.deepEqual(plain(a.rec.menus[0].items.map((i) => i[0])), ['Synchronizuj teraz', 'Wstaw KPI', 'Ustawienia']);
+  throwsMessage(() => a.g.KPI('win_rate', 'last-quarter'), /^kpi: brak adresu API lub klucza/);
+  throwsMessage(() => a.g.saveSettings('ftp://x', 'kpi_1', false), /^adres API kpi zaczyna się od https:\/\//);
+  const b = addon();
+  b.clock.locale = 'pl_PL';
+  throwsMessage(() => b.g.KPI('', 'last-quarter'), /^kpi: podaj wskaźnik/);
+  assert.match(b.g.syncNow(), /^Synchronizacja nie powiodła się: /);
+  b.clock.locale = 'de_DE'; // a language kpi does not speak: English
+  assert.match(b.g.syncNow(), /^Sync failed: /);
+});

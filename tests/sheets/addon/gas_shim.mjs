@@ -4,7 +4,8 @@
 // fetch is synchronous). Everything else records what the add-on did, for the tests to check.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import vm from 'node:vm';
 
 const CHILD = `
@@ -70,7 +71,7 @@ class Cache {
 }
 
 export function loadAddon(codePath) {
-  const clock = { now: Date.now(), timeZone: 'Europe/Warsaw' };
+  const clock = { now: Date.now(), timeZone: 'Europe/Warsaw', locale: 'en_US' };
   const rec = { fetches: [], menus: [], toasts: [], formulas: [], sidebars: [] };
   const userCache = new Cache(() => clock.now);
   const props = { user: new Store(), document: new Store(), script: new Store() };
@@ -108,12 +109,18 @@ export function loadAddon(codePath) {
       getUi: () => ({ createAddonMenu: () => menu('kpi'), createMenu: (n) => menu(n),
                       showSidebar: (html) => rec.sidebars.push(html) }),
       getActiveSpreadsheet: () => ({ toast: (msg, title) => rec.toasts.push([title, msg]),
-                                     getSpreadsheetTimeZone: () => clock.timeZone }),
+                                     getSpreadsheetTimeZone: () => clock.timeZone,
+                                     getSpreadsheetLocale: () => clock.locale }),
       getActiveRange: () => ({ setFormula: (f) => rec.formulas.push(f) }),
     },
+    Session: { getActiveUserLocale: () => clock.locale.split('_')[0] },
     HtmlService: { createTemplateFromFile: template, createHtmlOutputFromFile: (f) => template(f).evaluate() },
   };
   vm.createContext(context);
-  vm.runInContext(readFileSync(codePath, 'utf8'), context, { filename: 'Code.gs' });
+  // Apps Script shares one global scope between a project's .gs files: load them all (Messages.gs too).
+  const dir = dirname(codePath);
+  for (const name of readdirSync(dir).filter((f) => f.endsWith('.gs')).sort()) {
+    vm.runInContext(readFileSync(join(dir, name), 'utf8'), context, { filename: name });
+  }
   return { g: context, rec, props, cache: userCache, clock };
 }

@@ -8,7 +8,8 @@ Digests and alerts need Slack (skipped, with one log line, when it is not config
 runs on ``sheets.every`` / ``sheets.cron``. Under a multi-workspace install each installed workspace
 gets its own digest and alert jobs (``digest:T0ACME:0:name``), from its own definitions or the shared
 ones, posted with its own bot token and reported to its own admin channel; alert state is kept per
-workspace. Jobs are rebuilt when definitions reload; a workspace's jobs are added when it installs and
+workspace; a workspace with a definitions file of its own also syncs that file's workbook on its
+schedule (``sheets:sync:T0ACME``, its failures reported to that workspace's admin channel). Jobs are rebuilt when definitions reload; a workspace's jobs are added when it installs and
 removed when it uninstalls.
 A failing job is logged, counted, reported to ``slack.admin_channel`` when there is one, and simply
 runs again at its next time; it never stops the other jobs (nor another workspace's).
@@ -52,6 +53,7 @@ class Jobs:
         self.provider, self.client, self.store, self.syncs = provider, slack_client, store, syncs
         self.telemetry, self.speed, self.workspaces = telemetry, speed, workspaces
         self._running: set[str] = set()
+        self._team_syncs: dict[str, Any] = {}  # workspace -> its SyncRunner (own definitions only)
         self._idle = threading.Condition()
         self._lock = threading.RLock()  # reloads and installs reschedule from their own threads
         self.scheduler = BackgroundScheduler(timezone=timezone_of(provider.current()),
@@ -109,7 +111,8 @@ class Jobs:
                     jobs.append(("sheets:sync", sync_trigger, lambda: self._sync(), None))
             else:
                 for job in self.scheduler.get_jobs():
-                    if job.id.split(":")[:2] in (["digest", team], ["alert", team]):
+                    mine = job.id.split(":")[:2] in (["digest", team], ["alert", team])
+                    if mine or job.id == f"sheets:sync:{team}":
                         job.remove()
             for job_id, trigger, run, target in jobs:
                 self.scheduler.add_job(self._guarded, self._trigger(trigger), args=(job_id, run, target), id=job_id,
@@ -128,6 +131,12 @@ class Jobs:
             for a in snap.config.alerts:
                 jobs.append((f"alert:{tag}{a.key}", parse_schedule(a.schedule, tz),
                              lambda a=a, t=t, store=store: run_alert(t.client(), t.provider.current(), a, store), t))
+            if t.team and t.provider is not self.provider and self.syncs is not None:
+                # a workspace with definitions of its own syncs its own workbook on its own schedule
+                sync_trigger = self._sync_trigger(snap, tz)
+                if sync_trigger is not None:
+                    jobs.append((f"sheets:sync:{t.team}", sync_trigger,
+                                 lambda t=t: self._sync(self._team_runner(t)), t))
         if not targets and self.workspaces is None:
             snap = self.provider.current()
             if snap.config.digests or snap.config.alerts:
@@ -142,10 +151,20 @@ class Jobs:
         self.schedule(team=team)  # no longer installed: its jobs are removed, none added
         log.info("workspace %s uninstalled (or its token revoked): its digests and alerts stop", team)
 
-    def _sync(self) -> None:
-        outcome = self.syncs.run(trigger="schedule")
+    def _sync(self, runner: Any = None) -> None:
+        outcome = (runner or self.syncs).run(trigger="schedule")
         if not outcome.ok:
             raise _JobFailed(outcome.text())
+
+    def _team_runner(self, t: Target) -> Any:
+        """One sync runner per workspace with its own definitions (syncs of one workbook never overlap)."""
+        from .syncs import SyncRunner
+
+        with self._lock:
+            runner = self._team_syncs.get(t.team)
+            if runner is None or runner.provider is not t.provider:
+                runner = self._team_syncs[t.team] = SyncRunner(t.provider, self.telemetry)
+            return runner
 
     @staticmethod
     def _sync_trigger(snap: Any, tz: str) -> Any:
@@ -181,8 +200,8 @@ class Jobs:
                 self._idle.notify_all()
 
     def _tell_admin(self, text: str, target: Target | None = None) -> None:
-        """To the admin channel of the workspace whose job failed (the only one, or none for a Sheets
-        sync under a multi-workspace install: that failure is in the log)."""
+        """To the admin channel of the workspace whose job failed (the only one; none for the shared
+        definitions' Sheets sync under a multi-workspace install: that failure is in the log)."""
         target = target or (self.targets()[0] if self.workspaces is None and self.client is not None else None)
         if target is None:
             return

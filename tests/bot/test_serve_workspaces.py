@@ -165,3 +165,45 @@ def test_an_uninstalled_workspace_loses_its_schedules(service: Running, slack: A
     wait_until(lambda: not any(":T0GLOBEX:" in j.id for j in jobs.get_jobs()), timeout=30)
     assert "digest:T0ACME:0:monday-sales" in {j.id for j in jobs.get_jobs()}
     assert [ws.id for ws in service.service.workspaces.installed()] == ["T0ACME"]
+
+
+def test_a_workspace_with_its_own_definitions_syncs_its_own_workbook(
+        slack: Any, demo_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """T0GLOBEX's own file schedules an hourly Sheets sync to its own spreadsheet; the shared file none:
+    once T0GLOBEX installs, `sheets:sync:T0GLOBEX` writes that workbook (an hour in 2 s)."""
+    from fakes.sheets_api import FakeSheets
+
+    slack.oauth_app(*CLIENT)
+    shared = service_definitions(demo_dir, tmp_path, one_digest=True)
+    own = globex_definitions(shared)
+    text = own.read_text(encoding="utf-8")
+    assert "${KPI_SHEETS_SPREADSHEET:-}" in text and "  # every: 1h " in text
+    own.write_text(text.replace("${KPI_SHEETS_SPREADSHEET:-}", "globex-sheet-0001")
+                   .replace("  # every: 1h ", "  every: 1h  #"), encoding="utf-8")
+    fake = FakeSheets().start()
+    try:
+        account = fake.service_account()
+        fake.create_spreadsheet("globex-sheet-0001", shared_with=[account["client_email"]])
+        (tmp_path / "sa.json").write_text(json.dumps(account))
+        monkeypatch.setenv("GOOGLE_SHEETS_API_URL", fake.url)
+        monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "sa.json"))
+        settings = ServeSettings.load(env_file=None, kpi_state_dir=tmp_path / ".kpi", slack_client_id=CLIENT[0],
+                                      slack_client_secret=CLIENT[1], slack_signing_secret=SECRET,
+                                      slack_api_url=slack.api_url, kpi_clock_speed=1800,
+                                      kpi_team_definitions=f"T0GLOBEX={own}")
+        for running in run_service(Service(settings, shared)):
+            ids = lambda: {j.id for j in running.service.jobs.scheduler.get_jobs()}  # noqa: E731
+            assert "sheets:sync" not in ids() and "sheets:sync:T0GLOBEX" not in ids()  # not installed yet
+            install(running.url, slack, "T0GLOBEX")
+            assert "sheets:sync:T0GLOBEX" in ids() and "sheets:sync" not in ids()
+            def written() -> bool:
+                try:
+                    return bool(fake.values("globex-sheet-0001", "KPIs by month")
+                                and fake.values("globex-sheet-0001", "Sync status"))
+                except KeyError:  # the tabs are not there yet
+                    return False
+            wait_until(written)
+            ok = running.service.telemetry.syncs.labels(trigger="schedule", result="ok")
+            assert ok._value.get() >= 1
+    finally:
+        fake.stop()

@@ -1,7 +1,8 @@
 """`kpi serve --port N` listens on 127.0.0.1:N only, unless `--host` says otherwise (a real process).
 
 Linux routes all of 127.0.0.0/8 to the loopback interface: a server bound to 127.0.0.1 refuses a
-connection to 127.0.0.2, one bound to 0.0.0.0 (every interface) accepts it."""
+connection to 127.0.0.2, one bound to 0.0.0.0 (every interface) accepts it. Elsewhere 127.0.0.2 may not
+exist, so there the test checks the address the service says it bound and that 127.0.0.1 answers."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 
 from serve_support import free_port, output, service_definitions, start_serve, wait_healthy
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="127.0.0.2 is loopback on Linux only")
+LOOPBACK_8 = sys.platform.startswith("linux")  # all of 127.0.0.0/8 reaches the loopback interface
 
 
 def reachable(url: str) -> bool:
@@ -31,7 +32,8 @@ def test_port_binds_loopback_unless_host_says_otherwise(host: str | None, demo_d
                        *(["--host", host] if host else []))
     try:
         wait_healthy(f"http://127.0.0.1:{port}", proc)
-        assert reachable(f"http://127.0.0.2:{port}") is (host == "0.0.0.0")
+        if LOOPBACK_8:
+            assert reachable(f"http://127.0.0.2:{port}") is (host == "0.0.0.0")
         assert f"API on http://{host or '127.0.0.1'}:{port}" in output(proc)
     finally:
         proc.terminate()

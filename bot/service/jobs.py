@@ -131,7 +131,7 @@ class Jobs:
             for a in snap.config.alerts:
                 jobs.append((f"alert:{tag}{a.key}", parse_schedule(a.schedule, tz),
                              lambda a=a, t=t, store=store: run_alert(t.client(), t.provider.current(), a, store), t))
-            if t.team and t.provider is not self.provider and self.syncs is not None:
+            if t.team in self._own_definitions() and self.syncs is not None:
                 # a workspace with definitions of its own syncs its own workbook on its own schedule
                 sync_trigger = self._sync_trigger(snap, tz)
                 if sync_trigger is not None:
@@ -155,6 +155,10 @@ class Jobs:
         outcome = (runner or self.syncs).run(trigger="schedule")
         if not outcome.ok:
             raise _JobFailed(outcome.text())
+
+    def _own_definitions(self) -> set[str]:
+        """The workspaces with a definitions file of their own (KPI_TEAM_DEFINITIONS)."""
+        return set(self.workspaces.teams.by_team) if self.workspaces is not None else set()
 
     def _team_runner(self, t: Target) -> Any:
         """One sync runner per workspace with its own definitions (syncs of one workbook never overlap)."""

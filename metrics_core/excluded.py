@@ -20,7 +20,7 @@ import sqlglot
 from .compile_tables import TableSQL
 from .excluded_sql import KINDS, ExcludedSQL, excluded_sql
 from .formatting import fmt_count, plural_category
-from .i18n import _, ngettext
+from .i18n import ngettext
 
 if TYPE_CHECKING:
     from .api import KPI

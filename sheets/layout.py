@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from metrics_core.formatting import fmt_count, status_words
-from metrics_core.i18n import gettext as _, active_locale, ngettext, pgettext
+from metrics_core.i18n import gettext as _, ngettext, pgettext
 
 from .formats import NumberFormat, number_format
 from .report import MetricDoc, MetricRow, SyncStatus, TabData

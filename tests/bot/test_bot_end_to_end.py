@@ -7,7 +7,6 @@ import shutil
 import threading
 import time
 from datetime import date
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from hypothesis import given, settings, strategies as st
 
 from bot.service.settings import ServeSettings

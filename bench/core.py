@@ -274,12 +274,15 @@ def main(argv: list[str] | None = None) -> None:
     if args.markdown:
         print(markdown(rows))
     ratios = [statistics.median(r.times["raw"]) / statistics.median(r.times["hand"]) for r in rows]
-    rolled = [statistics.median(r.times["rollups"]) for r in rows if r.times["rollups"]]
+    rolled = [statistics.median(r.times["rollups"]) for r in rows if r.times["rollups"] and r.served]
+    unserved = [f"{r.metric} {r.form}" for r in rows if r.times["rollups"] and not r.served]
     firsts = [statistics.median(r.times["first"]) - statistics.median(r.times["raw"]) for r in rows]
     console.print(f"kpi raw / hand SQL: median {statistics.median(ratios):.2f}, max {max(ratios):.2f}, "
                   f"{sum(x <= 1.0 for x in ratios)}/{len(ratios)} rows at or under 1.0; "
                   + (f"kpi + rollups: max {max(rolled):.0f} ms, {sum(x <= 20 for x in rolled)}/{len(rolled)} "
-                     f"answers at or under 20 ms; " if rolled else "")
+                     f"rollup-served answers at or under 20 ms"
+                     + (f" ({len(unserved)} answered raw: {', '.join(unserved)})" if unserved else "") + "; "
+                     if rolled else "")
                   + f"a first ask costs {statistics.median(firsts):.0f} ms more than a warm one (median; "
                   f"max {max(firsts):.0f}); "
                   f"peak RSS of this process {peak_mb:.0f} MB; cold `kpi query` process {cold_s:.2f} s, "

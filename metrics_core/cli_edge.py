@@ -86,13 +86,17 @@ def skip_rollups() -> None:
     os.environ["KPI_NO_ROLLUPS"] = "1"
 
 
-def open_kpi(definitions: Path | None, *, cache: bool = True, sections: bool | tuple[str, ...] = True):  # noqa: ANN201 - KPI
+def open_kpi(definitions: Path | None, *, cache: bool = True, sections: bool | tuple[str, ...] = True,
+             keep_definitions: bool = False):  # noqa: ANN201 - KPI
     """The KPI for --definitions (with the result cache for warehouses). ``sections``: which of
-    slack:/sheets: to validate as well (True: every one present; `kpi query` checks none)."""
+    slack:/sheets: to validate as well (True: every one present; `kpi query` checks none).
+    ``keep_definitions``: read the validated file from the definitions cache between processes
+    (defcache.py; `kpi query`), looked up unless ``cache`` is False (--no-cache)."""
     from .api import KPI
     from .cache import ResultCache
+    from .load import load_definitions
 
-    kpi = KPI.from_path(definitions, sections=sections)
+    kpi = KPI(load_definitions(definitions, sections=sections, disk_cache=keep_definitions, use_cache=cache))
     set_locale(kpi.definitions.locale.locale)  # words of this command in the definitions' language
     ttl = kpi.definitions.connection.cache_ttl_seconds
     if cache and ttl and not kpi.url.startswith("duckdb"):
@@ -111,7 +115,7 @@ def answer_query(text: str, definitions: Path | None = None, as_of: str | None =
     if no_rollups:
         skip_rollups()
     kind = pick_format(fmt, output, as_csv=as_csv, as_json=as_json)
-    kpi = open_kpi(definitions, cache=not no_cache, sections=False)
+    kpi = open_kpi(definitions, cache=not no_cache, sections=False, keep_definitions=True)
     day = parse_as_of(as_of)
     many = kpi.query_many(text, as_of=day, use_cache=not no_cache)
     results = many.results

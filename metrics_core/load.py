@@ -12,7 +12,8 @@ bot's validator alone would pull in APScheduler), ``sections=("slack",)`` just t
 
 A file is parsed once per version: the answer is kept in-process, keyed by the text, where it
 came from and the environment variables it reads (the bot re-reads on every change; tests and
-API users open the same file many times).
+API users open the same file many times). With ``disk_cache=True`` (`kpi query`) a file that validated is
+also kept between processes (defcache.py), so a one-shot command skips the YAML parser and the checks.
 """
 
 from __future__ import annotations
@@ -24,15 +25,14 @@ import types
 import typing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from pydantic import BaseModel, ValidationError
 
 from .errors import ConfigError, DefinitionError, Issue, hint_for
 from .i18n import N_, _, fmt_int, use_locale
 from .models import METRIC_TYPES, Definitions
-from .validate import check
-from .yamlio import MAX_CHARS, dotted, env_names, line_of, load_yaml
+from .yamlio import MAX_CHARS, dotted, env_names, interpolate, line_of, load_yaml
 
 Sections = bool | Iterable[str]
 _PARSED: dict[tuple, "Loaded"] = {}  # (text, source, base_dir, sections, env values) -> Loaded
@@ -61,9 +61,62 @@ def find_definitions(path: str | Path | None = None) -> Path:
     return p
 
 
-def load_definitions(path: str | Path | None = None, *, sections: Sections = True) -> Loaded:
+def load_definitions(path: str | Path | None = None, *, sections: Sections = True, disk_cache: bool = False,
+                     use_cache: bool = True) -> Loaded:
+    """``disk_cache``: keep the validated file between processes (defcache.py; only with ``sections=False``:
+    the slack:/sheets: validators are other packages' code, which the cache key does not cover);
+    ``use_cache=False`` skips the lookup there but still stores the result (``--no-cache``)."""
     p = find_definitions(path)
-    return parse_definitions(_read(p), source=str(p), base_dir=p.resolve().parent, sections=sections)
+    text = _read(p)
+    if disk_cache and sections is False:
+        return _through_disk(p, text, use_cache)
+    return parse_definitions(text, source=str(p), base_dir=p.resolve().parent, sections=sections)
+
+
+def _through_disk(p: Path, text: str, use_cache: bool) -> Loaded:
+    """The definitions of ``p`` from the disk cache when its key matches, else parsed, checked and stored."""
+    from . import defcache
+
+    source, base_dir = str(p), p.resolve().parent
+    env = tuple((n, os.environ.get(n)) for n in env_names(text))
+    key = (text, source, str(base_dir), False, env)
+    hit = _PARSED.get(key)
+    if hit is not None:
+        return hit
+    try:
+        disk_key = defcache.key_of(p, text, source, False, env)
+    except OSError:  # the file went away after it was read
+        return parse_definitions(text, source=source, base_dir=base_dir, sections=False)
+    tree = defcache.get(disk_key) if use_cache else None
+    loaded = _from_tree(tree, source, base_dir) if tree is not None else None
+    if loaded is None:
+        kept: list[Any] = []
+        loaded = _parse(text, source, base_dir, False, on_tree=lambda t: kept.append(_encoded(t)))
+        if kept and kept[0] is not None:  # only a file that validated gets here
+            defcache.put(disk_key, kept[0])
+    _remember(key, loaded)
+    return loaded
+
+
+def _encoded(tree: Any) -> Any:
+    from .defcache import encode
+
+    try:
+        return encode(tree)
+    except (TypeError, RecursionError):  # a value JSON cannot hold (!!binary): just not kept
+        return None
+
+
+def _from_tree(tree: Any, source: str, base_dir: Path) -> Loaded | None:
+    """A stored tree (as written) with the environment filled in again, as the model; None when anything
+    differs from what was stored (then the file is parsed and checked as usual)."""
+    raw, issues = interpolate(tree, source)
+    if issues or not isinstance(raw, dict):
+        return None
+    try:
+        return Loaded(Definitions.model_validate(raw), raw, source, base_dir)
+    except ValidationError:
+        return None
 
 
 def _read(p: Path) -> str:
@@ -89,17 +142,23 @@ def parse_definitions(text: str, *, source: str = "definitions.yaml", base_dir: 
     if hit is not None:
         return hit
     loaded = _parse(text, source, Path(base_dir), wanted)
+    _remember(key, loaded)
+    return loaded
+
+
+def _remember(key: tuple, loaded: Loaded) -> None:
     with _PARSED_LOCK:
         if len(_PARSED) >= _PARSED_MAX:
             _PARSED.pop(next(iter(_PARSED)), None)
         _PARSED[key] = loaded
-    return loaded
 
 
-def _parse(text: str, source: str, base_dir: Path, sections: bool | frozenset[str]) -> Loaded:
+def _parse(text: str, source: str, base_dir: Path, sections: bool | frozenset[str],
+           on_tree: Callable[[Any], None] | None = None) -> Loaded:
     """Every problem in the file's own language (its ``locale:``); a file too broken to say, or that
-    says nothing, in the language spoken now (a Slack reader's, the command's KPI_LOCALE/LANG, or English)."""
-    raw, issues = load_yaml(text, source=source)  # unset ${VARS} are issues, not a stop
+    says nothing, in the language spoken now (a Slack reader's, the command's KPI_LOCALE/LANG, or English).
+    ``on_tree``: sees the YAML tree before ``${VARS}`` are filled in (yamlio.load_yaml)."""
+    raw, issues = load_yaml(text, source=source, on_tree=on_tree)  # unset ${VARS} are issues, not a stop
     language = file_locale(raw)
     with use_locale(language):
         if issues and language:  # worded before the file's language was known: word them again
@@ -134,6 +193,8 @@ def _validate(raw: Any, issues: list[Issue], source: str, base_dir: Path, sectio
         defs = _without_broken_keys(e, raw)
         if defs is None:
             raise DefinitionError(issues) from None
+    from .validate import check  # here, not at the top: a file read from the definitions cache skips it
+
     issues += check(defs, raw, source)
     if sections:
         issues += _section_issues(defs, raw, source, sections)

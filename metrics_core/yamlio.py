@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import yaml
 
@@ -105,15 +105,17 @@ class _TooBig(Exception):
         self.line = line
 
 
-def load_yaml(text: str, *, source: str) -> tuple[Any, list[Issue]]:
-    """Parse YAML text; returns (data, issues). A syntax error is one issue with its line."""
+def load_yaml(text: str, *, source: str, on_tree: Callable[[Any], None] | None = None) -> tuple[Any, list[Issue]]:
+    """Parse YAML text; returns (data, issues). A syntax error is one issue with its line.
+    ``on_tree`` sees the tree as written, before ``${VARS}`` are filled in (the definitions cache keeps
+    that form, so no secret from the environment is written to disk)."""
     if len(text) > MAX_CHARS:
         return None, [Issue(_("the file has {count} characters; the limit is {limit}").format(
             count=fmt_int(len(text)), limit=fmt_int(MAX_CHARS)), source)]
     if _flow_depth(text) > MAX_DEPTH:  # PyYAML's scanner slows quadratically with [[[[ ... (5 s at 1,000)
         return None, [Issue(_too_deep(), source)]
     try:
-        return _finish(_load(_FastLoader, text), source)
+        return _finish(_load(_FastLoader, text), source, on_tree)
     except _TooBig as e:
         return None, [Issue(str(e), source, e.line)]
     except (yaml.YAMLError, RecursionError):
@@ -134,7 +136,7 @@ def load_yaml(text: str, *, source: str) -> tuple[Any, list[Issue]]:
         return None, [Issue(_("invalid YAML: {problem}").format(problem=msg), source, line)]
     except yaml.YAMLError as e:
         return None, [Issue(_("invalid YAML: {problem}").format(problem=e), source)]
-    return _finish(data, source)
+    return _finish(data, source, on_tree)
 
 
 def _too_deep() -> str:
@@ -156,10 +158,17 @@ def _load(cls: type, text: str) -> Any:
         loader.dispose()
 
 
-def _finish(data: Any, source: str) -> tuple[Any, list[Issue]]:
+def _finish(data: Any, source: str, on_tree: Callable[[Any], None] | None = None) -> tuple[Any, list[Issue]]:
     if data is None:
         data = LineDict()
         data.line, data.lines = 1, {}
+    if on_tree is not None:
+        on_tree(data)
+    return interpolate(data, source)
+
+
+def interpolate(data: Any, source: str) -> tuple[Any, list[Issue]]:
+    """Fill in every ``${VAR}`` of a tree, in place: (the tree, issues for unset variables)."""
     issues: list[Issue] = []
     data = _interpolate(data, source, (), issues)
     return data, issues

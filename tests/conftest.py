@@ -6,7 +6,10 @@ A service that cannot start here skips its tests with the reason; with KPI_REQUI
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Iterator
 
@@ -15,11 +18,22 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))  # tests/ helpers (services) importable in any import mode
 import services  # noqa: E402
 
+_CACHE_HOME = ""  # the session's own cache directory (pytest_configure)
+
 
 def pytest_configure(config: pytest.Config) -> None:
+    # The definitions cache and compiled catalogs go to the user's cache directory: tests (and the kpi
+    # processes they start, which inherit the environment) use a directory of their own instead.
+    global _CACHE_HOME
+    _CACHE_HOME = os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="kpi-tests-cache-")
     # pyspark 4.x warns on every toPandas() under pandas 3; one line would say it, not a thousand.
     config.addinivalue_line("filterwarnings", "ignore:PySpark does not yet fully support pandas::pyspark")
     config.addinivalue_line("filterwarnings", "ignore:The copy keyword is deprecated::pyspark")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _CACHE_HOME:
+        shutil.rmtree(_CACHE_HOME, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -108,7 +108,8 @@ class RollupAnswers:
         if self._rollups is None and not self._manifest_exists():
             return None  # nothing built: not even the rollup machinery is loaded (a cold `kpi query`)
         from .errors import KpiError
-        from .rollup_serve import match, needed, serve_sql
+        from .rollup_serve import match, needed
+        from .rollup_serve_sql import serve_sql
 
         rollups = self.rollups
         measures, conversions = needed(self.catalog, query.metric)

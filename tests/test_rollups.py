@@ -44,6 +44,7 @@ measures:
   created: {table: deals, agg: count, time: created_at}
   owners: {table: deals, agg: count_distinct, expr: owner, time: closed_at}
   open: {table: deals, agg: count, snapshot: {from: created_at, to: closed_at}}
+  open_at_start: {table: deals, agg: sum, expr: amount, snapshot: {from: created_at, to: closed_at, at: start}}
 metrics:
   win_rate: {numerator: won, denominator: closed, format: percent}
   revenue: {measure: revenue}
@@ -52,6 +53,11 @@ metrics:
   created: {measure: created}
   owners: {measure: owners}
   open: {measure: open}
+  open_at_start: {measure: open_at_start}
+  # several parts in one statement (each part's columns must land in its own places): two plain
+  # parts placed by different days, a snapshot at the end and one at the start beside them
+  created_per_won: {numerator: created, denominator: won}
+  mixed: {expr: "biggest * created / open + open_at_start / revenue"}
 rollups:
   directory: rollups
   by_month:
@@ -59,12 +65,13 @@ rollups:
     dimensions: [segment]
     grain: month
   by_day:
-    measures: [won, closed, revenue, avg_amount, biggest, created, open]
+    measures: [won, closed, revenue, avg_amount, biggest, created, open, open_at_start]
     dimensions: [segment, stage]
   owners_daily:
     measures: [owners]
 """
-METRICS = ("win_rate", "revenue", "avg_amount", "biggest", "created", "owners", "open")
+METRICS = ("win_rate", "revenue", "avg_amount", "biggest", "created", "owners", "open", "open_at_start",
+           "created_per_won", "mixed")
 
 
 def fill(con, n: int = 600) -> None:  # noqa: ANN001
@@ -350,7 +357,7 @@ def test_the_rollups_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert suggested.startswith("rollups:\n  store: local\n  deals_daily:\n")
     assert "count_distinct" not in suggested and "owners" in suggested  # left out, with the reason
     built = kpi("rollups", "build").splitlines()
-    assert len(built) == 5 and all("\tin full\t" in line for line in built)
+    assert len(built) == 6 and all("\tin full\t" in line for line in built)  # by_day: 2 plain, 2 snapshot parts
     assert all(line.split("\t")[5] == "fresh" for line in kpi("rollups", "status").splitlines())
     answer = kpi("query", "revenue 2026-Q1", "--as-of", "2026-11-27", "--sql")
     assert answer.startswith("-- answered from rollup by_month\n")

@@ -1,0 +1,243 @@
+WITH periods AS (
+  SELECT
+    *
+  FROM UNNEST([
+    STRUCT(
+      0 AS pid,
+      1 AS lo,
+      2 AS hi,
+      CAST('2026-07-01' AS DATE) AS lo_d,
+      CAST('2026-10-01' AS DATE) AS hi_d,
+      92 AS days
+    ),
+    STRUCT(
+      1 AS pid,
+      0 AS lo,
+      1 AS hi,
+      CAST('2026-04-01' AS DATE) AS lo_d,
+      CAST('2026-07-01' AS DATE) AS hi_d,
+      91 AS days
+    )
+  ]) AS v_
+), f AS (
+  SELECT
+    j,
+    SUM(m0) AS m0,
+    SUM(m0_n) AS m0_n,
+    SUM(m1) AS m1,
+    SUM(m1_n) AS m1_n,
+    SUM(m2_s) AS m2_s,
+    SUM(m2_c) AS m2_c,
+    SUM(m2_n) AS m2_n,
+    SUM(m3) AS m3,
+    SUM(m3_n) AS m3_n,
+    SUM(m4) AS m4,
+    SUM(m4_n) AS m4_n
+  FROM (
+    SELECT
+      CASE
+        WHEN r.k < CAST('2026-04-01' AS DATE)
+        THEN 0
+        WHEN r.k < CAST('2026-07-01' AS DATE)
+        THEN 1
+        WHEN r.k < CAST('2026-10-01' AS DATE)
+        THEN 2
+      END AS j,
+      r.m0,
+      r.m0_n,
+      r.m1,
+      r.m1_n,
+      r.m2_s,
+      r.m2_c,
+      r.m2_n,
+      r.m3,
+      r.m3_n,
+      r.m4,
+      r.m4_n
+    FROM (
+      SELECT
+        r.k,
+        CAST(r.churned_customers__v AS FLOAT64) AS m0,
+        CAST(r.churned_customers__n AS FLOAT64) AS m0_n,
+        CAST(NULL AS FLOAT64) AS m1,
+        CAST(NULL AS FLOAT64) AS m1_n,
+        CAST(NULL AS FLOAT64) AS m2_s,
+        CAST(NULL AS FLOAT64) AS m2_c,
+        CAST(NULL AS FLOAT64) AS m2_n,
+        CAST(NULL AS FLOAT64) AS m3,
+        CAST(NULL AS FLOAT64) AS m3_n,
+        CAST(NULL AS FLOAT64) AS m4,
+        CAST(NULL AS FLOAT64) AS m4_n
+      FROM rollup_accounts_daily__0 AS r
+      WHERE
+        r.k >= CAST('2026-04-01' AS DATE) AND r.k < CAST('2026-10-01' AS DATE)
+      UNION ALL
+      SELECT
+        r.k,
+        CAST(NULL AS FLOAT64) AS m0,
+        CAST(NULL AS FLOAT64) AS m0_n,
+        CAST(r.customers_at_start__v AS FLOAT64) AS m1,
+        CAST(r.customers_at_start__n AS FLOAT64) AS m1_n,
+        CAST(NULL AS FLOAT64) AS m2_s,
+        CAST(NULL AS FLOAT64) AS m2_c,
+        CAST(NULL AS FLOAT64) AS m2_n,
+        CAST(NULL AS FLOAT64) AS m3,
+        CAST(NULL AS FLOAT64) AS m3_n,
+        CAST(NULL AS FLOAT64) AS m4,
+        CAST(NULL AS FLOAT64) AS m4_n
+      FROM rollup_accounts_daily__1 AS r
+      WHERE
+        r.k < CAST('2026-07-01' AS DATE)
+      UNION ALL
+      SELECT
+        r.k,
+        CAST(NULL AS FLOAT64) AS m0,
+        CAST(NULL AS FLOAT64) AS m0_n,
+        CAST(NULL AS FLOAT64) AS m1,
+        CAST(NULL AS FLOAT64) AS m1_n,
+        CAST(r.avg_won_amount__s AS FLOAT64) AS m2_s,
+        CAST(r.avg_won_amount__c AS FLOAT64) AS m2_c,
+        CAST(r.avg_won_amount__n AS FLOAT64) AS m2_n,
+        CAST(NULL AS FLOAT64) AS m3,
+        CAST(NULL AS FLOAT64) AS m3_n,
+        CAST(NULL AS FLOAT64) AS m4,
+        CAST(NULL AS FLOAT64) AS m4_n
+      FROM rollup_deals_by_segment__0 AS r
+      WHERE
+        r.k >= CAST('2026-04-01' AS DATE) AND r.k < CAST('2026-10-01' AS DATE)
+      UNION ALL
+      SELECT
+        r.k,
+        CAST(NULL AS FLOAT64) AS m0,
+        CAST(NULL AS FLOAT64) AS m0_n,
+        CAST(NULL AS FLOAT64) AS m1,
+        CAST(NULL AS FLOAT64) AS m1_n,
+        CAST(NULL AS FLOAT64) AS m2_s,
+        CAST(NULL AS FLOAT64) AS m2_c,
+        CAST(NULL AS FLOAT64) AS m2_n,
+        CAST(r.acquisition_spend__v AS FLOAT64) AS m3,
+        CAST(r.acquisition_spend__n AS FLOAT64) AS m3_n,
+        CAST(NULL AS FLOAT64) AS m4,
+        CAST(NULL AS FLOAT64) AS m4_n
+      FROM rollup_spend_daily__0 AS r
+      WHERE
+        r.k >= CAST('2026-04-01' AS DATE) AND r.k < CAST('2026-10-01' AS DATE)
+      UNION ALL
+      SELECT
+        r.k,
+        CAST(NULL AS FLOAT64) AS m0,
+        CAST(NULL AS FLOAT64) AS m0_n,
+        CAST(NULL AS FLOAT64) AS m1,
+        CAST(NULL AS FLOAT64) AS m1_n,
+        CAST(NULL AS FLOAT64) AS m2_s,
+        CAST(NULL AS FLOAT64) AS m2_c,
+        CAST(NULL AS FLOAT64) AS m2_n,
+        CAST(NULL AS FLOAT64) AS m3,
+        CAST(NULL AS FLOAT64) AS m3_n,
+        CAST(r.new_customers__v AS FLOAT64) AS m4,
+        CAST(r.new_customers__n AS FLOAT64) AS m4_n
+      FROM rollup_deals_by_segment__1 AS r
+      WHERE
+        r.k >= CAST('2026-04-01' AS DATE) AND r.k < CAST('2026-10-01' AS DATE)
+    ) AS r
+  ) AS r
+  GROUP BY
+    j
+), u AS (
+  SELECT
+    p.pid,
+    CASE WHEN f.j > p.lo THEN f.m0 END AS m0,
+    CASE WHEN f.j > p.lo THEN f.m0_n END AS m0_n,
+    CASE WHEN f.j <= p.lo THEN f.m1 END AS m1,
+    CASE WHEN f.j <= p.lo THEN f.m1_n END AS m1_n,
+    CASE WHEN f.j > p.lo THEN f.m2_s END AS m2_s,
+    CASE WHEN f.j > p.lo THEN f.m2_c END AS m2_c,
+    CASE WHEN f.j > p.lo THEN f.m2_n END AS m2_n,
+    CASE WHEN f.j > p.lo THEN f.m3 END AS m3,
+    CASE WHEN f.j > p.lo THEN f.m3_n END AS m3_n,
+    CASE WHEN f.j > p.lo THEN f.m4 END AS m4,
+    CASE WHEN f.j > p.lo THEN f.m4_n END AS m4_n
+  FROM f
+  JOIN periods AS p
+    ON f.j <= p.hi
+  UNION ALL
+  SELECT
+    pid,
+    CAST(NULL AS FLOAT64) AS m0,
+    CAST(NULL AS FLOAT64) AS m0_n,
+    CAST(NULL AS FLOAT64) AS m1,
+    CAST(NULL AS FLOAT64) AS m1_n,
+    CAST(NULL AS FLOAT64) AS m2_s,
+    CAST(NULL AS FLOAT64) AS m2_c,
+    CAST(NULL AS FLOAT64) AS m2_n,
+    CAST(NULL AS FLOAT64) AS m3,
+    CAST(NULL AS FLOAT64) AS m3_n,
+    CAST(NULL AS FLOAT64) AS m4,
+    CAST(NULL AS FLOAT64) AS m4_n
+  FROM periods
+), a AS (
+  SELECT
+    pid,
+    0 AS g,
+    COALESCE(SUM(m0), 0) AS m0,
+    COALESCE(SUM(m0_n), 0) AS m0_n,
+    COALESCE(SUM(m1), 0) AS m1,
+    COALESCE(SUM(m1_n), 0) AS m1_n,
+    CAST(SUM(m2_s) AS FLOAT64) / NULLIF(SUM(m2_c), 0) AS m2,
+    COALESCE(SUM(m2_n), 0) AS m2_n,
+    COALESCE(SUM(m3), 0) AS m3,
+    COALESCE(SUM(m3_n), 0) AS m3_n,
+    COALESCE(SUM(m4), 0) AS m4,
+    COALESCE(SUM(m4_n), 0) AS m4_n
+  FROM u
+  GROUP BY
+    pid
+)
+SELECT
+  a.pid,
+  a.g,
+  CAST((
+    CAST((
+      a.m2
+    ) * (
+      0.75
+    ) AS FLOAT64) / NULLIF(
+      CAST((
+        CAST((
+          CAST(a.m0 AS FLOAT64) / NULLIF(CAST(a.m1 AS FLOAT64), 0)
+        ) * 365 AS FLOAT64) / NULLIF(CAST(CAST(p.days AS FLOAT64) AS FLOAT64), 0)
+      ) AS FLOAT64),
+      0
+    )
+  ) AS FLOAT64) / NULLIF(CAST((
+    CAST(a.m3 AS FLOAT64) / NULLIF(CAST(a.m4 AS FLOAT64), 0)
+  ) AS FLOAT64), 0) AS value,
+  CAST((
+    a.m2
+  ) * (
+    0.75
+  ) AS FLOAT64) / NULLIF(
+    CAST((
+      CAST((
+        CAST(a.m0 AS FLOAT64) / NULLIF(CAST(a.m1 AS FLOAT64), 0)
+      ) * 365 AS FLOAT64) / NULLIF(CAST(CAST(p.days AS FLOAT64) AS FLOAT64), 0)
+    ) AS FLOAT64),
+    0
+  ) AS s0,
+  CAST(a.m3 AS FLOAT64) / NULLIF(CAST(a.m4 AS FLOAT64), 0) AS s1,
+  a.m0,
+  a.m1,
+  a.m2,
+  a.m3,
+  a.m4,
+  a.m0_n,
+  a.m1_n,
+  a.m2_n,
+  a.m3_n,
+  a.m4_n
+FROM a
+JOIN periods AS p
+  ON a.pid = p.pid
+ORDER BY
+  a.pid NULLS LAST,
+  a.g DESC

@@ -1,0 +1,282 @@
+WITH periods AS (
+  SELECT
+    *
+  FROM VALUES
+    (0, 1, 13, CAST('2025-11-01' AS DATE), CAST('2026-11-01' AS DATE), 365),
+    (1, 0, 1, CAST('2024-11-01' AS DATE), CAST('2025-11-01' AS DATE), 365),
+    (2, 1, 2, CAST('2025-11-01' AS DATE), CAST('2025-12-01' AS DATE), 30),
+    (3, 2, 3, CAST('2025-12-01' AS DATE), CAST('2026-01-01' AS DATE), 31),
+    (4, 3, 4, CAST('2026-01-01' AS DATE), CAST('2026-02-01' AS DATE), 31),
+    (5, 4, 5, CAST('2026-02-01' AS DATE), CAST('2026-03-01' AS DATE), 28),
+    (6, 5, 6, CAST('2026-03-01' AS DATE), CAST('2026-04-01' AS DATE), 31),
+    (7, 6, 7, CAST('2026-04-01' AS DATE), CAST('2026-05-01' AS DATE), 30),
+    (8, 7, 8, CAST('2026-05-01' AS DATE), CAST('2026-06-01' AS DATE), 31),
+    (9, 8, 9, CAST('2026-06-01' AS DATE), CAST('2026-07-01' AS DATE), 30),
+    (10, 9, 10, CAST('2026-07-01' AS DATE), CAST('2026-08-01' AS DATE), 31),
+    (11, 10, 11, CAST('2026-08-01' AS DATE), CAST('2026-09-01' AS DATE), 31),
+    (12, 11, 12, CAST('2026-09-01' AS DATE), CAST('2026-10-01' AS DATE), 30),
+    (13, 12, 13, CAST('2026-10-01' AS DATE), CAST('2026-11-01' AS DATE), 31) AS v_(pid, lo, hi, lo_d, hi_d, days)
+), f AS (
+  SELECT
+    j,
+    d0,
+    SUM(m0) AS m0,
+    SUM(m0_n) AS m0_n,
+    SUM(m1) AS m1,
+    SUM(m1_n) AS m1_n,
+    SUM(m2_s) AS m2_s,
+    SUM(m2_c) AS m2_c,
+    SUM(m2_n) AS m2_n,
+    SUM(m3) AS m3,
+    SUM(m3_n) AS m3_n,
+    SUM(m4) AS m4,
+    SUM(m4_n) AS m4_n
+  FROM (
+    SELECT
+      CASE
+        WHEN r.k < CAST('2024-11-01' AS DATE)
+        THEN 0
+        WHEN r.k < CAST('2025-11-01' AS DATE)
+        THEN 1
+        WHEN r.k < CAST('2025-12-01' AS DATE)
+        THEN 2
+        WHEN r.k < CAST('2026-01-01' AS DATE)
+        THEN 3
+        WHEN r.k < CAST('2026-02-01' AS DATE)
+        THEN 4
+        WHEN r.k < CAST('2026-03-01' AS DATE)
+        THEN 5
+        WHEN r.k < CAST('2026-04-01' AS DATE)
+        THEN 6
+        WHEN r.k < CAST('2026-05-01' AS DATE)
+        THEN 7
+        WHEN r.k < CAST('2026-06-01' AS DATE)
+        THEN 8
+        WHEN r.k < CAST('2026-07-01' AS DATE)
+        THEN 9
+        WHEN r.k < CAST('2026-08-01' AS DATE)
+        THEN 10
+        WHEN r.k < CAST('2026-09-01' AS DATE)
+        THEN 11
+        WHEN r.k < CAST('2026-10-01' AS DATE)
+        THEN 12
+        WHEN r.k < CAST('2026-11-01' AS DATE)
+        THEN 13
+      END AS j,
+      r.d0,
+      r.m0,
+      r.m0_n,
+      r.m1,
+      r.m1_n,
+      r.m2_s,
+      r.m2_c,
+      r.m2_n,
+      r.m3,
+      r.m3_n,
+      r.m4,
+      r.m4_n
+    FROM (
+      SELECT
+        r.k,
+        r.d_segment AS d0,
+        CAST(r.churned_customers__v AS DOUBLE) AS m0,
+        CAST(r.churned_customers__n AS DOUBLE) AS m0_n,
+        CAST(NULL AS DOUBLE) AS m1,
+        CAST(NULL AS DOUBLE) AS m1_n,
+        CAST(NULL AS DOUBLE) AS m2_s,
+        CAST(NULL AS DOUBLE) AS m2_c,
+        CAST(NULL AS DOUBLE) AS m2_n,
+        CAST(NULL AS DOUBLE) AS m3,
+        CAST(NULL AS DOUBLE) AS m3_n,
+        CAST(NULL AS DOUBLE) AS m4,
+        CAST(NULL AS DOUBLE) AS m4_n
+      FROM rollup_accounts_daily__0 AS r
+      WHERE
+        r.k >= CAST('2024-11-01' AS DATE) AND r.k < CAST('2026-11-01' AS DATE)
+      UNION ALL
+      SELECT
+        r.k,
+        r.d_segment AS d0,
+        CAST(NULL AS DOUBLE) AS m0,
+        CAST(NULL AS DOUBLE) AS m0_n,
+        CAST(r.customers_at_start__v AS DOUBLE) AS m1,
+        CAST(r.customers_at_start__n AS DOUBLE) AS m1_n,
+        CAST(NULL AS DOUBLE) AS m2_s,
+        CAST(NULL AS DOUBLE) AS m2_c,
+        CAST(NULL AS DOUBLE) AS m2_n,
+        CAST(NULL AS DOUBLE) AS m3,
+        CAST(NULL AS DOUBLE) AS m3_n,
+        CAST(NULL AS DOUBLE) AS m4,
+        CAST(NULL AS DOUBLE) AS m4_n
+      FROM rollup_accounts_daily__1 AS r
+      WHERE
+        r.k < CAST('2026-10-01' AS DATE)
+      UNION ALL
+      SELECT
+        r.k,
+        r.d_segment AS d0,
+        CAST(NULL AS DOUBLE) AS m0,
+        CAST(NULL AS DOUBLE) AS m0_n,
+        CAST(NULL AS DOUBLE) AS m1,
+        CAST(NULL AS DOUBLE) AS m1_n,
+        CAST(r.avg_won_amount__s AS DOUBLE) AS m2_s,
+        CAST(r.avg_won_amount__c AS DOUBLE) AS m2_c,
+        CAST(r.avg_won_amount__n AS DOUBLE) AS m2_n,
+        CAST(NULL AS DOUBLE) AS m3,
+        CAST(NULL AS DOUBLE) AS m3_n,
+        CAST(NULL AS DOUBLE) AS m4,
+        CAST(NULL AS DOUBLE) AS m4_n
+      FROM rollup_deals_by_segment__0 AS r
+      WHERE
+        r.k >= CAST('2024-11-01' AS DATE) AND r.k < CAST('2026-11-01' AS DATE)
+      UNION ALL
+      SELECT
+        r.k,
+        r.d_segment AS d0,
+        CAST(NULL AS DOUBLE) AS m0,
+        CAST(NULL AS DOUBLE) AS m0_n,
+        CAST(NULL AS DOUBLE) AS m1,
+        CAST(NULL AS DOUBLE) AS m1_n,
+        CAST(NULL AS DOUBLE) AS m2_s,
+        CAST(NULL AS DOUBLE) AS m2_c,
+        CAST(NULL AS DOUBLE) AS m2_n,
+        CAST(r.acquisition_spend__v AS DOUBLE) AS m3,
+        CAST(r.acquisition_spend__n AS DOUBLE) AS m3_n,
+        CAST(NULL AS DOUBLE) AS m4,
+        CAST(NULL AS DOUBLE) AS m4_n
+      FROM rollup_spend_daily__0 AS r
+      WHERE
+        r.k >= CAST('2024-11-01' AS DATE) AND r.k < CAST('2026-11-01' AS DATE)
+      UNION ALL
+      SELECT
+        r.k,
+        r.d_segment AS d0,
+        CAST(NULL AS DOUBLE) AS m0,
+        CAST(NULL AS DOUBLE) AS m0_n,
+        CAST(NULL AS DOUBLE) AS m1,
+        CAST(NULL AS DOUBLE) AS m1_n,
+        CAST(NULL AS DOUBLE) AS m2_s,
+        CAST(NULL AS DOUBLE) AS m2_c,
+        CAST(NULL AS DOUBLE) AS m2_n,
+        CAST(NULL AS DOUBLE) AS m3,
+        CAST(NULL AS DOUBLE) AS m3_n,
+        CAST(r.new_customers__v AS DOUBLE) AS m4,
+        CAST(r.new_customers__n AS DOUBLE) AS m4_n
+      FROM rollup_deals_by_segment__1 AS r
+      WHERE
+        r.k >= CAST('2024-11-01' AS DATE) AND r.k < CAST('2026-11-01' AS DATE)
+    ) AS r
+  ) AS r
+  GROUP BY
+    j,
+    d0
+), u AS (
+  SELECT
+    p.pid,
+    f.d0,
+    CASE WHEN f.j > p.lo THEN f.m0 END AS m0,
+    CASE WHEN f.j > p.lo THEN f.m0_n END AS m0_n,
+    CASE WHEN f.j <= p.lo THEN f.m1 END AS m1,
+    CASE WHEN f.j <= p.lo THEN f.m1_n END AS m1_n,
+    CASE WHEN f.j > p.lo THEN f.m2_s END AS m2_s,
+    CASE WHEN f.j > p.lo THEN f.m2_c END AS m2_c,
+    CASE WHEN f.j > p.lo THEN f.m2_n END AS m2_n,
+    CASE WHEN f.j > p.lo THEN f.m3 END AS m3,
+    CASE WHEN f.j > p.lo THEN f.m3_n END AS m3_n,
+    CASE WHEN f.j > p.lo THEN f.m4 END AS m4,
+    CASE WHEN f.j > p.lo THEN f.m4_n END AS m4_n
+  FROM f
+  JOIN periods AS p
+    ON f.j <= p.hi
+  UNION ALL
+  SELECT
+    pid,
+    NULL AS d0,
+    CAST(NULL AS DOUBLE) AS m0,
+    CAST(NULL AS DOUBLE) AS m0_n,
+    CAST(NULL AS DOUBLE) AS m1,
+    CAST(NULL AS DOUBLE) AS m1_n,
+    CAST(NULL AS DOUBLE) AS m2_s,
+    CAST(NULL AS DOUBLE) AS m2_c,
+    CAST(NULL AS DOUBLE) AS m2_n,
+    CAST(NULL AS DOUBLE) AS m3,
+    CAST(NULL AS DOUBLE) AS m3_n,
+    CAST(NULL AS DOUBLE) AS m4,
+    CAST(NULL AS DOUBLE) AS m4_n
+  FROM periods
+), a AS (
+  SELECT
+    pid,
+    d0,
+    GROUPING(d0) AS g,
+    COALESCE(SUM(m0), 0) AS m0,
+    COALESCE(SUM(m0_n), 0) AS m0_n,
+    COALESCE(SUM(m1), 0) AS m1,
+    COALESCE(SUM(m1_n), 0) AS m1_n,
+    CAST(SUM(m2_s) AS DOUBLE) / NULLIF(SUM(m2_c), 0) AS m2,
+    COALESCE(SUM(m2_n), 0) AS m2_n,
+    COALESCE(SUM(m3), 0) AS m3,
+    COALESCE(SUM(m3_n), 0) AS m3_n,
+    COALESCE(SUM(m4), 0) AS m4,
+    COALESCE(SUM(m4_n), 0) AS m4_n
+  FROM u
+  GROUP BY
+    GROUPING SETS (
+      (pid, d0),
+      (
+        pid
+      )
+    )
+)
+SELECT
+  a.pid,
+  a.g,
+  a.d0,
+  CAST((
+    CAST((
+      a.m2
+    ) * (
+      0.75
+    ) AS DOUBLE) / NULLIF(
+      CAST((
+        CAST((
+          CAST(a.m0 AS DOUBLE) / NULLIF(CAST(a.m1 AS DOUBLE), 0)
+        ) * 365 AS DOUBLE) / NULLIF(CAST(CAST(p.days AS DOUBLE) AS DOUBLE), 0)
+      ) AS DOUBLE),
+      0
+    )
+  ) AS DOUBLE) / NULLIF(CAST((
+    CAST(a.m3 AS DOUBLE) / NULLIF(CAST(a.m4 AS DOUBLE), 0)
+  ) AS DOUBLE), 0) AS value,
+  CAST((
+    a.m2
+  ) * (
+    0.75
+  ) AS DOUBLE) / NULLIF(
+    CAST((
+      CAST((
+        CAST(a.m0 AS DOUBLE) / NULLIF(CAST(a.m1 AS DOUBLE), 0)
+      ) * 365 AS DOUBLE) / NULLIF(CAST(CAST(p.days AS DOUBLE) AS DOUBLE), 0)
+    ) AS DOUBLE),
+    0
+  ) AS s0,
+  CAST(a.m3 AS DOUBLE) / NULLIF(CAST(a.m4 AS DOUBLE), 0) AS s1,
+  a.m0,
+  a.m1,
+  a.m2,
+  a.m3,
+  a.m4,
+  a.m0_n,
+  a.m1_n,
+  a.m2_n,
+  a.m3_n,
+  a.m4_n
+FROM a
+JOIN periods AS p
+  ON a.pid = p.pid
+WHERE
+  a.g = 1 OR a.m0_n + a.m1_n + a.m2_n + a.m3_n + a.m4_n > 0
+ORDER BY
+  a.pid NULLS LAST,
+  a.g DESC,
+  a.d0 NULLS LAST

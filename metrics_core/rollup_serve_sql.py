@@ -9,12 +9,15 @@ GROUPING SETS::
     WITH periods AS (SELECT * FROM (VALUES (0, 1, 3, DATE '2026-07-01', DATE '2026-10-01', 92), ...)
                      AS v_(pid, lo, hi, lo_d, hi_d, days)),
          f AS (SELECT CASE WHEN k < e0 THEN 0 WHEN k < e1 THEN 1 ... END AS j, d0, SUM(m0) AS m0, ...
-               FROM (<part 0's rows> UNION ALL <part 1's rows> ...) AS r GROUP BY 1, d0),
+               FROM (<part 0's rows> UNION ALL <part 1's rows> ...) AS r GROUP BY 1, 2),
          u AS (SELECT p.pid, f.d0, f.m0, ... FROM f JOIN periods AS p ON f.j > p.lo AND f.j <= p.hi
                UNION ALL <prorated parts joined by overlap> UNION ALL <one spine row per window>),
          a AS (SELECT pid, d0, GROUPING(d0) AS g, COALESCE(SUM(m0), 0) AS m0, ... FROM u
                GROUP BY GROUPING SETS ((pid, d0), (pid)))
     SELECT a.pid, a.g, a.d0, <metric expression> AS value, ... FROM a WHERE <the row exists in raw SQL>
+
+(A metric that reads a window's length, an annualized rate, gets it as ``a.days``: each row of u
+carries its window's ``days``, cheaper than joining ``periods`` once more at the end.)
 
 The windows' edges e0 < e1 < ... cut time into segments; ``j`` is the segment a key falls in
 (0: before the first edge; a window from edge lo to edge hi covers segments lo+1..hi). Every part
@@ -32,6 +35,7 @@ serve only windows of one bucket without dimensions, so each window's segment ho
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -107,8 +111,9 @@ class _Serve:
         whole = grain in ("month", "quarter", "year") and all(is_boundary(d, grain) for d in self.edges)
         return "prorate" if cut and not whole else "range"
 
-    def rows(self, items: list[str], c: Candidate, rule: str) -> str:
-        """The part's rows inside what the windows read, with every output column (NULL: not this part's)."""
+    def rows(self, items: list[str], c: Candidate, rule: str, typed: bool = True) -> str:
+        """The part's rows inside what the windows read, with every output column (NULL: not this part's;
+        typed in a UNION ALL's first branch only: the others' NULLs take its types)."""
         q = self.query
         if rule == "end":
             where = [f"r.k < {_lit(max(s.period.end_exclusive for s in q.slots))}"]  # all history before
@@ -128,7 +133,8 @@ class _Serve:
             where.append(condition_sql(q.condition, lambda d: (f"r.d_{d}", fields[d].kind), self.params))
         wanted = {u: src for item in items for u, src in self.outputs(item).items()}
         cols = ["r.k", *(f"r.d_{d} AS {col}" for d, col in zip(q.dimensions, self.dim_cols)),
-                *(f"CAST(r.{wanted[u]} AS DOUBLE) AS {u}" if u in wanted else f"CAST(NULL AS DOUBLE) AS {u}"
+                *(f"CAST(r.{wanted[u]} AS DOUBLE) AS {u}" if u in wanted else
+                  f"CAST(NULL AS DOUBLE) AS {u}" if typed else f"NULL AS {u}"
                   for u in self.out_cols)]  # one column order for all parts: a UNION ALL is positional
         return f"SELECT {', '.join(cols)} FROM {c.relation} AS r WHERE {' AND '.join(where)}"
 
@@ -153,16 +159,27 @@ def serve_sql(cat: Catalog, query: MetricQuery, plan: Plan, dialect: str) -> Com
         if rule == "prorate":
             prorated.append((items, c))
             continue
-        folded.append(s.rows(items, c, rule))
+        folded.append(s.rows(items, c, rule, typed=not folded))
         rules.update({u: rule for item in items for u in s.outputs(item)})
+    exprs = _Exprs(cat)
+    metric = s.query.metric
+    metric_cols = {metric: "value"}
+    selects = [f"{exprs.metric_sql(metric, s.mcols, s.ccols)} AS value"]
+    _, subs = cat.metric_refs(metric)
+    for i, sub in enumerate(subs):
+        metric_cols[sub] = f"s{i}"
+        selects.append(f"{exprs.metric_sql(sub, s.mcols, s.ccols)} AS s{i}")
+    # a window's length where a metric reads it (period_days): carried along, instead of a join at the end
+    days = any(re.search(r"\bp\.days\b", x) for x in selects)
+    selects = [re.sub(r"\bp\.days\b", "a.days", x) for x in selects]
     ctes = [f"periods AS ({s.periods()})"]
     dims = "".join(f", {d}" for d in dim_cols)
     branches = []
     if folded:
         sums = ", ".join(f"{s.reagg(u)}({u}) AS {u}" for u in out_cols)
-        ctes.append(f"f AS (SELECT j{dims}, {sums} FROM (SELECT {s.segment()} AS j{''.join(f', r.{d}' for d in dim_cols)}, "
-                    f"{', '.join(f'r.{u}' for u in out_cols)} FROM ({' UNION ALL '.join(folded)}) AS r) AS r "
-                    f"GROUP BY j{dims})")
+        ords = ", ".join(str(i + 1) for i in range(1 + len(dim_cols)))
+        ctes.append(f"f AS (SELECT {s.segment()} AS j{''.join(f', r.{d}' for d in dim_cols)}, {sums} "
+                    f"FROM ({' UNION ALL '.join(folded)}) AS r GROUP BY {ords})")
         kinds = set(rules.values())
         # one join for all folded parts; a column whose rule is narrower than the join's says so itself
         join = ("f.j > p.lo AND f.j <= p.hi" if kinds == {"range"} else
@@ -170,7 +187,7 @@ def serve_sql(cat: Catalog, query: MetricQuery, plan: Plan, dialect: str) -> Com
         narrower = {"range": "f.j > p.lo", "start": "f.j <= p.lo"}
         cols = [f"CASE WHEN {narrower[rules[u]]} THEN f.{u} END AS {u}"
                 if rules.get(u) in narrower and len(kinds) > 1 else f"f.{u}" for u in out_cols]
-        branches.append(f"SELECT p.pid{''.join(f', f.{d}' for d in dim_cols)}, {', '.join(cols)} "
+        branches.append(f"SELECT p.pid{', p.days' if days else ''}{''.join(f', f.{d}' for d in dim_cols)}, {', '.join(cols)} "
                         f"FROM f JOIN periods AS p ON {join}")
     for items, c in prorated:  # a row dated by month counts in every window its month overlaps, by its share of days
         start, end = grain_span("r.k", data_grain(s.defs, items[0]))
@@ -178,13 +195,13 @@ def serve_sql(cat: Catalog, query: MetricQuery, plan: Plan, dialect: str) -> Com
                  f"/ DATE_DIFF('day', {start}, {end})")
         cut = {u for item in items if prorates(s.defs, item, c.part) for u in s.outputs(item)}
         cols = [f"r.{u} * {share} AS {u}" if u in cut else f"r.{u}" for u in out_cols]
-        branches.append(f"SELECT p.pid{''.join(f', r.{d}' for d in dim_cols)}, {', '.join(cols)} "
+        branches.append(f"SELECT p.pid{', p.days' if days else ''}{''.join(f', r.{d}' for d in dim_cols)}, {', '.join(cols)} "
                         f"FROM ({s.rows(items, c, 'prorate')}) AS r JOIN periods AS p ON {start} < p.hi_d AND {end} > p.lo_d")
     # every window has its total row, also when no part has a row in it
-    branches.append("SELECT " + ", ".join(["pid", *(f"NULL AS {d}" for d in dim_cols),
-                                           *(f"CAST(NULL AS DOUBLE) AS {u}" for u in out_cols)]) + " FROM periods")
+    branches.append("SELECT " + ", ".join(["pid", *(["days"] if days else []), *(f"NULL AS {d}" for d in dim_cols),
+                                           *(f"NULL AS {u}" for u in out_cols)]) + " FROM periods")
     ctes.append("u AS (" + " UNION ALL ".join(branches) + ")")
-    aggs, present = [], []
+    aggs, present = (["MAX(days) AS days"] if days else []), []
     for m, col in s.mcols.items():
         agg = s.defs.measures[m].agg
         if agg == "avg":
@@ -205,22 +222,12 @@ def serve_sql(cat: Catalog, query: MetricQuery, plan: Plan, dialect: str) -> Com
                     f"GROUP BY GROUPING SETS ((pid{dims}), (pid)))")
     else:
         ctes.append(f"a AS (SELECT pid, 0 AS g, {', '.join(aggs)} FROM u GROUP BY pid)")
-    exprs = _Exprs(cat)
-    metric = s.query.metric
-    metric_cols = {metric: "value"}
-    selects = [f"{exprs.metric_sql(metric, s.mcols, s.ccols)} AS value"]
-    _, subs = cat.metric_refs(metric)
-    for i, sub in enumerate(subs):
-        metric_cols[sub] = f"s{i}"
-        selects.append(f"{exprs.metric_sql(sub, s.mcols, s.ccols)} AS s{i}")
     comps = [f"a.{c}" for c in s.mcols.values()] + [f"a.{c}_n" for c in s.mcols.values()]
     comps += [f"a.{c}" for pair in s.ccols.values() for c in pair]
     adims = "".join(f", a.{d}" for d in dim_cols)
-    # the window's length only where a metric reads it (period_days)
-    days = " JOIN periods AS p ON a.pid = p.pid" if any("p.days" in x for x in selects) else ""
     # a breakdown row exists in raw SQL only where some measure counted a row (or a conversion had a base row)
     where = f" WHERE a.g = 1 OR {' + '.join(present)} > 0" if dim_cols else ""
-    text = (f"WITH {', '.join(ctes)}\nSELECT a.pid, a.g{adims}, {', '.join(selects + comps)} FROM a{days}{where} "
+    text = (f"WITH {', '.join(ctes)}\nSELECT a.pid, a.g{adims}, {', '.join(selects + comps)} FROM a{where} "
             f"ORDER BY a.pid, a.g DESC{adims}")
     sql = sqlglot.parse_one(text, read="duckdb").sql(dialect=dialect, pretty=True)
     return Compiled(sql, s.params, dialect, s.mcols, s.ccols, metric_cols, dim_cols)

@@ -117,8 +117,37 @@ WITH periods AS (
   ]) AS v_
 ), f AS (
   SELECT
-    j,
-    d0,
+    CASE
+      WHEN r.k < CAST('2024-11-01' AS DATE)
+      THEN 0
+      WHEN r.k < CAST('2025-11-01' AS DATE)
+      THEN 1
+      WHEN r.k < CAST('2025-12-01' AS DATE)
+      THEN 2
+      WHEN r.k < CAST('2026-01-01' AS DATE)
+      THEN 3
+      WHEN r.k < CAST('2026-02-01' AS DATE)
+      THEN 4
+      WHEN r.k < CAST('2026-03-01' AS DATE)
+      THEN 5
+      WHEN r.k < CAST('2026-04-01' AS DATE)
+      THEN 6
+      WHEN r.k < CAST('2026-05-01' AS DATE)
+      THEN 7
+      WHEN r.k < CAST('2026-06-01' AS DATE)
+      THEN 8
+      WHEN r.k < CAST('2026-07-01' AS DATE)
+      THEN 9
+      WHEN r.k < CAST('2026-08-01' AS DATE)
+      THEN 10
+      WHEN r.k < CAST('2026-09-01' AS DATE)
+      THEN 11
+      WHEN r.k < CAST('2026-10-01' AS DATE)
+      THEN 12
+      WHEN r.k < CAST('2026-11-01' AS DATE)
+      THEN 13
+    END AS j,
+    r.d0,
     SUM(m0) AS m0,
     SUM(m0_n) AS m0_n,
     SUM(m1) AS m1,
@@ -132,146 +161,102 @@ WITH periods AS (
     SUM(m4_n) AS m4_n
   FROM (
     SELECT
-      CASE
-        WHEN r.k < CAST('2024-11-01' AS DATE)
-        THEN 0
-        WHEN r.k < CAST('2025-11-01' AS DATE)
-        THEN 1
-        WHEN r.k < CAST('2025-12-01' AS DATE)
-        THEN 2
-        WHEN r.k < CAST('2026-01-01' AS DATE)
-        THEN 3
-        WHEN r.k < CAST('2026-02-01' AS DATE)
-        THEN 4
-        WHEN r.k < CAST('2026-03-01' AS DATE)
-        THEN 5
-        WHEN r.k < CAST('2026-04-01' AS DATE)
-        THEN 6
-        WHEN r.k < CAST('2026-05-01' AS DATE)
-        THEN 7
-        WHEN r.k < CAST('2026-06-01' AS DATE)
-        THEN 8
-        WHEN r.k < CAST('2026-07-01' AS DATE)
-        THEN 9
-        WHEN r.k < CAST('2026-08-01' AS DATE)
-        THEN 10
-        WHEN r.k < CAST('2026-09-01' AS DATE)
-        THEN 11
-        WHEN r.k < CAST('2026-10-01' AS DATE)
-        THEN 12
-        WHEN r.k < CAST('2026-11-01' AS DATE)
-        THEN 13
-      END AS j,
-      r.d0,
-      r.m0,
-      r.m0_n,
-      r.m1,
-      r.m1_n,
-      r.m2_s,
-      r.m2_c,
-      r.m2_n,
-      r.m3,
-      r.m3_n,
-      r.m4,
-      r.m4_n
-    FROM (
-      SELECT
-        r.k,
-        r.d_segment AS d0,
-        CAST(r.churned_customers__v AS FLOAT64) AS m0,
-        CAST(r.churned_customers__n AS FLOAT64) AS m0_n,
-        CAST(NULL AS FLOAT64) AS m1,
-        CAST(NULL AS FLOAT64) AS m1_n,
-        CAST(NULL AS FLOAT64) AS m2_s,
-        CAST(NULL AS FLOAT64) AS m2_c,
-        CAST(NULL AS FLOAT64) AS m2_n,
-        CAST(NULL AS FLOAT64) AS m3,
-        CAST(NULL AS FLOAT64) AS m3_n,
-        CAST(NULL AS FLOAT64) AS m4,
-        CAST(NULL AS FLOAT64) AS m4_n
-      FROM rollup_accounts_daily__0 AS r
-      WHERE
-        r.k >= CAST('2024-11-01' AS DATE) AND r.k < CAST('2026-11-01' AS DATE)
-      UNION ALL
-      SELECT
-        r.k,
-        r.d_segment AS d0,
-        CAST(NULL AS FLOAT64) AS m0,
-        CAST(NULL AS FLOAT64) AS m0_n,
-        CAST(r.customers_at_start__v AS FLOAT64) AS m1,
-        CAST(r.customers_at_start__n AS FLOAT64) AS m1_n,
-        CAST(NULL AS FLOAT64) AS m2_s,
-        CAST(NULL AS FLOAT64) AS m2_c,
-        CAST(NULL AS FLOAT64) AS m2_n,
-        CAST(NULL AS FLOAT64) AS m3,
-        CAST(NULL AS FLOAT64) AS m3_n,
-        CAST(NULL AS FLOAT64) AS m4,
-        CAST(NULL AS FLOAT64) AS m4_n
-      FROM rollup_accounts_daily__1 AS r
-      WHERE
-        r.k < CAST('2026-10-01' AS DATE)
-      UNION ALL
-      SELECT
-        r.k,
-        r.d_segment AS d0,
-        CAST(NULL AS FLOAT64) AS m0,
-        CAST(NULL AS FLOAT64) AS m0_n,
-        CAST(NULL AS FLOAT64) AS m1,
-        CAST(NULL AS FLOAT64) AS m1_n,
-        CAST(r.avg_won_amount__s AS FLOAT64) AS m2_s,
-        CAST(r.avg_won_amount__c AS FLOAT64) AS m2_c,
-        CAST(r.avg_won_amount__n AS FLOAT64) AS m2_n,
-        CAST(NULL AS FLOAT64) AS m3,
-        CAST(NULL AS FLOAT64) AS m3_n,
-        CAST(NULL AS FLOAT64) AS m4,
-        CAST(NULL AS FLOAT64) AS m4_n
-      FROM rollup_deals_by_segment__0 AS r
-      WHERE
-        r.k >= CAST('2024-11-01' AS DATE) AND r.k < CAST('2026-11-01' AS DATE)
-      UNION ALL
-      SELECT
-        r.k,
-        r.d_segment AS d0,
-        CAST(NULL AS FLOAT64) AS m0,
-        CAST(NULL AS FLOAT64) AS m0_n,
-        CAST(NULL AS FLOAT64) AS m1,
-        CAST(NULL AS FLOAT64) AS m1_n,
-        CAST(NULL AS FLOAT64) AS m2_s,
-        CAST(NULL AS FLOAT64) AS m2_c,
-        CAST(NULL AS FLOAT64) AS m2_n,
-        CAST(r.acquisition_spend__v AS FLOAT64) AS m3,
-        CAST(r.acquisition_spend__n AS FLOAT64) AS m3_n,
-        CAST(NULL AS FLOAT64) AS m4,
-        CAST(NULL AS FLOAT64) AS m4_n
-      FROM rollup_spend_daily__0 AS r
-      WHERE
-        r.k >= CAST('2024-11-01' AS DATE) AND r.k < CAST('2026-11-01' AS DATE)
-      UNION ALL
-      SELECT
-        r.k,
-        r.d_segment AS d0,
-        CAST(NULL AS FLOAT64) AS m0,
-        CAST(NULL AS FLOAT64) AS m0_n,
-        CAST(NULL AS FLOAT64) AS m1,
-        CAST(NULL AS FLOAT64) AS m1_n,
-        CAST(NULL AS FLOAT64) AS m2_s,
-        CAST(NULL AS FLOAT64) AS m2_c,
-        CAST(NULL AS FLOAT64) AS m2_n,
-        CAST(NULL AS FLOAT64) AS m3,
-        CAST(NULL AS FLOAT64) AS m3_n,
-        CAST(r.new_customers__v AS FLOAT64) AS m4,
-        CAST(r.new_customers__n AS FLOAT64) AS m4_n
-      FROM rollup_deals_by_segment__1 AS r
-      WHERE
-        r.k >= CAST('2024-11-01' AS DATE) AND r.k < CAST('2026-11-01' AS DATE)
-    ) AS r
+      r.k,
+      r.d_segment AS d0,
+      CAST(r.churned_customers__v AS FLOAT64) AS m0,
+      CAST(r.churned_customers__n AS FLOAT64) AS m0_n,
+      CAST(NULL AS FLOAT64) AS m1,
+      CAST(NULL AS FLOAT64) AS m1_n,
+      CAST(NULL AS FLOAT64) AS m2_s,
+      CAST(NULL AS FLOAT64) AS m2_c,
+      CAST(NULL AS FLOAT64) AS m2_n,
+      CAST(NULL AS FLOAT64) AS m3,
+      CAST(NULL AS FLOAT64) AS m3_n,
+      CAST(NULL AS FLOAT64) AS m4,
+      CAST(NULL AS FLOAT64) AS m4_n
+    FROM rollup_accounts_daily__0 AS r
+    WHERE
+      r.k >= CAST('2024-11-01' AS DATE) AND r.k < CAST('2026-11-01' AS DATE)
+    UNION ALL
+    SELECT
+      r.k,
+      r.d_segment AS d0,
+      NULL AS m0,
+      NULL AS m0_n,
+      CAST(r.customers_at_start__v AS FLOAT64) AS m1,
+      CAST(r.customers_at_start__n AS FLOAT64) AS m1_n,
+      NULL AS m2_s,
+      NULL AS m2_c,
+      NULL AS m2_n,
+      NULL AS m3,
+      NULL AS m3_n,
+      NULL AS m4,
+      NULL AS m4_n
+    FROM rollup_accounts_daily__1 AS r
+    WHERE
+      r.k < CAST('2026-10-01' AS DATE)
+    UNION ALL
+    SELECT
+      r.k,
+      r.d_segment AS d0,
+      NULL AS m0,
+      NULL AS m0_n,
+      NULL AS m1,
+      NULL AS m1_n,
+      CAST(r.avg_won_amount__s AS FLOAT64) AS m2_s,
+      CAST(r.avg_won_amount__c AS FLOAT64) AS m2_c,
+      CAST(r.avg_won_amount__n AS FLOAT64) AS m2_n,
+      NULL AS m3,
+      NULL AS m3_n,
+      NULL AS m4,
+      NULL AS m4_n
+    FROM rollup_deals_by_segment__0 AS r
+    WHERE
+      r.k >= CAST('2024-11-01' AS DATE) AND r.k < CAST('2026-11-01' AS DATE)
+    UNION ALL
+    SELECT
+      r.k,
+      r.d_segment AS d0,
+      NULL AS m0,
+      NULL AS m0_n,
+      NULL AS m1,
+      NULL AS m1_n,
+      NULL AS m2_s,
+      NULL AS m2_c,
+      NULL AS m2_n,
+      CAST(r.acquisition_spend__v AS FLOAT64) AS m3,
+      CAST(r.acquisition_spend__n AS FLOAT64) AS m3_n,
+      NULL AS m4,
+      NULL AS m4_n
+    FROM rollup_spend_daily__0 AS r
+    WHERE
+      r.k >= CAST('2024-11-01' AS DATE) AND r.k < CAST('2026-11-01' AS DATE)
+    UNION ALL
+    SELECT
+      r.k,
+      r.d_segment AS d0,
+      NULL AS m0,
+      NULL AS m0_n,
+      NULL AS m1,
+      NULL AS m1_n,
+      NULL AS m2_s,
+      NULL AS m2_c,
+      NULL AS m2_n,
+      NULL AS m3,
+      NULL AS m3_n,
+      CAST(r.new_customers__v AS FLOAT64) AS m4,
+      CAST(r.new_customers__n AS FLOAT64) AS m4_n
+    FROM rollup_deals_by_segment__1 AS r
+    WHERE
+      r.k >= CAST('2024-11-01' AS DATE) AND r.k < CAST('2026-11-01' AS DATE)
   ) AS r
   GROUP BY
-    j,
-    d0
+    1,
+    2
 ), u AS (
   SELECT
     p.pid,
+    p.days,
     f.d0,
     CASE WHEN f.j > p.lo THEN f.m0 END AS m0,
     CASE WHEN f.j > p.lo THEN f.m0_n END AS m0_n,
@@ -290,24 +275,26 @@ WITH periods AS (
   UNION ALL
   SELECT
     pid,
+    days,
     NULL AS d0,
-    CAST(NULL AS FLOAT64) AS m0,
-    CAST(NULL AS FLOAT64) AS m0_n,
-    CAST(NULL AS FLOAT64) AS m1,
-    CAST(NULL AS FLOAT64) AS m1_n,
-    CAST(NULL AS FLOAT64) AS m2_s,
-    CAST(NULL AS FLOAT64) AS m2_c,
-    CAST(NULL AS FLOAT64) AS m2_n,
-    CAST(NULL AS FLOAT64) AS m3,
-    CAST(NULL AS FLOAT64) AS m3_n,
-    CAST(NULL AS FLOAT64) AS m4,
-    CAST(NULL AS FLOAT64) AS m4_n
+    NULL AS m0,
+    NULL AS m0_n,
+    NULL AS m1,
+    NULL AS m1_n,
+    NULL AS m2_s,
+    NULL AS m2_c,
+    NULL AS m2_n,
+    NULL AS m3,
+    NULL AS m3_n,
+    NULL AS m4,
+    NULL AS m4_n
   FROM periods
 ), a AS (
   SELECT
     pid,
     d0,
     GROUPING(d0) AS g,
+    MAX(days) AS days,
     COALESCE(SUM(m0), 0) AS m0,
     COALESCE(SUM(m0_n), 0) AS m0_n,
     COALESCE(SUM(m1), 0) AS m1,
@@ -340,7 +327,7 @@ SELECT
       CAST((
         CAST((
           CAST(a.m0 AS FLOAT64) / NULLIF(CAST(a.m1 AS FLOAT64), 0)
-        ) * 365 AS FLOAT64) / NULLIF(CAST(CAST(p.days AS FLOAT64) AS FLOAT64), 0)
+        ) * 365 AS FLOAT64) / NULLIF(CAST(CAST(a.days AS FLOAT64) AS FLOAT64), 0)
       ) AS FLOAT64),
       0
     )
@@ -355,7 +342,7 @@ SELECT
     CAST((
       CAST((
         CAST(a.m0 AS FLOAT64) / NULLIF(CAST(a.m1 AS FLOAT64), 0)
-      ) * 365 AS FLOAT64) / NULLIF(CAST(CAST(p.days AS FLOAT64) AS FLOAT64), 0)
+      ) * 365 AS FLOAT64) / NULLIF(CAST(CAST(a.days AS FLOAT64) AS FLOAT64), 0)
     ) AS FLOAT64),
     0
   ) AS s0,
@@ -371,8 +358,6 @@ SELECT
   a.m3_n,
   a.m4_n
 FROM a
-JOIN periods AS p
-  ON a.pid = p.pid
 WHERE
   a.g = 1 OR a.m0_n + a.m1_n + a.m2_n + a.m3_n + a.m4_n > 0
 ORDER BY

@@ -117,8 +117,37 @@ WITH periods AS (
   ]) AS v_
 ), f AS (
   SELECT
-    j,
-    d0,
+    CASE
+      WHEN r.k < CAST('2024-11-01' AS DATE)
+      THEN 0
+      WHEN r.k < CAST('2025-11-01' AS DATE)
+      THEN 1
+      WHEN r.k < CAST('2025-12-01' AS DATE)
+      THEN 2
+      WHEN r.k < CAST('2026-01-01' AS DATE)
+      THEN 3
+      WHEN r.k < CAST('2026-02-01' AS DATE)
+      THEN 4
+      WHEN r.k < CAST('2026-03-01' AS DATE)
+      THEN 5
+      WHEN r.k < CAST('2026-04-01' AS DATE)
+      THEN 6
+      WHEN r.k < CAST('2026-05-01' AS DATE)
+      THEN 7
+      WHEN r.k < CAST('2026-06-01' AS DATE)
+      THEN 8
+      WHEN r.k < CAST('2026-07-01' AS DATE)
+      THEN 9
+      WHEN r.k < CAST('2026-08-01' AS DATE)
+      THEN 10
+      WHEN r.k < CAST('2026-09-01' AS DATE)
+      THEN 11
+      WHEN r.k < CAST('2026-10-01' AS DATE)
+      THEN 12
+      WHEN r.k < CAST('2026-11-01' AS DATE)
+      THEN 13
+    END AS j,
+    r.d0,
     SUM(m0_s) AS m0_s,
     SUM(m0_c) AS m0_c,
     SUM(m0_n) AS m0_n,
@@ -133,92 +162,46 @@ WITH periods AS (
     SUM(m4_n) AS m4_n
   FROM (
     SELECT
-      CASE
-        WHEN r.k < CAST('2024-11-01' AS DATE)
-        THEN 0
-        WHEN r.k < CAST('2025-11-01' AS DATE)
-        THEN 1
-        WHEN r.k < CAST('2025-12-01' AS DATE)
-        THEN 2
-        WHEN r.k < CAST('2026-01-01' AS DATE)
-        THEN 3
-        WHEN r.k < CAST('2026-02-01' AS DATE)
-        THEN 4
-        WHEN r.k < CAST('2026-03-01' AS DATE)
-        THEN 5
-        WHEN r.k < CAST('2026-04-01' AS DATE)
-        THEN 6
-        WHEN r.k < CAST('2026-05-01' AS DATE)
-        THEN 7
-        WHEN r.k < CAST('2026-06-01' AS DATE)
-        THEN 8
-        WHEN r.k < CAST('2026-07-01' AS DATE)
-        THEN 9
-        WHEN r.k < CAST('2026-08-01' AS DATE)
-        THEN 10
-        WHEN r.k < CAST('2026-09-01' AS DATE)
-        THEN 11
-        WHEN r.k < CAST('2026-10-01' AS DATE)
-        THEN 12
-        WHEN r.k < CAST('2026-11-01' AS DATE)
-        THEN 13
-      END AS j,
-      r.d0,
-      r.m0_s,
-      r.m0_c,
-      r.m0_n,
-      r.m1_s,
-      r.m1_c,
-      r.m1_n,
-      r.m2,
-      r.m2_n,
-      r.m3,
-      r.m3_n,
-      r.m4,
-      r.m4_n
-    FROM (
-      SELECT
-        r.k,
-        r.d_segment AS d0,
-        CAST(r.won_cycle_days__s AS FLOAT64) AS m0_s,
-        CAST(r.won_cycle_days__c AS FLOAT64) AS m0_c,
-        CAST(r.won_cycle_days__n AS FLOAT64) AS m0_n,
-        CAST(r.avg_won_amount__s AS FLOAT64) AS m1_s,
-        CAST(r.avg_won_amount__c AS FLOAT64) AS m1_c,
-        CAST(r.avg_won_amount__n AS FLOAT64) AS m1_n,
-        CAST(NULL AS FLOAT64) AS m2,
-        CAST(NULL AS FLOAT64) AS m2_n,
-        CAST(r.won_new_deals__v AS FLOAT64) AS m3,
-        CAST(r.won_new_deals__n AS FLOAT64) AS m3_n,
-        CAST(r.closed_new_deals__v AS FLOAT64) AS m4,
-        CAST(r.closed_new_deals__n AS FLOAT64) AS m4_n
-      FROM rollup_deals_by_segment__0 AS r
-      WHERE
-        r.k >= CAST('2024-11-01' AS DATE) AND r.k < CAST('2026-11-01' AS DATE)
-      UNION ALL
-      SELECT
-        r.k,
-        r.d_segment AS d0,
-        CAST(NULL AS FLOAT64) AS m0_s,
-        CAST(NULL AS FLOAT64) AS m0_c,
-        CAST(NULL AS FLOAT64) AS m0_n,
-        CAST(NULL AS FLOAT64) AS m1_s,
-        CAST(NULL AS FLOAT64) AS m1_c,
-        CAST(NULL AS FLOAT64) AS m1_n,
-        CAST(r.open_new_deals__v AS FLOAT64) AS m2,
-        CAST(r.open_new_deals__n AS FLOAT64) AS m2_n,
-        CAST(NULL AS FLOAT64) AS m3,
-        CAST(NULL AS FLOAT64) AS m3_n,
-        CAST(NULL AS FLOAT64) AS m4,
-        CAST(NULL AS FLOAT64) AS m4_n
-      FROM rollup_deals_by_segment__3 AS r
-      WHERE
-        r.k < CAST('2026-11-01' AS DATE)
-    ) AS r
+      r.k,
+      r.d_segment AS d0,
+      CAST(r.won_cycle_days__s AS FLOAT64) AS m0_s,
+      CAST(r.won_cycle_days__c AS FLOAT64) AS m0_c,
+      CAST(r.won_cycle_days__n AS FLOAT64) AS m0_n,
+      CAST(r.avg_won_amount__s AS FLOAT64) AS m1_s,
+      CAST(r.avg_won_amount__c AS FLOAT64) AS m1_c,
+      CAST(r.avg_won_amount__n AS FLOAT64) AS m1_n,
+      CAST(NULL AS FLOAT64) AS m2,
+      CAST(NULL AS FLOAT64) AS m2_n,
+      CAST(r.won_new_deals__v AS FLOAT64) AS m3,
+      CAST(r.won_new_deals__n AS FLOAT64) AS m3_n,
+      CAST(r.closed_new_deals__v AS FLOAT64) AS m4,
+      CAST(r.closed_new_deals__n AS FLOAT64) AS m4_n
+    FROM rollup_deals_by_segment__0 AS r
+    WHERE
+      r.k >= CAST('2024-11-01' AS DATE) AND r.k < CAST('2026-11-01' AS DATE)
+    UNION ALL
+    SELECT
+      r.k,
+      r.d_segment AS d0,
+      NULL AS m0_s,
+      NULL AS m0_c,
+      NULL AS m0_n,
+      NULL AS m1_s,
+      NULL AS m1_c,
+      NULL AS m1_n,
+      CAST(r.open_new_deals__v AS FLOAT64) AS m2,
+      CAST(r.open_new_deals__n AS FLOAT64) AS m2_n,
+      NULL AS m3,
+      NULL AS m3_n,
+      NULL AS m4,
+      NULL AS m4_n
+    FROM rollup_deals_by_segment__3 AS r
+    WHERE
+      r.k < CAST('2026-11-01' AS DATE)
   ) AS r
   GROUP BY
-    j,
-    d0
+    1,
+    2
 ), u AS (
   SELECT
     p.pid,
@@ -242,18 +225,18 @@ WITH periods AS (
   SELECT
     pid,
     NULL AS d0,
-    CAST(NULL AS FLOAT64) AS m0_s,
-    CAST(NULL AS FLOAT64) AS m0_c,
-    CAST(NULL AS FLOAT64) AS m0_n,
-    CAST(NULL AS FLOAT64) AS m1_s,
-    CAST(NULL AS FLOAT64) AS m1_c,
-    CAST(NULL AS FLOAT64) AS m1_n,
-    CAST(NULL AS FLOAT64) AS m2,
-    CAST(NULL AS FLOAT64) AS m2_n,
-    CAST(NULL AS FLOAT64) AS m3,
-    CAST(NULL AS FLOAT64) AS m3_n,
-    CAST(NULL AS FLOAT64) AS m4,
-    CAST(NULL AS FLOAT64) AS m4_n
+    NULL AS m0_s,
+    NULL AS m0_c,
+    NULL AS m0_n,
+    NULL AS m1_s,
+    NULL AS m1_c,
+    NULL AS m1_n,
+    NULL AS m2,
+    NULL AS m2_n,
+    NULL AS m3,
+    NULL AS m3_n,
+    NULL AS m4,
+    NULL AS m4_n
   FROM periods
 ), a AS (
   SELECT

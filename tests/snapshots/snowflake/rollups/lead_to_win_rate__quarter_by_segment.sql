@@ -6,37 +6,30 @@ WITH periods AS (
     (1, 0, 1, CAST('2026-04-01' AS DATE), CAST('2026-07-01' AS DATE), 91)) AS v_(pid, lo, hi, lo_d, hi_d, days)
 ), f AS (
   SELECT
-    j,
-    d0,
+    CASE
+      WHEN r.k < CAST('2026-04-01' AS DATE)
+      THEN 0
+      WHEN r.k < CAST('2026-07-01' AS DATE)
+      THEN 1
+      WHEN r.k < CAST('2026-10-01' AS DATE)
+      THEN 2
+    END AS j,
+    r.d0,
     SUM(c0) AS c0,
     SUM(c0_base) AS c0_base
   FROM (
     SELECT
-      CASE
-        WHEN r.k < CAST('2026-04-01' AS DATE)
-        THEN 0
-        WHEN r.k < CAST('2026-07-01' AS DATE)
-        THEN 1
-        WHEN r.k < CAST('2026-10-01' AS DATE)
-        THEN 2
-      END AS j,
-      r.d0,
-      r.c0,
-      r.c0_base
-    FROM (
-      SELECT
-        r.k,
-        r.d_segment AS d0,
-        CAST(r.conv_n AS DOUBLE) AS c0,
-        CAST(r.base_n AS DOUBLE) AS c0_base
-      FROM rollup_leads_by_segment__1 AS r
-      WHERE
-        r.k >= CAST('2026-04-01' AS DATE) AND r.k < CAST('2026-10-01' AS DATE)
-    ) AS r
+      r.k,
+      r.d_segment AS d0,
+      CAST(r.conv_n AS DOUBLE) AS c0,
+      CAST(r.base_n AS DOUBLE) AS c0_base
+    FROM rollup_leads_by_segment__1 AS r
+    WHERE
+      r.k >= CAST('2026-04-01' AS DATE) AND r.k < CAST('2026-10-01' AS DATE)
   ) AS r
   GROUP BY
-    j,
-    d0
+    1,
+    2
 ), u AS (
   SELECT
     p.pid,
@@ -50,8 +43,8 @@ WITH periods AS (
   SELECT
     pid,
     NULL AS d0,
-    CAST(NULL AS DOUBLE) AS c0,
-    CAST(NULL AS DOUBLE) AS c0_base
+    NULL AS c0,
+    NULL AS c0_base
   FROM periods
 ), a AS (
   SELECT

@@ -6,7 +6,14 @@ WITH periods AS (
     (1, 0, 1, CAST('2026-04-01' AS DATE), CAST('2026-07-01' AS DATE), 91)) AS v_(pid, lo, hi, lo_d, hi_d, days)
 ), f AS (
   SELECT
-    j,
+    CASE
+      WHEN r.k < CAST('2026-04-01' AS DATE)
+      THEN 0
+      WHEN r.k < CAST('2026-07-01' AS DATE)
+      THEN 1
+      WHEN r.k < CAST('2026-10-01' AS DATE)
+      THEN 2
+    END AS j,
     SUM(m0) AS m0,
     SUM(m0_n) AS m0_n,
     SUM(m1) AS m1,
@@ -20,117 +27,96 @@ WITH periods AS (
     SUM(m4_n) AS m4_n
   FROM (
     SELECT
-      CASE
-        WHEN r.k < CAST('2026-04-01' AS DATE)
-        THEN 0
-        WHEN r.k < CAST('2026-07-01' AS DATE)
-        THEN 1
-        WHEN r.k < CAST('2026-10-01' AS DATE)
-        THEN 2
-      END AS j,
-      r.m0,
-      r.m0_n,
-      r.m1,
-      r.m1_n,
-      r.m2_s,
-      r.m2_c,
-      r.m2_n,
-      r.m3,
-      r.m3_n,
-      r.m4,
-      r.m4_n
-    FROM (
-      SELECT
-        r.k,
-        CAST(r.churned_customers__v AS DOUBLE) AS m0,
-        CAST(r.churned_customers__n AS DOUBLE) AS m0_n,
-        CAST(NULL AS DOUBLE) AS m1,
-        CAST(NULL AS DOUBLE) AS m1_n,
-        CAST(NULL AS DOUBLE) AS m2_s,
-        CAST(NULL AS DOUBLE) AS m2_c,
-        CAST(NULL AS DOUBLE) AS m2_n,
-        CAST(NULL AS DOUBLE) AS m3,
-        CAST(NULL AS DOUBLE) AS m3_n,
-        CAST(NULL AS DOUBLE) AS m4,
-        CAST(NULL AS DOUBLE) AS m4_n
-      FROM rollup_accounts_daily__0 AS r
-      WHERE
-        r.k >= CAST('2026-04-01' AS DATE) AND r.k < CAST('2026-10-01' AS DATE)
-      UNION ALL
-      SELECT
-        r.k,
-        CAST(NULL AS DOUBLE) AS m0,
-        CAST(NULL AS DOUBLE) AS m0_n,
-        CAST(r.customers_at_start__v AS DOUBLE) AS m1,
-        CAST(r.customers_at_start__n AS DOUBLE) AS m1_n,
-        CAST(NULL AS DOUBLE) AS m2_s,
-        CAST(NULL AS DOUBLE) AS m2_c,
-        CAST(NULL AS DOUBLE) AS m2_n,
-        CAST(NULL AS DOUBLE) AS m3,
-        CAST(NULL AS DOUBLE) AS m3_n,
-        CAST(NULL AS DOUBLE) AS m4,
-        CAST(NULL AS DOUBLE) AS m4_n
-      FROM rollup_accounts_daily__1 AS r
-      WHERE
-        r.k < CAST('2026-07-01' AS DATE)
-      UNION ALL
-      SELECT
-        r.k,
-        CAST(NULL AS DOUBLE) AS m0,
-        CAST(NULL AS DOUBLE) AS m0_n,
-        CAST(NULL AS DOUBLE) AS m1,
-        CAST(NULL AS DOUBLE) AS m1_n,
-        CAST(r.avg_won_amount__s AS DOUBLE) AS m2_s,
-        CAST(r.avg_won_amount__c AS DOUBLE) AS m2_c,
-        CAST(r.avg_won_amount__n AS DOUBLE) AS m2_n,
-        CAST(NULL AS DOUBLE) AS m3,
-        CAST(NULL AS DOUBLE) AS m3_n,
-        CAST(NULL AS DOUBLE) AS m4,
-        CAST(NULL AS DOUBLE) AS m4_n
-      FROM rollup_deals_by_segment__0 AS r
-      WHERE
-        r.k >= CAST('2026-04-01' AS DATE) AND r.k < CAST('2026-10-01' AS DATE)
-      UNION ALL
-      SELECT
-        r.k,
-        CAST(NULL AS DOUBLE) AS m0,
-        CAST(NULL AS DOUBLE) AS m0_n,
-        CAST(NULL AS DOUBLE) AS m1,
-        CAST(NULL AS DOUBLE) AS m1_n,
-        CAST(NULL AS DOUBLE) AS m2_s,
-        CAST(NULL AS DOUBLE) AS m2_c,
-        CAST(NULL AS DOUBLE) AS m2_n,
-        CAST(r.acquisition_spend__v AS DOUBLE) AS m3,
-        CAST(r.acquisition_spend__n AS DOUBLE) AS m3_n,
-        CAST(NULL AS DOUBLE) AS m4,
-        CAST(NULL AS DOUBLE) AS m4_n
-      FROM rollup_spend_daily__0 AS r
-      WHERE
-        r.k >= CAST('2026-04-01' AS DATE) AND r.k < CAST('2026-10-01' AS DATE)
-      UNION ALL
-      SELECT
-        r.k,
-        CAST(NULL AS DOUBLE) AS m0,
-        CAST(NULL AS DOUBLE) AS m0_n,
-        CAST(NULL AS DOUBLE) AS m1,
-        CAST(NULL AS DOUBLE) AS m1_n,
-        CAST(NULL AS DOUBLE) AS m2_s,
-        CAST(NULL AS DOUBLE) AS m2_c,
-        CAST(NULL AS DOUBLE) AS m2_n,
-        CAST(NULL AS DOUBLE) AS m3,
-        CAST(NULL AS DOUBLE) AS m3_n,
-        CAST(r.new_customers__v AS DOUBLE) AS m4,
-        CAST(r.new_customers__n AS DOUBLE) AS m4_n
-      FROM rollup_deals_by_segment__1 AS r
-      WHERE
-        r.k >= CAST('2026-04-01' AS DATE) AND r.k < CAST('2026-10-01' AS DATE)
-    ) AS r
+      r.k,
+      CAST(r.churned_customers__v AS DOUBLE) AS m0,
+      CAST(r.churned_customers__n AS DOUBLE) AS m0_n,
+      CAST(NULL AS DOUBLE) AS m1,
+      CAST(NULL AS DOUBLE) AS m1_n,
+      CAST(NULL AS DOUBLE) AS m2_s,
+      CAST(NULL AS DOUBLE) AS m2_c,
+      CAST(NULL AS DOUBLE) AS m2_n,
+      CAST(NULL AS DOUBLE) AS m3,
+      CAST(NULL AS DOUBLE) AS m3_n,
+      CAST(NULL AS DOUBLE) AS m4,
+      CAST(NULL AS DOUBLE) AS m4_n
+    FROM rollup_accounts_daily__0 AS r
+    WHERE
+      r.k >= CAST('2026-04-01' AS DATE) AND r.k < CAST('2026-10-01' AS DATE)
+    UNION ALL
+    SELECT
+      r.k,
+      NULL AS m0,
+      NULL AS m0_n,
+      CAST(r.customers_at_start__v AS DOUBLE) AS m1,
+      CAST(r.customers_at_start__n AS DOUBLE) AS m1_n,
+      NULL AS m2_s,
+      NULL AS m2_c,
+      NULL AS m2_n,
+      NULL AS m3,
+      NULL AS m3_n,
+      NULL AS m4,
+      NULL AS m4_n
+    FROM rollup_accounts_daily__1 AS r
+    WHERE
+      r.k < CAST('2026-07-01' AS DATE)
+    UNION ALL
+    SELECT
+      r.k,
+      NULL AS m0,
+      NULL AS m0_n,
+      NULL AS m1,
+      NULL AS m1_n,
+      CAST(r.avg_won_amount__s AS DOUBLE) AS m2_s,
+      CAST(r.avg_won_amount__c AS DOUBLE) AS m2_c,
+      CAST(r.avg_won_amount__n AS DOUBLE) AS m2_n,
+      NULL AS m3,
+      NULL AS m3_n,
+      NULL AS m4,
+      NULL AS m4_n
+    FROM rollup_deals_by_segment__0 AS r
+    WHERE
+      r.k >= CAST('2026-04-01' AS DATE) AND r.k < CAST('2026-10-01' AS DATE)
+    UNION ALL
+    SELECT
+      r.k,
+      NULL AS m0,
+      NULL AS m0_n,
+      NULL AS m1,
+      NULL AS m1_n,
+      NULL AS m2_s,
+      NULL AS m2_c,
+      NULL AS m2_n,
+      CAST(r.acquisition_spend__v AS DOUBLE) AS m3,
+      CAST(r.acquisition_spend__n AS DOUBLE) AS m3_n,
+      NULL AS m4,
+      NULL AS m4_n
+    FROM rollup_spend_daily__0 AS r
+    WHERE
+      r.k >= CAST('2026-04-01' AS DATE) AND r.k < CAST('2026-10-01' AS DATE)
+    UNION ALL
+    SELECT
+      r.k,
+      NULL AS m0,
+      NULL AS m0_n,
+      NULL AS m1,
+      NULL AS m1_n,
+      NULL AS m2_s,
+      NULL AS m2_c,
+      NULL AS m2_n,
+      NULL AS m3,
+      NULL AS m3_n,
+      CAST(r.new_customers__v AS DOUBLE) AS m4,
+      CAST(r.new_customers__n AS DOUBLE) AS m4_n
+    FROM rollup_deals_by_segment__1 AS r
+    WHERE
+      r.k >= CAST('2026-04-01' AS DATE) AND r.k < CAST('2026-10-01' AS DATE)
   ) AS r
   GROUP BY
-    j
+    1
 ), u AS (
   SELECT
     p.pid,
+    p.days,
     CASE WHEN f.j > p.lo THEN f.m0 END AS m0,
     CASE WHEN f.j > p.lo THEN f.m0_n END AS m0_n,
     CASE WHEN f.j <= p.lo THEN f.m1 END AS m1,
@@ -148,22 +134,24 @@ WITH periods AS (
   UNION ALL
   SELECT
     pid,
-    CAST(NULL AS DOUBLE) AS m0,
-    CAST(NULL AS DOUBLE) AS m0_n,
-    CAST(NULL AS DOUBLE) AS m1,
-    CAST(NULL AS DOUBLE) AS m1_n,
-    CAST(NULL AS DOUBLE) AS m2_s,
-    CAST(NULL AS DOUBLE) AS m2_c,
-    CAST(NULL AS DOUBLE) AS m2_n,
-    CAST(NULL AS DOUBLE) AS m3,
-    CAST(NULL AS DOUBLE) AS m3_n,
-    CAST(NULL AS DOUBLE) AS m4,
-    CAST(NULL AS DOUBLE) AS m4_n
+    days,
+    NULL AS m0,
+    NULL AS m0_n,
+    NULL AS m1,
+    NULL AS m1_n,
+    NULL AS m2_s,
+    NULL AS m2_c,
+    NULL AS m2_n,
+    NULL AS m3,
+    NULL AS m3_n,
+    NULL AS m4,
+    NULL AS m4_n
   FROM periods
 ), a AS (
   SELECT
     pid,
     0 AS g,
+    MAX(days) AS days,
     COALESCE(SUM(m0), 0) AS m0,
     COALESCE(SUM(m0_n), 0) AS m0_n,
     COALESCE(SUM(m1), 0) AS m1,
@@ -190,7 +178,7 @@ SELECT
       CAST((
         CAST((
           CAST(a.m0 AS DOUBLE) / NULLIF(CAST(a.m1 AS DOUBLE), 0)
-        ) * 365 AS DOUBLE) / NULLIF(CAST(CAST(p.days AS DOUBLE) AS DOUBLE), 0)
+        ) * 365 AS DOUBLE) / NULLIF(CAST(CAST(a.days AS DOUBLE) AS DOUBLE), 0)
       ) AS DOUBLE),
       0
     )
@@ -205,7 +193,7 @@ SELECT
     CAST((
       CAST((
         CAST(a.m0 AS DOUBLE) / NULLIF(CAST(a.m1 AS DOUBLE), 0)
-      ) * 365 AS DOUBLE) / NULLIF(CAST(CAST(p.days AS DOUBLE) AS DOUBLE), 0)
+      ) * 365 AS DOUBLE) / NULLIF(CAST(CAST(a.days AS DOUBLE) AS DOUBLE), 0)
     ) AS DOUBLE),
     0
   ) AS s0,
@@ -221,8 +209,6 @@ SELECT
   a.m3_n,
   a.m4_n
 FROM a
-JOIN periods AS p
-  ON a.pid = p.pid
 ORDER BY
   a.pid,
   a.g DESC NULLS LAST

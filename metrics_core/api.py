@@ -24,9 +24,7 @@ from .assemble import Assembler, Request, build_result
 from .backends import Backend, connect
 from .catalog import Catalog, normalize_words
 from .columns import Columns
-from .compile import Compiled, MetricQuery, Slot, compile_query
 from .compile_cumulative import widen
-from .compile_tables import TableSQL
 from .errors import QueryError, hint_for, mark_url_password, redact
 from .filters import Filter
 from .grammar import parse_query
@@ -40,6 +38,7 @@ from .fineprint import check_windows
 from .question_plan import QuestionPlanning, _grain
 from .result import MetricResult
 from .rollup_answer import RollupAnswers
+from .statement import Compiled, MetricQuery, Slot
 from .multi import MultiResult, view
 from .values import DimensionValues, empty_filter_note, list_values
 
@@ -268,16 +267,28 @@ class KPI(QuestionPlanning, RollupAnswers):
 
     @_localized
     def plan_many(self, text: str, *, as_of: date | None = None) -> tuple[Request, ...]:
-        """One Request per metric the question names, all with its period, breakdown and filters."""
-        p = parse_query(text, self.catalog.synonyms)
-        return tuple(self._request(m, p.period, p.by, p.where, p.compare, p.grain, as_of, p.condition) for m in p.metrics)
+        """One Request per metric the question names, all with its period, breakdown and filters
+        (planned once per text, day and language: the notes are worded in it)."""
+        as_of = as_of or today(self.calendar)
+
+        def make() -> tuple[Request, ...]:
+            p = parse_query(text, self.catalog.synonyms)
+            return tuple(self._request(m, p.period, p.by, p.where, p.compare, p.grain, as_of, p.condition)
+                         for m in p.metrics)
+
+        return self.plans.get(("plan_many", text, as_of, active_locale(), self._asm.locale), make)
 
     def compiled(self, query: MetricQuery, dialect: str | None = None, *, also: tuple[str, ...] = ()) -> Compiled:
         """The statement for a query, compiled once per process (queries and definitions are frozen);
         ``also``: more metrics over the same windows in the same statement."""
         dialect = dialect or self.dialect
-        return self.plans.get(("compiled", query, dialect, also), lambda: compile_query(
-            self.catalog, self.calendar, query, dialect, base_dir=self.loaded.base_dir, also=also))
+
+        def make() -> Compiled:
+            from .compile import compile_query  # SQLGlot: only when a statement is not already known
+
+            return compile_query(self.catalog, self.calendar, query, dialect, base_dir=self.loaded.base_dir, also=also)
+
+        return self.plans.get(("compiled", query, dialect, also), make)
 
     def forget(self) -> None:
         """Drop every memoised plan and fine-print count: the next answer of any question is a first ask."""
@@ -400,6 +411,7 @@ class KPI(QuestionPlanning, RollupAnswers):
         """The latest event date seen across the metric time columns (cached for a minute)."""
         if self._fresh and time.monotonic() - self._fresh[0] < 60:
             return self._fresh[1]
+        from .compile_tables import TableSQL
         from .explain import freshness_sql
 
         sql = freshness_sql(self.catalog, TableSQL(self.catalog, self.loaded.base_dir))

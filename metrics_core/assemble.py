@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any, Mapping
 
 from .columns import Columns
-from .compile import Compiled, MetricQuery
+from .statement import Compiled, MetricQuery
 from .filters import describe, join
 from .formatting import fmt_count, fmt_value, plural_category
 from .i18n import _, active_locale, ngettext

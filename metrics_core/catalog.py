@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from sqlglot import exp
-
-from .errors import hint_for
-from .expressions import ExprError, column_refs, identifiers, parse_snippet
+from .errors import ExprError, hint_for
 from .i18n import _
 from .models import RESERVED_DIMENSIONS, ConversionMetric, CumulativeMetric, Definitions, DerivedMetric, DimensionDef, RatioMetric, SimpleMetric
+
+if TYPE_CHECKING:
+    from sqlglot import exp
 
 BUILTINS = ("period_days",)
 
@@ -59,6 +60,8 @@ class Catalog:
 
     def parse(self, sql: str, table: str) -> exp.Expression:
         """Parse a snippet on ``table`` and check every column it reads (raises ExprError)."""
+        from .expressions import column_refs, parse_snippet  # SQLGlot: only when a snippet is read
+
         expr = parse_snippet(sql, self.dialect)
         for ref in column_refs(expr):
             target = self.scope(table).get(ref.qualifier)
@@ -126,6 +129,8 @@ class Catalog:
         if isinstance(m, ConversionMetric):
             return [m.base.measure, m.target.measure], []
         if isinstance(m, DerivedMetric):
+            from .expressions import identifiers, parse_snippet
+
             names = identifiers(parse_snippet(m.expr, self.dialect))
             return [], [n for n in dict.fromkeys(names) if n not in BUILTINS]
         return [], []

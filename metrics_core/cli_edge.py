@@ -109,6 +109,7 @@ def answer_query(text: str, definitions: Path | None = None, as_of: str | None =
                  no_cache: bool = False, no_rollups: bool = False) -> None:
     """The body of `kpi query`: answer one question (several metrics: "win_rate, cac last-quarter") and
     print it (a panel each), or write it as JSON / CSV / Parquet (to the terminal or ``output``)."""
+    from . import plancache
     from .cli_render import render_many, render_result, render_sql
     from .export import pick_format
 
@@ -117,18 +118,21 @@ def answer_query(text: str, definitions: Path | None = None, as_of: str | None =
     kind = pick_format(fmt, output, as_csv=as_csv, as_json=as_json)
     kpi = open_kpi(definitions, cache=not no_cache, sections=False, keep_definitions=True)
     day = parse_as_of(as_of)
+    if not no_cache:
+        plancache.preload(kpi)  # a question asked before: its statements, without importing SQLGlot
     many = kpi.query_many(text, as_of=day, use_cache=not no_cache)
     results = many.results
     if kind is not None:
         _write_answer(kpi, many, kind, output, sql)
-        return
-    if sql:
-        for s in dict.fromkeys((r.sql, tuple(r.params.items()), r.dialect) for r in results):
-            render_sql(out, s[0], dict(s[1]), s[2])
-    if len(results) == 1:
-        render_result(out, results[0], kpi)
     else:
-        render_many(out, many, kpi)
+        if sql:
+            for s in dict.fromkeys((r.sql, tuple(r.params.items()), r.dialect) for r in results):
+                render_sql(out, s[0], dict(s[1]), s[2])
+        if len(results) == 1:
+            render_result(out, results[0], kpi)
+        else:
+            render_many(out, many, kpi)
+    plancache.store(kpi)
 
 
 def _write_answer(kpi: Any, many: Any, kind: str, output: Path | None, sql: bool) -> None:

@@ -27,7 +27,6 @@ come from validated definitions only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,61 +47,9 @@ from .filters import Filter, conds
 from .models import (ConstantMetric, ConversionMetric, CumulativeMetric, DerivedMetric, MeasureDef, RatioMetric,
                      SimpleMetric)
 from .periods import Calendar, Period
+from .statement import Compiled, MetricQuery, Slot, needs  # noqa: F401 - the compiler's input and output, re-exported
 
 ADDITIVE = ("count", "count_distinct", "sum")
-
-
-@dataclass(frozen=True)
-class Slot:
-    """One window the statement computes: 0 = the asked period, 1 = comparison, 2.. = series buckets."""
-
-    pid: int
-    role: str  # "current" | "comparison" | "bucket"
-    period: Period
-
-
-@dataclass(frozen=True)
-class MetricQuery:
-    """What to compute (frozen). Built by the grammar from text, or directly by API callers."""
-
-    metric: str
-    slots: tuple[Slot, ...]
-    dimensions: tuple[str, ...] = ()
-    filters: tuple[tuple[str, tuple[str, ...]], ...] = ()  # dim in (values), each ANDed
-    condition: Filter | None = None  # the rest of the where clause (!=, >, or ...), ANDed with filters
-
-
-@dataclass(frozen=True)
-class Compiled:
-    sql: str
-    params: dict[str, Any]
-    dialect: str
-    measure_cols: dict[str, str]  # measure name -> column ("m0"); its row count is column + "_n"
-    conversion_cols: dict[str, tuple[str, str]]  # conversion metric -> (converted col, base col)
-    metric_cols: dict[str, str]  # metric name -> column holding its value ("value" for the asked one)
-    dim_cols: tuple[str, ...] = field(default=())
-
-
-def needs(cat: Catalog, *metrics: str) -> tuple[list[str], list[str]]:
-    """(measures, conversion metrics) the metrics read, in the order their columns are numbered."""
-    measures: list[str] = []
-    conversions: list[str] = []
-
-    def collect(name: str, seen: tuple[str, ...]) -> None:
-        if name in seen:
-            raise QueryError(f"metric '{name}' refers to itself: " + " -> ".join([*seen, name]))
-        if isinstance(cat.defs.metrics[name], ConversionMetric):
-            if name not in conversions:
-                conversions.append(name)
-            return
-        direct, subs = cat.metric_refs(name)
-        measures.extend(m for m in direct if m not in measures)
-        for sub in subs:
-            collect(sub, (*seen, name))
-
-    for metric in metrics:
-        collect(metric, ())
-    return measures, conversions
 
 
 class _Builder:

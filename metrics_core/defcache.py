@@ -117,6 +117,11 @@ def key_of(path: Path, text: str, source: str, sections: object, env: tuple[tupl
             "env": hashlib.sha256(json.dumps(env).encode("utf-8")).hexdigest(), "code": code_version()}
 
 
+def digest(key: dict) -> str:
+    """One text for the whole key: what the plan cache (plancache.py) files its entries under."""
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode("utf-8")).hexdigest()
+
+
 def _entry_path(key: dict, directory: Path) -> Path:
     """One file per (file, name, sections): a new version of the file replaces its entry."""
     name = hashlib.sha256(json.dumps([key["path"], key["source"], key["sections"]]).encode()).hexdigest()[:32]

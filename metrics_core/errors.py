@@ -48,6 +48,11 @@ def hint_for(word: str, choices: Iterable[str], *, what: str = "allowed") -> str
     return f" ({what}: {shown})"
 
 
+class ExprError(ValueError):
+    """A SQL snippet of the definitions that does not parse or uses something not allowed (expressions.py);
+    the message is user-facing. Not a KpiError: the loader and the compiler turn it into one, with context."""
+
+
 class KpiError(Exception):
     """Base of every error kpi raises on purpose; its text never shows a secret."""
 

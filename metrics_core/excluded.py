@@ -15,17 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-import sqlglot
-
-from .compile_tables import TableSQL
-from .excluded_sql import KINDS, ExcludedSQL, excluded_sql
 from .formatting import fmt_count, plural_category
 from .i18n import ngettext
+from .statement import KINDS, ExcludedSQL
 
 if TYPE_CHECKING:
     from .api import KPI
     from .assemble import Request
-    from .compile import MetricQuery
+    from .statement import MetricQuery
 
 
 @dataclass(frozen=True)
@@ -78,6 +75,11 @@ def excluded_rows(kpi: "KPI", req: "Request", use_cache: bool = True
 
 def _statement(kpi: "KPI", q: "MetricQuery", as_of: Any, dialect: str) -> ExcludedSQL | None:
     """The counting statement in the engine's dialect (built as DuckDB text with ``:p0`` parameters)."""
+    import sqlglot  # only when the statement is not already known (memo.py, plancache.py)
+
+    from .compile_tables import TableSQL
+    from .excluded_sql import excluded_sql
+
     built = excluded_sql(kpi.catalog, TableSQL(kpi.catalog, kpi.loaded.base_dir), kpi.calendar, q, as_of)
     if built is None:
         return None

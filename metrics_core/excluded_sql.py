@@ -23,29 +23,18 @@ Counts come from the raw tables, so a note is never missing when a rollup answer
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlglot import exp
 
 from .catalog import Catalog
-from .compile import MetricQuery, Slot
 from .compile_filters import condition_sql, table_fields
 from .compile_tables import TableSQL, _lit, _q
 from .compile_values import value_condition
 from .doctor_sql import NUMERIC_AGGS, DoctorSQL
 from .filters import conds
 from .periods import Calendar, utc_bounds
-
-KINDS = ("no_time", "no_value", "negative", "date_order")
-
-
-@dataclass(frozen=True)
-class ExcludedSQL:
-    sql: str  # DuckDB text; per measure and window: measure, pid, g, d0.., no_time, no_value, negative, date_order
-    params: dict[str, Any]
-    details: dict[str, dict[str, str]]  # measure -> {"time": col, "expr": snippet, "first": col, "then": col}
-
+from .statement import KINDS, ExcludedSQL, MetricQuery, Slot  # noqa: F401 - re-exported
 
 def measures_read(cat: Catalog, metric: str) -> list[str]:
     """Every measure behind a metric (through derived metrics; cycle-safe), in reading order."""

@@ -21,7 +21,7 @@ from typing import IO, Any, Iterable
 
 from .catalog import Catalog
 from .columns import Columns
-from .compile import needs
+from .statement import needs
 from .errors import KpiUserError
 from .i18n import _
 from .periods import period_label

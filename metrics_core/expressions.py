@@ -20,7 +20,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, SqlglotError
 
-from .errors import hint_for
+from .errors import ExprError, hint_for  # noqa: F401 - ExprError re-exported (catalog raises it without SQLGlot)
 from .i18n import _, fmt_int
 
 FORBIDDEN = (exp.Select, exp.Subquery, exp.Union, exp.AggFunc, exp.Window, exp.Insert, exp.Delete,
@@ -55,10 +55,6 @@ def allowed_function_names() -> list[str]:
 class ColumnRef:
     qualifier: str  # "" for the table's own column, else a join alias
     name: str
-
-
-class ExprError(ValueError):
-    """A snippet that does not parse or uses something not allowed; message is user-facing."""
 
 
 def parse_snippet(sql: str, dialect: str) -> exp.Expression:

@@ -19,6 +19,7 @@ also kept between processes (defcache.py), so a one-shot command skips the YAML 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 import threading
 import types
@@ -48,6 +49,7 @@ class Loaded:
     raw: Any
     source: str
     base_dir: Path
+    digest: str | None = None  # the file version's key in the definitions cache (defcache.py), when read through it
 
 
 def find_definitions(path: str | Path | None = None) -> Path:
@@ -94,6 +96,7 @@ def _through_disk(p: Path, text: str, use_cache: bool) -> Loaded:
         loaded = _parse(text, source, base_dir, False, on_tree=lambda t: kept.append(_encoded(t)))
         if kept and kept[0] is not None:  # only a file that validated gets here
             defcache.put(disk_key, kept[0])
+    loaded = dataclasses.replace(loaded, digest=defcache.digest(disk_key))
     _remember(key, loaded)
     return loaded
 

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from .catalog import Catalog
 from .columns import Columns
-from .compile import Compiled, needs
+from .statement import Compiled, needs
 from .result import MetricResult
 
 

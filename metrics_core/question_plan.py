@@ -7,8 +7,6 @@ from datetime import date
 
 from .assemble import Request
 from .catalog import normalize_words
-from .compile import MetricQuery, Slot
-from .compile_filters import check_types, metric_fields, unknown_field
 from .errors import QueryError, hint_for
 from .filters import Filter, conds, join, split
 from .fineprint import check_windows
@@ -16,6 +14,7 @@ from .grammar import GRAINS, check_text
 from .i18n import _
 from .periods import Grain, Period, buckets, previous_period, resolve_period, today, year_ago
 from .phrases import fold, inflected
+from .statement import MetricQuery, Slot
 
 
 class QuestionPlanning:
@@ -53,6 +52,8 @@ class QuestionPlanning:
     def _check_filters(self, metric: str, where: tuple, condition: Filter | None = None) -> tuple[tuple, Filter | None]:
         """Check every field name and value; returns (plain text filters, the rest as a tree): a plain
         ``amount = 1000`` on a number column moves into the tree, where it is compared as a number."""
+        from .compile_filters import check_types, metric_fields, unknown_field  # SQLGlot: a question not seen before
+
         fields = metric_fields(self.catalog, metric)
         tree = join(tuple((d, tuple(v)) for d, v in where), condition)
         for c in conds(tree):

@@ -10,7 +10,7 @@ from typing import Any
 from .assemble import Request
 from .backends import Backend
 from .columns import Columns, _records
-from .compile import Compiled, MetricQuery, Slot
+from .statement import Compiled, MetricQuery, Slot
 from .fineprint import maturing_note, maturing_window
 from .models import ConversionMetric
 

@@ -15,9 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from .compile import Compiled
-from .compile_filters import metric_fields
-from .compile_values import BLANK, base_measure, is_blank, known_values_sql, tables_with, values_sql
+from .statement import Compiled
 from .errors import QueryError, hint_for
 from .filters import NEGATIVE, ORDERED, Cond, Filter, conds, describe, join
 from .i18n import _
@@ -40,6 +38,8 @@ class DimensionValues:
     sql: str
 
     def to_json(self) -> dict[str, Any]:
+        from .compile_values import BLANK
+
         period = None if self.period is None else {"text": self.period.text, "start": self.period.start.isoformat(),
                                                    "end": self.period.end.isoformat()}
         return {"dimension": self.dimension, "metric": self.metric, "table": self.table, "measure": self.measure,
@@ -49,6 +49,8 @@ class DimensionValues:
 
 def list_values(kpi: "KPI", dimension: str, *, metric: str | None = None, period: str | None = None,
                 as_of: date | None = None) -> DimensionValues:
+    from .compile_values import base_measure, tables_with, values_sql  # SQLGlot: imported when values are listed
+
     cat = kpi.catalog
     dim = dimension.strip().lower()
     if metric:
@@ -100,6 +102,8 @@ def empty_filter_note(kpi: "KPI", req: "Request", compiled: Compiled, table: Any
 def check_filter_values(kpi: "KPI", metric: str, tree: Filter | None, *, empty: bool) -> None:
     """The did-you-mean check of text values: all of them when nothing matched, else those after
     ``!=``/``not in`` (one small statement, only when there is something to check)."""
+    from .compile_filters import metric_fields  # SQLGlot: only for a question with filters
+
     kinds = metric_fields(kpi.catalog, metric)
     text_conds = [c for c in conds(tree) if kinds.get(c.dim) == "text" and c.op not in ORDERED]
     _check_values(kpi, metric, text_conds if empty else [c for c in text_conds if c.op in NEGATIVE])
@@ -115,6 +119,8 @@ def _check_values(kpi: "KPI", metric: str, checked: list[Cond]) -> None:
     """A ``QueryError`` with did-you-mean for the first value no row of the table has, at any time."""
     if not checked:
         return
+    from .compile_values import BLANK, base_measure, is_blank, known_values_sql
+
     mdef = kpi.definitions.measures[base_measure(kpi.catalog, metric)]
     dims = list(dict.fromkeys(c.dim for c in checked))
     sql = known_values_sql(kpi.catalog, kpi.calendar, dims, mdef, dialect=kpi.dialect, base_dir=kpi.loaded.base_dir)

@@ -306,6 +306,18 @@ def test_query_imports_no_heavy_package(demo: Path, question: str, flags: list[s
     assert heavy == [], f"`kpi query` imported {heavy[:12]}"
 
 
+def test_a_question_asked_before_imports_no_sqlglot(demo: Path) -> None:
+    """The second ask of a question reads its statements from the plan cache (metrics_core/plancache.py):
+    SQLGlot (0.1 s of a cold start) is not imported at all, and the answer is the same."""
+    env = {**os.environ, "KPI_CONNECTION": f"duckdb:///{demo.parent}/kpi.duckdb"}
+    args = ["query", "win_rate last-quarter by segment", "--as-of", AS_OF, "-d", str(demo), "--json"]
+    first, _modules = imported_by(args, env)
+    again, modules = imported_by(args, env)
+    assert first.returncode == again.returncode == 0 and first.stdout == again.stdout
+    assert {"duckdb", "metrics_core.plancache"} <= modules
+    assert sorted(m for m in modules if m.split(".")[0] in (*NOT_ON_THE_QUERY_PATH, "sqlglot")) == []
+
+
 def test_plugin_commands_still_load_with_their_packages(demo: Path) -> None:
     """The other side of the skip above: a bot/sheets command loads its plugin (and what it needs)."""
     proc, modules = imported_by(["sheets", "sync", "--dry-run", "-d", str(demo), "--as-of", AS_OF],

@@ -26,9 +26,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("models", "expressions"),                                  # 2: the format; SQL snippets
     ("catalog", "validate_sql", "validate", "load", "defcache", "schema"),  # 3: definitions: what they mean, loading
     ("filters", "grammar", "compile_filters", "compile_rows", "compile_tables", "compile_scan", "compile_conversion", "compile_split", "compile_values", "compile", "formatting", "result", "doctor_sql", "doctor_whatif",
-     "excluded_sql", "fineprint", "compile_cumulative", "why",  # 4: questions -> SQL (pure)
+     "excluded_sql", "fineprint", "compile_cumulative", "why", "statement",  # 4: questions -> SQL (pure)
      "rollup_sql", "rollup_serve", "rollup_serve_sql"),
-    ("backends", "cache", "rollup_stamp", "rollup_store", "rollup_build"),      # 5: I/O: engines, the result cache, rollups
+    ("backends", "cache", "plancache", "rollup_stamp", "rollup_store", "rollup_build"),      # 5: I/O: engines, the result cache, rollups
     ("assemble", "explain", "values", "records", "why_answer", "multi", "export", "api", "question_plan", "rollup_answer", "doctor", "doctor_shift", "doctor_specs", "excluded",
      "rollup_suggest", "__init__"),  # 6: the facade
     ("cli", "cli_edge", "cli_entry", "cli_render", "cli_rollups", "cli_rows", "cli_why", "demo", "demo_data", "checkdata", "doctor_render"),  # 7: the edge

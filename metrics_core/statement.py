@@ -1,0 +1,83 @@
+"""What to compute and the statements that compute it, as plain data (layer: compile; pure, no SQLGlot).
+
+``MetricQuery`` (a metric, its windows as ``Slot``s, breakdown and filters) goes in; ``Compiled`` (the
+statement text, its bound parameters and what each column means) and ``ExcludedSQL`` (the fine
+print's counting statement) come out of compile.py and excluded_sql.py. They live here, apart from
+the compilers, so that code which only carries them -- the facade, the assembler, and a `kpi query`
+whose statements come from the plan cache (plancache.py) -- never imports SQLGlot (0.1 s of a cold start).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .errors import QueryError
+from .filters import Filter
+from .models import ConversionMetric
+from .periods import Period
+
+if TYPE_CHECKING:
+    from .catalog import Catalog
+
+KINDS = ("no_time", "no_value", "negative", "date_order")  # what the fine print counts, per measure and window
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One window the statement computes: 0 = the asked period, 1 = comparison, 2.. = series buckets."""
+
+    pid: int
+    role: str  # "current" | "comparison" | "bucket"
+    period: Period
+
+
+@dataclass(frozen=True)
+class MetricQuery:
+    """What to compute (frozen). Built by the grammar from text, or directly by API callers."""
+
+    metric: str
+    slots: tuple[Slot, ...]
+    dimensions: tuple[str, ...] = ()
+    filters: tuple[tuple[str, tuple[str, ...]], ...] = ()  # dim in (values), each ANDed
+    condition: Filter | None = None  # the rest of the where clause (!=, >, or ...), ANDed with filters
+
+
+@dataclass(frozen=True)
+class Compiled:
+    sql: str
+    params: dict[str, Any]
+    dialect: str
+    measure_cols: dict[str, str]  # measure name -> column ("m0"); its row count is column + "_n"
+    conversion_cols: dict[str, tuple[str, str]]  # conversion metric -> (converted col, base col)
+    metric_cols: dict[str, str]  # metric name -> column holding its value ("value" for the asked one)
+    dim_cols: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class ExcludedSQL:
+    sql: str  # DuckDB text; per measure and window: measure, pid, g, d0.., no_time, no_value, negative, date_order
+    params: dict[str, Any]
+    details: dict[str, dict[str, str]]  # measure -> {"time": col, "expr": snippet, "first": col, "then": col}
+
+
+def needs(cat: Catalog, *metrics: str) -> tuple[list[str], list[str]]:
+    """(measures, conversion metrics) the metrics read, in the order their columns are numbered."""
+    measures: list[str] = []
+    conversions: list[str] = []
+
+    def collect(name: str, seen: tuple[str, ...]) -> None:
+        if name in seen:
+            raise QueryError(f"metric '{name}' refers to itself: " + " -> ".join([*seen, name]))
+        if isinstance(cat.defs.metrics[name], ConversionMetric):
+            if name not in conversions:
+                conversions.append(name)
+            return
+        direct, subs = cat.metric_refs(name)
+        measures.extend(m for m in direct if m not in measures)
+        for sub in subs:
+            collect(sub, (*seen, name))
+
+    for metric in metrics:
+        collect(metric, ())
+    return measures, conversions

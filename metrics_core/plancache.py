@@ -72,22 +72,27 @@ def _file(kpi: Any, directory: Path) -> Path:
 
 def preload(kpi: Any, directory: Path | None = None) -> int:
     """Put the entries kept for ``kpi``'s definitions into its memo; how many (0 on any miss or doubt)."""
+    entries = _read(kpi, directory or cache_dir())
+    kpi.plans.preload(entries)
+    return len(entries)
+
+
+def _read(kpi: Any, directory: Path) -> list[tuple[tuple, Any]]:
+    """The entries stored for ``kpi``'s key; [] when absent, another key, unreadable or not safely ours."""
     key = key_of(kpi)
     if key is None:
-        return 0
-    path = _file(kpi, directory or cache_dir())
+        return []
+    path = _file(kpi, directory)
     try:
         st = path.stat()
         if st.st_uid != os.getuid() or st.st_mode & 0o022:
-            return 0
+            return []
         stored_format, stored_key, entries = _Unpickler(io.BytesIO(path.read_bytes())).load()
         if stored_format != FORMAT or stored_key != key or not isinstance(entries, list):
-            return 0
-        checked = [(k, v) for k, v in entries if isinstance(k, tuple) and k and k[0] in KEEP]
+            return []
+        return [(k, v) for k, v in entries if isinstance(k, tuple) and k and k[0] in KEEP]
     except Exception:  # noqa: BLE001 - anything unreadable is a miss: the answer is compiled as usual
-        return 0
-    kpi.plans.preload(checked)
-    return len(checked)
+        return []
 
 
 def store(kpi: Any, directory: Path | None = None) -> bool:
@@ -96,12 +101,18 @@ def store(kpi: Any, directory: Path | None = None) -> bool:
     key = key_of(kpi)
     if key is None or not kpi.plans.stats.misses:
         return False
-    entries = [(k, v) for k, v in kpi.plans.items() if isinstance(k, tuple) and k and k[0] in KEEP][-MAX_ENTRIES:]
+    directory = directory or cache_dir()
+    # what is on disk too (a --no-cache process did not preload it), this process's entries last
+    merged = dict(_read(kpi, directory))
+    for k, v in kpi.plans.items():
+        if isinstance(k, tuple) and k and k[0] in KEEP:
+            merged.pop(k, None)
+            merged[k] = v
+    entries = list(merged.items())[-MAX_ENTRIES:]
     try:
         data = pickle.dumps((FORMAT, key, entries), protocol=pickle.HIGHEST_PROTOCOL)
     except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
         return False
-    directory = directory or cache_dir()
     try:
         directory.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=SUFFIX)  # mode 0600

@@ -75,6 +75,18 @@ def test_a_question_asked_again_is_answered_the_same_without_sqlglot(demo: Path,
     assert "metrics_core.compile" not in again_modules
 
 
+def test_a_no_cache_run_keeps_what_other_questions_planned(demo: Path, tmp_path: Path) -> None:
+    """Regression: a --no-cache process (which reads no plans) stored only its own, and the next ask of
+    every other question compiled again (the bench's "by segment" row gained nothing)."""
+    xdg = tmp_path / "xdg"
+    run_kpi(demo, xdg, "win_rate last-quarter by segment")
+    run_kpi(demo, xdg, "win_rate last-quarter", "--no-cache")
+    again, modules = run_kpi(demo, xdg, "win_rate last-quarter by segment")
+    assert again.returncode == 0 and "sqlglot" not in modules
+    _proc, modules = run_kpi(demo, xdg, "win_rate last-quarter")
+    assert "sqlglot" not in modules
+
+
 def test_a_filtered_question_still_checks_its_values(demo: Path, tmp_path: Path) -> None:
     """A filter's values are checked against the data on every ask (that reads data): same answers, and a
     value no row has is still refused the second time."""

@@ -88,7 +88,14 @@ class _Serve:
         col = self.mcols[item]
         if self.defs.measures[item].agg == "avg":
             return {col + "_s": f"{item}__s", col + "_c": f"{item}__c", col + "_n": f"{item}__n"}
+        if self.counts_rows(item):
+            return {col: f"{item}__v"}
         return {col: f"{item}__v", col + "_n": f"{item}__n"}
+
+    def counts_rows(self, item: str) -> bool:
+        """A count without an expression: its value is its rows counted (__v = __n), carried once."""
+        m = self.defs.measures.get(item) if item not in self.ccols else None
+        return m is not None and m.agg == "count" and not m.expr
 
     def reagg(self, u: str) -> str:
         """How an output column adds up over keys and dimension values: MIN/MAX for those measures."""
@@ -212,7 +219,7 @@ def serve_sql(cat: Catalog, query: MetricQuery, plan: Plan, dialect: str) -> Com
             aggs.append(f"COALESCE(SUM({col}), 0) AS {col}")
         else:
             aggs.append(f"SUM({col}) AS {col}")
-        aggs.append(f"COALESCE(SUM({col}_n), 0) AS {col}_n")
+        aggs.append(f"COALESCE(SUM({col if s.counts_rows(m) else col + '_n'}), 0) AS {col}_n")
         present.append(f"a.{col}_n")
     for conv, base in s.ccols.values():
         aggs += [f"COALESCE(SUM({conv}), 0) AS {conv}", f"COALESCE(SUM({base}), 0) AS {base}"]

@@ -17,30 +17,24 @@ WITH periods AS (
       THEN 3
     END AS j,
     SUM(m0) AS m0,
-    SUM(m0_n) AS m0_n,
     SUM(m1) AS m1,
-    SUM(m1_n) AS m1_n,
     SUM(m2_s) AS m2_s,
     SUM(m2_c) AS m2_c,
     SUM(m2_n) AS m2_n,
     SUM(m3) AS m3,
     SUM(m3_n) AS m3_n,
-    SUM(m4) AS m4,
-    SUM(m4_n) AS m4_n
+    SUM(m4) AS m4
   FROM (
     SELECT
       r.k,
       CAST(r.churned_customers__v AS DOUBLE) AS m0,
-      CAST(r.churned_customers__n AS DOUBLE) AS m0_n,
       CAST(NULL AS DOUBLE) AS m1,
-      CAST(NULL AS DOUBLE) AS m1_n,
       CAST(NULL AS DOUBLE) AS m2_s,
       CAST(NULL AS DOUBLE) AS m2_c,
       CAST(NULL AS DOUBLE) AS m2_n,
       CAST(NULL AS DOUBLE) AS m3,
       CAST(NULL AS DOUBLE) AS m3_n,
-      CAST(NULL AS DOUBLE) AS m4,
-      CAST(NULL AS DOUBLE) AS m4_n
+      CAST(NULL AS DOUBLE) AS m4
     FROM rollup_accounts_daily__0 AS r
     WHERE
       r.k >= CAST('2025-11-17' AS DATE) AND r.k < CAST('2026-11-23' AS DATE)
@@ -48,16 +42,13 @@ WITH periods AS (
     SELECT
       r.k,
       NULL AS m0,
-      NULL AS m0_n,
       CAST(r.customers_at_start__v AS DOUBLE) AS m1,
-      CAST(r.customers_at_start__n AS DOUBLE) AS m1_n,
       NULL AS m2_s,
       NULL AS m2_c,
       NULL AS m2_n,
       NULL AS m3,
       NULL AS m3_n,
-      NULL AS m4,
-      NULL AS m4_n
+      NULL AS m4
     FROM rollup_accounts_daily__1 AS r
     WHERE
       r.k < CAST('2026-11-16' AS DATE)
@@ -65,16 +56,13 @@ WITH periods AS (
     SELECT
       r.k,
       NULL AS m0,
-      NULL AS m0_n,
       NULL AS m1,
-      NULL AS m1_n,
       CAST(r.avg_won_amount__s AS DOUBLE) AS m2_s,
       CAST(r.avg_won_amount__c AS DOUBLE) AS m2_c,
       CAST(r.avg_won_amount__n AS DOUBLE) AS m2_n,
       NULL AS m3,
       NULL AS m3_n,
-      NULL AS m4,
-      NULL AS m4_n
+      NULL AS m4
     FROM rollup_deals_by_segment__0 AS r
     WHERE
       r.k >= CAST('2025-11-17' AS DATE) AND r.k < CAST('2026-11-23' AS DATE)
@@ -82,16 +70,13 @@ WITH periods AS (
     SELECT
       r.k,
       NULL AS m0,
-      NULL AS m0_n,
       NULL AS m1,
-      NULL AS m1_n,
       NULL AS m2_s,
       NULL AS m2_c,
       NULL AS m2_n,
       NULL AS m3,
       NULL AS m3_n,
-      CAST(r.new_customers__v AS DOUBLE) AS m4,
-      CAST(r.new_customers__n AS DOUBLE) AS m4_n
+      CAST(r.new_customers__v AS DOUBLE) AS m4
     FROM rollup_deals_by_segment__1 AS r
     WHERE
       r.k >= CAST('2025-11-17' AS DATE) AND r.k < CAST('2026-11-23' AS DATE)
@@ -103,16 +88,13 @@ WITH periods AS (
     p.pid,
     p.days,
     CASE WHEN f.j > p.lo THEN f.m0 END AS m0,
-    CASE WHEN f.j > p.lo THEN f.m0_n END AS m0_n,
     CASE WHEN f.j <= p.lo THEN f.m1 END AS m1,
-    CASE WHEN f.j <= p.lo THEN f.m1_n END AS m1_n,
     CASE WHEN f.j > p.lo THEN f.m2_s END AS m2_s,
     CASE WHEN f.j > p.lo THEN f.m2_c END AS m2_c,
     CASE WHEN f.j > p.lo THEN f.m2_n END AS m2_n,
     f.m3,
     f.m3_n,
-    CASE WHEN f.j > p.lo THEN f.m4 END AS m4,
-    CASE WHEN f.j > p.lo THEN f.m4_n END AS m4_n
+    CASE WHEN f.j > p.lo THEN f.m4 END AS m4
   FROM f
   JOIN periods AS p
     ON f.j <= p.hi
@@ -121,9 +103,7 @@ WITH periods AS (
     p.pid,
     p.days,
     r.m0,
-    r.m0_n,
     r.m1,
-    r.m1_n,
     r.m2_s,
     r.m2_c,
     r.m2_n,
@@ -145,22 +125,18 @@ WITH periods AS (
       CAST(DATE_TRUNC('MONTH', r.k) AS DATE),
       CAST(CAST(DATE_TRUNC('MONTH', r.k) AS DATE) + INTERVAL '1' MONTH AS DATE)
     ) AS m3_n,
-    r.m4,
-    r.m4_n
+    r.m4
   FROM (
     SELECT
       r.k,
       CAST(NULL AS DOUBLE) AS m0,
-      CAST(NULL AS DOUBLE) AS m0_n,
       CAST(NULL AS DOUBLE) AS m1,
-      CAST(NULL AS DOUBLE) AS m1_n,
       CAST(NULL AS DOUBLE) AS m2_s,
       CAST(NULL AS DOUBLE) AS m2_c,
       CAST(NULL AS DOUBLE) AS m2_n,
       CAST(r.acquisition_spend__v AS DOUBLE) AS m3,
       CAST(r.acquisition_spend__n AS DOUBLE) AS m3_n,
-      CAST(NULL AS DOUBLE) AS m4,
-      CAST(NULL AS DOUBLE) AS m4_n
+      CAST(NULL AS DOUBLE) AS m4
     FROM rollup_spend_daily__0 AS r
     WHERE
       CAST(CAST(DATE_TRUNC('MONTH', r.k) AS DATE) + INTERVAL '1' MONTH AS DATE) > CAST('2025-11-17' AS DATE)
@@ -174,16 +150,13 @@ WITH periods AS (
     pid,
     days,
     NULL AS m0,
-    NULL AS m0_n,
     NULL AS m1,
-    NULL AS m1_n,
     NULL AS m2_s,
     NULL AS m2_c,
     NULL AS m2_n,
     NULL AS m3,
     NULL AS m3_n,
-    NULL AS m4,
-    NULL AS m4_n
+    NULL AS m4
   FROM periods
 ), a AS (
   SELECT
@@ -191,15 +164,15 @@ WITH periods AS (
     0 AS g,
     MAX(days) AS days,
     COALESCE(SUM(m0), 0) AS m0,
-    COALESCE(SUM(m0_n), 0) AS m0_n,
+    COALESCE(SUM(m0), 0) AS m0_n,
     COALESCE(SUM(m1), 0) AS m1,
-    COALESCE(SUM(m1_n), 0) AS m1_n,
+    COALESCE(SUM(m1), 0) AS m1_n,
     CAST(SUM(m2_s) AS DOUBLE) / NULLIF(SUM(m2_c), 0) AS m2,
     COALESCE(SUM(m2_n), 0) AS m2_n,
     COALESCE(SUM(m3), 0) AS m3,
     COALESCE(SUM(m3_n), 0) AS m3_n,
     COALESCE(SUM(m4), 0) AS m4,
-    COALESCE(SUM(m4_n), 0) AS m4_n
+    COALESCE(SUM(m4), 0) AS m4_n
   FROM u
   GROUP BY
     pid

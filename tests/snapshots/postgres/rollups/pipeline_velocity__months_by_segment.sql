@@ -56,11 +56,8 @@ WITH periods AS (
     SUM(m1_c) AS m1_c,
     SUM(m1_n) AS m1_n,
     SUM(m2) AS m2,
-    SUM(m2_n) AS m2_n,
     SUM(m3) AS m3,
-    SUM(m3_n) AS m3_n,
-    SUM(m4) AS m4,
-    SUM(m4_n) AS m4_n
+    SUM(m4) AS m4
   FROM (
     SELECT
       r.k,
@@ -72,11 +69,8 @@ WITH periods AS (
       CAST(r.avg_won_amount__c AS DOUBLE PRECISION) AS m1_c,
       CAST(r.avg_won_amount__n AS DOUBLE PRECISION) AS m1_n,
       CAST(NULL AS DOUBLE PRECISION) AS m2,
-      CAST(NULL AS DOUBLE PRECISION) AS m2_n,
       CAST(r.won_new_deals__v AS DOUBLE PRECISION) AS m3,
-      CAST(r.won_new_deals__n AS DOUBLE PRECISION) AS m3_n,
-      CAST(r.closed_new_deals__v AS DOUBLE PRECISION) AS m4,
-      CAST(r.closed_new_deals__n AS DOUBLE PRECISION) AS m4_n
+      CAST(r.closed_new_deals__v AS DOUBLE PRECISION) AS m4
     FROM rollup_deals_by_segment__0 AS r
     WHERE
       r.k >= CAST('2024-11-01' AS DATE) AND r.k < CAST('2026-11-01' AS DATE)
@@ -91,11 +85,8 @@ WITH periods AS (
       NULL AS m1_c,
       NULL AS m1_n,
       CAST(r.open_new_deals__v AS DOUBLE PRECISION) AS m2,
-      CAST(r.open_new_deals__n AS DOUBLE PRECISION) AS m2_n,
       NULL AS m3,
-      NULL AS m3_n,
-      NULL AS m4,
-      NULL AS m4_n
+      NULL AS m4
     FROM rollup_deals_by_segment__3 AS r
     WHERE
       r.k < CAST('2026-11-01' AS DATE)
@@ -114,11 +105,8 @@ WITH periods AS (
     CASE WHEN f.j > p.lo THEN f.m1_c END AS m1_c,
     CASE WHEN f.j > p.lo THEN f.m1_n END AS m1_n,
     f.m2,
-    f.m2_n,
     CASE WHEN f.j > p.lo THEN f.m3 END AS m3,
-    CASE WHEN f.j > p.lo THEN f.m3_n END AS m3_n,
-    CASE WHEN f.j > p.lo THEN f.m4 END AS m4,
-    CASE WHEN f.j > p.lo THEN f.m4_n END AS m4_n
+    CASE WHEN f.j > p.lo THEN f.m4 END AS m4
   FROM f
   JOIN periods AS p
     ON f.j <= p.hi
@@ -133,11 +121,8 @@ WITH periods AS (
     NULL AS m1_c,
     NULL AS m1_n,
     NULL AS m2,
-    NULL AS m2_n,
     NULL AS m3,
-    NULL AS m3_n,
-    NULL AS m4,
-    NULL AS m4_n
+    NULL AS m4
   FROM periods
 ), a AS (
   SELECT
@@ -149,11 +134,11 @@ WITH periods AS (
     CAST(SUM(m1_s) AS DOUBLE PRECISION) / NULLIF(SUM(m1_c), 0) AS m1,
     COALESCE(SUM(m1_n), 0) AS m1_n,
     COALESCE(SUM(m2), 0) AS m2,
-    COALESCE(SUM(m2_n), 0) AS m2_n,
+    COALESCE(SUM(m2), 0) AS m2_n,
     COALESCE(SUM(m3), 0) AS m3,
-    COALESCE(SUM(m3_n), 0) AS m3_n,
+    COALESCE(SUM(m3), 0) AS m3_n,
     COALESCE(SUM(m4), 0) AS m4,
-    COALESCE(SUM(m4_n), 0) AS m4_n
+    COALESCE(SUM(m4), 0) AS m4_n
   FROM u
   GROUP BY
     GROUPING SETS (

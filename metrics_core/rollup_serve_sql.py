@@ -6,8 +6,7 @@ row per day and dimension value), so the engine's time goes into planning and in
 costs per operator, not into data: the statement is kept to one fold, one small join and one
 GROUPING SETS::
 
-    WITH periods AS (SELECT * FROM (VALUES (0, 1, 3, DATE '2026-07-01', DATE '2026-10-01', 92), ...)
-                     AS v_(pid, lo, hi, lo_d, hi_d, days)),
+    WITH periods AS (SELECT * FROM (VALUES (0, 1, 3, 92), ...) AS v_(pid, lo, hi, days)),
          f AS (SELECT CASE WHEN k < e0 THEN 0 WHEN k < e1 THEN 1 ... END AS j, d0, SUM(m0) AS m0, ...
                FROM (<part 0's rows> UNION ALL <part 1's rows> ...) AS r GROUP BY 1, 2),
          u AS (SELECT p.pid, f.d0, f.m0, ... FROM f JOIN periods AS p ON f.j > p.lo AND f.j <= p.hi
@@ -103,11 +102,13 @@ class _Serve:
         agg = self.defs.measures[m].agg if m else "sum"
         return agg.upper() if agg in ("min", "max") else "SUM"
 
-    def periods(self) -> str:
-        rows = ", ".join(f"({s.pid}, {self.index[s.period.start]}, {self.index[s.period.end_exclusive]}, "
-                         f"{_lit(s.period.start)}, {_lit(s.period.end_exclusive)}, {s.period.days})"
-                         for s in self.query.slots)
-        return f"SELECT * FROM (VALUES {rows}) AS v_(pid, lo, hi, lo_d, hi_d, days)"
+    def periods(self, dates: bool) -> str:
+        """Each window: its edges' indexes, its length, and (for prorated rows) its first and end day."""
+        def row(s: Any) -> str:
+            d = f", {_lit(s.period.start)}, {_lit(s.period.end_exclusive)}" if dates else ""
+            return f"({s.pid}, {self.index[s.period.start]}, {self.index[s.period.end_exclusive]}, {s.period.days}{d})"
+        rows = ", ".join(row(s) for s in self.query.slots)
+        return f"SELECT * FROM (VALUES {rows}) AS v_(pid, lo, hi, days{', lo_d, hi_d' if dates else ''})"
 
     def rule(self, items: list[str], c: Candidate) -> str:
         """Which windows a part's key counts in: "range", "end" / "start" (a snapshot), "prorate"."""
@@ -179,7 +180,7 @@ def serve_sql(cat: Catalog, query: MetricQuery, plan: Plan, dialect: str) -> Com
     # a window's length where a metric reads it (period_days): carried along, instead of a join at the end
     days = any(re.search(r"\bp\.days\b", x) for x in selects)
     selects = [re.sub(r"\bp\.days\b", "a.days", x) for x in selects]
-    ctes = [f"periods AS ({s.periods()})"]
+    ctes = [f"periods AS ({s.periods(dates=bool(prorated))})"]
     dims = "".join(f", {d}" for d in dim_cols)
     branches = []
     if folded:

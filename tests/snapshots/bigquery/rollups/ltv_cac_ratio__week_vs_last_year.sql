@@ -6,17 +6,17 @@ WITH periods AS (
       0 AS pid,
       2 AS lo,
       3 AS hi,
+      7 AS days,
       CAST('2026-11-16' AS DATE) AS lo_d,
-      CAST('2026-11-23' AS DATE) AS hi_d,
-      7 AS days
+      CAST('2026-11-23' AS DATE) AS hi_d
     ),
     STRUCT(
       1 AS pid,
       0 AS lo,
       1 AS hi,
+      7 AS days,
       CAST('2025-11-17' AS DATE) AS lo_d,
-      CAST('2025-11-24' AS DATE) AS hi_d,
-      7 AS days
+      CAST('2025-11-24' AS DATE) AS hi_d
     )
   ]) AS v_
 ), f AS (

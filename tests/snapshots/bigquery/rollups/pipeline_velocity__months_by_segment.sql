@@ -2,118 +2,20 @@ WITH periods AS (
   SELECT
     *
   FROM UNNEST([
-    STRUCT(
-      0 AS pid,
-      1 AS lo,
-      13 AS hi,
-      CAST('2025-11-01' AS DATE) AS lo_d,
-      CAST('2026-11-01' AS DATE) AS hi_d,
-      365 AS days
-    ),
-    STRUCT(
-      1 AS pid,
-      0 AS lo,
-      1 AS hi,
-      CAST('2024-11-01' AS DATE) AS lo_d,
-      CAST('2025-11-01' AS DATE) AS hi_d,
-      365 AS days
-    ),
-    STRUCT(
-      2 AS pid,
-      1 AS lo,
-      2 AS hi,
-      CAST('2025-11-01' AS DATE) AS lo_d,
-      CAST('2025-12-01' AS DATE) AS hi_d,
-      30 AS days
-    ),
-    STRUCT(
-      3 AS pid,
-      2 AS lo,
-      3 AS hi,
-      CAST('2025-12-01' AS DATE) AS lo_d,
-      CAST('2026-01-01' AS DATE) AS hi_d,
-      31 AS days
-    ),
-    STRUCT(
-      4 AS pid,
-      3 AS lo,
-      4 AS hi,
-      CAST('2026-01-01' AS DATE) AS lo_d,
-      CAST('2026-02-01' AS DATE) AS hi_d,
-      31 AS days
-    ),
-    STRUCT(
-      5 AS pid,
-      4 AS lo,
-      5 AS hi,
-      CAST('2026-02-01' AS DATE) AS lo_d,
-      CAST('2026-03-01' AS DATE) AS hi_d,
-      28 AS days
-    ),
-    STRUCT(
-      6 AS pid,
-      5 AS lo,
-      6 AS hi,
-      CAST('2026-03-01' AS DATE) AS lo_d,
-      CAST('2026-04-01' AS DATE) AS hi_d,
-      31 AS days
-    ),
-    STRUCT(
-      7 AS pid,
-      6 AS lo,
-      7 AS hi,
-      CAST('2026-04-01' AS DATE) AS lo_d,
-      CAST('2026-05-01' AS DATE) AS hi_d,
-      30 AS days
-    ),
-    STRUCT(
-      8 AS pid,
-      7 AS lo,
-      8 AS hi,
-      CAST('2026-05-01' AS DATE) AS lo_d,
-      CAST('2026-06-01' AS DATE) AS hi_d,
-      31 AS days
-    ),
-    STRUCT(
-      9 AS pid,
-      8 AS lo,
-      9 AS hi,
-      CAST('2026-06-01' AS DATE) AS lo_d,
-      CAST('2026-07-01' AS DATE) AS hi_d,
-      30 AS days
-    ),
-    STRUCT(
-      10 AS pid,
-      9 AS lo,
-      10 AS hi,
-      CAST('2026-07-01' AS DATE) AS lo_d,
-      CAST('2026-08-01' AS DATE) AS hi_d,
-      31 AS days
-    ),
-    STRUCT(
-      11 AS pid,
-      10 AS lo,
-      11 AS hi,
-      CAST('2026-08-01' AS DATE) AS lo_d,
-      CAST('2026-09-01' AS DATE) AS hi_d,
-      31 AS days
-    ),
-    STRUCT(
-      12 AS pid,
-      11 AS lo,
-      12 AS hi,
-      CAST('2026-09-01' AS DATE) AS lo_d,
-      CAST('2026-10-01' AS DATE) AS hi_d,
-      30 AS days
-    ),
-    STRUCT(
-      13 AS pid,
-      12 AS lo,
-      13 AS hi,
-      CAST('2026-10-01' AS DATE) AS lo_d,
-      CAST('2026-11-01' AS DATE) AS hi_d,
-      31 AS days
-    )
+    STRUCT(0 AS pid, 1 AS lo, 13 AS hi, 365 AS days),
+    STRUCT(1 AS pid, 0 AS lo, 1 AS hi, 365 AS days),
+    STRUCT(2 AS pid, 1 AS lo, 2 AS hi, 30 AS days),
+    STRUCT(3 AS pid, 2 AS lo, 3 AS hi, 31 AS days),
+    STRUCT(4 AS pid, 3 AS lo, 4 AS hi, 31 AS days),
+    STRUCT(5 AS pid, 4 AS lo, 5 AS hi, 28 AS days),
+    STRUCT(6 AS pid, 5 AS lo, 6 AS hi, 31 AS days),
+    STRUCT(7 AS pid, 6 AS lo, 7 AS hi, 30 AS days),
+    STRUCT(8 AS pid, 7 AS lo, 8 AS hi, 31 AS days),
+    STRUCT(9 AS pid, 8 AS lo, 9 AS hi, 30 AS days),
+    STRUCT(10 AS pid, 9 AS lo, 10 AS hi, 31 AS days),
+    STRUCT(11 AS pid, 10 AS lo, 11 AS hi, 31 AS days),
+    STRUCT(12 AS pid, 11 AS lo, 12 AS hi, 30 AS days),
+    STRUCT(13 AS pid, 12 AS lo, 13 AS hi, 31 AS days)
   ]) AS v_
 ), f AS (
   SELECT

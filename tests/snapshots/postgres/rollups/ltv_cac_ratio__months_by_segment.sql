@@ -2,20 +2,20 @@ WITH periods AS (
   SELECT
     *
   FROM (VALUES
-    (0, 1, 13, CAST('2025-11-01' AS DATE), CAST('2026-11-01' AS DATE), 365),
-    (1, 0, 1, CAST('2024-11-01' AS DATE), CAST('2025-11-01' AS DATE), 365),
-    (2, 1, 2, CAST('2025-11-01' AS DATE), CAST('2025-12-01' AS DATE), 30),
-    (3, 2, 3, CAST('2025-12-01' AS DATE), CAST('2026-01-01' AS DATE), 31),
-    (4, 3, 4, CAST('2026-01-01' AS DATE), CAST('2026-02-01' AS DATE), 31),
-    (5, 4, 5, CAST('2026-02-01' AS DATE), CAST('2026-03-01' AS DATE), 28),
-    (6, 5, 6, CAST('2026-03-01' AS DATE), CAST('2026-04-01' AS DATE), 31),
-    (7, 6, 7, CAST('2026-04-01' AS DATE), CAST('2026-05-01' AS DATE), 30),
-    (8, 7, 8, CAST('2026-05-01' AS DATE), CAST('2026-06-01' AS DATE), 31),
-    (9, 8, 9, CAST('2026-06-01' AS DATE), CAST('2026-07-01' AS DATE), 30),
-    (10, 9, 10, CAST('2026-07-01' AS DATE), CAST('2026-08-01' AS DATE), 31),
-    (11, 10, 11, CAST('2026-08-01' AS DATE), CAST('2026-09-01' AS DATE), 31),
-    (12, 11, 12, CAST('2026-09-01' AS DATE), CAST('2026-10-01' AS DATE), 30),
-    (13, 12, 13, CAST('2026-10-01' AS DATE), CAST('2026-11-01' AS DATE), 31)) AS v_(pid, lo, hi, lo_d, hi_d, days)
+    (0, 1, 13, 365),
+    (1, 0, 1, 365),
+    (2, 1, 2, 30),
+    (3, 2, 3, 31),
+    (4, 3, 4, 31),
+    (5, 4, 5, 28),
+    (6, 5, 6, 31),
+    (7, 6, 7, 30),
+    (8, 7, 8, 31),
+    (9, 8, 9, 30),
+    (10, 9, 10, 31),
+    (11, 10, 11, 31),
+    (12, 11, 12, 30),
+    (13, 12, 13, 31)) AS v_(pid, lo, hi, days)
 ), f AS (
   SELECT
     CASE

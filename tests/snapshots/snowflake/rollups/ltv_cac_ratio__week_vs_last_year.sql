@@ -2,8 +2,8 @@ WITH periods AS (
   SELECT
     *
   FROM (VALUES
-    (0, 2, 3, CAST('2026-11-16' AS DATE), CAST('2026-11-23' AS DATE), 7),
-    (1, 0, 1, CAST('2025-11-17' AS DATE), CAST('2025-11-24' AS DATE), 7)) AS v_(pid, lo, hi, lo_d, hi_d, days)
+    (0, 2, 3, 7, CAST('2026-11-16' AS DATE), CAST('2026-11-23' AS DATE)),
+    (1, 0, 1, 7, CAST('2025-11-17' AS DATE), CAST('2025-11-24' AS DATE))) AS v_(pid, lo, hi, days, lo_d, hi_d)
 ), f AS (
   SELECT
     CASE

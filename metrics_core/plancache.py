@@ -111,7 +111,7 @@ def store(kpi: Any, directory: Path | None = None) -> bool:
     entries = list(merged.items())[-MAX_ENTRIES:]
     try:
         data = pickle.dumps((FORMAT, key, entries), protocol=pickle.HIGHEST_PROTOCOL)
-    except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
+    except Exception:  # noqa: BLE001 - a value pickle cannot take: not kept; the answer is already printed
         return False
     try:
         directory.mkdir(parents=True, exist_ok=True)

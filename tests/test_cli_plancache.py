@@ -189,3 +189,11 @@ def test_a_cache_that_cannot_be_written_is_no_cache(kpi: KPI, tmp_path: Path, mo
     assert plancache.preload(again) == 0
     again.query_many("win_rate last-quarter")
     assert not plancache.store(again)
+
+
+def test_a_value_pickle_cannot_take_is_not_kept_and_raises_nothing(kpi: KPI) -> None:
+    again = fresh(kpi)
+    again.plans.get(("compiled", "a statement of a plugin"), lambda: (lambda: "not picklable"))
+    assert again.plans.stats.misses == 1
+    assert plancache.store(again) is False
+    assert plancache.preload(fresh(kpi)) > 0  # what was kept before is still there

@@ -25,14 +25,13 @@ answer (window totals, comparison, segment rows, series months) with the hand SQ
 1e-9. Memory is this process's own peak RSS (getrusage(RUSAGE_SELF)), and the cold ``kpi query``
 process is measured by ``/usr/bin/time -v`` on that process itself.
 
-Measured 2026-11-30 23:56-00:11 UTC, M, 2 cores under load average 17-20 (`uptime`; other sessions'
-tests running; the full table is in the README): kpi raw / hand SQL median 0.57, max 1.19 (win_rate
-by segment, the statement), 34 of 35 rows at or under 1.0; kpi's Python per warm answer is under
-1 ms on the raw tables and 0.4-2.4 ms on a rollup (measured apart, at load 12-15). kpi + rollups
-27-419 ms wall at that load, not shown to be within 20 ms (process CPU per answer 3-16 ms for a
-quarter, 11-31 ms for a 12-month series by segment, at 23:30). A first ask costs a median 282 ms
-more than a warm answer (the fine print counted on the raw tables, the compile; max 1.6 s). Every
-cell equal. Peak RSS of this process 805 MB; shipped rollups built in 85 s.
+Measured 2026-12-01 02:24-02:26 UTC, M, 2 cores, nothing else running (main 1b31ffb; the full
+table is in the README): kpi raw / hand SQL median 0.71, max 1.10 (cac by segment), 33 of 35 rows at
+or under 1.0 (cac, both forms, is the one metric over: the same plan as the hand SQL); kpi + rollups
+max 14 ms, all 34 served answers at or under 20 ms. A first ask costs a median 32 ms more than a warm
+answer (max 112 ms). Every cell equal. Peak RSS of this process 775 MB; shipped rollups built in 6.9 s.
+At L (`--deals 10000000 --runs 3`, 02:33-02:39): raw / hand median 0.54, max 1.04, rollup answers
+5-21 ms (bench/L-2026-12-01.md).
 
 cac, win_rate, open_deals and the derived rows: their statements read the rows with the same plans
 as the hand SQL; what kpi paid more was the statement's fixed cost (planning and small pipelines:

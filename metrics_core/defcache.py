@@ -136,7 +136,7 @@ def get(key: dict, directory: Path | None = None) -> Any:
     path = _entry_path(key, directory or cache_dir())
     try:
         st = path.stat()
-        if st.st_uid != os.getuid() or st.st_mode & 0o022:  # someone else could have written it
+        if not ours(st):  # someone else could have written it
             return None
         entry = json.loads(path.read_text(encoding="utf-8"))
         if entry.get("format") != FORMAT or entry.get("key") != key:
@@ -156,21 +156,32 @@ def put(key: dict, tree: Any, directory: Path | None = None) -> bool:
         text = json.dumps({"format": FORMAT, "key": key, "check": _checksum(tree), "tree": tree})
     except (TypeError, ValueError, RecursionError):
         return False
+    return write_private(_entry_path(key, directory), text.encode("utf-8"))
+
+
+def write_private(target: Path, data: bytes) -> bool:
+    """Write ``data`` to ``target`` atomically, readable and writable by this user only (``mkstemp``'s
+    0600, then a rename), creating its directory; False when the disk would not take it (nothing raised)."""
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=SUFFIX)  # mode 0600
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
     except OSError:
         return False
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, _entry_path(key, directory))
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, target)
     except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(e, OSError):
             return False
         raise
     return True
+
+
+def ours(st: os.stat_result) -> bool:
+    """A cache file this user owns and no one else may write: only such a file is read."""
+    return st.st_uid == os.getuid() and not st.st_mode & 0o022
 
 
 def _checksum(tree: Any) -> str:

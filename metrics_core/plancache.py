@@ -34,14 +34,12 @@ import enum
 import hashlib
 import io
 import json
-import os
 import pickle
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from .defcache import cache_dir as _definitions_dir
+from .defcache import cache_dir as _definitions_dir, ours, write_private
 
 FORMAT = 1
 KEEP = ("plan_many", "compiled", "excluded")  # memo kinds that read no data and depend on nothing else
@@ -85,7 +83,7 @@ def _read(kpi: Any, directory: Path) -> list[tuple[tuple, Any]]:
     path = _file(kpi, directory)
     try:
         st = path.stat()
-        if st.st_uid != os.getuid() or st.st_mode & 0o022:
+        if not ours(st):
             return []
         stored_format, stored_key, entries = _Unpickler(io.BytesIO(path.read_bytes())).load()
         if stored_format != FORMAT or stored_key != key or not isinstance(entries, list):
@@ -113,21 +111,7 @@ def store(kpi: Any, directory: Path | None = None) -> bool:
         data = pickle.dumps((FORMAT, key, entries), protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:  # noqa: BLE001 - a value pickle cannot take: not kept; the answer is already printed
         return False
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=SUFFIX)  # mode 0600
-    except OSError:
-        return False
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, _file(kpi, directory))
-    except BaseException as e:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(e, OSError):
-            return False
-        raise
-    return True
+    return write_private(_file(kpi, directory), data)
 
 
 class _Unpickler(pickle.Unpickler):

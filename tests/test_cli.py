@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Iterator
 
 import pytest
+from cli_demo import demo_definitions  # tests/ helper (on sys.path via conftest)
 from typer.testing import CliRunner, Result
 
 from metrics_core.cli import app
@@ -29,15 +29,9 @@ AS_OF = "2026-11-27"
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """definitions.yaml in a temp dir, its DuckDB filled by `kpi demo --deals 2000`."""
-    root = tmp_path_factory.mktemp("cli")
-    shutil.copy(REPO / "definitions.yaml", root / "definitions.yaml")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KPI_CONNECTION", f"duckdb:///{root}/kpi.duckdb")
         mp.delenv("KPI_DEFINITIONS", raising=False)
-        result = CliRunner().invoke(app, ["demo", "-d", str(root / "definitions.yaml"), "--deals", "2000",
-                                          "--until", AS_OF])
-        assert result.exit_code == 0, result.output
-        yield root / "definitions.yaml"
+        yield demo_definitions(tmp_path_factory.mktemp("cli"), mp)
 
 
 def test_demo_fills_the_absolute_duckdb_path(demo: Path) -> None:

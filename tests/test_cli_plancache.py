@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from cli_demo import demo_definitions  # tests/ helper (on sys.path via conftest)
 
 from metrics_core import plancache
 from metrics_core.api import KPI
@@ -27,18 +28,9 @@ AS_OF = "2026-11-27"
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    from typer.testing import CliRunner
-
-    from metrics_core.cli import app
-
-    root = tmp_path_factory.mktemp("plancache")
-    shutil.copy(REPO / "definitions.yaml", root / "definitions.yaml")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KPI_CONNECTION", f"duckdb:///{root}/kpi.duckdb")
-        result = CliRunner().invoke(app, ["demo", "-d", str(root / "definitions.yaml"), "--deals", "2000",
-                                          "--until", AS_OF])
-        assert result.exit_code == 0, result.output
-    yield root / "definitions.yaml"
+        path = demo_definitions(tmp_path_factory.mktemp("plancache"), mp)
+    yield path
 
 
 def run_kpi(defs: Path, xdg: Path, *args: str, as_of: str = AS_OF, db: Path | None = None

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from bench.handsql import CLEAN, DEAL_COLS, MEASURES, METRICS, _columns, _utc
+from bench.handsql import CLEAN, MEASURES, METRICS, _columns, fills
 
 SPEND = """spend_m AS (SELECT b.bucket, {seg_s}, sum(s.amount * (least(b.bucket_end, CAST(s.month + INTERVAL 1 MONTH AS DATE))
         - greatest(b.bucket, s.month)) / (CAST(s.month + INTERVAL 1 MONTH AS DATE) - s.month)) AS spend
@@ -45,17 +45,7 @@ def hand_tab(metrics: list[str], grain: str, spans: list[tuple[date, date]], by_
     deal_cols = list(dict.fromkeys(c for m in metrics for c in METRICS[m][0]))
     others = list(dict.fromkeys(o for m in metrics for o in METRICS[m][1]))
     lo, hi = spans[0][0], spans[-1][1]
-    fill = {
-        "join_a": " LEFT JOIN a USING (account_id)" if by_segment else "",
-        "lo": lo, "hi": hi, "lo_utc": _utc(lo), "hi_utc": _utc(hi), "cols": ", ".join(DEAL_COLS[c] for c in deal_cols),
-        "bucket_closed": f"CAST(date_trunc('{grain}', d.closed_at) AS DATE)",
-        "bucket_lead": f"CAST(date_trunc('{grain}', l.local_at) AS DATE)",
-        "bucket_first": f"CAST(date_trunc('{grain}', f.first_won) AS DATE)",
-        "bucket_churn": f"CAST(date_trunc('{grain}', a.churned_at) AS DATE)",
-        **{f"seg_{t}": (f"{e} AS seg, 0 AS g" if by_segment else "NULL AS seg, 1 AS g")
-           for t, e in (("a", "a.seg"), ("l", "l.seg"), ("s", "s.seg"))},
-        "gs": "GROUP BY ALL", "gsb": "GROUP BY ALL",
-    }
+    fill = fills(grain, lo, hi, deal_cols, by_segment, grouped=False)
     measures = (["deals"] if deal_cols else []) + others
     tables = sorted({t for m in measures if m != "spend" for t in MEASURES[m][0] if t != "a" or by_segment or m in ACCOUNTS})
     rows = ", ".join(f"(DATE '{s}', DATE '{e}')" for s, e in spans)

@@ -111,19 +111,7 @@ def hand_sql(metric: str, windows: list[tuple[date, date]], grain: str, by_segme
     lo, hi = min(cur_lo, cmp_lo), max(cur_hi, cmp_hi)
     hi_x = _next(hi, "month")
     step = "3 MONTH" if grain == "quarter" else "1 MONTH"
-    fill = {
-        "join_a": " LEFT JOIN a USING (account_id)" if by_segment else "",
-        "lo": lo, "hi": hi_x, "lo_utc": _utc(lo), "hi_utc": _utc(hi_x), "cols": ", ".join(DEAL_COLS[c] for c in deal_cols),
-        "bucket_closed": f"CAST(date_trunc('{grain}', d.closed_at) AS DATE)",
-        "bucket_lead": f"CAST(date_trunc('{grain}', l.local_at) AS DATE)",
-        "bucket_first": f"CAST(date_trunc('{grain}', f.first_won) AS DATE)",
-        "bucket_spend": f"CAST(date_trunc('{grain}', s.month) AS DATE)",
-        "bucket_churn": f"CAST(date_trunc('{grain}', a.churned_at) AS DATE)",
-        **{f"seg_{t}": (f"{e} AS seg, GROUPING({e}) AS g" if by_segment else "NULL AS seg, 1 AS g")
-           for t, e in (("a", "a.seg"), ("l", "l.seg"), ("s", "s.seg"))},
-        "gs": "GROUP BY GROUPING SETS ((bucket, seg), (bucket))" if by_segment else "GROUP BY bucket",
-        "gsb": "GROUP BY GROUPING SETS ((b.bucket, seg), (b.bucket))" if by_segment else "GROUP BY b.bucket",
-    }
+    fill = fills(grain, lo, hi_x, deal_cols, by_segment, grouped=True)
     measures = (["deals"] if deal_cols else []) + others
     tables = sorted({t for m in measures for t in MEASURES[m][0] if t != "a" or by_segment or m in ACCOUNTS})
     ctes = [CLEAN[t] for t in tables]
@@ -152,6 +140,29 @@ def hand_sql(metric: str, windows: list[tuple[date, date]], grain: str, by_segme
                       f"(SELECT bucket, seg, g{', ' + cols if cols else ''}, {series_days} AS days FROM months) "
                       f"WHERE bucket >= DATE '{cur_lo}' AND {keep}")
     return "WITH " + ",\n".join(ctes) + "\n" + "\nUNION ALL\n".join(select) + "\nORDER BY pid, g DESC, seg"
+
+
+def fills(grain: str, lo: date, hi: date, deal_cols: list[str], by_segment: bool, *, grouped: bool) -> dict[str, object]:
+    """What the MEASURES templates are filled with, rows read from ``lo`` to before ``hi``: ``grouped``
+    adds each bucket's total across segments (GROUPING SETS); else one row per (bucket, segment)."""
+    if grouped:
+        seg, gs, gsb = ("GROUPING({e})", "GROUP BY GROUPING SETS ((bucket, seg), (bucket))",
+                        "GROUP BY GROUPING SETS ((b.bucket, seg), (b.bucket))")
+        gs, gsb = (gs, gsb) if by_segment else ("GROUP BY bucket", "GROUP BY b.bucket")
+    else:
+        seg, gs, gsb = "0", "GROUP BY ALL", "GROUP BY ALL"
+    return {
+        "join_a": " LEFT JOIN a USING (account_id)" if by_segment else "",
+        "lo": lo, "hi": hi, "lo_utc": _utc(lo), "hi_utc": _utc(hi), "cols": ", ".join(DEAL_COLS[c] for c in deal_cols),
+        "bucket_closed": f"CAST(date_trunc('{grain}', d.closed_at) AS DATE)",
+        "bucket_lead": f"CAST(date_trunc('{grain}', l.local_at) AS DATE)",
+        "bucket_first": f"CAST(date_trunc('{grain}', f.first_won) AS DATE)",
+        "bucket_spend": f"CAST(date_trunc('{grain}', s.month) AS DATE)",
+        "bucket_churn": f"CAST(date_trunc('{grain}', a.churned_at) AS DATE)",
+        **{f"seg_{t}": (f"{e} AS seg, {seg.format(e=e)} AS g" if by_segment else "NULL AS seg, 1 AS g")
+           for t, e in (("a", "a.seg"), ("l", "l.seg"), ("s", "s.seg"))},
+        "gs": gs, "gsb": gsb,
+    }
 
 
 def _columns(deal_cols: list[str], others: list[str]) -> list[str]:

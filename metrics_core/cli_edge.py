@@ -109,15 +109,23 @@ def answer_query(text: str, definitions: Path | None = None, as_of: str | None =
                  no_cache: bool = False, no_rollups: bool = False) -> None:
     """The body of `kpi query`: answer one question (several metrics: "win_rate, cac last-quarter") and
     print it (a panel each), or write it as JSON / CSV / Parquet (to the terminal or ``output``)."""
-    from . import plancache
-    from .cli_render import render_many, render_result, render_sql
     from .export import pick_format
 
     if no_rollups:
         skip_rollups()
     kind = pick_format(fmt, output, as_csv=as_csv, as_json=as_json)
     kpi = open_kpi(definitions, cache=not no_cache, sections=False, keep_definitions=True)
-    day = parse_as_of(as_of)
+    try:
+        _answer(kpi, text, parse_as_of(as_of), kind, output, sql=sql, no_cache=no_cache)
+    finally:
+        kpi.close()  # the engine's connection ends here, not whenever the process does (cli_entry.leave)
+
+
+def _answer(kpi: Any, text: str, day: date | None, kind: str | None, output: Path | None, *, sql: bool,
+            no_cache: bool) -> None:
+    from . import plancache
+    from .cli_render import render_many, render_result, render_sql
+
     if not no_cache:
         plancache.preload(kpi)  # a question asked before: its statements, without importing SQLGlot
     many = kpi.query_many(text, as_of=day, use_cache=not no_cache)

@@ -11,13 +11,16 @@ signature), so the plain forms of `kpi query` are read here by hand and answered
 
 Anything else (--help, an unknown or repeated option, a missing or second TEXT, `--`) goes to the
 Typer app unchanged, which then gives its usual help or usage error.
+
+Once answered, the process ends without tearing the interpreter down (``leave``): freeing every
+module of SQLGlot, pydantic, Rich and DuckDB object by object took 50-100 ms of a 0.5 s answer.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 _FLAGS = {"--json": "as_json", "--csv": "as_csv", "--sql": "sql", "--no-cache": "no_cache", "--no-rollups": "no_rollups"}
 _VALUES = {"--definitions": "definitions", "-d": "definitions", "--as-of": "as_of", "--format": "fmt",
@@ -91,7 +94,32 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("Aborted!", markup=False, highlight=False)  # as Click says it
         code = 1
-    sys.exit(code)
+    leave(code)
+
+
+def leave(code: int) -> NoReturn:
+    """End this process with ``code``: the output flushed and the exit handlers run (logging's, DuckDB's,
+    coverage's), then ``os._exit`` -- without the interpreter's teardown, which frees every module and
+    object one by one for memory the system takes back at once anyway. Whatever that shortcut could
+    change takes the ordinary ``sys.exit``: output that cannot be flushed (a closed pipe: Python reports
+    it as it always has) or a thread still running (it is waited for)."""
+    import atexit
+    import os
+    import threading
+
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        sys.exit(code)
+    if threading.active_count() > 1:
+        sys.exit(code)
+    atexit._run_exitfuncs()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        os._exit(code)
 
 
 if __name__ == "__main__":

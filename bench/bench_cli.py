@@ -11,9 +11,13 @@ Every round starts, one after the other (interleaved, so load on the machine hit
                 `... by segment`, then `--no-cache` (the definitions parsed and checked again, as
                 on the first run after an edit); with --compare-with, the same commands of another install
 
-The processes share a cache directory of their own (XDG_CACHE_HOME, a temporary one), warmed by one
-unmeasured run of each command, so the `kpi query` rows read the validated definitions from the
-definitions cache, as every run after the first does for a user.
+Each install's processes share a cache directory of their own (XDG_CACHE_HOME, a temporary one per
+install: the definitions cache keeps one entry per file, keyed by the code that validated it, so two
+installs sharing one would evict each other), warmed by one unmeasured run of each command, so the
+`kpi query` rows read the validated definitions from the definitions cache, as every run after the
+first does for a user. The warm-up also leaves kpi's compiled bytecode (``__pycache__``), as
+``pip install`` does: PYTHONDONTWRITEBYTECODE is dropped from the children's environment, or a
+source checkout would be measured compiling its ~50 modules on every run (about 75 ms).
 
 Each process is measured on its own: wall time around it, CPU (user + sys) and peak RSS from
 ``os.wait4`` -- the rusage of exactly that child, not the sum or the maximum over all children. A
@@ -119,12 +123,14 @@ def main(argv: list[str] | None = None) -> None:
     cmds = commands(db, bins)
     runs: dict[str, list[Run]] = {name: [] for name in cmds}
     with tempfile.TemporaryDirectory(prefix="kpi-bench-cache-") as cache:
-        env = {**os.environ, "KPI_CONNECTION": f"duckdb:///{db}", "XDG_CACHE_HOME": cache}
-        for argv_ in cmds.values():
-            measure(argv_, env)  # warm-up: the caches filled, the files in the page cache
+        base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        base["KPI_CONNECTION"] = f"duckdb:///{db}"
+        envs = {name: {**base, "XDG_CACHE_HOME": os.path.join(cache, name.split(":")[0])} for name in cmds}
+        for name, argv_ in cmds.items():
+            measure(argv_, envs[name])  # warm-up: the caches filled, the bytecode written, the files in the page cache
         for _ in range(args.rounds):
             for name, argv_ in cmds.items():
-                runs[name].append(measure(argv_, env))
+                runs[name].append(measure(argv_, envs[name]))
     print_table(runs, args)
     check_same_number(runs)
 

@@ -108,7 +108,8 @@ def leave(code: int) -> NoReturn:
     coverage's), then ``os._exit`` -- without the interpreter's teardown, which frees every module and
     object one by one for memory the system takes back at once anyway. Whatever that shortcut could
     change takes the ordinary ``sys.exit``: output that cannot be flushed (a closed pipe: Python reports
-    it as it always has) or a thread still running (it is waited for)."""
+    it as it always has), a thread still running (it is waited for), or a profiler or tracer watching
+    (``python -m cProfile`` writes its report after the program returns)."""
     import atexit
     import os
     import threading
@@ -118,7 +119,7 @@ def leave(code: int) -> NoReturn:
         sys.stderr.flush()
     except (OSError, ValueError):
         sys.exit(code)
-    if threading.active_count() > 1:
+    if threading.active_count() > 1 or sys.getprofile() is not None or sys.gettrace() is not None:
         sys.exit(code)
     atexit._run_exitfuncs()
     try:

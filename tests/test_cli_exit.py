@@ -82,3 +82,17 @@ def test_the_command_closes_its_engine(demo: Path, monkeypatch: pytest.MonkeyPat
     except KpiUserError:
         assert "regoin" in question
     assert closed == [question == "win_rate last-quarter"]  # the engine was opened only for the answer
+
+
+def test_a_profiler_still_gets_its_report(demo: Path, tmp_path: Path) -> None:
+    """`python -m cProfile -o F -m metrics_core.cli_entry query ...` writes F after the program returns:
+    a process being profiled (or traced) ends the ordinary way."""
+    report = tmp_path / "query.prof"
+    env = {**os.environ, "KPI_CONNECTION": f"duckdb:///{demo.parent}/kpi.duckdb"}
+    done = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(report), "-m", "metrics_core.cli_entry",
+                           "query", "win_rate last-quarter", "-d", str(demo), "--as-of", AS_OF, "--json"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    import pstats
+
+    assert any(fn[2] == "answer_query" for fn in pstats.Stats(str(report)).stats)  # type: ignore[attr-defined]

@@ -109,6 +109,34 @@ def test_broken_files_are_definition_errors(case: str) -> None:
     assert message in str(error), str(error)
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_the_quick_size_check_agrees_with_the_measured_one(data: st.DataObject) -> None:
+    """yamlio._within_limits (one pass over the expanded tree, stopped at either limit) says "fine" exactly
+    when yamlio._measured (memoised per node) finds nothing wrong: on random node graphs with shared
+    nodes (aliases) and cycles (an alias inside its own anchor), under small limits."""
+    import yaml
+
+    from metrics_core import yamlio
+
+    n = data.draw(st.integers(1, 10))
+    kinds = data.draw(st.lists(st.sampled_from(["scalar", "seq", "map"]), min_size=n, max_size=n))
+    mark = yaml.Mark("definitions.yaml", 0, 0, 0, None, None)
+    nodes: list[yaml.Node] = [yaml.ScalarNode("tag:yaml.org,2002:str", "x", mark) if k == "scalar"
+                              else yaml.SequenceNode("tag:yaml.org,2002:seq", [], mark) if k == "seq"
+                              else yaml.MappingNode("tag:yaml.org,2002:map", [], mark) for k in kinds]
+    for node in nodes:
+        kids = [nodes[i] for i in data.draw(st.lists(st.integers(0, n - 1), max_size=4))]
+        if isinstance(node, yaml.SequenceNode):
+            node.value = kids
+        elif isinstance(node, yaml.MappingNode):
+            node.value = list(zip(kids[::2], kids[1::2]))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(yamlio, "MAX_NODES", data.draw(st.integers(1, 40)))
+        mp.setattr(yamlio, "MAX_DEPTH", data.draw(st.integers(1, 6)))
+        assert yamlio._within_limits(nodes[0]) == (yamlio._measured(nodes[0]) is None)
+
+
 @pytest.mark.parametrize("snippet", ["read_text('x')", "glob('*')", "current_setting('x')", "pragma_version()",
                                      "read_parquet('x')", "query('select 1')", "nextval('s')"])
 def test_snippet_functions_outside_the_allow_list_are_refused(snippet: str) -> None:

@@ -112,12 +112,12 @@ def test_broken_files_are_definition_errors(case: str) -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.data())
 def test_the_quick_size_check_agrees_with_the_measured_one(data: st.DataObject) -> None:
-    """yamlio._within_limits (one pass over the expanded tree, stopped at either limit) says "fine" exactly
-    when yamlio._measured (memoised per node) finds nothing wrong: on random node graphs with shared
+    """yamlparse._within_limits (one pass over the expanded tree, stopped at either limit) says "fine" exactly
+    when yamlparse._measured (memoised per node) finds nothing wrong: on random node graphs with shared
     nodes (aliases) and cycles (an alias inside its own anchor), under small limits."""
     import yaml
 
-    from metrics_core import yamlio
+    from metrics_core import yamlparse
 
     n = data.draw(st.integers(1, 10))
     kinds = data.draw(st.lists(st.sampled_from(["scalar", "seq", "map"]), min_size=n, max_size=n))
@@ -132,9 +132,9 @@ def test_the_quick_size_check_agrees_with_the_measured_one(data: st.DataObject) 
         elif isinstance(node, yaml.MappingNode):
             node.value = list(zip(kids[::2], kids[1::2]))
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(yamlio, "MAX_NODES", data.draw(st.integers(1, 40)))
-        mp.setattr(yamlio, "MAX_DEPTH", data.draw(st.integers(1, 6)))
-        assert yamlio._within_limits(nodes[0]) == (yamlio._measured(nodes[0]) is None)
+        mp.setattr(yamlparse, "MAX_NODES", data.draw(st.integers(1, 40)))
+        mp.setattr(yamlparse, "MAX_DEPTH", data.draw(st.integers(1, 6)))
+        assert yamlparse._within_limits(nodes[0]) == (yamlparse._measured(nodes[0]) is None)
 
 
 @pytest.mark.parametrize("snippet", ["read_text('x')", "glob('*')", "current_setting('x')", "pragma_version()",

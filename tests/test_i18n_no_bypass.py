@@ -203,7 +203,7 @@ def test_cli_errors_have_no_unmarked_words(args: list[str], marking: None, monke
 # Modules whose every user error goes through the catalog (the answer paths of the CLI, Slack and Sheets,
 # loading and validating definitions, the warehouses, `kpi doctor`, `kpi demo`, the bot's and Sheets' settings).
 TRANSLATED = ["metrics_core/load.py", "metrics_core/validate.py", "metrics_core/validate_sql.py", "metrics_core/models.py",
-              "metrics_core/expressions.py", "metrics_core/yamlio.py", "metrics_core/catalog.py", "metrics_core/checkdata.py",
+              "metrics_core/expressions.py", "metrics_core/yamlio.py", "metrics_core/yamlparse.py", "metrics_core/catalog.py", "metrics_core/checkdata.py",
               "metrics_core/backends/__init__.py", "metrics_core/backends/duckdb.py", "metrics_core/backends/postgres.py",
               "metrics_core/backends/spark.py", "metrics_core/backends/bigquery.py", "metrics_core/backends/snowflake.py",
               "metrics_core/demo.py", "metrics_core/cli.py", "metrics_core/cli_rollups.py", "metrics_core/doctor.py",

@@ -22,7 +22,7 @@ CORE = REPO / "metrics_core"
 
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "i18n", "redaction"),                            # 0: imports nothing from the project
-    ("yamlio", "phrases", "periods", "period_labels", "columns", "memo"),     # 1: text in, plain data / calendar math
+    ("yamlio", "yamlparse", "phrases", "periods", "period_labels", "columns", "memo"),     # 1: text in, plain data / calendar math
     ("models", "expressions"),                                  # 2: the format; SQL snippets
     ("catalog", "validate_sql", "validate", "load", "defcache", "schema"),  # 3: definitions: what they mean, loading
     ("filters", "grammar", "compile_filters", "compile_rows", "compile_tables", "compile_scan", "compile_conversion", "compile_split", "compile_values", "compile", "formatting", "result", "doctor_sql", "doctor_whatif",

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from metrics_core.errors import DefinitionError
 from metrics_core.load import load_definitions, parse_definitions
-from metrics_core.yamlio import LineDict, LineList, _FastLoader, _Loader, env_names
+from metrics_core.yamlio import LineDict, LineList, env_names
+from metrics_core.yamlparse import _FastLoader, _Loader
 
 REPO = Path(__file__).resolve().parent.parent
 YAML_FILES = sorted([REPO / "definitions.yaml", *REPO.glob("examples/*/definitions.yaml"),

@@ -19,9 +19,10 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
-from typing import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 
 from babel.dates import get_month_names
@@ -73,6 +74,7 @@ def inflected(word: str, names: Iterable[str]) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
+@functools.cache
 def _months() -> dict[str, int]:
     names: dict[str, int] = {}
     for i, locative in enumerate(_LOCATIVE, start=1):
@@ -87,8 +89,30 @@ def _months() -> dict[str, int]:
     return names
 
 
-MONTHS = _months()
-_MONTH = "(" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
+class _Months(Mapping[str, int]):
+    """Month names (English, Polish in every case, abbreviated) -> month number, read from Babel's Polish
+    calendar on first use: a repeated `kpi query` reads its question's plan from the cache (plancache.py)
+    and never needs them, and loading a second locale's data costs it 5-8 ms."""
+
+    def __getitem__(self, name: str) -> int:
+        return _months()[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in _months()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_months())
+
+    def __len__(self) -> int:
+        return len(_months())
+
+
+MONTHS: Mapping[str, int] = _Months()
+
+
+@functools.cache
+def _month_words() -> str:
+    return "(" + "|".join(sorted(_months(), key=len, reverse=True)) + r")\.?"
 
 
 def _unit(word: str) -> str | None:
@@ -169,7 +193,7 @@ def _quarter(w: str, as_of: date) -> str | None:
 
 
 def _month(w: str, as_of: date) -> str | None:
-    m = re.fullmatch(_PREP + _MONTH + r"(?:\s+(\d{4}))?(?:\s+(?:r|roku)\.?)?", w)
+    m = re.fullmatch(_PREP + _month_words() + r"(?:\s+(\d{4}))?(?:\s+(?:r|roku)\.?)?", w)
     if not m or (m[2] is None and m[1] in ("mar", "maj", "may")):  # "mar" alone is more likely a word
         return None
     month = MONTHS[m[1]]

@@ -16,17 +16,31 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable
 
-from rich.console import Console
-from rich.markup import escape
-
 from .errors import KpiUserError, redact
 from .i18n import _, command_scope, env_locale, set_locale
 
-# emoji=False: "definitions.yaml:100:" is a location, not the :100: emoji. User text never goes
-# through markup: it is escaped (rich.markup.escape) or printed as Text.
-out = Console(emoji=False)
-err = Console(stderr=True, emoji=False)
 STATE = {"verbose": False}
+_CONSOLES: dict[str, Any] = {}
+
+
+def console(name: str) -> Any:  # rich.console.Console
+    """The command's ``"out"`` (stdout) or ``"err"`` (stderr) console, made on first use: Rich costs a
+    cold start about 20 ms, which `kpi query --json` and `--csv` never need (they write plain text).
+
+    emoji=False: "definitions.yaml:100:" is a location, not the :100: emoji. User text never goes
+    through markup: it is escaped (rich.markup.escape) or printed as Text."""
+    if name not in _CONSOLES:
+        from rich.console import Console
+
+        _CONSOLES[name] = Console(stderr=name == "err", emoji=False)
+    return _CONSOLES[name]
+
+
+def __getattr__(name: str) -> Any:
+    """``out`` and ``err``, the module attributes the commands and plugins import (``console``)."""
+    if name in ("out", "err"):
+        return console(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def parse_as_of(text: str | None) -> date | None:
@@ -52,9 +66,11 @@ def run_guarded(fn: Callable[[], None]) -> int:
     try:
         ctx.run(fn)
     except KpiUserError as e:
+        from rich.markup import escape
+
         word = ctx.run(lambda: _("error:"))  # in the language the command chose
         # the message may hold user text ("[/red]", "kpi[postgres]"): shown as text, never as markup
-        err.print(f"[red]{word}[/red] {escape(str(e))}", markup=True, highlight=False, soft_wrap=True)
+        console("err").print(f"[red]{word}[/red] {escape(str(e))}", markup=True, highlight=False, soft_wrap=True)
         return 1
     except KeyboardInterrupt:
         raise
@@ -63,9 +79,11 @@ def run_guarded(fn: Callable[[], None]) -> int:
             raise
         if STATE["verbose"]:
             print(redact(traceback.format_exc()), end="", file=sys.stderr)
+        from rich.markup import escape
+
         first = redact(str(e).splitlines()[0]) if str(e) else ""
         word, hint = ctx.run(lambda: (_("internal error:"), _("(run with -v for the trace)")))
-        err.print(f"[red]{word}[/red] {escape(type(e).__name__)}: {escape(first)} {hint}",
+        console("err").print(f"[red]{word}[/red] {escape(type(e).__name__)}: {escape(first)} {hint}",
                   markup=True, highlight=False, soft_wrap=True)
         return 2
     finally:
@@ -124,7 +142,6 @@ def answer_query(text: str, definitions: Path | None = None, as_of: str | None =
 def _answer(kpi: Any, text: str, day: date | None, kind: str | None, output: Path | None, *, sql: bool,
             no_cache: bool) -> None:
     from . import plancache
-    from .cli_render import render_many, render_result, render_sql
 
     if not no_cache:
         plancache.preload(kpi)  # a question asked before: its statements, without importing SQLGlot
@@ -133,6 +150,9 @@ def _answer(kpi: Any, text: str, day: date | None, kind: str | None, output: Pat
     if kind is not None:
         _write_answer(kpi, many, kind, output, sql)
     else:
+        from .cli_render import render_many, render_result, render_sql
+
+        out = console("out")
         if sql:
             for s in dict.fromkeys((r.sql, tuple(r.params.items()), r.dialect) for r in results):
                 render_sql(out, s[0], dict(s[1]), s[2])

@@ -89,7 +89,7 @@ def main() -> None:
     # (SQLGlot's and pydantic's classes, 60,000 objects) again and again, 20-40 ms, to free next to
     # nothing: it frees about 1 MB on the shipped question, 3 MB on all 18 metrics at once.
     gc.disable()
-    from .cli_edge import STATE, answer_query, err, run_guarded, skip_rollups
+    from .cli_edge import STATE, answer_query, console, run_guarded, skip_rollups
 
     redact_logs()  # warnings from any library reach stderr through the last-resort handler
     STATE["verbose"] = bool(args.pop("verbose", False))
@@ -98,7 +98,7 @@ def main() -> None:
     try:
         code = run_guarded(lambda: answer_query(**args))
     except KeyboardInterrupt:
-        err.print("Aborted!", markup=False, highlight=False)  # as Click says it
+        console("err").print("Aborted!", markup=False, highlight=False)  # as Click says it
         code = 1
     leave(code)
 

@@ -298,6 +298,8 @@ def test_query_imports_no_heavy_package(demo: Path, question: str, flags: list[s
     assert {"duckdb", "metrics_core.cli_edge", "metrics_core.backends.duckdb"} <= modules  # the reader works
     heavy = sorted(m for m in modules if m.split(".")[0] in NOT_ON_THE_QUERY_PATH)
     assert heavy == [], f"`kpi query` imported {heavy[:12]}"
+    # Rich (about 20 ms) only for what it draws: the panels, not JSON (metrics_core/cli_edge.py console)
+    assert ("rich" in modules) == ("--json" not in flags)
 
 
 def test_a_question_asked_before_imports_no_sqlglot(demo: Path) -> None:

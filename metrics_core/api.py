@@ -38,7 +38,7 @@ from .fineprint import check_windows
 from .question_plan import QuestionPlanning, _grain
 from .result import MetricResult
 from .rollup_answer import RollupAnswers
-from .statement import Compiled, MetricQuery, Slot
+from .statement import Compiled, MetricQuery, Slot, complete
 from .multi import MultiResult, view
 from .values import DimensionValues, empty_filter_note, list_values
 
@@ -155,10 +155,16 @@ class KPI(QuestionPlanning, RollupAnswers):
             return self._rollups
 
     def _run(self, compiled: Compiled, use_cache: bool, backend: Backend | None = None) -> tuple[Any, bool]:
-        backend = backend or self.backend
-        if self.cache is not None:
-            return self.cache.fetch(backend, compiled.sql, compiled.params, use_cache=use_cache)
-        return backend.run(compiled.sql, compiled.params), False
+        """The statement's rows, a total row for every window (``complete``), and whether from the cache."""
+        engine = backend or self.backend
+
+        def run(sql: str, params: dict[str, Any]) -> tuple[Any, bool]:
+            if self.cache is not None:
+                return self.cache.fetch(engine, sql, params, use_cache=use_cache)
+            return engine.run(sql, params), False
+
+        rows, cached = run(compiled.sql, compiled.params)
+        return complete(compiled, rows, lambda sql, params: run(sql, params)[0]), cached
 
     # -- questions -----------------------------------------------------------------------------
     @_localized

@@ -62,6 +62,7 @@ class _Builder:
         self.measures, self.conversions = needs(cat, query.metric, *also)
         self.dim_cols = tuple(f"d{i}" for i in range(len(query.dimensions)))
         self.edges = Edges.of({s.pid: s.period for s in query.slots}, cal)
+        self.empty = ""  # the statement's head for windows without rows (empty_head), set by build
 
     # -- windows -------------------------------------------------------------------------------
     def periods_cte(self) -> str:
@@ -247,10 +248,6 @@ class _Builder:
         branches = [f"SELECT pid, {dims}g, " + ", ".join(
             f"CAST({cols[a]} AS DOUBLE) AS {a}" if a in cols else f"CAST(NULL AS DOUBLE) AS {a}" for a in out_cols)
             + f" FROM {src}" for src, cols in sources]
-        # one row per period even where no measure has rows, so every window gets an answer
-        spine = ", ".join(f"CAST(NULL AS DOUBLE) AS {a}" for a in out_cols)
-        null_dims = "".join(f"NULL AS {d}, " for d in self.dim_cols)
-        branches.append(f"SELECT pid, {null_dims}{1 if self.dim_cols else 0} AS g{', ' if spine else ''}{spine} FROM periods")
         ctes.append("u AS (" + " UNION ALL ".join(branches) + ")")
         sums = []
         for m, col in mcols.items():
@@ -260,7 +257,18 @@ class _Builder:
         for conv, base in ccols.values():
             sums += [f"COALESCE(SUM({conv}), 0) AS {conv}", f"COALESCE(SUM({base}), 0) AS {base}"]
         ctes.append(f"a AS (SELECT pid, {dims}g, {', '.join(sums)} FROM u GROUP BY pid, {dims}g)")
-        return "WITH " + ",\n".join(ctes), mcols, ccols
+        self.empty = self.empty_head(out_cols, sums)
+        return ("WITH " + ",\n".join(ctes)) if sources else self.empty, mcols, ccols  # a constant reads no table
+
+    def empty_head(self, ucols: list[str], sums: list[str]) -> str:
+        """The head of the statement for windows no row falls in: each window's total over no rows (counts
+        and sums 0, averages and extremes NULL), from ``periods`` alone. The answer's statement returns
+        rows for windows with data only (no spine row per window to group: a few ms less on every
+        answer); ``complete`` runs this one, rarely, when a window came back without its total."""
+        nulls = "".join(f", CAST(NULL AS DOUBLE) AS {c}" for c in ucols)
+        dims = "".join(f"NULL AS {d}, " for d in self.dim_cols)
+        return (f"WITH {self.periods_cte()},\nu AS (SELECT pid{nulls} FROM periods),\n"
+                f"a AS (SELECT pid, {dims}{1 if self.dim_cols else 0} AS g{''.join(f', {x}' for x in sums)} FROM u GROUP BY pid)")
 
     def metric_sql(self, name: str, mcols: dict[str, str], ccols: dict[str, tuple[str, str]]) -> str:
         m = self.defs.metrics[name]
@@ -346,10 +354,9 @@ def compile_query(cat: Catalog, cal: Calendar, query: MetricQuery, dialect: str 
     dims = "".join(f", a.{d}" for d in b.dim_cols)
     order = "".join(f", a.{d}" for d in b.dim_cols)
     days = " JOIN periods AS p ON a.pid = p.pid" if any("p.days" in s for s in selects) else ""  # period_days
-    only = " WHERE a.g = 1 OR a.r_ > 0" if b.dim_cols and b.split else ""  # not a breakdown row of spine rows
-    text = (f"{head}\nSELECT a.pid, a.g{dims}, {', '.join(selects + comps)} FROM a{days}{only} "
-            f"ORDER BY a.pid, a.g DESC{order}")
-    tree = _exact_percentiles(sqlglot.parse_one(text, read="duckdb"), dialect)
-    sql = tree.sql(dialect=dialect, pretty=True)
-    return Compiled(sql, dict(b.params), dialect, mcols, ccols, metric_cols, b.dim_cols)
+    final = f"SELECT a.pid, a.g{dims}, {', '.join(selects + comps)} FROM a{days}"
+    tree = _exact_percentiles(sqlglot.parse_one(f"{head}\n{final} ORDER BY a.pid, a.g DESC{order}", read="duckdb"), dialect)
+    empty = _exact_percentiles(sqlglot.parse_one(f"{b.empty}\n{final}", read="duckdb"), dialect)
+    return Compiled(tree.sql(dialect=dialect, pretty=True), dict(b.params), dialect, mcols, ccols, metric_cols,
+                    b.dim_cols, empty.sql(dialect=dialect), tuple(sorted({s.pid for s in query.slots})))
 

@@ -66,19 +66,17 @@ def split_ctes(bld: "_Builder", mcols: dict[str, str], ccols: dict[str, tuple[st
         base_m = bld.defs.measures[bld.defs.metrics[name].base.measure]
         branches.append((f"cs{i}", {conv: "conv", base: "base"}, bld._keys(base_m)[2]))
     dims = "".join(f"{d}, " for d in bld.dim_cols)
-    real, spine = (", 1 AS r_", ", 0 AS r_") if bld.dim_cols else ("", "")
     union = [f"SELECT p.pid, {''.join(f's.{d}, ' for d in bld.dim_cols)}"
              + ", ".join(f"CAST(s.{picked[c]} AS DOUBLE) AS {c}" if c in picked else f"CAST(NULL AS DOUBLE) AS {c}"
-                         for c in cols) + f"{real} FROM {src} AS s JOIN periods AS p ON {on}"
+                         for c in cols) + f" FROM {src} AS s JOIN periods AS p ON {on}"
              for src, picked, on in branches]
-    union.append(f"SELECT pid, {''.join(f'NULL AS {d}, ' for d in bld.dim_cols)}"
-                 + ", ".join(f"CAST(NULL AS DOUBLE) AS {c}" for c in cols) + f"{spine} FROM periods")
     ctes.append("u AS (" + " UNION ALL ".join(union) + ")")
-    sums = ", ".join(f"{agg} AS {c}" for c, agg in cols.items() if agg)
+    sums = [f"{agg} AS {c}" for c, agg in cols.items() if agg]
     if bld.dim_cols:
         group = f"GROUPING SETS ((pid, {', '.join(bld.dim_cols)}), (pid))"
-        head = f"pid, {dims}GROUPING({bld.dim_cols[0]}) AS g, SUM(r_) AS r_"
+        head = f"pid, {dims}GROUPING({bld.dim_cols[0]}) AS g"
     else:
         group, head = "pid", "pid, 0 AS g"
-    ctes.append(f"a AS (SELECT {head}, {sums} FROM u GROUP BY {group})")
-    return "WITH " + ",\n".join(ctes)
+    ctes.append(f"a AS (SELECT {head}, {', '.join(sums)} FROM u GROUP BY {group})")
+    bld.empty = bld.empty_head(list(cols), sums)
+    return ("WITH " + ",\n".join(ctes)) if union else bld.empty  # a constant reads no table: its windows alone

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from . import doctor_specs
 from .catalog import Catalog
 from .compile import MetricQuery, Slot, compile_query, needs
+from .statement import complete
 from .doctor_whatif import Spec, WhatIf, bind
 from .formatting import fmt_count, fmt_value
 from .i18n import _
@@ -213,7 +214,8 @@ def _run(kpi: "KPI", plans: list[_Plan], window: Period) -> dict[str, float | No
     compiled = compile_query(Catalog(defs), kpi.calendar, MetricQuery(names[0], (Slot(0, "current", window),)),
                              kpi.dialect, base_dir=kpi.loaded.base_dir, also=tuple(names[1:]))
     mine = {n: v for p in plans if p.spec for n, v in p.spec.params.items()}
-    rows = _rows(kpi.backend.run(bind(compiled.sql, mine, kpi.dialect), {**compiled.params, **mine}))
+    rows = _rows(complete(compiled, kpi.backend.run(bind(compiled.sql, mine, kpi.dialect), {**compiled.params, **mine}),
+                          kpi.backend.run))
     row = next((r for r in rows if int(r["pid"]) == 0), {})
     out = {m: _num(row.get(c)) for m, c in compiled.metric_cols.items()}
     for m, c in compiled.measure_cols.items():

@@ -10,8 +10,9 @@ whose statements come from the plan cache (plancache.py) -- never imports SQLGlo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
+from .columns import Columns
 from .errors import QueryError
 from .filters import Filter
 from .models import ConversionMetric
@@ -52,6 +53,10 @@ class Compiled:
     conversion_cols: dict[str, tuple[str, str]]  # conversion metric -> (converted col, base col)
     metric_cols: dict[str, str]  # metric name -> column holding its value ("value" for the asked one)
     dim_cols: tuple[str, ...] = field(default=())
+    # the statement for windows no row falls in (their totals over no rows; no parameters) and every
+    # window's pid: ``complete`` adds the missing windows' totals to the rows (compile.empty_head)
+    empty_sql: str = ""
+    pids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,31 @@ class ExcludedSQL:
     sql: str  # DuckDB text; per measure and window: measure, pid, g, d0.., no_time, no_value, negative, date_order
     params: dict[str, Any]
     details: dict[str, dict[str, str]]  # measure -> {"time": col, "expr": snippet, "first": col, "then": col}
+
+
+def complete(c: Compiled, rows: Columns, run: Callable[[str, dict[str, Any]], Columns]) -> Columns:
+    """``rows`` of ``c`` with a total row for every window.
+
+    The statement returns rows for the windows its tables have rows in; a window no row falls in
+    (an empty month of a series, a filter nothing matches) gets its total over no rows -- counts and
+    sums 0, averages and extremes NULL, the metric's expression over those -- from ``c.empty_sql``,
+    a statement on the windows alone, run only then. The rows added are the empty statement's own,
+    by position (its SELECT list is the answer's)."""
+    if not c.empty_sql or not c.pids:
+        return rows
+    names = rows.names
+    lower = {n.lower(): n for n in names}
+    total = 1 if c.dim_cols else 0
+    have = ({int(p) for p, g in zip(rows[lower["pid"]], rows[lower["g"]]) if g == total}
+            if "pid" in lower and "g" in lower else set())
+    if have.issuperset(c.pids):
+        return rows
+    extra = run(c.empty_sql, {})
+    names = names or extra.names
+    pid = [n.lower() for n in extra.names].index("pid")
+    keep = [i for i, p in enumerate(extra[extra.names[pid]]) if int(p) not in have]
+    cols = [extra[n] for n in extra.names]
+    return Columns({n: [*(rows[n] if n in rows else ()), *(cols[j][i] for i in keep)] for j, n in enumerate(names)})
 
 
 def needs(cat: Catalog, *metrics: str) -> tuple[list[str], list[str]]:

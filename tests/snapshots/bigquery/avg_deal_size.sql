@@ -89,26 +89,15 @@ WITH periods AS (
     s.d0,
     CAST(s.v0 AS FLOAT64) AS m0,
     CAST(s.n0 AS FLOAT64) AS m0_n,
-    CAST(s.w0 AS FLOAT64) AS m0_w,
-    1 AS r_
+    CAST(s.w0 AS FLOAT64) AS m0_w
   FROM s0 AS s
   JOIN periods AS p
     ON s.k >= p.lo_d AND s.k < p.hi_d
-  UNION ALL
-  SELECT
-    pid,
-    NULL AS d0,
-    CAST(NULL AS FLOAT64) AS m0,
-    CAST(NULL AS FLOAT64) AS m0_n,
-    CAST(NULL AS FLOAT64) AS m0_w,
-    0 AS r_
-  FROM periods
 ), a AS (
   SELECT
     pid,
     d0,
     GROUPING(d0) AS g,
-    SUM(r_) AS r_,
     SUM(m0) / NULLIF(SUM(m0_w), 0) AS m0,
     COALESCE(SUM(m0_n), 0) AS m0_n
   FROM u
@@ -128,8 +117,6 @@ SELECT
   a.m0,
   a.m0_n
 FROM a
-WHERE
-  a.g = 1 OR a.r_ > 0
 ORDER BY
   a.pid NULLS LAST,
   a.g DESC,

@@ -288,8 +288,7 @@ WITH periods AS (
     CAST(NULL AS FLOAT64) AS m3,
     CAST(NULL AS FLOAT64) AS m3_n,
     CAST(NULL AS FLOAT64) AS m4,
-    CAST(NULL AS FLOAT64) AS m4_n,
-    1 AS r_
+    CAST(NULL AS FLOAT64) AS m4_n
   FROM s0 AS s
   JOIN periods AS p
     ON s.k >= p.lo_d AND s.k < p.hi_d
@@ -307,8 +306,7 @@ WITH periods AS (
     CAST(NULL AS FLOAT64) AS m3,
     CAST(NULL AS FLOAT64) AS m3_n,
     CAST(NULL AS FLOAT64) AS m4,
-    CAST(NULL AS FLOAT64) AS m4_n,
-    1 AS r_
+    CAST(NULL AS FLOAT64) AS m4_n
   FROM s1 AS s
   JOIN periods AS p
     ON s.a <= p.lo AND s.b > p.lo
@@ -326,8 +324,7 @@ WITH periods AS (
     CAST(NULL AS FLOAT64) AS m3,
     CAST(NULL AS FLOAT64) AS m3_n,
     CAST(NULL AS FLOAT64) AS m4,
-    CAST(NULL AS FLOAT64) AS m4_n,
-    1 AS r_
+    CAST(NULL AS FLOAT64) AS m4_n
   FROM s2 AS s
   JOIN periods AS p
     ON s.k >= p.lo_d AND s.k < p.hi_d
@@ -345,8 +342,7 @@ WITH periods AS (
     CAST(s.v0 AS FLOAT64) AS m3,
     CAST(s.n0 AS FLOAT64) AS m3_n,
     CAST(NULL AS FLOAT64) AS m4,
-    CAST(NULL AS FLOAT64) AS m4_n,
-    1 AS r_
+    CAST(NULL AS FLOAT64) AS m4_n
   FROM s3 AS s
   JOIN periods AS p
     ON s.k >= p.lo_d AND s.k < p.hi_d
@@ -364,34 +360,15 @@ WITH periods AS (
     CAST(NULL AS FLOAT64) AS m3,
     CAST(NULL AS FLOAT64) AS m3_n,
     CAST(s.v0 AS FLOAT64) AS m4,
-    CAST(s.v0 AS FLOAT64) AS m4_n,
-    1 AS r_
+    CAST(s.v0 AS FLOAT64) AS m4_n
   FROM s4 AS s
   JOIN periods AS p
     ON s.k >= p.lo_d AND s.k < p.hi_d
-  UNION ALL
-  SELECT
-    pid,
-    NULL AS d0,
-    CAST(NULL AS FLOAT64) AS m0,
-    CAST(NULL AS FLOAT64) AS m0_n,
-    CAST(NULL AS FLOAT64) AS m1,
-    CAST(NULL AS FLOAT64) AS m1_n,
-    CAST(NULL AS FLOAT64) AS m2,
-    CAST(NULL AS FLOAT64) AS m2_n,
-    CAST(NULL AS FLOAT64) AS m2_w,
-    CAST(NULL AS FLOAT64) AS m3,
-    CAST(NULL AS FLOAT64) AS m3_n,
-    CAST(NULL AS FLOAT64) AS m4,
-    CAST(NULL AS FLOAT64) AS m4_n,
-    0 AS r_
-  FROM periods
 ), a AS (
   SELECT
     pid,
     d0,
     GROUPING(d0) AS g,
-    SUM(r_) AS r_,
     COALESCE(SUM(m0), 0) AS m0,
     COALESCE(SUM(m0_n), 0) AS m0_n,
     COALESCE(SUM(m1), 0) AS m1,
@@ -457,8 +434,6 @@ SELECT
 FROM a
 JOIN periods AS p
   ON a.pid = p.pid
-WHERE
-  a.g = 1 OR a.r_ > 0
 ORDER BY
   a.pid NULLS LAST,
   a.g DESC,

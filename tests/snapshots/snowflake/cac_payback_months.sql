@@ -176,8 +176,7 @@ WITH periods AS (
     CAST(NULL AS DOUBLE) AS m1_n,
     CAST(NULL AS DOUBLE) AS m2,
     CAST(NULL AS DOUBLE) AS m2_n,
-    CAST(NULL AS DOUBLE) AS m2_w,
-    1 AS r_
+    CAST(NULL AS DOUBLE) AS m2_w
   FROM s0 AS s
   JOIN periods AS p
     ON s.k >= p.lo_d AND s.k < p.hi_d
@@ -191,8 +190,7 @@ WITH periods AS (
     CAST(s.v0 AS DOUBLE) AS m1_n,
     CAST(NULL AS DOUBLE) AS m2,
     CAST(NULL AS DOUBLE) AS m2_n,
-    CAST(NULL AS DOUBLE) AS m2_w,
-    1 AS r_
+    CAST(NULL AS DOUBLE) AS m2_w
   FROM s1 AS s
   JOIN periods AS p
     ON s.k >= p.lo_d AND s.k < p.hi_d
@@ -206,30 +204,15 @@ WITH periods AS (
     CAST(NULL AS DOUBLE) AS m1_n,
     CAST(s.v0 AS DOUBLE) AS m2,
     CAST(s.n0 AS DOUBLE) AS m2_n,
-    CAST(s.w0 AS DOUBLE) AS m2_w,
-    1 AS r_
+    CAST(s.w0 AS DOUBLE) AS m2_w
   FROM s2 AS s
   JOIN periods AS p
     ON s.k >= p.lo_d AND s.k < p.hi_d
-  UNION ALL
-  SELECT
-    pid,
-    NULL AS d0,
-    CAST(NULL AS DOUBLE) AS m0,
-    CAST(NULL AS DOUBLE) AS m0_n,
-    CAST(NULL AS DOUBLE) AS m1,
-    CAST(NULL AS DOUBLE) AS m1_n,
-    CAST(NULL AS DOUBLE) AS m2,
-    CAST(NULL AS DOUBLE) AS m2_n,
-    CAST(NULL AS DOUBLE) AS m2_w,
-    0 AS r_
-  FROM periods
 ), a AS (
   SELECT
     pid,
     d0,
     GROUPING(d0) AS g,
-    SUM(r_) AS r_,
     COALESCE(SUM(m0), 0) AS m0,
     COALESCE(SUM(m0_n), 0) AS m0_n,
     COALESCE(SUM(m1), 0) AS m1,
@@ -268,8 +251,6 @@ SELECT
   a.m1_n,
   a.m2_n
 FROM a
-WHERE
-  a.g = 1 OR a.r_ > 0
 ORDER BY
   a.pid,
   a.g DESC NULLS LAST,

@@ -103,25 +103,15 @@ WITH periods AS (
     p.pid,
     s.d0,
     CAST(s.conv AS DOUBLE) AS c0,
-    CAST(s.base AS DOUBLE) AS c0_base,
-    1 AS r_
+    CAST(s.base AS DOUBLE) AS c0_base
   FROM cs0 AS s
   JOIN periods AS p
     ON s.k > p.lo AND s.k <= p.hi
-  UNION ALL
-  SELECT
-    pid,
-    NULL AS d0,
-    CAST(NULL AS DOUBLE) AS c0,
-    CAST(NULL AS DOUBLE) AS c0_base,
-    0 AS r_
-  FROM periods
 ), a AS (
   SELECT
     pid,
     d0,
     GROUPING(d0) AS g,
-    SUM(r_) AS r_,
     COALESCE(SUM(c0), 0) AS c0,
     COALESCE(SUM(c0_base), 0) AS c0_base
   FROM u
@@ -141,8 +131,6 @@ SELECT
   a.c0,
   a.c0_base
 FROM a
-WHERE
-  a.g = 1 OR a.r_ > 0
 ORDER BY
   a.pid,
   a.g DESC NULLS LAST,

@@ -109,8 +109,7 @@ WITH periods AS (
     CAST(s.v0 AS DOUBLE) AS m0,
     CAST(s.v0 AS DOUBLE) AS m0_n,
     CAST(NULL AS DOUBLE) AS m1,
-    CAST(NULL AS DOUBLE) AS m1_n,
-    1 AS r_
+    CAST(NULL AS DOUBLE) AS m1_n
   FROM s0 AS s
   JOIN periods AS p
     ON s.k >= p.lo_d AND s.k < p.hi_d
@@ -121,27 +120,15 @@ WITH periods AS (
     CAST(NULL AS DOUBLE) AS m0,
     CAST(NULL AS DOUBLE) AS m0_n,
     CAST(s.v0 AS DOUBLE) AS m1,
-    CAST(s.v0 AS DOUBLE) AS m1_n,
-    1 AS r_
+    CAST(s.v0 AS DOUBLE) AS m1_n
   FROM s1 AS s
   JOIN periods AS p
     ON s.k > p.lo AND s.k <= p.hi
-  UNION ALL
-  SELECT
-    pid,
-    NULL AS d0,
-    CAST(NULL AS DOUBLE) AS m0,
-    CAST(NULL AS DOUBLE) AS m0_n,
-    CAST(NULL AS DOUBLE) AS m1,
-    CAST(NULL AS DOUBLE) AS m1_n,
-    0 AS r_
-  FROM periods
 ), a AS (
   SELECT
     pid,
     d0,
     GROUPING(d0) AS g,
-    SUM(r_) AS r_,
     COALESCE(SUM(m0), 0) AS m0,
     COALESCE(SUM(m0_n), 0) AS m0_n,
     COALESCE(SUM(m1), 0) AS m1,
@@ -165,8 +152,6 @@ SELECT
   a.m0_n,
   a.m1_n
 FROM a
-WHERE
-  a.g = 1 OR a.r_ > 0
 ORDER BY
   a.pid NULLS LAST,
   a.g DESC,

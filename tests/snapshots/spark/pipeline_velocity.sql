@@ -166,8 +166,7 @@ WITH periods AS (
     CAST(s.v3 AS DOUBLE) AS m4,
     CAST(s.v3 AS DOUBLE) AS m4_n,
     CAST(NULL AS DOUBLE) AS m2,
-    CAST(NULL AS DOUBLE) AS m2_n,
-    1 AS r_
+    CAST(NULL AS DOUBLE) AS m2_n
   FROM s0 AS s
   JOIN periods AS p
     ON s.k >= p.lo_d AND s.k < p.hi_d
@@ -186,35 +185,15 @@ WITH periods AS (
     CAST(NULL AS DOUBLE) AS m4,
     CAST(NULL AS DOUBLE) AS m4_n,
     CAST(s.v0 AS DOUBLE) AS m2,
-    CAST(s.v0 AS DOUBLE) AS m2_n,
-    1 AS r_
+    CAST(s.v0 AS DOUBLE) AS m2_n
   FROM s1 AS s
   JOIN periods AS p
     ON s.a <= p.hi AND s.b > p.hi
-  UNION ALL
-  SELECT
-    pid,
-    NULL AS d0,
-    CAST(NULL AS DOUBLE) AS m0,
-    CAST(NULL AS DOUBLE) AS m0_n,
-    CAST(NULL AS DOUBLE) AS m0_w,
-    CAST(NULL AS DOUBLE) AS m1,
-    CAST(NULL AS DOUBLE) AS m1_n,
-    CAST(NULL AS DOUBLE) AS m1_w,
-    CAST(NULL AS DOUBLE) AS m3,
-    CAST(NULL AS DOUBLE) AS m3_n,
-    CAST(NULL AS DOUBLE) AS m4,
-    CAST(NULL AS DOUBLE) AS m4_n,
-    CAST(NULL AS DOUBLE) AS m2,
-    CAST(NULL AS DOUBLE) AS m2_n,
-    0 AS r_
-  FROM periods
 ), a AS (
   SELECT
     pid,
     d0,
     GROUPING(d0) AS g,
-    SUM(r_) AS r_,
     SUM(m0) / NULLIF(SUM(m0_w), 0) AS m0,
     COALESCE(SUM(m0_n), 0) AS m0_n,
     SUM(m1) / NULLIF(SUM(m1_w), 0) AS m1,
@@ -262,8 +241,6 @@ SELECT
   a.m3_n,
   a.m4_n
 FROM a
-WHERE
-  a.g = 1 OR a.r_ > 0
 ORDER BY
   a.pid NULLS LAST,
   a.g DESC,

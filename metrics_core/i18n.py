@@ -137,6 +137,11 @@ def _current() -> NullTranslations:
 _NULL = NullTranslations()
 
 
+def catalog() -> NullTranslations:
+    """The catalog ``_()`` reads right now (one object per language): a key for text built from its words."""
+    return _current()
+
+
 def _(message: str) -> str:
     """``message`` in the active language."""
     return _current().gettext(message)

@@ -9,13 +9,14 @@ Every label printed here reads back to the same period (``phrases``, tests/test_
 
 from __future__ import annotations
 
+import functools
 from datetime import date, timedelta
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_interval, format_skeleton
 
 from .errors import ConfigError
-from .i18n import _
+from .i18n import _, catalog
 from .periods import (_MONTHLY, CALENDAR_KINDS, ONE_DAY, Calendar, Period, _add_months, _enclosing,
                       _fiscal_parts)
 
@@ -42,6 +43,13 @@ def period_label(p: Period, cal: Calendar, locale: str = "en_US") -> str:
     To-date periods: "Nov 2026 to date" ("lis 2026 do dziś"). Ranges, last-N and clipped buckets: the window.
     The words come from the active catalog, the dates from Babel for ``locale``.
     """
+    return _remembered(p, cal, locale, catalog())
+
+
+@functools.lru_cache(maxsize=2048)
+def _remembered(p: Period, cal: Calendar, locale: str, words: object) -> str:
+    """A label once per (period, calendar, locale, catalog of words): a 12-month series names the same
+    buckets on every answer (Babel's date skeletons cost ~60 µs a label)."""
     return _label(p, cal, locale)
 
 

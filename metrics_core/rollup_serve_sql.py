@@ -205,10 +205,10 @@ def serve_sql(cat: Catalog, query: MetricQuery, plan: Plan, dialect: str) -> Com
         cols = [f"r.{u} * {share} AS {u}" if u in cut else f"r.{u}" for u in out_cols]
         branches.append(f"SELECT p.pid{', p.days' if days else ''}{''.join(f', r.{d}' for d in dim_cols)}, {', '.join(cols)} "
                         f"FROM ({s.rows(items, c, 'prorate')}) AS r JOIN periods AS p ON {start} < p.hi_d AND {end} > p.lo_d")
-    # every window has its total row, also when no part has a row in it
-    branches.append("SELECT " + ", ".join(["pid", *(["days"] if days else []), *(f"NULL AS {d}" for d in dim_cols),
-                                           *(f"NULL AS {u}" for u in out_cols)]) + " FROM periods")
-    ctes.append("u AS (" + " UNION ALL ".join(branches) + ")")
+    # a window no part has a row in gets its total from the empty statement (statement.complete), run only then
+    spine = "u AS (SELECT " + ", ".join(["pid", *(["days"] if days else []), *(f"CAST(NULL AS DOUBLE) AS {u}"
+                                                                              for u in out_cols)]) + " FROM periods)"
+    ctes.append("u AS (" + " UNION ALL ".join(branches) + ")" if branches else spine)
     aggs, present = (["MAX(days) AS days"] if days else []), []
     for m, col in s.mcols.items():
         agg = s.defs.measures[m].agg
@@ -225,17 +225,22 @@ def serve_sql(cat: Catalog, query: MetricQuery, plan: Plan, dialect: str) -> Com
     for conv, base in s.ccols.values():
         aggs += [f"COALESCE(SUM({conv}), 0) AS {conv}", f"COALESCE(SUM({base}), 0) AS {base}"]
         present.append(f"a.{base}")
-    if dim_cols:
+    if dim_cols and branches:
         ctes.append(f"a AS (SELECT pid{dims}, GROUPING({dim_cols[0]}) AS g, {', '.join(aggs)} FROM u "
                     f"GROUP BY GROUPING SETS ((pid{dims}), (pid)))")
     else:
-        ctes.append(f"a AS (SELECT pid, 0 AS g, {', '.join(aggs)} FROM u GROUP BY pid)")
+        ctes.append(f"a AS (SELECT pid{''.join(f', NULL AS {d}' for d in dim_cols)}, {1 if dim_cols else 0} AS g, "
+                    f"{', '.join(aggs)} FROM u GROUP BY pid)")
+    empty = [ctes[0], spine, ctes[-1] if not (dim_cols and branches) else
+             f"a AS (SELECT pid{''.join(f', NULL AS {d}' for d in dim_cols)}, 1 AS g, {', '.join(aggs)} FROM u GROUP BY pid)"]
     comps = [f"a.{c}" for c in s.mcols.values()] + [f"a.{c}_n" for c in s.mcols.values()]
     comps += [f"a.{c}" for pair in s.ccols.values() for c in pair]
     adims = "".join(f", a.{d}" for d in dim_cols)
     # a breakdown row exists in raw SQL only where some measure counted a row (or a conversion had a base row)
     where = f" WHERE a.g = 1 OR {' + '.join(present)} > 0" if dim_cols else ""
-    text = (f"WITH {', '.join(ctes)}\nSELECT a.pid, a.g{adims}, {', '.join(selects + comps)} FROM a{where} "
-            f"ORDER BY a.pid, a.g DESC{adims}")
-    sql = sqlglot.parse_one(text, read="duckdb").sql(dialect=dialect, pretty=True)
-    return Compiled(sql, s.params, dialect, s.mcols, s.ccols, metric_cols, dim_cols)
+    final = f"SELECT a.pid, a.g{adims}, {', '.join(selects + comps)} FROM a{where}"
+    sql = sqlglot.parse_one(f"WITH {', '.join(ctes)}\n{final} ORDER BY a.pid, a.g DESC{adims}",
+                            read="duckdb").sql(dialect=dialect, pretty=True)
+    empty_sql = sqlglot.parse_one(f"WITH {', '.join(empty)}\n{final}", read="duckdb").sql(dialect=dialect)
+    return Compiled(sql, s.params, dialect, s.mcols, s.ccols, metric_cols, dim_cols, empty_sql,
+                    tuple(sorted({slot.pid for slot in query.slots})))

@@ -45,25 +45,15 @@ WITH periods AS (
     p.pid,
     s.d0,
     CAST(s.v0 AS DOUBLE) AS m0,
-    CAST(s.n0 AS DOUBLE) AS m0_n,
-    1 AS r_
+    CAST(s.n0 AS DOUBLE) AS m0_n
   FROM s0 AS s
   JOIN periods AS p
     ON s.k >= p.lo_d AND s.k < p.hi_d
-  UNION ALL
-  SELECT
-    pid,
-    NULL AS d0,
-    CAST(NULL AS DOUBLE) AS m0,
-    CAST(NULL AS DOUBLE) AS m0_n,
-    0 AS r_
-  FROM periods
 ), a AS (
   SELECT
     pid,
     d0,
     GROUPING(d0) AS g,
-    SUM(r_) AS r_,
     COALESCE(SUM(m0), 0) AS m0,
     COALESCE(SUM(m0_n), 0) AS m0_n
   FROM u
@@ -83,8 +73,6 @@ SELECT
   a.m0,
   a.m0_n
 FROM a
-WHERE
-  a.g = 1 OR a.r_ > 0
 ORDER BY
   a.pid,
   a.g DESC,

@@ -53,14 +53,6 @@ WITH periods AS (
   FROM s0 AS s
   JOIN periods AS p
     ON s.k >= p.lo_d AND s.k < p.hi_d
-  UNION ALL
-  SELECT
-    pid,
-    CAST(NULL AS DOUBLE PRECISION) AS m0,
-    CAST(NULL AS DOUBLE PRECISION) AS m0_n,
-    CAST(NULL AS DOUBLE PRECISION) AS m1,
-    CAST(NULL AS DOUBLE PRECISION) AS m1_n
-  FROM periods
 ), a AS (
   SELECT
     pid,

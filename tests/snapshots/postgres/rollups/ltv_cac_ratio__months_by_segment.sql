@@ -152,20 +152,6 @@ WITH periods AS (
   FROM f
   JOIN periods AS p
     ON f.j <= p.hi
-  UNION ALL
-  SELECT
-    pid,
-    days,
-    NULL AS d0,
-    NULL AS m0,
-    NULL AS m1,
-    NULL AS m2_s,
-    NULL AS m2_c,
-    NULL AS m2_n,
-    NULL AS m3,
-    NULL AS m3_n,
-    NULL AS m4
-  FROM periods
 ), a AS (
   SELECT
     pid,

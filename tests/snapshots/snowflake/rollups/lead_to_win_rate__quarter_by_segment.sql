@@ -39,13 +39,6 @@ WITH periods AS (
   FROM f
   JOIN periods AS p
     ON f.j > p.lo AND f.j <= p.hi
-  UNION ALL
-  SELECT
-    pid,
-    NULL AS d0,
-    NULL AS c0,
-    NULL AS c0_base
-  FROM periods
 ), a AS (
   SELECT
     pid,

@@ -145,19 +145,6 @@ WITH periods AS (
   JOIN periods AS p
     ON CAST(DATE_TRUNC('MONTH', r.k) AS DATE) < p.hi_d
     AND CAST(CAST(DATE_TRUNC('MONTH', r.k) AS DATE) + INTERVAL '1 MONTH' AS DATE) > p.lo_d
-  UNION ALL
-  SELECT
-    pid,
-    days,
-    NULL AS m0,
-    NULL AS m1,
-    NULL AS m2_s,
-    NULL AS m2_c,
-    NULL AS m2_n,
-    NULL AS m3,
-    NULL AS m3_n,
-    NULL AS m4
-  FROM periods
 ), a AS (
   SELECT
     pid,

@@ -110,20 +110,6 @@ WITH periods AS (
   FROM f
   JOIN periods AS p
     ON f.j <= p.hi
-  UNION ALL
-  SELECT
-    pid,
-    NULL AS d0,
-    NULL AS m0_s,
-    NULL AS m0_c,
-    NULL AS m0_n,
-    NULL AS m1_s,
-    NULL AS m1_c,
-    NULL AS m1_n,
-    NULL AS m2,
-    NULL AS m3,
-    NULL AS m4
-  FROM periods
 ), a AS (
   SELECT
     pid,

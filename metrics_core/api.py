@@ -163,8 +163,11 @@ class KPI(QuestionPlanning, RollupAnswers):
                 return self.cache.fetch(engine, sql, params, use_cache=use_cache)
             return engine.run(sql, params), False
 
+        def windows_only(sql: str, params: dict[str, Any]) -> Any:  # reads no table: once per statement and engine
+            return self.plans.get(("empty", sql, engine.dialect), lambda: run(sql, params)[0])
+
         rows, cached = run(compiled.sql, compiled.params)
-        return complete(compiled, rows, lambda sql, params: run(sql, params)[0]), cached
+        return complete(compiled, rows, windows_only), cached
 
     # -- questions -----------------------------------------------------------------------------
     @_localized

@@ -93,14 +93,22 @@ def test_a_non_empty_answer_runs_no_extra_statement(kpi: KPI, monkeypatch: pytes
     import metrics_core.api
 
     monkeypatch.setattr(metrics_core.api, "excluded_rows", lambda *a, **kw: ((), {}))
+    kpi.forget()  # first asks, whatever the tests before asked
     ran: list[str] = []
     real = kpi.backend.run
     monkeypatch.setattr(kpi.backend, "run", lambda sql, params: ran.append(sql) or real(sql, params))
     assert kpi.query("win_rate last-quarter where segment=SMB", as_of=AS_OF).value == pytest.approx(2 / 3)
+    # its comparison quarter has no row: that window's totals come from a statement on the windows alone
+    # (statement.complete), run once per statement: the next ask runs the answer's statement only
+    c = kpi.compiled(kpi.plan("win_rate last-quarter where segment=SMB", as_of=AS_OF).query)
+    assert ran == [c.sql, c.empty_sql]
+    ran.clear()
+    kpi.query("win_rate last-quarter where segment=SMB", as_of=AS_OF)
     assert len(ran) == 1
     ran.clear()
-    kpi.query("win_rate 2025-Q3 where segment=SMB", as_of=AS_OF)
-    assert len(ran) == 2
+    kpi.query("win_rate 2025-Q3 where segment=SMB", as_of=AS_OF)  # empty: the answer, its windows, the check
+    c = kpi.compiled(kpi.plan("win_rate 2025-Q3 where segment=SMB", as_of=AS_OF).query)
+    assert len(ran) == 3 and ran[:2] == [c.sql, c.empty_sql]
 
 
 # -- the command line ----------------------------------------------------------------------------------

@@ -167,8 +167,11 @@ class _Builder:
         split = all(self.defs.measures[n].agg in DECOMPOSABLE for n in names)
         cols, inner, outer, filters = [], [], [], []
         # One measure: its filter is the WHERE (rows it does not count are never aggregated). Several:
-        # each aggregate takes its own rows (CASE WHEN), and no OR of all filters is evaluated per row.
+        # each aggregate takes its own rows (CASE WHEN), and when every one of them has a filter, a row
+        # none of them counts is dropped before the joins and the GROUP BY (WHERE f0 OR f1): won and
+        # lost new-business deals only, for a win rate, not every deal in the window.
         alone = len(names) == 1
+        flags = []
         for k, name in enumerate(names):
             m = self.defs.measures[name]
             # first_per rows passed the filter when each entity's first row was picked
@@ -176,6 +179,8 @@ class _Builder:
             if f and alone:
                 filters.append(f)
                 f = None
+            if f:
+                flags.append(f)
             if m.expr:
                 cols.append(f"{self.tables.expr(m.expr, m.table)} AS x{k}")
             if f:
@@ -197,6 +202,8 @@ class _Builder:
                 value = f"CASE WHEN s.f{k} THEN {sx} END" if f else sx
                 outer += [f"{aggregate(m, value)} AS v{k}", f"COUNT(CASE WHEN s.f{k} THEN 1 END) AS n{k}" if f else f"COUNT(*) AS n{k}"]
         where = [in_time, *filters]
+        if len(flags) == len(names) > 1:
+            where.append(" OR ".join(f"({f})" for f in flags))
         where += self._filter_sql(names[0])
         where_sql = " WHERE " + " AND ".join(f"({w})" for w in where)
         key_names = [k for k, _ in keys]

@@ -64,6 +64,14 @@ WITH periods AS (
       )
       AND (
         (
+          "t"."stage" = 'won' AND "t"."deal_type" = 'new_business'
+        )
+        OR (
+          "t"."stage" IN ('won', 'lost') AND "t"."deal_type" = 'new_business'
+        )
+      )
+      AND (
+        (
           (
             NOT COALESCE(LOWER(CAST("j_account"."segment" AS TEXT)) IN (%(p0)s), FALSE)
           )

@@ -62,6 +62,14 @@ WITH periods AS (
         "t"."closed_at" >= CAST('2026-04-01' AS DATE)
         AND "t"."closed_at" < CAST('2026-10-01' AS DATE)
       )
+      AND (
+        (
+          "t"."stage" = 'won' AND "t"."deal_type" = 'new_business'
+        )
+        OR (
+          "t"."stage" IN ('won', 'lost') AND "t"."deal_type" = 'new_business'
+        )
+      )
   ) AS r
   GROUP BY
     k,

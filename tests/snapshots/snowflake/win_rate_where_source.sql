@@ -75,6 +75,14 @@ WITH periods AS (
         AND "t"."closed_at" < CAST('2026-10-01' AS DATE)
       )
       AND (
+        (
+          "t"."stage" = 'won' AND "t"."deal_type" = 'new_business'
+        )
+        OR (
+          "t"."stage" IN ('won', 'lost') AND "t"."deal_type" = 'new_business'
+        )
+      )
+      AND (
         LOWER(CAST("j_lead"."source" AS VARCHAR)) IN (:p0)
       )
   ) AS r

@@ -82,6 +82,24 @@ WITH periods AS (
         `t`.`closed_at` >= CAST('2026-04-01' AS DATE)
         AND `t`.`closed_at` < CAST('2026-10-01' AS DATE)
       )
+      AND (
+        (
+          `t`.`stage` = 'won'
+          AND `t`.`closed_at` >= `t`.`created_at`
+          AND `t`.`deal_type` = 'new_business'
+        )
+        OR (
+          `t`.`stage` = 'won'
+          AND NOT `t`.`amount` IS NULL
+          AND `t`.`deal_type` = 'new_business'
+        )
+        OR (
+          `t`.`stage` = 'won' AND `t`.`deal_type` = 'new_business'
+        )
+        OR (
+          `t`.`stage` IN ('won', 'lost') AND `t`.`deal_type` = 'new_business'
+        )
+      )
   ) AS r
   GROUP BY
     k,

@@ -40,6 +40,13 @@ WITH periods AS (
         "t"."month" >= CAST('2024-10-01' AS DATE)
         AND "t"."month" < CAST('2026-10-01' AS DATE)
       )
+      AND (
+        (
+          "t"."mrr_year_ago" > 0
+        ) OR (
+          "t"."mrr_year_ago" > 0
+        )
+      )
   ) AS r
   GROUP BY
     k

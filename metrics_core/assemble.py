@@ -277,7 +277,8 @@ def _breakdown(asm: Assembler, name: str, rows: list[dict[str, Any]], dim_names:
         out.append(rec)
     names = [*dim_names.values(), *ROW_KEYS]
     names += sorted({k for rec in out for k in rec} - set(names))
-    out.sort(key=lambda rec: (rec["value"] is None, -(rec["value"] or 0.0)))  # stable: ties keep engine order
+    # highest value first; ties (and rows without a value) by the breakdown's values, None last
+    out.sort(key=lambda rec: (rec["value"] is None, -(rec["value"] or 0.0), *(_sortable(rec[d]) for d in dim_names.values())))
     return Columns.from_records(out, names)
 
 

@@ -359,10 +359,11 @@ def compile_query(cat: Catalog, cal: Calendar, query: MetricQuery, dialect: str 
     comps = [f"a.{c}" for c in mcols.values()] + [f"a.{c}_n" for c in mcols.values()]
     comps += [f"a.{c}" for pair in ccols.values() for c in pair]
     dims = "".join(f", a.{d}" for d in b.dim_cols)
-    order = "".join(f", a.{d}" for d in b.dim_cols)
     days = " JOIN periods AS p ON a.pid = p.pid" if any("p.days" in s for s in selects) else ""  # period_days
     final = f"SELECT a.pid, a.g{dims}, {', '.join(selects + comps)} FROM a{days}"
-    tree = _exact_percentiles(sqlglot.parse_one(f"{head}\n{final} ORDER BY a.pid, a.g DESC{order}", read="duckdb"), dialect)
+    # no ORDER BY: the assembler orders what it shows (breakdown by value, series by date), and a sort of a
+    # few dozen rows is an operator the engine plans and runs on every answer
+    tree = _exact_percentiles(sqlglot.parse_one(f"{head}\n{final}", read="duckdb"), dialect)
     empty = _exact_percentiles(sqlglot.parse_one(f"{b.empty}\n{final}", read="duckdb"), dialect)
     return Compiled(tree.sql(dialect=dialect, pretty=True), dict(b.params), dialect, mcols, ccols, metric_cols,
                     b.dim_cols, empty.sql(dialect=dialect), tuple(sorted({s.pid for s in query.slots})))

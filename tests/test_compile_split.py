@@ -36,7 +36,8 @@ def kpi() -> KPI:
 
 def _rows(kpi: KPI, text: str) -> tuple[str, list[tuple]]:
     c = compile_mod.compile_query(kpi.catalog, kpi.calendar, kpi.plan(text, as_of=AS_OF).query)  # not the memo
-    return c.sql, [tuple(r) for r in kpi.backend.connection.execute(c.sql, c.params).fetchall()]
+    rows = [tuple(r) for r in kpi.backend.connection.execute(c.sql, c.params).fetchall()]
+    return c.sql, sorted(rows, key=lambda r: tuple((v is None, str(v)) for v in r[:2 + len(c.dim_cols)]))  # by window, g, breakdown
 
 
 def _same(a: object, b: object) -> bool:

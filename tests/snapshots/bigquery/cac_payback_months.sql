@@ -266,7 +266,3 @@ SELECT
   a.m1_n,
   a.m2_n
 FROM a
-ORDER BY
-  a.pid NULLS LAST,
-  a.g DESC,
-  a.d0 NULLS LAST

@@ -268,7 +268,3 @@ SELECT
 FROM a
 JOIN periods AS p
   ON a.pid = p.pid
-ORDER BY
-  a.pid NULLS LAST,
-  a.g DESC,
-  a.d0 NULLS LAST

@@ -167,7 +167,3 @@ SELECT
   a.m0_n,
   a.m1_n
 FROM a
-ORDER BY
-  a.pid NULLS LAST,
-  a.g DESC,
-  a.d0 NULLS LAST

@@ -36,6 +36,3 @@ SELECT
   a.g,
   0.75 AS value
 FROM a
-ORDER BY
-  a.pid NULLS LAST,
-  a.g DESC

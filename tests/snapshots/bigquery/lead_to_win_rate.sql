@@ -146,7 +146,3 @@ SELECT
   a.c0,
   a.c0_base
 FROM a
-ORDER BY
-  a.pid NULLS LAST,
-  a.g DESC,
-  a.d0 NULLS LAST

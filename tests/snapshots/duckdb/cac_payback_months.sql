@@ -251,7 +251,3 @@ SELECT
   a.m1_n,
   a.m2_n
 FROM a
-ORDER BY
-  a.pid,
-  a.g DESC,
-  a.d0

@@ -147,7 +147,3 @@ SELECT
   a.m0_n,
   a.m1_n
 FROM a
-ORDER BY
-  a.pid,
-  a.g DESC,
-  a.d0

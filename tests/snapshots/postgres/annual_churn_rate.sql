@@ -152,7 +152,3 @@ SELECT
 FROM a
 JOIN periods AS p
   ON a.pid = p.pid
-ORDER BY
-  a.pid,
-  a.g DESC NULLS LAST,
-  a.d0

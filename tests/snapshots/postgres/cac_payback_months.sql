@@ -254,7 +254,3 @@ SELECT
   a.m1_n,
   a.m2_n
 FROM a
-ORDER BY
-  a.pid,
-  a.g DESC NULLS LAST,
-  a.d0

@@ -121,7 +121,4 @@ SELECT
   a.m0_n,
   a.m1_n
 FROM a
-ORDER BY
-  a.pid,
-  a.g DESC NULLS LAST
 -- params: {"p0": "zz-seg", "p1": "zz-reg", "p2": 50000.0}

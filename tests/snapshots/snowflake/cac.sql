@@ -152,7 +152,3 @@ SELECT
   a.m0_n,
   a.m1_n
 FROM a
-ORDER BY
-  a.pid,
-  a.g DESC NULLS LAST,
-  a.d0

@@ -21,6 +21,3 @@ SELECT
   a.g,
   0.75 AS value
 FROM a
-ORDER BY
-  a.pid,
-  a.g DESC NULLS LAST

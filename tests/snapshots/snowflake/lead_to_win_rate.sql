@@ -131,7 +131,3 @@ SELECT
   a.c0,
   a.c0_base
 FROM a
-ORDER BY
-  a.pid,
-  a.g DESC NULLS LAST,
-  a.d0

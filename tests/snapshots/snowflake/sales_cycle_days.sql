@@ -102,7 +102,3 @@ SELECT
   a.m0,
   a.m0_n
 FROM a
-ORDER BY
-  a.pid,
-  a.g DESC NULLS LAST,
-  a.d0

@@ -128,8 +128,4 @@ SELECT
   a.m0_n,
   a.m1_n
 FROM a
-ORDER BY
-  a.pid,
-  a.g DESC NULLS LAST,
-  a.d0
 -- params: {"p0": "webinar"}

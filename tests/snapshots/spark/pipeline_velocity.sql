@@ -259,7 +259,3 @@ SELECT
   a.m3_n,
   a.m4_n
 FROM a
-ORDER BY
-  a.pid NULLS LAST,
-  a.g DESC,
-  a.d0 NULLS LAST

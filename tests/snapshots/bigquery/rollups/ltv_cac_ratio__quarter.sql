@@ -173,6 +173,3 @@ SELECT
   a.m3_n,
   a.m4_n
 FROM a
-ORDER BY
-  a.pid NULLS LAST,
-  a.g DESC

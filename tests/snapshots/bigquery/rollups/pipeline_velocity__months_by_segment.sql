@@ -165,7 +165,3 @@ SELECT
 FROM a
 WHERE
   a.g = 1 OR a.m0_n + a.m1_n + a.m2_n + a.m3_n + a.m4_n > 0
-ORDER BY
-  a.pid NULLS LAST,
-  a.g DESC,
-  a.d0 NULLS LAST

@@ -73,7 +73,3 @@ SELECT
   a.m0,
   a.m0_n
 FROM a
-ORDER BY
-  a.pid,
-  a.g DESC,
-  a.d0

@@ -81,6 +81,3 @@ SELECT
   a.m0_n,
   a.m1_n
 FROM a
-ORDER BY
-  a.pid,
-  a.g DESC

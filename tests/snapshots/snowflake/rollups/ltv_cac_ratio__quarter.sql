@@ -172,6 +172,3 @@ SELECT
   a.m3_n,
   a.m4_n
 FROM a
-ORDER BY
-  a.pid,
-  a.g DESC NULLS LAST

@@ -65,7 +65,3 @@ SELECT
 FROM a
 WHERE
   a.g = 1 OR a.c0_base > 0
-ORDER BY
-  a.pid NULLS LAST,
-  a.g DESC,
-  a.d0 NULLS LAST

@@ -45,7 +45,8 @@ def split_ctes(bld: "_Builder", mcols: dict[str, str], ccols: dict[str, tuple[st
     only is no segment and is dropped by the final WHERE."""
     ctes = [bld.periods_cte()]
     cols: dict[str, str] = {}  # u column -> its aggregate in a ("": read by another aggregate)
-    branches: list[tuple[str, dict[str, str], str]] = []  # (scan cte, {u column: its column}, join)
+    branches: list[tuple[str, dict[str, str], str, dict[str, str]]] = []  # (scan cte, {u column: its column}, join,
+    #                                                                        {breakdown column: its mapping})
     for i, names in enumerate(bld.scans()):
         ctes.append(bld.scan_ctes(i, names)[0])
         picked: dict[str, str] = {}
@@ -58,18 +59,19 @@ def split_ctes(bld: "_Builder", mcols: dict[str, str], ccols: dict[str, tuple[st
             cols[col + "_n"] = f"COALESCE(SUM({col}_n), 0)"
             if m.agg == "avg":  # its partials are a sum and a count
                 picked[col + "_w"], cols[col + "_w"] = f"w{k}", ""
-        branches.append((f"s{i}", picked, bld._keys(bld.defs.measures[names[0]])[2]))
+        branches.append((f"s{i}", picked, bld._keys(bld.defs.measures[names[0]])[2], bld.late.get(i, {})))
     for i, name in enumerate(bld.conversions):
         ctes += conversion_ctes(bld, i, name)[:-1]  # cw: the per-window count, added up in a here
         conv, base = ccols[name]
         cols |= {conv: f"COALESCE(SUM({conv}), 0)", base: f"COALESCE(SUM({base}), 0)"}
         base_m = bld.defs.measures[bld.defs.metrics[name].base.measure]
-        branches.append((f"cs{i}", {conv: "conv", base: "base"}, bld._keys(base_m)[2]))
+        branches.append((f"cs{i}", {conv: "conv", base: "base"}, bld._keys(base_m)[2], {}))
     dims = "".join(f"{d}, " for d in bld.dim_cols)
-    union = [f"SELECT p.pid, {''.join(f's.{d}, ' for d in bld.dim_cols)}"
+    # a breakdown grouped by its stored values (bld.late) gets its mapping here, on the grouped rows
+    union = [f"SELECT p.pid, {''.join(f'{late[d]} AS {d}, ' if d in late else f's.{d}, ' for d in bld.dim_cols)}"
              + ", ".join(f"CAST(s.{picked[c]} AS DOUBLE) AS {c}" if c in picked else f"CAST(NULL AS DOUBLE) AS {c}"
                          for c in cols) + f" FROM {src} AS s JOIN periods AS p ON {on}"
-             for src, picked, on in branches]
+             for src, picked, on, late in branches]
     ctes.append("u AS (" + " UNION ALL ".join(union) + ")")
     sums = [f"{agg} AS {c}" for c, agg in cols.items() if agg]
     if bld.dim_cols:

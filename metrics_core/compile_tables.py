@@ -23,6 +23,9 @@ from .expressions import column_refs
 from .models import ColumnDef, MeasureDef, SourceDef
 
 
+RAW = "__raw"  # suffix of a string column staged as stored (compile.py maps its values after grouping)
+
+
 def _q(name: str) -> str:
     return exp.to_identifier(name, quoted=True).sql("duckdb")
 
@@ -52,9 +55,13 @@ class TableSQL:
         return tree.transform(qualify).sql("duckdb")
 
     # -- FROM ----------------------------------------------------------------------------------
-    def from_clause(self, m: MeasureDef, snippets: list[str]) -> str:
+    def from_clause(self, m: MeasureDef, snippets: list[str], raw: dict[str, set[str]] | None = None) -> str:
+        """FROM for the measure's rows, staging what ``snippets`` read; ``raw``: alias ("" the table itself)
+        -> string columns also staged as stored, before their values: mapping (``<column>__raw``)."""
         table = m.table
         needed: dict[str, set[str]] = defaultdict(set)
+        for alias, names in (raw or {}).items():
+            needed[alias] |= {n + RAW for n in names}
         for sql in snippets:
             if sql:
                 for ref in column_refs(self.cat.parse(sql, table)):
@@ -130,6 +137,8 @@ class TableSQL:
     def stage(self, table: str, columns: list[str]) -> str:
         t = self.defs.tables[table]
         cols = [f"{self.column_sql(t.columns[c], c)} AS {_q(c)}" for c in columns if c in t.columns]
+        cols += [f"{self._raw(t.columns[c[:-len(RAW)]], c[:-len(RAW)])} AS {_q(c)}" for c in columns
+                 if c.endswith(RAW) and c[:-len(RAW)] in t.columns]
         return f"(SELECT {', '.join(cols) or '1 AS one_'} FROM {self.source_sql(t.source)})"
 
     def source_sql(self, s: SourceDef) -> str:
@@ -149,11 +158,23 @@ class TableSQL:
         return f"read_csv({_lit(str(path))}{opts})"
 
     # -- one column ----------------------------------------------------------------------------
+    def _raw(self, c: ColumnDef, name: str) -> str:
+        """The column as its source holds it (renamed or computed, not yet cleaned)."""
+        return exp.maybe_parse(c.expr, dialect=self.cat.dialect).sql("duckdb") if c.expr else _q(c.from_ or name)
+
+    def mapping(self, table: str, alias: str, name: str) -> ColumnDef | None:
+        """The declaration of a string column whose values are mapped (``normalize``, ``values:``), read
+        from ``table`` through ``alias`` ("" = the table itself); None for any other column."""
+        target = self.cat.scope(table).get(alias) if alias else table
+        c = self.defs.tables[target].columns.get(name) if target in self.defs.tables else None
+        return c if c is not None and c.type == "string" and (c.values or c.normalize) else None
+
+    def mapped(self, c: ColumnDef, raw: str) -> str:
+        """``raw`` (a stored value of ``c``) through ``c``'s mapping: what ``stage`` gives as the column."""
+        return self._mapped(c, raw)
+
     def column_sql(self, c: ColumnDef, name: str) -> str:
-        if c.expr:
-            raw = exp.maybe_parse(c.expr, dialect=self.cat.dialect).sql("duckdb")
-        else:
-            raw = _q(c.from_ or name)
+        raw = self._raw(c, name)
         if c.type == "string":
             return self._mapped(c, raw)
         text = f"NULLIF(TRIM(CAST({raw} AS VARCHAR)), '')"

@@ -34,7 +34,7 @@ WITH periods AS (
   FROM (
     SELECT
       `t`.`closed_at` AS k,
-      `j_account`.`segment` AS d0,
+      j_account.`segment__raw` AS d0,
       DATE_DIFF(`t`.`closed_at`, `t`.`created_at`, DAY) AS x0,
       (
         `t`.`stage` = 'won'
@@ -76,19 +76,7 @@ WITH periods AS (
     LEFT JOIN (
       SELECT
         `account_id` AS `account_id`,
-        CASE LOWER(TRIM(`segment`))
-          WHEN 'smb'
-          THEN 'SMB'
-          WHEN 'mid-market'
-          THEN 'Mid-Market'
-          WHEN 'mid market'
-          THEN 'Mid-Market'
-          WHEN 'enterprise'
-          THEN 'Enterprise'
-          WHEN 'ent'
-          THEN 'Enterprise'
-          ELSE TRIM(`segment`)
-        END AS `segment`
+        `segment` AS `segment__raw`
       FROM `crm_accounts`
     ) AS j_account
       ON t.`account_id` = j_account.`account_id`
@@ -141,7 +129,7 @@ WITH periods AS (
           ELSE CASE WHEN `t`.`closed_at` < CAST('2026-10-01' AS DATE) THEN 2 ELSE 3 END
         END
       END AS b,
-      `j_account`.`segment` AS d0
+      j_account.`segment__raw` AS d0
     FROM (
       SELECT
         `account_id` AS `account_id`,
@@ -153,19 +141,7 @@ WITH periods AS (
     LEFT JOIN (
       SELECT
         `account_id` AS `account_id`,
-        CASE LOWER(TRIM(`segment`))
-          WHEN 'smb'
-          THEN 'SMB'
-          WHEN 'mid-market'
-          THEN 'Mid-Market'
-          WHEN 'mid market'
-          THEN 'Mid-Market'
-          WHEN 'enterprise'
-          THEN 'Enterprise'
-          WHEN 'ent'
-          THEN 'Enterprise'
-          ELSE TRIM(`segment`)
-        END AS `segment`
+        `segment` AS `segment__raw`
       FROM `crm_accounts`
     ) AS j_account
       ON t.`account_id` = j_account.`account_id`
@@ -187,7 +163,19 @@ WITH periods AS (
 ), u AS (
   SELECT
     p.pid,
-    s.d0,
+    CASE LOWER(TRIM(s.d0))
+      WHEN 'smb'
+      THEN 'SMB'
+      WHEN 'mid-market'
+      THEN 'Mid-Market'
+      WHEN 'mid market'
+      THEN 'Mid-Market'
+      WHEN 'enterprise'
+      THEN 'Enterprise'
+      WHEN 'ent'
+      THEN 'Enterprise'
+      ELSE TRIM(s.d0)
+    END AS d0,
     CAST(s.v0 AS FLOAT64) AS m0,
     CAST(s.n0 AS FLOAT64) AS m0_n,
     CAST(s.w0 AS FLOAT64) AS m0_w,
@@ -206,7 +194,19 @@ WITH periods AS (
   UNION ALL
   SELECT
     p.pid,
-    s.d0,
+    CASE LOWER(TRIM(s.d0))
+      WHEN 'smb'
+      THEN 'SMB'
+      WHEN 'mid-market'
+      THEN 'Mid-Market'
+      WHEN 'mid market'
+      THEN 'Mid-Market'
+      WHEN 'enterprise'
+      THEN 'Enterprise'
+      WHEN 'ent'
+      THEN 'Enterprise'
+      ELSE TRIM(s.d0)
+    END AS d0,
     CAST(NULL AS FLOAT64) AS m0,
     CAST(NULL AS FLOAT64) AS m0_n,
     CAST(NULL AS FLOAT64) AS m0_w,

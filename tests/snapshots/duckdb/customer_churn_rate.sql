@@ -12,23 +12,11 @@ WITH periods AS (
   FROM (
     SELECT
       "t"."churned_at" AS k,
-      "t"."segment" AS d0
+      t."segment__raw" AS d0
     FROM (
       SELECT
         CAST("churned_at" AS DATE) AS "churned_at",
-        CASE LOWER(TRIM("segment"))
-          WHEN 'smb'
-          THEN 'SMB'
-          WHEN 'mid-market'
-          THEN 'Mid-Market'
-          WHEN 'mid market'
-          THEN 'Mid-Market'
-          WHEN 'enterprise'
-          THEN 'Enterprise'
-          WHEN 'ent'
-          THEN 'Enterprise'
-          ELSE TRIM("segment")
-        END AS "segment"
+        "segment" AS "segment__raw"
       FROM "crm_accounts"
     ) AS t
     WHERE
@@ -65,24 +53,12 @@ WITH periods AS (
           ELSE CASE WHEN "t"."churned_at" < CAST('2026-10-01' AS DATE) THEN 2 ELSE 3 END
         END
       END AS b,
-      "t"."segment" AS d0
+      t."segment__raw" AS d0
     FROM (
       SELECT
         CAST("churned_at" AS DATE) AS "churned_at",
         CAST("customer_since" AS DATE) AS "customer_since",
-        CASE LOWER(TRIM("segment"))
-          WHEN 'smb'
-          THEN 'SMB'
-          WHEN 'mid-market'
-          THEN 'Mid-Market'
-          WHEN 'mid market'
-          THEN 'Mid-Market'
-          WHEN 'enterprise'
-          THEN 'Enterprise'
-          WHEN 'ent'
-          THEN 'Enterprise'
-          ELSE TRIM("segment")
-        END AS "segment"
+        "segment" AS "segment__raw"
       FROM "crm_accounts"
     ) AS t
     WHERE
@@ -100,7 +76,19 @@ WITH periods AS (
 ), u AS (
   SELECT
     p.pid,
-    s.d0,
+    CASE LOWER(TRIM(s.d0))
+      WHEN 'smb'
+      THEN 'SMB'
+      WHEN 'mid-market'
+      THEN 'Mid-Market'
+      WHEN 'mid market'
+      THEN 'Mid-Market'
+      WHEN 'enterprise'
+      THEN 'Enterprise'
+      WHEN 'ent'
+      THEN 'Enterprise'
+      ELSE TRIM(s.d0)
+    END AS d0,
     CAST(s.v0 AS DOUBLE) AS m0,
     CAST(s.v0 AS DOUBLE) AS m0_n,
     CAST(NULL AS DOUBLE) AS m1,
@@ -111,7 +99,19 @@ WITH periods AS (
   UNION ALL
   SELECT
     p.pid,
-    s.d0,
+    CASE LOWER(TRIM(s.d0))
+      WHEN 'smb'
+      THEN 'SMB'
+      WHEN 'mid-market'
+      THEN 'Mid-Market'
+      WHEN 'mid market'
+      THEN 'Mid-Market'
+      WHEN 'enterprise'
+      THEN 'Enterprise'
+      WHEN 'ent'
+      THEN 'Enterprise'
+      ELSE TRIM(s.d0)
+    END AS d0,
     CAST(NULL AS DOUBLE) AS m0,
     CAST(NULL AS DOUBLE) AS m0_n,
     CAST(s.v0 AS DOUBLE) AS m1,

@@ -16,23 +16,11 @@ WITH periods AS (
         THEN 1
         ELSE 2
       END AS k,
-      "t"."segment" AS d0
+      t."segment__raw" AS d0
     FROM (
       SELECT
         CAST("created_at" AS TIMESTAMP) AS "created_at",
-        CASE LOWER(TRIM("segment"))
-          WHEN 'smb'
-          THEN 'SMB'
-          WHEN 'mid-market'
-          THEN 'Mid-Market'
-          WHEN 'mid market'
-          THEN 'Mid-Market'
-          WHEN 'enterprise'
-          THEN 'Enterprise'
-          WHEN 'ent'
-          THEN 'Enterprise'
-          ELSE TRIM("segment")
-        END AS "segment"
+        "segment" AS "segment__raw"
       FROM "crm_leads"
     ) AS t
     WHERE
@@ -47,7 +35,19 @@ WITH periods AS (
 ), u AS (
   SELECT
     p.pid,
-    s.d0,
+    CASE LOWER(TRIM(s.d0))
+      WHEN 'smb'
+      THEN 'SMB'
+      WHEN 'mid-market'
+      THEN 'Mid-Market'
+      WHEN 'mid market'
+      THEN 'Mid-Market'
+      WHEN 'enterprise'
+      THEN 'Enterprise'
+      WHEN 'ent'
+      THEN 'Enterprise'
+      ELSE TRIM(s.d0)
+    END AS d0,
     CAST(s.v0 AS DOUBLE) AS m0,
     CAST(s.v0 AS DOUBLE) AS m0_n
   FROM s0 AS s

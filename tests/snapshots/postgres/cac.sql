@@ -43,7 +43,7 @@ WITH periods AS (
   FROM (
     SELECT
       "t"."closed_at" AS k,
-      "j_account"."segment" AS d0
+      j_account."segment__raw" AS d0
     FROM (
       SELECT
         t."account_id" AS "account_id",
@@ -77,19 +77,7 @@ WITH periods AS (
     LEFT JOIN (
       SELECT
         "account_id" AS "account_id",
-        CASE LOWER(TRIM("segment"))
-          WHEN 'smb'
-          THEN 'SMB'
-          WHEN 'mid-market'
-          THEN 'Mid-Market'
-          WHEN 'mid market'
-          THEN 'Mid-Market'
-          WHEN 'enterprise'
-          THEN 'Enterprise'
-          WHEN 'ent'
-          THEN 'Enterprise'
-          ELSE TRIM("segment")
-        END AS "segment"
+        "segment" AS "segment__raw"
       FROM "crm_accounts"
     ) AS j_account
       ON t."account_id" = j_account."account_id"
@@ -116,7 +104,19 @@ WITH periods AS (
   UNION ALL
   SELECT
     p.pid,
-    s.d0,
+    CASE LOWER(TRIM(s.d0))
+      WHEN 'smb'
+      THEN 'SMB'
+      WHEN 'mid-market'
+      THEN 'Mid-Market'
+      WHEN 'mid market'
+      THEN 'Mid-Market'
+      WHEN 'enterprise'
+      THEN 'Enterprise'
+      WHEN 'ent'
+      THEN 'Enterprise'
+      ELSE TRIM(s.d0)
+    END AS d0,
     CAST(NULL AS DOUBLE PRECISION) AS m0,
     CAST(NULL AS DOUBLE PRECISION) AS m0_n,
     CAST(s.v0 AS DOUBLE PRECISION) AS m1,

@@ -12,7 +12,7 @@ WITH periods AS (
   FROM (
     SELECT
       "t"."closed_at" AS k,
-      "j_account"."segment" AS d0
+      j_account."segment__raw" AS d0
     FROM (
       SELECT
         "account_id" AS "account_id",
@@ -34,19 +34,7 @@ WITH periods AS (
     LEFT JOIN (
       SELECT
         "account_id" AS "account_id",
-        CASE LOWER(TRIM("segment"))
-          WHEN 'smb'
-          THEN 'SMB'
-          WHEN 'mid-market'
-          THEN 'Mid-Market'
-          WHEN 'mid market'
-          THEN 'Mid-Market'
-          WHEN 'enterprise'
-          THEN 'Enterprise'
-          WHEN 'ent'
-          THEN 'Enterprise'
-          ELSE TRIM("segment")
-        END AS "segment"
+        "segment" AS "segment__raw"
       FROM "crm_accounts"
     ) AS j_account
       ON t."account_id" = j_account."account_id"
@@ -74,23 +62,11 @@ WITH periods AS (
         THEN 1
         ELSE 2
       END AS k,
-      "t"."segment" AS d0
+      t."segment__raw" AS d0
     FROM (
       SELECT
         CAST("created_at" AS TIMESTAMPNTZ) AS "created_at",
-        CASE LOWER(TRIM("segment"))
-          WHEN 'smb'
-          THEN 'SMB'
-          WHEN 'mid-market'
-          THEN 'Mid-Market'
-          WHEN 'mid market'
-          THEN 'Mid-Market'
-          WHEN 'enterprise'
-          THEN 'Enterprise'
-          WHEN 'ent'
-          THEN 'Enterprise'
-          ELSE TRIM("segment")
-        END AS "segment"
+        "segment" AS "segment__raw"
       FROM "crm_leads"
     ) AS t
     WHERE
@@ -105,7 +81,19 @@ WITH periods AS (
 ), u AS (
   SELECT
     p.pid,
-    s.d0,
+    CASE LOWER(TRIM(s.d0))
+      WHEN 'smb'
+      THEN 'SMB'
+      WHEN 'mid-market'
+      THEN 'Mid-Market'
+      WHEN 'mid market'
+      THEN 'Mid-Market'
+      WHEN 'enterprise'
+      THEN 'Enterprise'
+      WHEN 'ent'
+      THEN 'Enterprise'
+      ELSE TRIM(s.d0)
+    END AS d0,
     CAST(s.v0 AS DOUBLE) AS m0,
     CAST(s.v0 AS DOUBLE) AS m0_n,
     CAST(NULL AS DOUBLE) AS m1,
@@ -116,7 +104,19 @@ WITH periods AS (
   UNION ALL
   SELECT
     p.pid,
-    s.d0,
+    CASE LOWER(TRIM(s.d0))
+      WHEN 'smb'
+      THEN 'SMB'
+      WHEN 'mid-market'
+      THEN 'Mid-Market'
+      WHEN 'mid market'
+      THEN 'Mid-Market'
+      WHEN 'enterprise'
+      THEN 'Enterprise'
+      WHEN 'ent'
+      THEN 'Enterprise'
+      ELSE TRIM(s.d0)
+    END AS d0,
     CAST(NULL AS DOUBLE) AS m0,
     CAST(NULL AS DOUBLE) AS m0_n,
     CAST(s.v0 AS DOUBLE) AS m1,

@@ -19,7 +19,7 @@ WITH periods AS (
   FROM (
     SELECT
       "t"."closed_at" AS k,
-      "j_account"."segment" AS d0,
+      j_account."segment__raw" AS d0,
       DATEDIFF(DAY, "t"."created_at", "t"."closed_at") AS x0,
       (
         "t"."stage" = 'won'
@@ -61,19 +61,7 @@ WITH periods AS (
     LEFT JOIN (
       SELECT
         "account_id" AS "account_id",
-        CASE LOWER(TRIM("segment"))
-          WHEN 'smb'
-          THEN 'SMB'
-          WHEN 'mid-market'
-          THEN 'Mid-Market'
-          WHEN 'mid market'
-          THEN 'Mid-Market'
-          WHEN 'enterprise'
-          THEN 'Enterprise'
-          WHEN 'ent'
-          THEN 'Enterprise'
-          ELSE TRIM("segment")
-        END AS "segment"
+        "segment" AS "segment__raw"
       FROM "crm_accounts"
     ) AS j_account
       ON t."account_id" = j_account."account_id"
@@ -126,7 +114,7 @@ WITH periods AS (
           ELSE CASE WHEN "t"."closed_at" < CAST('2026-10-01' AS DATE) THEN 2 ELSE 3 END
         END
       END AS b,
-      "j_account"."segment" AS d0
+      j_account."segment__raw" AS d0
     FROM (
       SELECT
         "account_id" AS "account_id",
@@ -138,19 +126,7 @@ WITH periods AS (
     LEFT JOIN (
       SELECT
         "account_id" AS "account_id",
-        CASE LOWER(TRIM("segment"))
-          WHEN 'smb'
-          THEN 'SMB'
-          WHEN 'mid-market'
-          THEN 'Mid-Market'
-          WHEN 'mid market'
-          THEN 'Mid-Market'
-          WHEN 'enterprise'
-          THEN 'Enterprise'
-          WHEN 'ent'
-          THEN 'Enterprise'
-          ELSE TRIM("segment")
-        END AS "segment"
+        "segment" AS "segment__raw"
       FROM "crm_accounts"
     ) AS j_account
       ON t."account_id" = j_account."account_id"
@@ -172,7 +148,19 @@ WITH periods AS (
 ), u AS (
   SELECT
     p.pid,
-    s.d0,
+    CASE LOWER(TRIM(s.d0))
+      WHEN 'smb'
+      THEN 'SMB'
+      WHEN 'mid-market'
+      THEN 'Mid-Market'
+      WHEN 'mid market'
+      THEN 'Mid-Market'
+      WHEN 'enterprise'
+      THEN 'Enterprise'
+      WHEN 'ent'
+      THEN 'Enterprise'
+      ELSE TRIM(s.d0)
+    END AS d0,
     CAST(s.v0 AS DOUBLE) AS m0,
     CAST(s.n0 AS DOUBLE) AS m0_n,
     CAST(s.w0 AS DOUBLE) AS m0_w,
@@ -191,7 +179,19 @@ WITH periods AS (
   UNION ALL
   SELECT
     p.pid,
-    s.d0,
+    CASE LOWER(TRIM(s.d0))
+      WHEN 'smb'
+      THEN 'SMB'
+      WHEN 'mid-market'
+      THEN 'Mid-Market'
+      WHEN 'mid market'
+      THEN 'Mid-Market'
+      WHEN 'enterprise'
+      THEN 'Enterprise'
+      WHEN 'ent'
+      THEN 'Enterprise'
+      ELSE TRIM(s.d0)
+    END AS d0,
     CAST(NULL AS DOUBLE) AS m0,
     CAST(NULL AS DOUBLE) AS m0_n,
     CAST(NULL AS DOUBLE) AS m0_w,

@@ -12,23 +12,11 @@ WITH periods AS (
   FROM (
     SELECT
       `t`.`churned_at` AS k,
-      `t`.`segment` AS d0
+      t.`segment__raw` AS d0
     FROM (
       SELECT
         CAST(`churned_at` AS DATE) AS `churned_at`,
-        CASE LOWER(TRIM(`segment`))
-          WHEN 'smb'
-          THEN 'SMB'
-          WHEN 'mid-market'
-          THEN 'Mid-Market'
-          WHEN 'mid market'
-          THEN 'Mid-Market'
-          WHEN 'enterprise'
-          THEN 'Enterprise'
-          WHEN 'ent'
-          THEN 'Enterprise'
-          ELSE TRIM(`segment`)
-        END AS `segment`
+        `segment` AS `segment__raw`
       FROM `crm_accounts`
     ) AS t
     WHERE
@@ -65,24 +53,12 @@ WITH periods AS (
           ELSE CASE WHEN `t`.`churned_at` < CAST('2026-10-01' AS DATE) THEN 2 ELSE 3 END
         END
       END AS b,
-      `t`.`segment` AS d0
+      t.`segment__raw` AS d0
     FROM (
       SELECT
         CAST(`churned_at` AS DATE) AS `churned_at`,
         CAST(`customer_since` AS DATE) AS `customer_since`,
-        CASE LOWER(TRIM(`segment`))
-          WHEN 'smb'
-          THEN 'SMB'
-          WHEN 'mid-market'
-          THEN 'Mid-Market'
-          WHEN 'mid market'
-          THEN 'Mid-Market'
-          WHEN 'enterprise'
-          THEN 'Enterprise'
-          WHEN 'ent'
-          THEN 'Enterprise'
-          ELSE TRIM(`segment`)
-        END AS `segment`
+        `segment` AS `segment__raw`
       FROM `crm_accounts`
     ) AS t
     WHERE
@@ -107,7 +83,7 @@ WITH periods AS (
   FROM (
     SELECT
       `t`.`closed_at` AS k,
-      `j_account`.`segment` AS d0,
+      j_account.`segment__raw` AS d0,
       `t`.`amount` AS x0
     FROM (
       SELECT
@@ -131,19 +107,7 @@ WITH periods AS (
     LEFT JOIN (
       SELECT
         `account_id` AS `account_id`,
-        CASE LOWER(TRIM(`segment`))
-          WHEN 'smb'
-          THEN 'SMB'
-          WHEN 'mid-market'
-          THEN 'Mid-Market'
-          WHEN 'mid market'
-          THEN 'Mid-Market'
-          WHEN 'enterprise'
-          THEN 'Enterprise'
-          WHEN 'ent'
-          THEN 'Enterprise'
-          ELSE TRIM(`segment`)
-        END AS `segment`
+        `segment` AS `segment__raw`
       FROM `crm_accounts`
     ) AS j_account
       ON t.`account_id` = j_account.`account_id`
@@ -164,7 +128,19 @@ WITH periods AS (
 ), u AS (
   SELECT
     p.pid,
-    s.d0,
+    CASE LOWER(TRIM(s.d0))
+      WHEN 'smb'
+      THEN 'SMB'
+      WHEN 'mid-market'
+      THEN 'Mid-Market'
+      WHEN 'mid market'
+      THEN 'Mid-Market'
+      WHEN 'enterprise'
+      THEN 'Enterprise'
+      WHEN 'ent'
+      THEN 'Enterprise'
+      ELSE TRIM(s.d0)
+    END AS d0,
     CAST(s.v0 AS DOUBLE) AS m0,
     CAST(s.v0 AS DOUBLE) AS m0_n,
     CAST(NULL AS DOUBLE) AS m1,
@@ -178,7 +154,19 @@ WITH periods AS (
   UNION ALL
   SELECT
     p.pid,
-    s.d0,
+    CASE LOWER(TRIM(s.d0))
+      WHEN 'smb'
+      THEN 'SMB'
+      WHEN 'mid-market'
+      THEN 'Mid-Market'
+      WHEN 'mid market'
+      THEN 'Mid-Market'
+      WHEN 'enterprise'
+      THEN 'Enterprise'
+      WHEN 'ent'
+      THEN 'Enterprise'
+      ELSE TRIM(s.d0)
+    END AS d0,
     CAST(NULL AS DOUBLE) AS m0,
     CAST(NULL AS DOUBLE) AS m0_n,
     CAST(s.v0 AS DOUBLE) AS m1,
@@ -192,7 +180,19 @@ WITH periods AS (
   UNION ALL
   SELECT
     p.pid,
-    s.d0,
+    CASE LOWER(TRIM(s.d0))
+      WHEN 'smb'
+      THEN 'SMB'
+      WHEN 'mid-market'
+      THEN 'Mid-Market'
+      WHEN 'mid market'
+      THEN 'Mid-Market'
+      WHEN 'enterprise'
+      THEN 'Enterprise'
+      WHEN 'ent'
+      THEN 'Enterprise'
+      ELSE TRIM(s.d0)
+    END AS d0,
     CAST(NULL AS DOUBLE) AS m0,
     CAST(NULL AS DOUBLE) AS m0_n,
     CAST(NULL AS DOUBLE) AS m1,

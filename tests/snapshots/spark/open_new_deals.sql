@@ -26,7 +26,7 @@ WITH periods AS (
           ELSE CASE WHEN `t`.`closed_at` < CAST('2026-10-01' AS DATE) THEN 2 ELSE 3 END
         END
       END AS b,
-      `j_account`.`segment` AS d0
+      j_account.`segment__raw` AS d0
     FROM (
       SELECT
         `account_id` AS `account_id`,
@@ -38,19 +38,7 @@ WITH periods AS (
     LEFT JOIN (
       SELECT
         `account_id` AS `account_id`,
-        CASE LOWER(TRIM(`segment`))
-          WHEN 'smb'
-          THEN 'SMB'
-          WHEN 'mid-market'
-          THEN 'Mid-Market'
-          WHEN 'mid market'
-          THEN 'Mid-Market'
-          WHEN 'enterprise'
-          THEN 'Enterprise'
-          WHEN 'ent'
-          THEN 'Enterprise'
-          ELSE TRIM(`segment`)
-        END AS `segment`
+        `segment` AS `segment__raw`
       FROM `crm_accounts`
     ) AS j_account
       ON t.`account_id` = j_account.`account_id`
@@ -72,7 +60,19 @@ WITH periods AS (
 ), u AS (
   SELECT
     p.pid,
-    s.d0,
+    CASE LOWER(TRIM(s.d0))
+      WHEN 'smb'
+      THEN 'SMB'
+      WHEN 'mid-market'
+      THEN 'Mid-Market'
+      WHEN 'mid market'
+      THEN 'Mid-Market'
+      WHEN 'enterprise'
+      THEN 'Enterprise'
+      WHEN 'ent'
+      THEN 'Enterprise'
+      ELSE TRIM(s.d0)
+    END AS d0,
     CAST(s.v0 AS DOUBLE) AS m0,
     CAST(s.v0 AS DOUBLE) AS m0_n
   FROM s0 AS s

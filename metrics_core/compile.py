@@ -389,7 +389,8 @@ def compile_query(cat: Catalog, cal: Calendar, query: MetricQuery, dialect: str 
     # no ORDER BY: the assembler orders what it shows (breakdown by value, series by date), and a sort of a
     # few dozen rows is an operator the engine plans and runs on every answer
     tree = _exact_percentiles(sqlglot.parse_one(f"{head}\n{final}", read="duckdb"), dialect)
-    empty = _exact_percentiles(sqlglot.parse_one(f"{b.empty}\n{final}", read="duckdb"), dialect)
+    # the empty windows' statement stays DuckDB text (no aggregate a dialect rewrites): complete() runs it
+    # as is on DuckDB and has it transpiled only for another engine, only when a window is empty
     return Compiled(tree.sql(dialect=dialect, pretty=True), dict(b.params), dialect, mcols, ccols, metric_cols,
-                    b.dim_cols, empty.sql(dialect=dialect), tuple(sorted({s.pid for s in query.slots})))
+                    b.dim_cols, f"{b.empty}\n{final}", tuple(sorted({s.pid for s in query.slots})))
 

@@ -240,6 +240,5 @@ def serve_sql(cat: Catalog, query: MetricQuery, plan: Plan, dialect: str) -> Com
     where = f" WHERE a.g = 1 OR {' + '.join(present)} > 0" if dim_cols else ""
     final = f"SELECT a.pid, a.g{adims}, {', '.join(selects + comps)} FROM a{where}"
     sql = sqlglot.parse_one(f"WITH {', '.join(ctes)}\n{final}", read="duckdb").sql(dialect=dialect, pretty=True)
-    empty_sql = sqlglot.parse_one(f"WITH {', '.join(empty)}\n{final}", read="duckdb").sql(dialect=dialect)
-    return Compiled(sql, s.params, dialect, s.mcols, s.ccols, metric_cols, dim_cols, empty_sql,
+    return Compiled(sql, s.params, dialect, s.mcols, s.ccols, metric_cols, dim_cols, f"WITH {', '.join(empty)}\n{final}",
                     tuple(sorted({slot.pid for slot in query.slots})))

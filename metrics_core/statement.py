@@ -9,6 +9,7 @@ whose statements come from the plan cache (plancache.py) -- never imports SQLGlo
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -53,8 +54,9 @@ class Compiled:
     conversion_cols: dict[str, tuple[str, str]]  # conversion metric -> (converted col, base col)
     metric_cols: dict[str, str]  # metric name -> column holding its value ("value" for the asked one)
     dim_cols: tuple[str, ...] = field(default=())
-    # the statement for windows no row falls in (their totals over no rows; no parameters) and every
-    # window's pid: ``complete`` adds the missing windows' totals to the rows (compile.empty_head)
+    # the statement for windows no row falls in (their totals over no rows; no parameters; DuckDB text,
+    # transpiled by ``complete`` for another engine) and every window's pid: ``complete`` adds the
+    # missing windows' totals to the rows (compile.empty_head)
     empty_sql: str = ""
     pids: tuple[int, ...] = ()
 
@@ -83,12 +85,24 @@ def complete(c: Compiled, rows: Columns, run: Callable[[str, dict[str, Any]], Co
             if "pid" in lower and "g" in lower else set())
     if have.issuperset(c.pids):
         return rows
-    extra = run(c.empty_sql, {})
+    extra = run(empty_statement(c), {})
     names = names or extra.names
     pid = [n.lower() for n in extra.names].index("pid")
     keep = [i for i, p in enumerate(extra[extra.names[pid]]) if int(p) not in have]
     cols = [extra[n] for n in extra.names]
     return Columns({n: [*(rows[n] if n in rows else ()), *(cols[j][i] for i in keep)] for j, n in enumerate(names)})
+
+
+def empty_statement(c: Compiled) -> str:
+    """``c.empty_sql`` in the statement's dialect (SQLGlot is imported only to transpile for another engine)."""
+    return c.empty_sql if c.dialect == "duckdb" else _transpiled(c.empty_sql, c.dialect)
+
+
+@functools.lru_cache(maxsize=256)
+def _transpiled(sql: str, dialect: str) -> str:
+    import sqlglot
+
+    return sqlglot.transpile(sql, read="duckdb", write=dialect)[0]
 
 
 def needs(cat: Catalog, *metrics: str) -> tuple[list[str], list[str]]:

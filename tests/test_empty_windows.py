@@ -82,3 +82,21 @@ def test_complete_runs_nothing_when_every_window_has_rows(kpi: KPI) -> None:
         raise AssertionError("no window was empty: no second statement")
 
     assert complete(c, rows, refuse) is rows
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "postgres", "spark", "bigquery", "snowflake"])
+def test_the_empty_statement_of_every_shipped_metric_reads_in_its_dialect(kpi: KPI, dialect: str) -> None:
+    """DuckDB text in Compiled, transpiled for the other engines only when a window is empty; it reads
+    no table (no parameters either), so a window's totals over no rows never touch the warehouse's data."""
+    import sqlglot
+    from sqlglot import exp
+
+    from metrics_core.compile import compile_query
+    from metrics_core.statement import empty_statement
+
+    for metric, m in kpi.definitions.metrics.items():
+        text = f"{metric} last-quarter" + ("" if m.type == "constant" else " by segment")
+        c = compile_query(kpi.catalog, kpi.calendar, kpi.plan(text, as_of=AS_OF).query, dialect)
+        tree = sqlglot.parse_one(empty_statement(c), read=dialect)
+        tables = {t.name for t in tree.find_all(exp.Table)}
+        assert tables <= {"periods", "u", "a"}, (metric, dialect, tables)

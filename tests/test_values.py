@@ -91,6 +91,7 @@ def test_a_non_empty_answer_runs_no_extra_statement(kpi: KPI, monkeypatch: pytes
     """The empty-filter check costs a statement only for an empty answer. (The excluded-rows count of
     the fine print is one more statement of its own, tested in tests/test_excluded_rows.py: left out here.)"""
     import metrics_core.api
+    from metrics_core.statement import empty_statement
 
     monkeypatch.setattr(metrics_core.api, "excluded_rows", lambda *a, **kw: ((), {}))
     kpi.forget()  # first asks, whatever the tests before asked
@@ -101,14 +102,14 @@ def test_a_non_empty_answer_runs_no_extra_statement(kpi: KPI, monkeypatch: pytes
     # its comparison quarter has no row: that window's totals come from a statement on the windows alone
     # (statement.complete), run once per statement: the next ask runs the answer's statement only
     c = kpi.compiled(kpi.plan("win_rate last-quarter where segment=SMB", as_of=AS_OF).query)
-    assert ran == [c.sql, c.empty_sql]
+    assert ran == [c.sql, empty_statement(c)]
     ran.clear()
     kpi.query("win_rate last-quarter where segment=SMB", as_of=AS_OF)
     assert len(ran) == 1
     ran.clear()
     kpi.query("win_rate 2025-Q3 where segment=SMB", as_of=AS_OF)  # empty: the answer, its windows, the check
     c = kpi.compiled(kpi.plan("win_rate 2025-Q3 where segment=SMB", as_of=AS_OF).query)
-    assert len(ran) == 3 and ran[:2] == [c.sql, c.empty_sql]
+    assert len(ran) == 3 and ran[:2] == [c.sql, empty_statement(c)]
 
 
 # -- the command line ----------------------------------------------------------------------------------

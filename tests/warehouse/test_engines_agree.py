@@ -35,6 +35,7 @@ QUESTIONS = (
     "last-quarter vs last-year",
     "fy2026 grain fiscal_quarter",
     "last-week grain day where {dim}={value}",
+    "2031-Q1 grain month",            # after the data: every window's totals from the empty statement
 )
 
 

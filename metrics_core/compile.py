@@ -7,10 +7,16 @@ Shape of every answer, whatever the metric type::
          s0 AS (SELECT k, d0, COUNT(...) AS v0, ... FROM deals ... WHERE <in the windows> GROUP BY k, d0),
          cr0, cm0, cs0 AS (...),                                           -- conversions (compile_conversion)
          u AS (SELECT p.pid, s.d0, s.v0 AS m0, ... FROM s0 AS s JOIN periods AS p ON k in the window
-               UNION ALL ... UNION ALL <one spine row per window>),
+               UNION ALL ...),
          a AS (SELECT pid, d0, GROUPING(d0) AS g, SUM(m0) AS m0, ... FROM u
                GROUP BY GROUPING SETS ((pid, d0), (pid)))                  -- compile_split
-    SELECT a.pid, a.g, dims, <metric expression> AS value, <components> FROM a [JOIN periods p] ...
+    SELECT a.pid, a.g, dims, <metric expression> AS value, <components> FROM a [JOIN periods p]
+
+No ORDER BY (the assembler orders what it shows) and no row per window the data has no row in: a
+window without rows gets its totals from ``Compiled.empty_sql``, a statement on ``periods`` alone run
+only then (``statement.complete``). A scan whose measures all have filters drops the rows none of
+them counts (``WHERE f0 OR f1``) before its joins; a breakdown by a column with mapped values
+(``segment: {normalize, values}``) is grouped by the stored value and mapped in ``u``.
 
 (When a measure does not split into partials, count distinct or median, each scan first gets its
 windows' values in its own ``w<i>`` and ``a`` adds those up: ``build`` below.)

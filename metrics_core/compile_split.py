@@ -2,20 +2,20 @@
 
 Each scan (``s<i>``: a table read once, grouped by bucket key and breakdown into partial
 aggregates) and each row-counting conversion (``cs<i>``) meets its windows by a join to
-``periods``; all of them go into one UNION ALL with a spine row per window, and one GROUP BY adds
-every measure up per window, with the breakdown's total as a grouping set::
+``periods``; all of them go into one UNION ALL, and one GROUP BY adds every measure up per window,
+with the breakdown's total as a grouping set::
 
-    u AS (SELECT p.pid, s.d0, CAST(s.v0 AS DOUBLE) AS m0, ..., 1 AS r_ FROM s0 AS s JOIN periods AS p ON ...
-          UNION ALL ... UNION ALL SELECT pid, NULL AS d0, CAST(NULL AS DOUBLE) AS m0, ..., 0 AS r_ FROM periods),
-    a AS (SELECT pid, d0, GROUPING(d0) AS g, SUM(r_) AS r_, COALESCE(SUM(m0), 0) AS m0, ...
+    u AS (SELECT p.pid, s.d0, CAST(s.v0 AS DOUBLE) AS m0, ... FROM s0 AS s JOIN periods AS p ON ...
+          UNION ALL ...),
+    a AS (SELECT pid, d0, GROUPING(d0) AS g, COALESCE(SUM(m0), 0) AS m0, ...
           FROM u GROUP BY GROUPING SETS ((pid, d0), (pid)))
 
 One aggregation for the whole statement instead of one per table plus one over their union: the
-engine plans and runs fewer, smaller pipelines (about a third of a statement's fixed cost). The
-spine gives every window its total row even with no data; a breakdown row made of spine rows only
-(``r_ = 0``) is no segment, and the final SELECT drops it. Measures that do not split (count
-distinct, median, percentile) and conversions counting distinct entities keep compile.py's
-per-window aggregation.
+engine plans and runs fewer, smaller pipelines (about a third of a statement's fixed cost). A
+window no row falls in has no row here; ``bld.empty`` (compile.empty_head) gives its totals, run
+only then. A breakdown grouped by its stored values (``bld.late``) gets its mapping in ``u``.
+Measures that do not split (count distinct, median, percentile) and conversions counting distinct
+entities keep compile.py's per-window aggregation.
 """
 
 from __future__ import annotations
@@ -40,9 +40,8 @@ def splits(bld: "_Builder") -> bool:
 def split_ctes(bld: "_Builder", mcols: dict[str, str], ccols: dict[str, tuple[str, str]]) -> str:
     """Partials only: each scan's grouped rows meet their windows (``s JOIN periods``) in one
     UNION ALL, and one GROUP BY (with the breakdown's total as a grouping set) adds up every
-    measure per window: one aggregation for the whole statement, not one per table. A spine row
-    per window (``r_ = 0``) gives every window its total row; a breakdown row made of spine rows
-    only is no segment and is dropped by the final WHERE."""
+    measure per window: one aggregation for the whole statement, not one per table. Sets
+    ``bld.empty``, the head for windows without rows."""
     ctes = [bld.periods_cte()]
     cols: dict[str, str] = {}  # u column -> its aggregate in a ("": read by another aggregate)
     branches: list[tuple[str, dict[str, str], str, dict[str, str]]] = []  # (scan cte, {u column: its column}, join,

@@ -10,12 +10,13 @@ GROUPING SETS::
          f AS (SELECT CASE WHEN k < e0 THEN 0 WHEN k < e1 THEN 1 ... END AS j, d0, SUM(m0) AS m0, ...
                FROM (<part 0's rows> UNION ALL <part 1's rows> ...) AS r GROUP BY 1, 2),
          u AS (SELECT p.pid, f.d0, f.m0, ... FROM f JOIN periods AS p ON f.j > p.lo AND f.j <= p.hi
-               UNION ALL <prorated parts joined by overlap> UNION ALL <one spine row per window>),
+               UNION ALL <prorated parts joined by overlap>),
          a AS (SELECT pid, d0, GROUPING(d0) AS g, COALESCE(SUM(m0), 0) AS m0, ... FROM u
                GROUP BY GROUPING SETS ((pid, d0), (pid)))
     SELECT a.pid, a.g, a.d0, <metric expression> AS value, ... FROM a WHERE <the row exists in raw SQL>
 
-(A metric that reads a window's length, an annualized rate, gets it as ``a.days``: each row of u
+(A window no part has a row in gets its totals from ``Compiled.empty_sql``, run only then; no ORDER BY.
+A metric that reads a window's length, an annualized rate, gets it as ``a.days``: each row of u
 carries its window's ``days``, cheaper than joining ``periods`` once more at the end.)
 
 The windows' edges e0 < e1 < ... cut time into segments; ``j`` is the segment a key falls in

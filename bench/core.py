@@ -25,13 +25,13 @@ answer (window totals, comparison, segment rows, series months) with the hand SQ
 1e-9. Memory is this process's own peak RSS (getrusage(RUSAGE_SELF)), and the cold ``kpi query``
 process is measured by ``/usr/bin/time -v`` on that process itself.
 
-Measured 2026-12-01 02:24-02:26 UTC, M, 2 cores, nothing else running (main 1b31ffb; the full
-table is in the README): kpi raw / hand SQL median 0.71, max 1.10 (cac by segment), 33 of 35 rows at
-or under 1.0 (cac, both forms, is the one metric over: the same plan as the hand SQL); kpi + rollups
-max 14 ms, all 34 served answers at or under 20 ms. A first ask costs a median 32 ms more than a warm
-answer (max 112 ms). Every cell equal. Peak RSS of this process 775 MB; shipped rollups built in 6.9 s.
-At L (`--deals 10000000 --runs 3`, 02:33-02:39): raw / hand median 0.54, max 1.04, rollup answers
-5-21 ms (bench/L-2026-12-01.md).
+Measured 2026-12-01 04:59-05:01 UTC, M, 2 cores, nothing else of ours running (main ffe1dee; the
+full table is in the README): kpi raw / hand SQL median 0.61, max 1.15 (cac by segment), 33 of 35
+rows at or under 1.0 (cac, both forms, is the one metric over: the same plan as the hand SQL, the
+statements alone at 1.02); kpi + rollups max 18 ms, all 34 served answers at or under 20 ms. A first
+ask costs a median 36 ms more than a warm answer. Every cell equal. At L (`--deals 10000000 --runs 3`,
+05:01-05:12): raw / hand median 0.48, max 1.10 (cac by segment), rollup answers 5-22 ms
+(bench/L-2026-12-01.md).
 
 cac, win_rate, open_deals and the derived rows: their statements read the rows with the same plans
 as the hand SQL; what kpi paid more was the statement's fixed cost (planning and small pipelines:
@@ -220,6 +220,7 @@ def cold_process(path: Path, runs: int = 3) -> tuple[float, float | None]:
     """Wall time and peak RSS of a fresh `kpi query` process, measured on that process itself."""
     kpi = str(Path(sys.executable).parent / "kpi")
     env = {**os.environ, "KPI_CONNECTION": f"duckdb:///{path}"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # kpi's modules compiled, as `pip install` leaves them (bench_cli.py)
     cmd = [kpi, "query", "win_rate last-quarter", "--as-of", AS_OF.isoformat(), "--json",
            "--definitions", str(ROOT / "definitions.yaml")]
     timer = ["/usr/bin/time", "-v"] if Path("/usr/bin/time").exists() else []

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Collection
 
 import sqlglot
 from sqlglot import exp
@@ -46,7 +46,7 @@ from .compile_cumulative import widen
 from .compile_filters import condition_sql, table_fields
 from .compile_split import split_ctes, splits
 from .compile_scan import (DECOMPOSABLE, Edges, Kind, aggregate, aligned, combine, effective_grain, event_key,
-                           grain_span, in_windows, partials, prorated, segments_sql, snapshot_keys)
+                           grain_span, in_windows, partials, prorated, segments_sql, snapshot_keys, windows_only)
 from .compile_tables import RAW, TableSQL
 from .compile_values import value_condition
 from .errors import QueryError, hint_for
@@ -173,14 +173,14 @@ class _Builder:
         dims, raw = [], defaultdict(set)
         for d, c in zip(self.q.dimensions, self.dim_cols):
             sql = self._dimension_sql(names[0], d)
-            late = self._late(first.table, names[0], d) if split and self.split else None
+            late = self._late(first.table, names[0], d) if self.split else None  # partials add up over raw values
             if late is not None:  # grouped by the stored value; its mapping applied to the grouped rows
                 alias, column, decl = late
                 raw[alias].add(column)
                 sql = f"{'j_' + alias if alias else 't'}.{exp.to_identifier(column + RAW, quoted=True).sql('duckdb')}"
                 self.late.setdefault(i, {})[c] = self.tables.mapped(decl, f"s.{c}")
             dims.append(f"{sql} AS {c}")
-        needed = [sql for n in names for sql in self._needed(n, self.defs.measures[n], skip=set(self.late.get(i, {})))]
+        needed = [sql for n in names for sql in self._needed(n, self.defs.measures[n], skip=self.late.get(i, {}))]
         from_sql = self.tables.from_clause(first, needed, raw)
         keys, in_time, on = self._keys(first)
         cols, inner, outer, filters = [], [], [], []
@@ -246,14 +246,14 @@ class _Builder:
         (``segment: {normalize, values}``): the scan then groups by the value as stored and maps the few
         grouped rows (the partials add up over the raw values of one segment), instead of mapping every
         row of the joined table (223k accounts for a breakdown of 100k first wins by segment)."""
-        tree = sqlglot.parse_one(self.cat.measure_dimensions(measure)[dim].expr, read=self.cat.dialect)
+        tree = self.cat.parse(self.cat.measure_dimensions(measure)[dim].expr, table)
         if not isinstance(tree, exp.Column) or len(tree.parts) > 2:
             return None
         alias = tree.parts[0].name if len(tree.parts) == 2 else ""
         decl = self.tables.mapping(table, alias, tree.name)
         return None if decl is None else (alias, tree.name, decl)
 
-    def _needed(self, name: str, m: MeasureDef, skip: set[str] = frozenset()) -> list[str]:  # type: ignore[assignment]
+    def _needed(self, name: str, m: MeasureDef, skip: Collection[str] = ()) -> list[str]:
         """Snippets the measure's rows are read with (``skip``: breakdown columns grouped by stored value)."""
         sqls = [m.expr, m.filter, m.time or self.defs.tables[m.table].time, m.first_per]
         if m.snapshot:
@@ -303,10 +303,8 @@ class _Builder:
         and sums 0, averages and extremes NULL), from ``periods`` alone. The answer's statement returns
         rows for windows with data only (no spine row per window to group: a few ms less on every
         answer); ``complete`` runs this one, rarely, when a window came back without its total."""
-        nulls = "".join(f", CAST(NULL AS DOUBLE) AS {c}" for c in ucols)
-        dims = "".join(f"NULL AS {d}, " for d in self.dim_cols)
-        return (f"WITH {self.periods_cte()},\nu AS (SELECT pid{nulls} FROM periods),\n"
-                f"a AS (SELECT pid, {dims}{1 if self.dim_cols else 0} AS g{''.join(f', {x}' for x in sums)} FROM u GROUP BY pid)")
+        u, a = windows_only(ucols, self.dim_cols, sums)
+        return f"WITH {self.periods_cte()},\n{u},\n{a}"
 
     def metric_sql(self, name: str, mcols: dict[str, str], ccols: dict[str, tuple[str, str]]) -> str:
         m = self.defs.metrics[name]

@@ -120,6 +120,16 @@ GRAIN_STEP = {"week": "INTERVAL 7 DAY", "month": "INTERVAL 1 MONTH", "quarter": 
               "year": "INTERVAL 1 YEAR"}
 
 
+def windows_only(ucols: list[str], dim_cols: tuple[str, ...], aggs: list[str], carry: tuple[str, ...] = ()) -> tuple[str, str]:
+    """The ``u`` and ``a`` CTEs of a statement over ``periods`` alone: one row per window, its totals over no
+    rows (``aggs`` of NULLs: counts and sums 0, averages and extremes NULL), the breakdown's total row
+    (g = 1) when broken down. ``carry``: columns of ``periods`` kept along (a window's ``days``)."""
+    u = "u AS (SELECT " + ", ".join(["pid", *carry, *(f"CAST(NULL AS DOUBLE) AS {c}" for c in ucols)]) + " FROM periods)"
+    a = (f"a AS (SELECT pid{''.join(f', NULL AS {d}' for d in dim_cols)}, {1 if dim_cols else 0} AS g"
+         f"{''.join(f', {x}' for x in aggs)} FROM u GROUP BY pid)")
+    return u, a
+
+
 def effective_grain(defs: Any, m: MeasureDef) -> str:
     return m.grain or defs.tables[m.table].grain
 

@@ -169,14 +169,10 @@ class TableSQL:
         c = self.defs.tables[target].columns.get(name) if target in self.defs.tables else None
         return c if c is not None and c.type == "string" and (c.values or c.normalize) else None
 
-    def mapped(self, c: ColumnDef, raw: str) -> str:
-        """``raw`` (a stored value of ``c``) through ``c``'s mapping: what ``stage`` gives as the column."""
-        return self._mapped(c, raw)
-
     def column_sql(self, c: ColumnDef, name: str) -> str:
         raw = self._raw(c, name)
         if c.type == "string":
-            return self._mapped(c, raw)
+            return self.mapped(c, raw)
         text = f"NULLIF(TRIM(CAST({raw} AS VARCHAR)), '')"
         if c.type in ("date", "timestamp"):
             target = c.type.upper()
@@ -196,7 +192,8 @@ class TableSQL:
             return f"CAST({raw} AS BOOLEAN)"
         raise AssertionError(c.type)
 
-    def _mapped(self, c: ColumnDef, raw: str) -> str:
+    def mapped(self, c: ColumnDef, raw: str) -> str:
+        """``raw`` (a stored value of ``c``) through ``c``'s mapping (``normalize``, ``values:``, ``default``)."""
         if not c.values and not c.normalize:
             return raw
         key = f"LOWER(TRIM({raw}))" if c.normalize else raw

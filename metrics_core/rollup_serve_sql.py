@@ -45,7 +45,7 @@ from .catalog import Catalog
 from .compile import Compiled, MetricQuery, _Builder
 from .compile_cumulative import widen
 from .compile_filters import condition_sql, table_fields
-from .compile_scan import grain_span
+from .compile_scan import grain_span, windows_only
 from .compile_values import value_condition
 from .rollup_serve import Candidate, Plan, data_grain, prorates, is_boundary, needed
 
@@ -206,10 +206,6 @@ def serve_sql(cat: Catalog, query: MetricQuery, plan: Plan, dialect: str) -> Com
         cols = [f"r.{u} * {share} AS {u}" if u in cut else f"r.{u}" for u in out_cols]
         branches.append(f"SELECT p.pid{', p.days' if days else ''}{''.join(f', r.{d}' for d in dim_cols)}, {', '.join(cols)} "
                         f"FROM ({s.rows(items, c, 'prorate')}) AS r JOIN periods AS p ON {start} < p.hi_d AND {end} > p.lo_d")
-    # a window no part has a row in gets its total from the empty statement (statement.complete), run only then
-    spine = "u AS (SELECT " + ", ".join(["pid", *(["days"] if days else []), *(f"CAST(NULL AS DOUBLE) AS {u}"
-                                                                              for u in out_cols)]) + " FROM periods)"
-    ctes.append("u AS (" + " UNION ALL ".join(branches) + ")" if branches else spine)
     aggs, present = (["MAX(days) AS days"] if days else []), []
     for m, col in s.mcols.items():
         agg = s.defs.measures[m].agg
@@ -226,14 +222,16 @@ def serve_sql(cat: Catalog, query: MetricQuery, plan: Plan, dialect: str) -> Com
     for conv, base in s.ccols.values():
         aggs += [f"COALESCE(SUM({conv}), 0) AS {conv}", f"COALESCE(SUM({base}), 0) AS {base}"]
         present.append(f"a.{base}")
-    if dim_cols and branches:
-        ctes.append(f"a AS (SELECT pid{dims}, GROUPING({dim_cols[0]}) AS g, {', '.join(aggs)} FROM u "
-                    f"GROUP BY GROUPING SETS ((pid{dims}), (pid)))")
+    # a window no part has a row in gets its totals from the empty statement (statement.complete), run only then
+    spine, flat = windows_only(out_cols, dim_cols, aggs, ("days",) if days else ())
+    empty = [ctes[0], spine, flat]
+    if not branches:
+        ctes += [spine, flat]
     else:
-        ctes.append(f"a AS (SELECT pid{''.join(f', NULL AS {d}' for d in dim_cols)}, {1 if dim_cols else 0} AS g, "
-                    f"{', '.join(aggs)} FROM u GROUP BY pid)")
-    empty = [ctes[0], spine, ctes[-1] if not (dim_cols and branches) else
-             f"a AS (SELECT pid{''.join(f', NULL AS {d}' for d in dim_cols)}, 1 AS g, {', '.join(aggs)} FROM u GROUP BY pid)"]
+        ctes.append("u AS (" + " UNION ALL ".join(branches) + ")")
+        ctes.append(f"a AS (SELECT pid{dims}, GROUPING({dim_cols[0]}) AS g, {', '.join(aggs)} FROM u "
+                    f"GROUP BY GROUPING SETS ((pid{dims}), (pid)))" if dim_cols else
+                    f"a AS (SELECT pid, 0 AS g, {', '.join(aggs)} FROM u GROUP BY pid)")
     comps = [f"a.{c}" for c in s.mcols.values()] + [f"a.{c}_n" for c in s.mcols.values()]
     comps += [f"a.{c}" for pair in s.ccols.values() for c in pair]
     adims = "".join(f", a.{d}" for d in dim_cols)

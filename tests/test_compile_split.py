@@ -13,25 +13,20 @@ from __future__ import annotations
 import math
 import re
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import metrics_core.compile as compile_mod
 from metrics_core import KPI
-from metrics_core.backends.duckdb import DuckDBBackend
-from metrics_core.demo_data import generate
+from cli_demo import demo_kpi  # tests/ helper (on sys.path via conftest)
 
-ROOT = Path(__file__).resolve().parent.parent
 AS_OF = date(2026, 11, 27)
 
 
 @pytest.fixture(scope="module")
 def kpi() -> KPI:
-    backend = DuckDBBackend(":memory:")
-    generate(backend.connection, deals=3000, until=AS_OF)
-    return KPI.from_path(ROOT / "definitions.yaml", backend=backend, rollups=False)
+    return demo_kpi()
 
 
 def _rows(kpi: KPI, text: str) -> tuple[str, list[tuple]]:

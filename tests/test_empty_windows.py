@@ -10,25 +10,20 @@ that by hand (0 rows counted; 0 / 0 has no value).
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from metrics_core import KPI
-from metrics_core.backends.duckdb import DuckDBBackend
 from metrics_core.columns import Columns
-from metrics_core.demo_data import generate
 from metrics_core.statement import complete
+from cli_demo import demo_kpi  # tests/ helper (on sys.path via conftest)
 
-ROOT = Path(__file__).resolve().parent.parent
 AS_OF = date(2026, 11, 27)
 
 
 @pytest.fixture(scope="module")
 def kpi() -> KPI:
-    backend = DuckDBBackend(":memory:")
-    generate(backend.connection, deals=3000, until=AS_OF)
-    return KPI.from_path(ROOT / "definitions.yaml", backend=backend, rollups=False)
+    return demo_kpi()
 
 
 def _totals(rows: Columns, broken: bool) -> dict[int, dict]:

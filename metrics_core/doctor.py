@@ -21,14 +21,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-import sqlglot
-
 from .compile_tables import TableSQL
 from .doctor_shift import with_shifts
 from .doctor_sql import DoctorSQL, Probe
 from .formatting import fmt_count
 from .i18n import N_, _, active_locale, ngettext
 from .periods import Period, enclosing, resolve_period, today
+from .statement import from_duckdb
 
 if TYPE_CHECKING:
     from .api import KPI
@@ -179,7 +178,7 @@ def run_doctor(kpi: "KPI", *, as_of: date | None = None, period: str = "last-mon
     probes = build.probes()
     grouped: dict[int, list[dict]] = {}
     if probes:
-        for r in _records(kpi.backend.run(_to(build.batch([p.sql for p in probes]), kpi.dialect), {})):
+        for r in _records(kpi.backend.run(from_duckdb(build.batch([p.sql for p in probes]), kpi.dialect), {})):
             grouped.setdefault(int(r["probe_"]), []).append(r)
     for i, probe in enumerate(probes):
         rows = grouped.get(i, [])
@@ -189,7 +188,7 @@ def run_doctor(kpi: "KPI", *, as_of: date | None = None, period: str = "last-mon
     dated = [(t, sql) for t in build.used_tables() if (sql := build.newest_sql(t))]
     newest: dict[int, list[dict]] = {}
     if dated:
-        for r in _records(kpi.backend.run(_to(build.batch([sql for _t, sql in dated]), kpi.dialect), {})):
+        for r in _records(kpi.backend.run(from_duckdb(build.batch([sql for _t, sql in dated]), kpi.dialect), {})):
             newest.setdefault(int(r["probe_"]), []).append(r)
     for i, (table, _sql) in enumerate(dated):
         findings += _time_findings(kpi, build, table, newest.get(i, []), as_of, affected, locale)
@@ -333,11 +332,6 @@ def _breakable(kpi: "KPI", probe: Probe, affected: dict[str, set[str]]) -> dict[
 
 def _metrics_of(measures: tuple[str, ...], affected: dict[str, set[str]]) -> tuple[str, ...]:
     return tuple(sorted(set().union(*(affected.get(m, set()) for m in measures)))) if measures else ()
-
-
-def _to(sql: str, dialect: str) -> str:
-    """DuckDB text in the engine's dialect (DuckDB's own as written: a round trip through SQLGlot only costs time)."""
-    return sql if dialect == "duckdb" else sqlglot.transpile(sql, read="duckdb", write=dialect)[0]
 
 
 def _records(frame: Any) -> list[dict]:

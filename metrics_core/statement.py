@@ -94,12 +94,16 @@ def complete(c: Compiled, rows: Columns, run: Callable[[str, dict[str, Any]], Co
 
 
 def empty_statement(c: Compiled) -> str:
-    """``c.empty_sql`` in the statement's dialect (SQLGlot is imported only to transpile for another engine)."""
-    return c.empty_sql if c.dialect == "duckdb" else _transpiled(c.empty_sql, c.dialect)
+    """``c.empty_sql`` in the statement's dialect."""
+    return from_duckdb(c.empty_sql, c.dialect)
 
 
 @functools.lru_cache(maxsize=256)
-def _transpiled(sql: str, dialect: str) -> str:
+def from_duckdb(sql: str, dialect: str) -> str:
+    """DuckDB text in ``dialect``: as written for DuckDB (a round trip through SQLGlot only costs time),
+    transpiled once per text for another engine (SQLGlot is imported only then)."""
+    if dialect == "duckdb":
+        return sql
     import sqlglot
 
     return sqlglot.transpile(sql, read="duckdb", write=dialect)[0]

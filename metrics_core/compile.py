@@ -181,8 +181,8 @@ class _Builder:
                 self.late.setdefault(i, {})[c] = self.tables.mapped(decl, f"s.{c}")
             dims.append(f"{sql} AS {c}")
         needed = [sql for n in names for sql in self._needed(n, self.defs.measures[n], skip=self.late.get(i, {}))]
-        from_sql = self.tables.from_clause(first, needed, raw)
         keys, in_time, on = self._keys(first)
+        from_sql = self.tables.from_clause(first, needed, raw, self._first_bound(first))
         cols, inner, outer, filters = [], [], [], []
         # One measure: its filter is the WHERE (rows it does not count are never aggregated). Several:
         # each aggregate takes its own rows (CASE WHEN), and when every one of them has a filter, a row
@@ -240,6 +240,12 @@ class _Builder:
         else:
             scan = rows
         return [f"s{i} AS ({scan})", f"w{i} AS ({self._per_window(f's{i}', outer, on)})"]
+
+    def _first_bound(self, m: MeasureDef) -> str | None:
+        """The end of the last window, for a first_per measure (read no rows after it: compile_tables)."""
+        if not m.first_per:
+            return None
+        return self.edges.literals(self._kind(m.table, m.time or self.defs.tables[m.table].time))[-1]
 
     def _late(self, table: str, measure: str, dim: str) -> tuple[str, str, Any] | None:
         """(alias, column, its declaration) when breakdown ``dim`` is a string column with mapped values

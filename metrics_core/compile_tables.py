@@ -55,9 +55,13 @@ class TableSQL:
         return tree.transform(qualify).sql("duckdb")
 
     # -- FROM ----------------------------------------------------------------------------------
-    def from_clause(self, m: MeasureDef, snippets: list[str], raw: dict[str, set[str]] | None = None) -> str:
+    def from_clause(self, m: MeasureDef, snippets: list[str], raw: dict[str, set[str]] | None = None,
+                    before: str | None = None) -> str:
         """FROM for the measure's rows, staging what ``snippets`` read; ``raw``: alias ("" the table itself)
-        -> string columns also staged as stored, before their values: mapping (``<column>__raw``)."""
+        -> string columns also staged as stored, before their values: mapping (``<column>__raw``).
+        ``before``: a first_per measure's rows from this time on are not read (a SQL literal: the last
+        window's end). Exact: an entity first seen before it has the same first row without them, and
+        one first seen at or after it is in no window either way; the answer reads fewer rows."""
         table = m.table
         needed: dict[str, set[str]] = defaultdict(set)
         for alias, names in (raw or {}).items():
@@ -78,7 +82,7 @@ class TableSQL:
                 needed[q].add(col)
                 needed[alias].add(remote)
         if m.first_per and self._entity_only(m, snippets, order):
-            base = self._first_times(m)
+            base = self._first_times(m, before)
         else:
             if m.first_per:
                 needed[""] |= {ref.name for ref in column_refs(self.cat.parse(m.first_per, table))}
@@ -87,7 +91,7 @@ class TableSQL:
                     needed[""].add(self.defs.tables[table].primary_key)
             base = self.stage(table, sorted(needed[""]))
             if m.first_per:
-                base = self._first_only(m, base)
+                base = self._first_only(m, base, before)
         sql = f"{base} AS t"
         for alias in order:
             j = joins[alias]
@@ -112,7 +116,7 @@ class TableSQL:
             if all(alias in joins for alias in order) else False
         return read <= {entity.name, time} and via_entity
 
-    def _first_times(self, m: MeasureDef) -> str:
+    def _first_times(self, m: MeasureDef, before: str | None = None) -> str:
         """Each entity's first time among rows passing the filter: ``GROUP BY entity`` + ``MIN(time)``."""
         t = self.defs.tables[m.table]
         time = m.time or t.time
@@ -120,14 +124,17 @@ class TableSQL:
         staged = self.stage(m.table, sorted({ent, time, *(r.name for r in column_refs(self.cat.parse(m.filter, m.table)))}
                                             if m.filter else {ent, time}))
         where = [f"t.{_q(ent)} IS NOT NULL"] + ([self.expr(m.filter, m.table)] if m.filter else [])  # type: ignore[list-item]
+        if before:
+            where.append(f"t.{_q(time)} < {before}")
         return (f"(SELECT t.{_q(ent)} AS {_q(ent)}, MIN(t.{_q(time)}) AS {_q(time)} FROM {staged} AS t "
                 f"WHERE {' AND '.join(f'({w})' for w in where)} GROUP BY t.{_q(ent)})")
 
-    def _first_only(self, m: MeasureDef, staged: str) -> str:
+    def _first_only(self, m: MeasureDef, staged: str, before: str | None = None) -> str:
         """Keep each entity's first row that passes the filter (e.g. an account's first won deal)."""
         t = self.defs.tables[m.table]
         time = m.time or t.time
-        where = f" WHERE {self.expr(m.filter, m.table)}" if m.filter else ""
+        conds = ([self.expr(m.filter, m.table)] if m.filter else []) + ([f"t.{_q(time)} < {before}"] if before else [])
+        where = f" WHERE {' AND '.join(f'({c})' for c in conds)}" if conds else ""
         order = f"t.{_q(time)}" + (f", t.{_q(t.primary_key)}" if t.primary_key else "")
         part = self.expr(m.first_per, m.table)
         ranked = (f"SELECT t.*, {part} AS first_key_, ROW_NUMBER() OVER (PARTITION BY {part} ORDER BY {order}) "

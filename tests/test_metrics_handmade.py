@@ -263,6 +263,18 @@ def test_first_won_deal_by_an_attribute_of_the_deal_itself(kpi: KPI) -> None:
     assert rows(kpi, "new_customers last-quarter by source") == {"Webinar": 1, "paid_search": 1}  # D1 L1, D3 L3
 
 
+def test_first_wins_are_read_up_to_the_end_of_the_last_window(kpi: KPI) -> None:
+    # rows after the last window are not read (a later first win is in no window); a comparison after
+    # the asked period moves that end: 2026-Q1's first wins count although the asked quarter ends before
+    r = kpi.query("new_customers 2025-Q4 vs 2026-Q1", as_of=AS_OF)
+    assert (r.value, r.comparison.value) == (1, 2)  # A4 (D6 Dec 1); A1 (D1 Jan 10), A2 (D3 Feb 20)
+    r = kpi.query("new_customers 2026-04 vs 2026-05", as_of=AS_OF)
+    assert (r.value, r.comparison.value) == (0, 1)  # April: D8 is A2's second win; May: A3 (D10)
+    # the first row itself (by its lead): A1's first win is D1 (L1 'Webinar'), not D2 (Mar 5, L2)
+    assert rows(kpi, "new_customers 2026-01 by source") == {"Webinar": 1}
+    assert rows(kpi, "new_customers 2026-03 by source") == {}  # D2 is A1's second win
+
+
 def test_open_deals_at_each_bucket_end(kpi: KPI) -> None:
     r = kpi.query("open_deals 2026-Q1 grain month", as_of=AS_OF)
     assert list(r.series["value"]) == [1, 2, 4]  # Jan 31: D3; Feb 28: D2 D4; Mar 31: D5 D9 D7 D10

@@ -83,8 +83,12 @@ WITH periods AS (
       WHERE
         (
           NOT t.`account_id` IS NULL
-        ) AND (
+        )
+        AND (
           `t`.`stage` = 'won'
+        )
+        AND (
+          t.`closed_at` < CAST('2026-10-01' AS DATE)
         )
       GROUP BY
         t.`account_id`

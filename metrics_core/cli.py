@@ -26,7 +26,7 @@ import typer
 from rich.markup import escape
 
 from .cli_edge import STATE, err, open_kpi, out, parse_as_of, run_guarded, skip_rollups  # noqa: F401 - plugins import these from here
-from .cli_edge import answer_query
+from .cli_edge import answer_query, standard_streams
 from .errors import KpiUserError, redact, redact_logs
 from .i18n import _, help_gettext as _h, ngettext, set_locale
 
@@ -246,6 +246,7 @@ def _core_command(argv: list[str]) -> bool:
 
 
 def main() -> None:
+    standard_streams()
     redact_logs()  # warnings from any library reach stderr through the last-resort handler
     if not _core_command(sys.argv[1:]):
         _register_plugins()

@@ -52,6 +52,31 @@ def parse_as_of(text: str | None) -> date | None:
         raise KpiUserError(_("--as-of '{text}': write a date as YYYY-MM-DD").format(text=text)) from None
 
 
+def standard_streams() -> None:
+    """A closed stdout or stderr (``kpi ... >&-``: Python then has ``sys.stdout = None``) writes to
+    the null device, so the command still does its work and exits as it would, instead of failing
+    on its first print (or on the final flush, with a traceback)."""
+    import os
+
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))
+
+
+def reader_gone() -> int:
+    """The reader of stdout left (``kpi metrics | head -1``): nothing more can be shown, and that is
+    not an error to report. Later writes and the final flush go to the null device (Python's own
+    advice for EPIPE); the exit code is 1, as Python's for an unhandled broken pipe."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+    return 1
+
+
 def run_guarded(fn: Callable[[], None]) -> int:
     """Run a command body; turn errors into one clean message and an exit code (0, 1 or 2).
 
@@ -74,6 +99,8 @@ def run_guarded(fn: Callable[[], None]) -> int:
         return 1
     except KeyboardInterrupt:
         raise
+    except BrokenPipeError:
+        return reader_gone()
     except Exception as e:  # a bug: say so, show the trace only when asked
         if _typer_flow(e):
             raise

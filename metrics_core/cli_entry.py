@@ -75,8 +75,10 @@ def plain_query(argv: list[str]) -> dict[str, Any] | None:
 
 
 def main() -> None:
+    from .cli_edge import standard_streams
     from .errors import redact_logs
 
+    standard_streams()
     args = plain_query(sys.argv[1:])
     if args is None:
         from .cli import main as typer_main
@@ -117,6 +119,10 @@ def leave(code: int) -> NoReturn:
     try:
         sys.stdout.flush()
         sys.stderr.flush()
+    except BrokenPipeError:
+        from .cli_edge import reader_gone
+
+        sys.exit(reader_gone())
     except (OSError, ValueError):
         sys.exit(code)
     if threading.active_count() > 1 or sys.getprofile() is not None or sys.gettrace() is not None:

@@ -142,4 +142,6 @@ def write(fmt: str, data: dict[str, Any] | None, cols: Columns | None, output: P
             assert cols is not None and output is not None
             write_parquet(cols, output)
     except OSError as e:
+        if output is None and isinstance(e, BrokenPipeError):
+            raise  # the reader of stdout left: cli_edge.run_guarded ends quietly
         raise KpiUserError(_("cannot write {path}: {reason}").format(path=output, reason=e.strerror or e)) from e

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
@@ -30,7 +30,7 @@ def _snapshot(definitions: Optional[Path]):  # type: ignore[no-untyped-def]
     return snapshot_of(open_kpi(definitions))
 
 
-def ask(question: str = typer.Argument(..., help=_h('What you would type after /kpi, e.g. "cac last-quarter"')),
+def ask(words: List[str] = typer.Argument(..., metavar="question", help=_h('What you would type after /kpi, e.g. "cac last-quarter" (quotes optional)')),
         blocks: bool = typer.Option(False, "--blocks", help=_h("print the Block Kit JSON the bot would send")),
         as_of: Optional[str] = typer.Option(None, "--as-of", help=_h("answer as of this day (YYYY-MM-DD)")),
         channel: Optional[str] = typer.Option(None, "--channel", help=_h("apply slack.access as if asked in this channel")),
@@ -38,6 +38,8 @@ def ask(question: str = typer.Argument(..., help=_h('What you would type after /
         no_rollups: bool = typer.Option(False, "--no-rollups", help=_h("answer from the raw tables, never from rollups")),
         definitions: Optional[Path] = DEFINITIONS) -> None:
     """Render exactly what the Slack bot would answer, with no Slack at all."""
+    question = " ".join(words)
+
     def body() -> None:
         if no_rollups:
             skip_rollups()

@@ -54,7 +54,7 @@ def _root(verbose: Annotated[bool, typer.Option("--verbose", "-v", help=_h("Show
 
 
 @app.command(help=_h("Answer one question (several metrics: \"win_rate, cac last-quarter\")."))
-def query(text: Annotated[str, typer.Argument(help=_h('e.g. "cac last-quarter", "win_rate, cac this-month by region"'))],
+def query(words: Annotated[list[str], typer.Argument(metavar="text", help=_h('e.g. "cac last-quarter", "win_rate, cac this-month by region" (quotes optional)'))],
           definitions: DefinitionsOpt = None, as_of: AsOfOpt = None,
           as_json: Annotated[bool, typer.Option("--json", help=_h("Print one JSON object."))] = False,
           as_csv: Annotated[bool, typer.Option("--csv", help=_h("Print the answer's rows as CSV."))] = False,
@@ -64,16 +64,19 @@ def query(text: Annotated[str, typer.Argument(help=_h('e.g. "cac last-quarter", 
           no_cache: Annotated[bool, typer.Option("--no-cache", help=_h("Ask the engine even if a cached answer exists."))] = False,
           no_rollups: NoRollupsOpt = False) -> None:
     """Answer one question (several metrics: "win_rate, cac last-quarter")."""
+    text = " ".join(words)
     guarded(lambda: answer_query(text, definitions, as_of, as_json=as_json, as_csv=as_csv, fmt=fmt, output=output,
                                  sql=sql, no_cache=no_cache, no_rollups=no_rollups))
 
 
 @app.command(help=_h("Why did it move: split the change against the comparison into factors, or into rate and mix by a dimension."))
-def why(text: Annotated[str, typer.Argument(help=_h('e.g. "pipeline_velocity last-month", "win_rate last-quarter by segment"'))],
+def why(words: Annotated[list[str], typer.Argument(metavar="text", help=_h('e.g. "pipeline_velocity last-month", "win_rate last-quarter by segment" (quotes optional)'))],
         definitions: DefinitionsOpt = None, as_of: AsOfOpt = None,
         as_json: Annotated[bool, typer.Option("--json", help=_h("Print one JSON object."))] = False,
         no_cache: Annotated[bool, typer.Option("--no-cache", help=_h("Ask the engine even if a cached answer exists."))] = False) -> None:
     """Why did it move: split the change against the comparison into factors, or into rate and mix by a dimension."""
+    text = " ".join(words)
+
     def body() -> None:
         from .cli_why import render_why
 

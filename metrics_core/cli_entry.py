@@ -5,12 +5,13 @@ about 0.08 s before any work starts (Typer, Click, the parameter adapters, every
 signature), so the plain forms of `kpi query` are read here by hand and answered through the same
 ``cli_edge.answer_query`` the Typer command calls -- same output, same exit codes:
 
-    kpi [-v|--verbose] [--no-rollups] query TEXT [-d PATH | --definitions PATH] [--as-of DATE]
+    kpi [-v|--verbose] [--no-rollups] query TEXT... [-d PATH | --definitions PATH] [--as-of DATE]
         [--json] [--csv] [--format F] [-o|--output FILE] [--sql] [--no-cache] [--no-rollups]
                                                             (options in any order, also --opt=value)
 
-Anything else (--help, an unknown or repeated option, a missing or second TEXT, `--`) goes to the
-Typer app unchanged, which then gives its usual help or usage error.
+TEXT may be quoted or not: `kpi query cac last-quarter by segment` asks "cac last-quarter by
+segment", as the Slack command does. Anything else (--help, an unknown or repeated option, no TEXT,
+`--`) goes to the Typer app unchanged, which then gives its usual help or usage error.
 
 Once answered, the process ends without tearing the interpreter down (``leave``): freeing every
 module of SQLGlot, pydantic, Rich and DuckDB object by object took 50-100 ms of a 0.5 s answer.
@@ -44,7 +45,7 @@ def plain_query(argv: list[str]) -> dict[str, Any] | None:
     if i >= len(argv) or argv[i] != "query":
         return None
     args: dict[str, Any] = {}
-    text: str | None = None
+    words: list[str] = []
     rest = argv[i + 1:]
     j = 0
     while j < len(rest):
@@ -61,17 +62,17 @@ def plain_query(argv: list[str]) -> dict[str, Any] | None:
             elif not name.startswith("--"):
                 return None  # Click reads `-d=x` as the path "=x"; leave such spellings to it
             args[_VALUES[name]] = value
-        elif not a.startswith("-") and text is None:
-            text = a
+        elif not a.startswith("-"):
+            words.append(a)
         else:
             return None
         j += 1
-    if text is None:
+    if not words:
         return None
     for key in ("definitions", "output"):
         if key in args:
             args[key] = Path(args[key])
-    return {"text": text, **args, **root}
+    return {"text": " ".join(words), **args, **root}
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ from .periods import period_label
 
 
 @app.command("rows", help=_h("List the records a number counted: declared columns, ordered by time, with the total count."))
-def rows_cmd(question: Annotated[str, typer.Argument(help=_h('e.g. "won_deals last-quarter where segment=SMB"'))],
+def rows_cmd(words: Annotated[list[str], typer.Argument(metavar="question", help=_h('e.g. "won_deals last-quarter where segment=SMB" (quotes optional)'))],
              part: Annotated[Optional[str], typer.Option("--part", help=_h("A ratio's numerator or denominator (default), "
                                                                         "a conversion's base, or a measure's name."))] = None,
              limit: Annotated[int, typer.Option("--limit", "-n", help=_h("Rows to list (the total is always counted)."))] = 100,
@@ -31,6 +31,8 @@ def rows_cmd(question: Annotated[str, typer.Argument(help=_h('e.g. "won_deals la
              as_json: Annotated[bool, typer.Option("--json", help=_h("Print one JSON object."))] = False,
              definitions: DefinitionsOpt = None, as_of: AsOfOpt = None) -> None:
     """List the records a number counted: declared columns, ordered by time, with the total count."""
+    question = " ".join(words)
+
     def body() -> None:
         kpi = open_kpi(definitions, cache=False)
         r = kpi.rows(question, part=part, limit=limit, as_of=parse_as_of(as_of))

@@ -186,6 +186,20 @@ def test_real_process_answers_and_fails_cleanly(demo: Path) -> None:
     assert bad.stderr.startswith("error: cannot break win_rate down by 'regoin'") and "Traceback" not in bad.stderr
 
 
+@pytest.mark.parametrize("command, words", [
+    ("query", ["win_rate", "last-quarter", "by", "segment"]),
+    ("why", ["win_rate", "last-quarter", "by", "segment"]),
+    ("rows", ["win_rate", "last-quarter", "where", "segment=SMB"]),
+])
+def test_a_question_without_quotes_is_the_same_question(demo: Path, command: str, words: list[str]) -> None:
+    """`kpi query cac last-quarter` asks "cac last-quarter", as `/kpi cac last-quarter` does in Slack."""
+    quoted = kpi(demo, command, " ".join(words), "--as-of", AS_OF, "--json")
+    unquoted = kpi(demo, command, *words, "--as-of", AS_OF, "--json")
+    assert quoted.exit_code == 0, quoted.output
+    assert (unquoted.exit_code, unquoted.stdout) == (0, quoted.stdout)
+    assert json.loads(unquoted.stdout)
+
+
 # -- which definitions file ---------------------------------------------------------------------------
 
 @pytest.fixture
@@ -347,7 +361,8 @@ def test_query_skips_section_validators_that_validate_reports(demo: Path, tmp_pa
     (["query", "x", "--csv", "--format", "parquet", "-o", "a.parquet"],
      {"text": "x", "as_csv": True, "fmt": "parquet", "output": Path("a.parquet")}),
     (["query", "x", "-o=a.csv"], None),
-    (["query", "x", "--help"], None), (["query"], None), (["query", "x", "y"], None), (["query", "x", "--json", "--json"], None),
+    (["query", "cac", "last-quarter", "--json", "by", "segment"], {"text": "cac last-quarter by segment", "as_json": True}),
+    (["query", "x", "--help"], None), (["query"], None), (["query", "--json"], None), (["query", "x", "--json", "--json"], None),
     (["query", "x", "-d"], None), (["query", "x", "-d", "--json"], None), (["query", "x", "-d=d.yaml"], None),
     (["query", "x", "--as-of"], None), (["query", "x", "--"], None), (["metrics"], None), (["--help"], None),
     (["-v", "-v", "query", "x"], None), (["query", "x", "--jsno"], None),
@@ -361,6 +376,7 @@ def test_plain_query_arguments_are_read_by_hand_or_left_to_typer(argv: list[str]
 @pytest.mark.parametrize("args", [
     ["win_rate last-quarter"], ["win_rate last-quarter", "--json", "--sql"], ["cac 2026-Q3 by month", "--sql"],
     ["win_rate by regoin"], ["win_rate last-quarter", "--as-of", "2026-13-01"], ["win_rate, cac last-quarter", "--csv"],
+    ["win_rate", "last-quarter", "by", "segment", "--json"], ["win_rate", "by", "regoin"],  # words without quotes
 ])
 def test_the_fast_query_answers_like_the_typer_command(demo: Path, args: list[str]) -> None:
     """The installed `kpi query` (read by hand, no Typer) prints and exits exactly as the Typer command."""
@@ -370,4 +386,4 @@ def test_the_fast_query_answers_like_the_typer_command(demo: Path, args: list[st
     typer_app = subprocess.run([str(REPO / ".venv" / "bin" / "python"), "-c", "from metrics_core.cli import main; main()",
                                 *argv], capture_output=True, text=True, env=env)
     assert (fast.returncode, fast.stdout, fast.stderr) == (typer_app.returncode, typer_app.stdout, typer_app.stderr)
-    assert fast.returncode == (0 if "regoin" not in args[0] and "2026-13-01" not in args else 1)
+    assert fast.returncode == (0 if "regoin" not in " ".join(args) and "2026-13-01" not in args else 1)

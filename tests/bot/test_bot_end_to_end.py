@@ -104,6 +104,8 @@ def test_kpi_ask_renders_what_the_bot_would_answer(demo_dir) -> None:
     assert code == 0 and msg["response_type"] == "ephemeral" and msg["blocks"][0]["type"] == "header"
     code, out = run_cli("ask", "wn_rate", "-d", defs)
     assert code == 1 and "did you mean 'win_rate'" in out
+    quoted = run_cli("ask", "win_rate last-quarter by region", "--as-of", "2026-11-27", "-d", defs)
+    assert run_cli("ask", "win_rate", "last-quarter", "by", "region", "--as-of", "2026-11-27", "-d", defs) == quoted
 
 
 def test_kpi_slack_manifest_cli(demo_dir) -> None:

@@ -20,7 +20,8 @@ periods need no special care: "this-month" binds its dates as parameters, so tom
 Files are JSON with typed values (dates, timestamps and decimals tagged, so they come back as they
 went in; no code runs on load, unlike pickle; no pandas or pyarrow on the path of a cached
 answer), written to a temporary name and renamed, so a reader never sees half a file and
-concurrent writers of the same key are harmless.
+concurrent writers of the same key are harmless. Expired entries are deleted as new ones are
+written (at most once per TTL for the directory), so the cache holds live answers only.
 ``--no-cache`` is the caller's flag: it simply does not call ``get``.
 """
 
@@ -164,6 +165,28 @@ class ResultCache:
             Path(tmp).unlink(missing_ok=True)
             raise
         self._count("writes")
+        self._prune_now_and_then()
+
+    def _prune_now_and_then(self) -> None:
+        """Delete expired entries as new ones are written, at most once per TTL (at least a minute) for
+        the directory: the mtime of its ``.pruned`` marker says when it was last done, by any process.
+        Without it a bot or a Sheets sync on a warehouse left one file per question and data version
+        on disk for good (every entry expires, none was removed)."""
+        marker = self.directory / ".pruned"
+        now = self.clock()
+        try:
+            if now - marker.stat().st_mtime < max(self.ttl_seconds, 60.0):
+                return
+        except FileNotFoundError:
+            pass
+        except OSError:
+            return
+        try:
+            marker.touch()
+            os.utime(marker, (now, now))
+        except OSError:
+            return
+        self.prune()
 
     def fetch(self, backend: Any, sql: str, params: dict[str, Any], *, use_cache: bool = True
               ) -> tuple[Columns, bool]:

@@ -122,6 +122,37 @@ def test_versioned_entries_also_expire_and_prune_removes_them(tmp_path, frame):
     assert cache.prune() == 1 and not list(tmp_path.rglob("*.json"))
 
 
+def test_expired_entries_are_removed_as_new_ones_are_written(tmp_path, frame):
+    """A long-running bot on a warehouse writes an entry per question and data version: expired ones
+    go when a later entry is written (at most once per TTL, by any process sharing the directory)."""
+    clock = Clock()
+    cache = ResultCache(tmp_path, ttl_seconds=60, clock=clock)
+    t0 = clock.now
+
+    def put_at(seconds: float, name: str) -> None:
+        clock.now = t0 + seconds
+        key = CacheKey.of(f"SELECT '{name}'", {}, "postgresql://db/x", "v1")
+        cache.put(key, frame)
+        os.utime(cache.path_for(key), (clock.now, clock.now))  # written "now" on the test's clock
+        names[cache.path_for(key).name] = name
+
+    def left() -> set[str]:
+        return {names[p.name] for p in tmp_path.rglob("*.json")}
+
+    names: dict[str, str] = {}
+    for name in "abc":
+        put_at(0, name)  # the first write prunes (nothing yet) and starts the clock
+    put_at(30, "d")
+    assert left() == set("abcd")
+    put_at(75, "e")  # due (75 s since): a, b, c are 75 s old, past the 60 s TTL; d is 45 s
+    assert left() == set("de")
+    put_at(100, "f")  # not due (25 s since): d, 70 s old, waits for the next pruning
+    assert left() == set("def")
+    put_at(140, "g")  # due: d (110 s) and e (65 s) go, f (40 s) stays
+    assert left() == set("fg")
+    assert ResultCache(tmp_path, ttl_seconds=60, clock=clock).get(CacheKey.of("SELECT 'f'", {}, "postgresql://db/x", "v1")) == frame
+
+
 def test_truncated_file_is_a_miss_not_an_error(tmp_path, frame):
     cache = ResultCache(tmp_path)
     key = CacheKey.of("SELECT 1", {}, "u", "v")

@@ -25,12 +25,12 @@ answer (window totals, comparison, segment rows, series months) with the hand SQ
 1e-9. Memory is this process's own peak RSS (getrusage(RUSAGE_SELF)), and the cold ``kpi query``
 process is measured by ``/usr/bin/time -v`` on that process itself.
 
-Measured 2026-12-01 04:59-05:01 UTC, M, 2 cores, nothing else of ours running (main ffe1dee; the
-full table is in the README): kpi raw / hand SQL median 0.61, max 1.15 (cac by segment), 33 of 35
-rows at or under 1.0 (cac, both forms, is the one metric over: the same plan as the hand SQL, the
-statements alone at 1.02); kpi + rollups max 18 ms, all 34 served answers at or under 20 ms. A first
-ask costs a median 36 ms more than a warm answer. Every cell equal. At L (`--deals 10000000 --runs 3`,
-05:01-05:12): raw / hand median 0.48, max 1.10 (cac by segment), rollup answers 5-22 ms
+Measured 2026-12-01 06:33-06:36 UTC, M, 2 cores, 7 rounds, nothing else of ours running (main
+7cef4ea; the full table is in the README): kpi raw / hand SQL median 0.62, max 1.01 (cac by segment;
+its statement has the same plan as the hand SQL, paired A/Bs of the statements alone 0.99-1.01), 34
+of 35 rows at or under 1.0; kpi + rollups max 17 ms, all 34 served answers at or under 20 ms. A first
+ask costs a median 41 ms more than a warm answer. Every cell equal. At L (`--deals 10000000 --runs 3`,
+05:01-05:12, main ffe1dee): raw / hand median 0.48, max 1.10 (cac by segment), rollup answers 5-22 ms
 (bench/L-2026-12-01.md).
 
 cac, win_rate, open_deals and the derived rows: their statements read the rows with the same plans

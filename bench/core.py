@@ -30,7 +30,7 @@ Measured 2026-12-01 06:33-06:36 UTC, M, 2 cores, 7 rounds, nothing else of ours 
 its statement has the same plan as the hand SQL, paired A/Bs of the statements alone 0.99-1.01), 34
 of 35 rows at or under 1.0; kpi + rollups max 17 ms, all 34 served answers at or under 20 ms. A first
 ask costs a median 41 ms more than a warm answer. Every cell equal. At L (`--deals 10000000 --runs 3`,
-05:01-05:12, main ffe1dee): raw / hand median 0.48, max 1.10 (cac by segment), rollup answers 5-22 ms
+06:54-07:00, main 2f12607): raw / hand median 0.50, max 1.02 (cac by segment), rollup answers 3-17 ms
 (bench/L-2026-12-01.md).
 
 cac, win_rate, open_deals and the derived rows: their statements read the rows with the same plans

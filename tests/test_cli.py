@@ -17,6 +17,8 @@ from typing import Iterator
 
 import pytest
 from cli_demo import demo_definitions  # tests/ helper (on sys.path via conftest)
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
 from metrics_core.cli import app
@@ -371,6 +373,33 @@ def test_plain_query_arguments_are_read_by_hand_or_left_to_typer(argv: list[str]
     from metrics_core.cli_entry import plain_query
 
     assert plain_query(argv) == expected
+
+
+_ARG = st.one_of(st.text(max_size=12), st.sampled_from(
+    ["query", "-v", "--verbose", "--no-rollups", "--json", "--csv", "--sql", "--no-cache", "-d", "--definitions",
+     "--as-of", "--format", "-o", "--output", "--as-of=2026-11-27", "-d=x", "--", "--help", "-", "=", "win_rate"]))
+
+
+_QUERY = st.tuples(st.lists(st.sampled_from(["-v", "--verbose", "--no-rollups"]), max_size=2),
+                   st.lists(st.one_of(_ARG, st.text(alphabet="abc _-=.,'\"", min_size=1, max_size=8)), max_size=8))
+
+
+@settings(max_examples=500, deadline=None)
+@given(argv=st.one_of(st.lists(_ARG, max_size=8), _QUERY.map(lambda t: [*t[0], "query", *t[1]])))
+def test_any_argv_is_read_by_hand_or_left_to_typer(argv: list[str]) -> None:
+    """The hand-written reader never raises: it gives None (Typer then decides) or the arguments, whose
+    text is the words that are neither options nor their values, joined by spaces."""
+    from metrics_core.cli_entry import plain_query
+
+    got = plain_query(argv)
+    if got is None:
+        return
+    assert "query" in argv and set(got) <= {
+        "text", "definitions", "as_of", "fmt", "output", "as_json", "as_csv", "sql", "no_cache", "no_rollups", "verbose"}
+    start = argv.index("query") + 1
+    values = {i + 1 for i, a in enumerate(argv[start:], start) if a in ("-d", "--definitions", "--as-of", "--format", "-o", "--output")}
+    words = [a for i, a in enumerate(argv[start:], start) if i not in values and not a.startswith("-")]
+    assert got["text"] == " ".join(words)
 
 
 @pytest.mark.parametrize("args", [

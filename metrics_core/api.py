@@ -38,7 +38,7 @@ from .fineprint import check_windows
 from .question_plan import QuestionPlanning, _grain
 from .result import MetricResult
 from .rollup_answer import RollupAnswers
-from .statement import Compiled, MetricQuery, Slot, complete
+from .statement import Compiled, MetricQuery, Slot, complete, pretty
 from .multi import MultiResult, view
 from .values import DimensionValues, empty_filter_note, list_values
 
@@ -254,7 +254,12 @@ class KPI(QuestionPlanning, RollupAnswers):
     def sql(self, text: str, *, as_of: date | None = None, dialect: str | None = None) -> tuple[str, dict[str, Any]]:
         req = self.plan(text, as_of=as_of)
         c = self.compiled(req.query, dialect)
-        return c.sql, c.params
+        return self.laid_out(c.sql, c.dialect), c.params
+
+    def laid_out(self, sql: str, dialect: str) -> str:
+        """``sql`` as people read it (statement.pretty), kept in the memo with the statement it shows, so
+        `kpi query ... --sql` asked again lays it out without SQLGlot (plancache.py keeps it too)."""
+        return self.plans.get(("pretty", sql, dialect), lambda: pretty(sql, dialect))
 
     @_localized
     def plan(self, text: str, *, as_of: date | None = None) -> Request:

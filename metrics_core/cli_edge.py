@@ -182,7 +182,7 @@ def _answer(kpi: Any, text: str, day: date | None, kind: str | None, output: Pat
         out = console("out")
         if sql:
             for s in dict.fromkeys((r.sql, tuple(r.params.items()), r.dialect) for r in results):
-                render_sql(out, s[0], dict(s[1]), s[2])
+                render_sql(out, kpi.laid_out(s[0], s[2]), dict(s[1]), s[2])
         if len(results) == 1:
             render_result(out, results[0], kpi)
         else:
@@ -197,7 +197,7 @@ def _write_answer(kpi: Any, many: Any, kind: str, output: Path | None, sql: bool
     def one(r: Any) -> dict:
         data = r.to_json()
         if sql:
-            data.update(sql=redact(r.sql), params=r.params, dialect=r.dialect)
+            data.update(sql=redact(kpi.laid_out(r.sql, r.dialect)), params=r.params, dialect=r.dialect)
         return data
 
     results = many.results

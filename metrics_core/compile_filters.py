@@ -137,9 +137,9 @@ def condition_sql(tree: Filter, column: Callable[[str], tuple[str, Kind]], param
         positive = value_condition(col, tuple(tree.values), params)
     elif tree.op in ORDERED:
         key = _bind(params, values[0])
-        return f"{col} {tree.op} :{key}"
+        return f"{col} {tree.op} ${key}"
     else:
-        names = [f":{_bind(params, v)}" for v in values if v is not None]
+        names = [f"${_bind(params, v)}" for v in values if v is not None]
         parts = [f"{col} IN ({', '.join(names)})"] if names else []
         if len(names) < len(values):
             parts.append(f"{col} IS NULL")

@@ -41,7 +41,7 @@ def value_condition(col: str, values: tuple[str, ...], params: dict[str, Any]) -
         if not is_blank(v):
             key = f"p{len(params)}"
             params[key] = str(v).lower()
-            names.append(f":{key}")
+            names.append(f"${key}")
     conds = [f"LOWER(CAST({col} AS VARCHAR)) IN ({', '.join(names)})"] if names else []
     if len(names) < len(values):
         conds.append(f"{col} IS NULL OR TRIM(CAST({col} AS VARCHAR)) = ''")

@@ -74,15 +74,16 @@ def excluded_rows(kpi: "KPI", req: "Request", use_cache: bool = True
 
 
 def _statement(kpi: "KPI", q: "MetricQuery", as_of: Any, dialect: str) -> ExcludedSQL | None:
-    """The counting statement in the engine's dialect (built as DuckDB text with ``:p0`` parameters)."""
-    import sqlglot  # only when the statement is not already known (memo.py, plancache.py)
-
+    """The counting statement in the engine's dialect (built as DuckDB text with ``$p0`` parameters: run
+    as written on DuckDB, transpiled for another engine)."""
     from .compile_tables import TableSQL
     from .excluded_sql import excluded_sql
 
     built = excluded_sql(kpi.catalog, TableSQL(kpi.catalog, kpi.loaded.base_dir), kpi.calendar, q, as_of)
-    if built is None:
-        return None
+    if built is None or dialect == "duckdb":
+        return built
+    import sqlglot  # only when the statement is not already known (memo.py, plancache.py)
+
     return replace(built, sql=sqlglot.transpile(built.sql, read="duckdb", write=dialect)[0])
 
 

@@ -17,7 +17,7 @@ Only the flagged rows (few) are joined to the windows, so the statement still re
 * ``date_order``: rows in the window whose dates are out of order (``date_diff(created_at, closed_at)``).
 
 The statement is built from the answer's own pieces (validated identifiers, catalog-checked
-snippets, the filter values as bound parameters ``:p0``) in DuckDB's dialect; the caller transpiles it.
+snippets, the filter values as bound parameters ``$p0``) in DuckDB's dialect; the caller transpiles it for another engine.
 Counts come from the raw tables, so a note is never missing when a rollup answered the number.
 """
 

@@ -42,7 +42,7 @@ from typing import Any
 from .defcache import cache_dir as _definitions_dir, ours, write_private
 
 FORMAT = 1
-KEEP = ("plan_many", "compiled", "excluded")  # memo kinds that read no data and depend on nothing else
+KEEP = ("plan_many", "compiled", "excluded", "pretty")  # memo kinds that read no data and depend on nothing else
 MAX_ENTRIES = 256  # the most recently used are kept
 SUFFIX = ".pickle"
 _PLAIN = {"datetime": {"date", "datetime", "time", "timedelta", "timezone"}, "decimal": {"Decimal"},

@@ -238,6 +238,8 @@ def serve_sql(cat: Catalog, query: MetricQuery, plan: Plan, dialect: str) -> Com
     # a breakdown row exists in raw SQL only where some measure counted a row (or a conversion had a base row)
     where = f" WHERE a.g = 1 OR {' + '.join(present)} > 0" if dim_cols else ""
     final = f"SELECT a.pid, a.g{adims}, {', '.join(selects + comps)} FROM a{where}"
-    sql = sqlglot.parse_one(f"WITH {', '.join(ctes)}\n{final}", read="duckdb").sql(dialect=dialect, pretty=True)
+    text = f"WITH {', '.join(ctes)}\n{final}"
+    # as written on DuckDB, transpiled (laid out) for another engine: as compile_query does
+    sql = text if dialect == "duckdb" else sqlglot.parse_one(text, read="duckdb").sql(dialect=dialect, pretty=True)
     return Compiled(sql, s.params, dialect, s.mcols, s.ccols, metric_cols, dim_cols, f"WITH {', '.join(empty)}\n{final}",
                     tuple(sorted({slot.pid for slot in query.slots})))

@@ -109,6 +109,24 @@ def from_duckdb(sql: str, dialect: str) -> str:
     return sqlglot.transpile(sql, read="duckdb", write=dialect)[0]
 
 
+def pretty(sql: str, dialect: str) -> str:
+    """A statement laid out for people (``--sql``, `kpi explain`, ``KPI.sql``, the golden files). DuckDB
+    runs its statements as the compiler writes them; here SQLGlot prints them one clause per line.
+    Another dialect's statement was printed so when it was transpiled. Comment lines at the top
+    (``-- answered from rollup ...``) stay as they are; text SQLGlot cannot read is shown as it is."""
+    if dialect != "duckdb":
+        return sql
+    import sqlglot
+
+    lines = sql.split("\n")
+    k = next((i for i, line in enumerate(lines) if not line.startswith("--")), len(lines))
+    try:
+        body = sqlglot.parse_one("\n".join(lines[k:]), read="duckdb").sql(dialect="duckdb", pretty=True)
+    except sqlglot.errors.SqlglotError:
+        return sql
+    return "\n".join([*lines[:k], body])
+
+
 def needs(cat: Catalog, *metrics: str) -> tuple[list[str], list[str]]:
     """(measures, conversion metrics) the metrics read, in the order their columns are numbered."""
     measures: list[str] = []

@@ -10,6 +10,7 @@ Numbers are not checked here (tests/test_metrics_handmade.py does that); shapes 
 from __future__ import annotations
 
 import json
+from datetime import date
 import os
 import subprocess
 from pathlib import Path
@@ -120,6 +121,14 @@ def test_query_sql_prints_select_and_parameters(demo: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "SELECT" in result.stdout and "webinar" not in result.stdout.split("-- parameters:")[0]
     assert "-- parameters: p0 = 'webinar'" in result.stdout.splitlines()
+    # shown laid out, one clause per line (DuckDB runs the compact text the compiler wrote), and the
+    # same text `kpi.sql()` gives (the golden files)
+    from metrics_core import KPI
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KPI_CONNECTION", f"duckdb:///{demo.parent}/kpi.duckdb")
+        shown, _params = KPI.from_path(demo).sql("win_rate last-quarter where source=webinar", as_of=date(2026, 11, 27))
+    assert result.stdout.startswith(shown + "\n") and "\n  SELECT\n" in shown
 
 
 def test_query_sql_still_answers_as_its_help_says(demo: Path) -> None:

@@ -27,6 +27,7 @@ from metrics_core.compile import Compiled
 from metrics_core.rollup_serve import Candidate, match
 from metrics_core.rollup_serve_sql import serve_sql
 from metrics_core.rollup_sql import parts_of
+from metrics_core.statement import pretty
 from snapshot import assert_snapshot
 
 REPO = Path(__file__).resolve().parent.parent
@@ -58,7 +59,7 @@ def served(text: str, dialect: str) -> Compiled:
 @pytest.mark.parametrize("name", QUESTIONS)
 def test_golden_served_sql(name: str, dialect: str) -> None:
     c = served(QUESTIONS[name], dialect)
-    assert_snapshot(SNAPSHOTS / dialect / "rollups" / f"{name}.sql", c.sql)
+    assert_snapshot(SNAPSHOTS / dialect / "rollups" / f"{name}.sql", pretty(c.sql, dialect))  # laid out as people see it
     assert sqlglot.parse_one(c.sql, read=dialect).find(sqlglot.exp.Select) is not None
 
 

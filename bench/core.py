@@ -25,11 +25,12 @@ answer (window totals, comparison, segment rows, series months) with the hand SQ
 1e-9. Memory is this process's own peak RSS (getrusage(RUSAGE_SELF)), and the cold ``kpi query``
 process is measured by ``/usr/bin/time -v`` on that process itself.
 
-Measured 2026-12-01 06:33-06:36 UTC, M, 2 cores, 7 rounds, nothing else of ours running (main
-7cef4ea; the full table is in the README): kpi raw / hand SQL median 0.62, max 1.01 (cac by segment;
-its statement has the same plan as the hand SQL, paired A/Bs of the statements alone 0.99-1.01), 34
-of 35 rows at or under 1.0; kpi + rollups max 17 ms, all 34 served answers at or under 20 ms. A first
-ask costs a median 41 ms more than a warm answer. Every cell equal. At L (`--deals 10000000 --runs 3`,
+Measured 2026-12-01 07:26-07:30 UTC, M, 2 cores, 7 rounds, nothing else of ours running (main
+030d96d; the full table is in the README): kpi raw / hand SQL median 0.60, max 1.03 (cac by segment;
+cac last quarter 1.00, just over; its statement has the same plan as the hand SQL, paired A/Bs of the
+statements alone 0.99-1.01), 33 of 35 rows at or under 1.0; kpi + rollups max 16 ms, all 34 served
+answers at or under 20 ms. A first ask costs a median 13 ms more than a warm answer (41 ms at 06:33,
+before statements ran on DuckDB without the SQLGlot round trip). Every cell equal. At L (`--deals 10000000 --runs 3`,
 06:54-07:00, main 2f12607): raw / hand median 0.50, max 1.02 (cac by segment), rollup answers 3-17 ms
 (bench/L-2026-12-01.md).
 

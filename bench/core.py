@@ -25,7 +25,7 @@ answer (window totals, comparison, segment rows, series months) with the hand SQ
 1e-9. Memory is this process's own peak RSS (getrusage(RUSAGE_SELF)), and the cold ``kpi query``
 process is measured by ``/usr/bin/time -v`` on that process itself.
 
-Measured 2026-12-01 07:26-07:30 UTC, M, 2 cores, 7 rounds, nothing else of ours running (main
+Measured 2026-12-01 07:26-07:28 UTC, M, 2 cores, 7 rounds, nothing else of ours running (main
 030d96d; the full table is in the README): kpi raw / hand SQL median 0.60, max 1.03 (cac by segment;
 cac last quarter 1.00, just over; its statement has the same plan as the hand SQL, paired A/Bs of the
 statements alone 0.99-1.01), 33 of 35 rows at or under 1.0; kpi + rollups max 16 ms, all 34 served

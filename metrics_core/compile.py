@@ -54,7 +54,7 @@ from .filters import Filter, conds
 from .models import (ConstantMetric, ConversionMetric, CumulativeMetric, DerivedMetric, MeasureDef, RatioMetric,
                      SimpleMetric)
 from .periods import Calendar, Period
-from .statement import Compiled, MetricQuery, Slot, needs  # noqa: F401 - the compiler's input and output, re-exported
+from .statement import Compiled, MetricQuery, Slot, for_engine, needs  # noqa: F401 - the compiler's input and output, re-exported
 
 ADDITIVE = ("count", "count_distinct", "sum")
 
@@ -398,13 +398,10 @@ def compile_query(cat: Catalog, cal: Calendar, query: MetricQuery, dialect: str 
     final = f"SELECT a.pid, a.g{dims}, {', '.join(selects + comps)} FROM a{days}"
     # no ORDER BY: the assembler orders what it shows (breakdown by value, series by date), and a sort of a
     # few dozen rows is an operator the engine plans and runs on every answer
-    # DuckDB runs the statement as written (the builder writes DuckDB SQL; a round trip through SQLGlot
-    # cost a first ask 4-34 ms of parsing and printing); another engine gets it transpiled. People see it
-    # laid out (statement.pretty: `--sql`, explain, KPI.sql). The empty windows' statement stays DuckDB
+    # DuckDB runs the statement as written, another engine transpiled (statement.for_engine); people see
+    # it laid out (statement.pretty: `--sql`, explain, KPI.sql). The empty windows' statement stays DuckDB
     # text either way (no aggregate a dialect rewrites): complete() has it transpiled only when needed.
-    text = f"{head}\n{final}"
-    sql = text if dialect == "duckdb" else \
-        _exact_percentiles(sqlglot.parse_one(text, read="duckdb"), dialect).sql(dialect=dialect, pretty=True)
+    sql = for_engine(f"{head}\n{final}", dialect, lambda tree: _exact_percentiles(tree, dialect))
     return Compiled(sql, dict(b.params), dialect, mcols, ccols, metric_cols,
                     b.dim_cols, f"{b.empty}\n{final}", tuple(sorted({s.pid for s in query.slots})))
 

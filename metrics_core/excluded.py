@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .formatting import fmt_count, plural_category
 from .i18n import ngettext
-from .statement import KINDS, ExcludedSQL
+from .statement import KINDS, ExcludedSQL, from_duckdb
 
 if TYPE_CHECKING:
     from .api import KPI
@@ -80,11 +80,7 @@ def _statement(kpi: "KPI", q: "MetricQuery", as_of: Any, dialect: str) -> Exclud
     from .excluded_sql import excluded_sql
 
     built = excluded_sql(kpi.catalog, TableSQL(kpi.catalog, kpi.loaded.base_dir), kpi.calendar, q, as_of)
-    if built is None or dialect == "duckdb":
-        return built
-    import sqlglot  # only when the statement is not already known (memo.py, plancache.py)
-
-    return replace(built, sql=sqlglot.transpile(built.sql, read="duckdb", write=dialect)[0])
+    return None if built is None else replace(built, sql=from_duckdb(built.sql, dialect))
 
 
 def _counted_once(kpi: "KPI", sql: str, params: dict[str, Any]) -> Any:

@@ -39,8 +39,6 @@ import re
 from datetime import date
 from typing import Any
 
-import sqlglot
-
 from .catalog import Catalog
 from .compile import Compiled, MetricQuery, _Builder
 from .compile_cumulative import widen
@@ -48,6 +46,7 @@ from .compile_filters import condition_sql, table_fields
 from .compile_scan import grain_span, windows_only
 from .compile_values import value_condition
 from .rollup_serve import Candidate, Plan, data_grain, prorates, is_boundary, needed
+from .statement import for_engine
 
 NULLS_ARE_ZERO = ("count", "count_distinct", "sum")  # the compiler's COALESCE(SUM(...), 0)
 
@@ -238,8 +237,6 @@ def serve_sql(cat: Catalog, query: MetricQuery, plan: Plan, dialect: str) -> Com
     # a breakdown row exists in raw SQL only where some measure counted a row (or a conversion had a base row)
     where = f" WHERE a.g = 1 OR {' + '.join(present)} > 0" if dim_cols else ""
     final = f"SELECT a.pid, a.g{adims}, {', '.join(selects + comps)} FROM a{where}"
-    text = f"WITH {', '.join(ctes)}\n{final}"
-    # as written on DuckDB, transpiled (laid out) for another engine: as compile_query does
-    sql = text if dialect == "duckdb" else sqlglot.parse_one(text, read="duckdb").sql(dialect=dialect, pretty=True)
+    sql = for_engine(f"WITH {', '.join(ctes)}\n{final}", dialect)
     return Compiled(sql, s.params, dialect, s.mcols, s.ccols, metric_cols, dim_cols, f"WITH {', '.join(empty)}\n{final}",
                     tuple(sorted({slot.pid for slot in query.slots})))

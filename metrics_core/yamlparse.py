@@ -175,10 +175,7 @@ def _within_limits(root: yaml.Node) -> bool:
         count += 1
         if count > MAX_NODES or depth > MAX_DEPTH:
             return False
-        if isinstance(node, yaml.MappingNode):
-            stack += [(n, depth + 1) for pair in node.value for n in pair]
-        elif isinstance(node, yaml.SequenceNode):
-            stack += [(n, depth + 1) for n in node.value]
+        stack += [(n, depth + 1) for n in _children(node)]
     return True
 
 

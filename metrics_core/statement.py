@@ -111,7 +111,7 @@ def from_duckdb(sql: str, dialect: str) -> str:
 
 def for_engine(sql: str, dialect: str, fix: Callable[[Any], Any] | None = None) -> str:
     """An answer's statement (DuckDB text) as ``dialect``'s engine runs it: as written on DuckDB (a round
-    trip through SQLGlot cost a first ask 4-34 ms), parsed, rewritten by ``fix`` and printed laid out for
+    trip through SQLGlot cost a first ask 6-46 ms), parsed, rewritten by ``fix`` and printed laid out for
     another engine (its statement is shown as it runs)."""
     if dialect == "duckdb":
         return sql

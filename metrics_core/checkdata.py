@@ -14,8 +14,6 @@ from __future__ import annotations
 import glob
 from pathlib import Path
 
-import sqlglot
-
 from .backends import connect
 from .catalog import Catalog
 from .compile_tables import TableSQL
@@ -23,6 +21,7 @@ from .errors import DataError, DefinitionError, Issue, KpiUserError, hint_for
 from .expressions import column_refs, parse_snippet
 from .i18n import _
 from .load import Loaded
+from .statement import from_duckdb
 from .yamlio import line_of
 
 
@@ -93,10 +92,8 @@ def _format_issues(loaded: Loaded, backend, tables: TableSQL, name: str) -> list
             continue
         sql = (f"SELECT {tables.column_sql(c, col)} AS v FROM (SELECT * FROM {tables.source_sql(t.source)} "
                f"LIMIT {SAMPLE_ROWS}) AS sample_")
-        if backend.dialect != "duckdb":
-            sql = sqlglot.transpile(sql, read="duckdb", write=backend.dialect)[0]
         try:
-            backend.run(sql, {})
+            backend.run(from_duckdb(sql, backend.dialect), {})
         except KpiUserError as e:
             path = ("tables", name, "columns", col, "format")
             out.append(Issue(_("format '{format}' does not read the data of column '{column}': {error}").format(

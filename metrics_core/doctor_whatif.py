@@ -31,6 +31,7 @@ from sqlglot import exp
 from .catalog import Catalog
 from .models import (ColumnDef, ConversionMetric, Definitions, DerivedMetric, MeasureDef, RatioMetric, SimpleMetric,
                      SourceDef, TableDef)
+from .statement import from_duckdb
 
 PREFIX = "kpi_doctor_"
 RAW = "kpi_doctor_raw_"  # the unmapped source value of a checked column, in a table copy
@@ -94,7 +95,7 @@ class WhatIf:
         return self.cat.parse(sql, table).sql("duckdb")
 
     def _out(self, duck: str) -> str:
-        return sqlglot.transpile(duck, read="duckdb", write=self.cat.dialect)[0]
+        return from_duckdb(duck, self.cat.dialect)
 
     def _table(self, k: int, name: str, spec: Spec) -> str:
         """The table the variant of a measure on ``name`` reads: itself, or a copy joining the copies."""

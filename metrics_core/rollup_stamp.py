@@ -23,6 +23,7 @@ from .catalog import Catalog
 from .compile_tables import TableSQL
 from .errors import ConfigError
 from .load import Loaded
+from .statement import from_duckdb
 
 _CHECKSUM = {
     "duckdb": "SELECT COUNT(*) AS n, CAST(SUM(HASH(x)) AS VARCHAR) AS h FROM ({src}) AS x",
@@ -119,8 +120,6 @@ class Stamper:
 
     def _checksums(self, tables: list[str]) -> dict[str, str]:
         """Row count and a sum of row hashes per table, in one statement (one scan each)."""
-        import sqlglot
-
         template = _CHECKSUM.get(self.backend.dialect)
         if template is None:
             raise ConfigError(f"rollups: no way to tell when data changes on {self.backend.dialect}; "
@@ -128,16 +127,14 @@ class Stamper:
         sql_t = TableSQL(self.cat, self.loaded.base_dir)
         parts = []
         for i, t in enumerate(tables):
-            inner = sqlglot.transpile(f"SELECT * FROM {sql_t.source_sql(self.defs.tables[t].source)}",
-                                      read="duckdb", write=self.backend.dialect)[0]
+            inner = from_duckdb(f"SELECT * FROM {sql_t.source_sql(self.defs.tables[t].source)}", self.backend.dialect)
             parts.append(template.format(src=inner).replace("SELECT ", f"SELECT {i} AS i, ", 1))
         df = self.backend.run(" UNION ALL ".join(parts), {})
         return {tables[int(i)]: f"sum:{int(n)}:{s}" for i, n, s in zip(*(df[c] for c in df.names[:3]))}
 
     def run(self, duck_sql: str) -> Any:
-        import sqlglot
-
-        return self.backend.run(sqlglot.transpile(duck_sql, read="duckdb", write=self.backend.dialect)[0], {})
+        """DuckDB text run on the backend: as written on DuckDB, transpiled for another engine."""
+        return self.backend.run(from_duckdb(duck_sql, self.backend.dialect), {})
 
 
 def _quoted(name: str) -> str:

@@ -137,9 +137,7 @@ class Rollups:
         return self._stamper.stamps(tables)
 
     def _run(self, duck_sql: str) -> Any:
-        import sqlglot
-
-        return self.backend.run(sqlglot.transpile(duck_sql, read="duckdb", write=self.backend.dialect)[0], {})
+        return self._stamper.run(duck_sql)
 
     # -- serving -------------------------------------------------------------------------------
     def candidates(self, items: list[str]) -> list[Candidate]:

@@ -15,6 +15,7 @@ from .fineprint import maturing_note, maturing_window
 from .models import ConversionMetric
 
 
+PLANS_KEPT = 256  # prepared plans per answering thread on the in-memory rollup engine (a sheet's questions)
 OPEN = 1000  # pids of the open parts of a conversion's windows, asked beside the answer's own windows
 
 
@@ -151,5 +152,6 @@ class RollupAnswers:
             if self._local_engine is None:
                 from .backends.duckdb import DuckDBBackend
 
-                self._local_engine = DuckDBBackend(":memory:")
+                # its tables are rollup part versions, never changed under a name: plans can be kept
+                self._local_engine = DuckDBBackend(":memory:", reuse_plans=PLANS_KEPT)
             return self._local_engine

@@ -5,7 +5,11 @@ pandas alone costs a cold `kpi query` more than the whole answer)."""
 
 from __future__ import annotations
 
+import itertools
+import re
 import threading
+import weakref
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +23,21 @@ WHERE = N_("a relative path is relative to definitions.yaml; an absolute one nee
          "duckdb:////data/crm.duckdb")
 
 
+# a query (not DDL or DML), after any leading comment lines: what a kept plan may serve
+QUERY = re.compile(r"\s*(?:--[^\n]*\n\s*)*(?:WITH|SELECT)\b", re.IGNORECASE)
+
+
 class DuckDBBackend:
     dialect = "duckdb"
 
-    def __init__(self, path: str, *, read_only: bool = False) -> None:
-        """Open ``path``; reading (``read_only``) never creates it: a missing file is reported."""
+    def __init__(self, path: str, *, read_only: bool = False, reuse_plans: int = 0) -> None:
+        """Open ``path``; reading (``read_only``) never creates it: a missing file is reported.
+
+        ``reuse_plans``: keep DuckDB's prepared plan of up to this many queries per thread and run a
+        query seen before from it (``EXECUTE``), skipping its parse, bind and optimize (a third of a
+        rollup answer's time). Only for tables that never change under a statement's text, such as the
+        in-memory copies of rollup parts (named by their version): a plan binds a file glob's matches
+        once, so it must not be kept over files that come and go."""
         self.url = f"duckdb:///{path}"
         self.path = path
         if path != ":memory:":
@@ -42,6 +56,10 @@ class DuckDBBackend:
             first = str(e).splitlines()[0] if str(e) else type(e).__name__
             raise ConfigError(_("cannot open the DuckDB file '{path}': {first}").format(path=path, first=first)) from e
         self._lock = threading.Lock()
+        self._plans_max = reuse_plans
+        self._local = threading.local()  # this thread's cursor and its prepared plans, by statement
+        self._plan_names = itertools.count()
+        self._plan_cursors: weakref.WeakSet[duckdb.DuckDBPyConnection] = weakref.WeakSet()
 
     @classmethod
     def from_url(cls, url: str, *, base_dir: Path, read_only: bool = False,
@@ -65,10 +83,15 @@ class DuckDBBackend:
 
     def run(self, sql: str, params: dict[str, Any]) -> Columns:
         # One cursor per call: DuckDB connections are not safe to share across threads,
-        # cursors on one connection are (the bot answers concurrently).
-        cur = self._con.cursor()
+        # cursors on one connection are (the bot answers concurrently). A kept plan lives on
+        # its thread's own cursor, which stays open.
+        reuse = bool(self._plans_max) and not params and QUERY.match(sql) is not None
+        cur = self._plan_cursor() if reuse else self._con.cursor()
         try:
-            cur.execute(sql, params or None)
+            if reuse:
+                self._execute_planned(cur, sql)
+            else:
+                cur.execute(sql, params or None)
             if cur.description is None:  # a statement without rows (CREATE, INSERT)
                 return Columns()
             names = [d[0] for d in cur.description]
@@ -88,7 +111,31 @@ class DuckDBBackend:
         except duckdb.InvalidInputException as e:  # a CSV row with an unclosed quote, a wrong delimiter
             raise DataError(_("cannot read the data as declared: {error}").format(error=_csv_reason(e))) from e
         finally:
-            cur.close()
+            if not reuse:
+                cur.close()
+
+    def _plan_cursor(self) -> duckdb.DuckDBPyConnection:
+        cur = getattr(self._local, "cursor", None)
+        if cur is None:
+            cur = self._local.cursor = self._con.cursor()
+            self._local.plans = OrderedDict()
+            self._plan_cursors.add(cur)
+        return cur
+
+    def _execute_planned(self, cur: duckdb.DuckDBPyConnection, sql: str) -> None:
+        """``EXECUTE`` the plan this thread prepared for ``sql``, preparing it first when new; the
+        least recently used plan is deallocated past ``reuse_plans``."""
+        plans: OrderedDict[str, str] = self._local.plans
+        name = plans.get(sql)
+        if name is None:
+            name = f"kpi_plan_{next(self._plan_names)}"
+            cur.execute(f"PREPARE {name} AS {sql}")  # a failing statement is not kept
+            plans[sql] = name
+            if len(plans) > self._plans_max:
+                cur.execute(f"DEALLOCATE {plans.popitem(last=False)[1]}")
+        else:
+            plans.move_to_end(sql)
+        cur.execute(f"EXECUTE {name}")
 
     def table_columns(self, table: str) -> list[str] | None:
         cur = self._con.cursor()
@@ -109,6 +156,8 @@ class DuckDBBackend:
         return "|".join(stamps) or None
 
     def close(self) -> None:
+        for cur in list(self._plan_cursors):
+            cur.close()
         self._con.close()
 
 

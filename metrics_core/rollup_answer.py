@@ -15,7 +15,7 @@ from .fineprint import maturing_note, maturing_window
 from .models import ConversionMetric
 
 
-PLANS_KEPT = 256  # prepared plans per answering thread on the in-memory rollup engine (a sheet's questions)
+PLANS_KEPT = 64  # prepared plans per answering thread on the in-memory rollup engine (tens of KB each)
 OPEN = 1000  # pids of the open parts of a conversion's windows, asked beside the answer's own windows
 
 

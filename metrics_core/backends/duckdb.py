@@ -126,6 +126,7 @@ class DuckDBBackend:
     def _execute_planned(self, cur: duckdb.DuckDBPyConnection, sql: str) -> None:
         """``EXECUTE`` the plan this thread prepared for ``sql``, preparing it first when new; the
         least recently used plan is deallocated past ``reuse_plans``."""
+        # not memo.Memo: a plan that falls out must be deallocated on this cursor, and Memo drops silently
         plans: OrderedDict[str, str] = self._local.plans
         name = plans.get(sql)
         if name is None:

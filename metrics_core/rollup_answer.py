@@ -15,7 +15,6 @@ from .fineprint import maturing_note, maturing_window
 from .models import ConversionMetric
 
 
-PLANS_KEPT = 64  # prepared plans per answering thread on the in-memory rollup engine (tens of KB each)
 OPEN = 1000  # pids of the open parts of a conversion's windows, asked beside the answer's own windows
 
 
@@ -150,8 +149,8 @@ class RollupAnswers:
         """The in-process DuckDB that holds local rollup parts in memory (the source may be read-only)."""
         with self._lock:
             if self._local_engine is None:
-                from .backends.duckdb import DuckDBBackend
+                from .backends.duckdb import PLANS_KEPT, DuckDBBackend
 
-                # its tables are rollup part versions, never changed under a name: plans can be kept
+                # its tables are rollup part versions, read again and again: their plans are kept
                 self._local_engine = DuckDBBackend(":memory:", reuse_plans=PLANS_KEPT)
             return self._local_engine

@@ -6,6 +6,7 @@ pandas alone costs a cold `kpi query` more than the whole answer)."""
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import threading
 import weakref
@@ -25,6 +26,10 @@ WHERE = N_("a relative path is relative to definitions.yaml; an absolute one nee
 
 # a query (not DDL or DML), after any leading comment lines: what a kept plan may serve
 QUERY = re.compile(r"\s*(?:--[^\n]*\n\s*)*(?:WITH|SELECT)\b", re.IGNORECASE)
+PLANS_KEPT = 64  # statements per thread whose plans an engine keeps (40-70 KB each, measured at M)
+SEEN, NOT_KEPT = 1, 0  # a statement run once (its plan is made the next time), one that reads more than tables
+TABLES = ("SELECT d.type, t.database_name, t.schema_name, t.table_name FROM duckdb_tables() AS t "
+          "JOIN duckdb_databases() AS d USING (database_name)")
 
 
 class DuckDBBackend:
@@ -33,11 +38,14 @@ class DuckDBBackend:
     def __init__(self, path: str, *, read_only: bool = False, reuse_plans: int = 0) -> None:
         """Open ``path``; reading (``read_only``) never creates it: a missing file is reported.
 
-        ``reuse_plans``: keep DuckDB's prepared plan of up to this many queries per thread and run a
-        query seen before from it (``EXECUTE``), skipping its parse, bind and optimize (a median 13%
-        of a rollup-served answer at M). Only for tables that never change under a statement's text,
-        such as the in-memory copies of rollup parts (named by their version): a plan binds a file
-        glob's matches once, so it must not be kept over files that come and go."""
+        ``reuse_plans``: keep DuckDB's prepared plan of up to this many queries per thread, made when
+        a statement runs the second time, and run it from then on (``EXECUTE``), skipping its parse,
+        bind and optimize (at M a median 13% of a rollup-served answer, 4% of a raw one, up to 10%
+        of a small one). Only a query without parameters that reads nothing but base tables of
+        DuckDB databases (``_tables_only``): a plan reads a table's rows as they are when it runs,
+        and DuckDB binds it again when a table is replaced, but a plan over a file glob, a view of
+        one or a table function would keep reading the files matched when it was made. A one-off
+        statement (`kpi query`, the doctor) is never prepared, so it pays nothing for this."""
         self.url = f"duckdb:///{path}"
         self.path = path
         if path != ":memory:":
@@ -60,6 +68,7 @@ class DuckDBBackend:
         self._local = threading.local()  # this thread's cursor and its prepared plans, by statement
         self._plan_names = itertools.count()
         self._plan_cursors: weakref.WeakSet[duckdb.DuckDBPyConnection] = weakref.WeakSet()
+        self._generation = 0  # bumped by every statement run here that is not a query: plans made before go
 
     @classmethod
     def from_url(cls, url: str, *, base_dir: Path, read_only: bool = False,
@@ -75,7 +84,7 @@ class DuckDBBackend:
             path = base_dir / path
         if missing_ok and read_only and not path.exists():
             return cls(":memory:")
-        return cls(str(path), read_only=read_only)
+        return cls(str(path), read_only=read_only, reuse_plans=PLANS_KEPT)
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -85,12 +94,15 @@ class DuckDBBackend:
         # One cursor per call: DuckDB connections are not safe to share across threads,
         # cursors on one connection are (the bot answers concurrently). A kept plan lives on
         # its thread's own cursor, which stays open.
-        reuse = bool(self._plans_max) and not params and QUERY.match(sql) is not None
+        query = QUERY.match(sql) is not None
+        reuse = bool(self._plans_max) and not params and query
         cur = self._plan_cursor() if reuse else self._con.cursor()
         try:
             if reuse:
                 self._execute_planned(cur, sql)
             else:
+                if not query:  # DDL or DML: a table may be a view now; every thread drops its plans
+                    self._generation += 1
                 cur.execute(sql, params or None)
             if cur.description is None:  # a statement without rows (CREATE, INSERT)
                 return Columns()
@@ -119,25 +131,61 @@ class DuckDBBackend:
         if cur is None:
             cur = self._local.cursor = self._con.cursor()
             self._local.plans = OrderedDict()
+            self._local.generation = self._generation
             with self._lock:  # close() may be walking the set
                 self._plan_cursors.add(cur)
         return cur
 
     def _execute_planned(self, cur: duckdb.DuckDBPyConnection, sql: str) -> None:
-        """``EXECUTE`` the plan this thread prepared for ``sql``, preparing it first when new; the
-        least recently used plan is deallocated past ``reuse_plans``."""
+        """Run ``sql`` on this thread's cursor: from its kept plan (``EXECUTE``), or plainly the first
+        time, when it reads more than tables, or while its plan cannot be made. The plan is made on
+        the second run; the least recently used statement goes past ``reuse_plans`` (its plan
+        deallocated)."""
         # not memo.Memo: a plan that falls out must be deallocated on this cursor, and Memo drops silently
-        plans: OrderedDict[str, str] = self._local.plans
-        name = plans.get(sql)
-        if name is None:
-            name = f"kpi_plan_{next(self._plan_names)}"
-            cur.execute(f"PREPARE {name} AS {sql}")  # a failing statement is not kept
-            plans[sql] = name
-            if len(plans) > self._plans_max:
-                cur.execute(f"DEALLOCATE {plans.popitem(last=False)[1]}")
-        else:
-            plans.move_to_end(sql)
-        cur.execute(f"EXECUTE {name}")
+        plans: OrderedDict[str, str | int] = self._local.plans
+        if self._local.generation != self._generation:  # DDL or DML ran here since: decide everything again
+            for entry in plans.values():
+                if isinstance(entry, str):
+                    cur.execute(f"DEALLOCATE {entry}")
+            plans.clear()
+            self._local.generation = self._generation
+        entry = plans.get(sql)
+        if entry == SEEN and self._tables_only(cur, sql):
+            entry = f"kpi_plan_{next(self._plan_names)}"
+            cur.execute(f"PREPARE {entry} AS {sql}")  # a failing statement is not kept (it stays SEEN)
+        elif entry == SEEN:
+            entry = NOT_KEPT
+        plans[sql] = SEEN if entry is None else entry
+        plans.move_to_end(sql)
+        if len(plans) > self._plans_max:
+            gone = plans.popitem(last=False)[1]
+            if isinstance(gone, str):
+                cur.execute(f"DEALLOCATE {gone}")
+        cur.execute(f"EXECUTE {entry}" if isinstance(entry, str) else sql)
+
+    @staticmethod
+    def _tables_only(cur: duckdb.DuckDBPyConnection, sql: str) -> bool:
+        """Whether ``sql`` reads nothing but base tables of DuckDB databases: no table function
+        (``read_parquet``, ``read_csv``), no file named as a table, no view, no table of an attached
+        database of another kind. Judged from DuckDB's own parse of it, against its catalog now."""
+        try:
+            tree = json.loads(cur.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
+            refs: list[tuple[str, str, str]] = []
+            ctes: set[str] = set()
+            if tree.get("error") or not _walk(tree, refs, ctes):
+                return False
+            tables = _lower(cur.execute(TABLES).fetchall())
+            views = {name.lower() for (name,) in cur.execute("SELECT view_name FROM duckdb_views()").fetchall()}
+        except (duckdb.Error, ValueError, TypeError, AttributeError):  # another shape of DuckDB's parse
+            return False
+        for catalog, schema, name in refs:
+            if name in views or any(kind != "duckdb" and t == name for kind, _d, _s, t in tables):
+                return False
+            if not catalog and not schema and name in ctes:
+                continue
+            if not any(t == name and schema in ("", s, d) and catalog in ("", d) for _k, d, s, t in tables):
+                return False  # a file read as a table, or a name DuckDB resolves otherwise
+        return True
 
     def table_columns(self, table: str) -> list[str] | None:
         cur = self._con.cursor()
@@ -163,6 +211,26 @@ class DuckDBBackend:
         for cur in kept:
             cur.close()
         self._con.close()
+
+
+def _walk(node: Any, refs: list[tuple[str, str, str]], ctes: set[str]) -> bool:
+    """Collect the (catalog, schema, name) of every table a parsed statement names and every CTE it
+    defines, lower-cased; False when it calls a table function (a file, a glob, another system)."""
+    if isinstance(node, dict):
+        if node.get("type") == "TABLE_FUNCTION":
+            return False
+        if node.get("type") == "BASE_TABLE":
+            refs.append(tuple(str(node.get(k) or "").lower() for k in ("catalog_name", "schema_name", "table_name")))  # type: ignore[arg-type]
+        for item in (node.get("cte_map") or {}).get("map", []):
+            ctes.add(str(item.get("key", "")).lower())
+        return all(_walk(v, refs, ctes) for v in node.values())
+    if isinstance(node, list):
+        return all(_walk(v, refs, ctes) for v in node)
+    return True
+
+
+def _lower(rows: list[tuple[Any, ...]]) -> list[tuple[str, ...]]:
+    return [tuple(str(x).lower() for x in row) for row in rows]
 
 
 def _csv_reason(e: Exception) -> str:

@@ -12,7 +12,9 @@ the 12 months before), three ways on one DuckDB connection:
   run, assemble), on the raw tables. Warm: the question was asked before in this process, as in the
   bot, the API service or a Sheets sync, so its plan (parsed windows, statement text, fine-print
   statement) comes from the KPI's memo (metrics_core/memo.py) and its fine-print counts from the
-  per-data-version cache; the statement itself always runs (no result cache);
+  per-data-version cache; the statement itself always runs (no result cache), from the plan DuckDB
+  prepared for it the second time it ran (backends/duckdb.py: kept over base tables only), while
+  the hand SQL is planned on every run, as a person's query is;
 - **kpi + rollups**: the same, warm, with the shipped rollups (``rollups_answer``: built before the rounds
   into a temporary store; "raw" marks an answer no rollup could serve, "–" definitions without rollups);
 - **first ask**: a question this process has not seen (``kpi.forget()`` first, on a KPI of its own):
@@ -20,7 +22,9 @@ the 12 months before), three ways on one DuckDB connection:
   on the raw tables: what a one-off `kpi query` or a new question in the bot pays on top of the engine.
 
 Rounds are interleaved (every question, every way, then the next round), so load on the machine
-hits all columns alike; cells are the median with [min–max]. "same" compares every value of the
+hits all columns alike; cells are the median with [min–max]. For the rows whose ratio is over 0.9
+the summary also gives each round's own ratio (its hand SQL and kpi raw ran back to back), median
+[min–max]: a row at parity changes sides of 1.0 between runs, and this shows by how much. "same" compares every value of the
 answer (window totals, comparison, segment rows, series months) with the hand SQL's, relative
 1e-9. Memory is this process's own peak RSS (getrusage(RUSAGE_SELF)), and the cold ``kpi query``
 process is measured by ``/usr/bin/time -v`` on that process itself.
@@ -288,6 +292,12 @@ def main(argv: list[str] | None = None) -> None:
                   f"max {max(firsts):.0f}); "
                   f"peak RSS of this process {peak_mb:.0f} MB; cold `kpi query` process {cold_s:.2f} s, "
                   + (f"peak RSS {cold_mb:.0f} MB" if cold_mb else "peak RSS not measured (no /usr/bin/time)"))
+    # a row near 1.0 changes sides between runs on a noisy host: each round's own ratio (hand SQL and
+    # kpi raw ran back to back in it) shows how far it is from 1.0 better than one ratio of medians
+    near = [(r, sorted(a / b for a, b in zip(r.times["raw"], r.times["hand"]))) for r, x in zip(rows, ratios) if x > 0.9]
+    if near:
+        console.print("rows near 1.0, kpi raw / hand SQL of each round, median \\[min–max]: " + "; ".join(
+            f"{r.metric} {r.form} {statistics.median(p):.2f} [{p[0]:.2f}–{p[-1]:.2f}]" for r, p in near))
     for r in rows:
         if not r.same:
             console.print(f"[red]{r.metric} {r.form}: {r.detail}[/red]")

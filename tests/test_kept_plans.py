@@ -149,15 +149,18 @@ rollups:
 """
 
 
+# four deals, by hand for 2026-Q1: won SMB 100 (Jan 10), won ENT 300 (Feb 11), lost SMB (Mar 1);
+# won ENT 1000 on 2025-12-31 is 2025-Q4. Revenue 400 (SMB 100, ENT 300), win rate 2/3
+DEALS = ("CREATE TABLE deals AS SELECT * FROM (VALUES (1, 'SMB', 'won', 100.0, DATE '2026-01-10'), "
+         "(2, 'ENT', 'won', 300.0, DATE '2026-02-11'), (3, 'SMB', 'lost', 50.0, DATE '2026-03-01'), "
+         "(4, 'ENT', 'won', 1000.0, DATE '2025-12-31')) v(id, segment, stage, amount, closed_at)")
+
+
 def test_a_rollup_answer_asked_again_runs_from_its_kept_plan_and_equals_the_raw_answer(tmp_path: Path) -> None:
-    """Four deals, by hand for 2026-Q1: won SMB 100 (Jan 10), won ENT 300 (Feb 11), lost SMB (Mar 1);
-    won ENT 1000 on 2025-12-31 is 2025-Q4. Revenue 400 (SMB 100, ENT 300), win rate 2/3."""
+    """The four deals of ``DEALS``: revenue 400 (SMB 100, ENT 300), win rate 2/3, from rollups as raw."""
     db = tmp_path / "crm.duckdb"
     backend = DuckDBBackend(str(db))
-    backend.connection.execute(
-        "CREATE TABLE deals AS SELECT * FROM (VALUES (1, 'SMB', 'won', 100.0, DATE '2026-01-10'), "
-        "(2, 'ENT', 'won', 300.0, DATE '2026-02-11'), (3, 'SMB', 'lost', 50.0, DATE '2026-03-01'), "
-        "(4, 'ENT', 'won', 1000.0, DATE '2025-12-31')) v(id, segment, stage, amount, closed_at)")
+    backend.connection.execute(DEALS)
     served = KPI.from_text(YAML, base_dir=tmp_path, backend=backend)
     raw = KPI.from_text(YAML, base_dir=tmp_path, backend=backend, rollups=False)
     served.rollups.build()
@@ -229,16 +232,13 @@ def test_which_statements_may_keep_a_plan(sql: str, keeps: bool) -> None:
 
 
 def test_a_raw_answer_asked_again_runs_from_its_kept_plan_and_stays_right(tmp_path: Path) -> None:
-    """The raw tables of a file opened from its URL (as `kpi`, the bot and a sync open it): the answer of
-    the hand count, then again after a deal is added, with the same statement kept."""
+    """The raw tables of a file opened from its URL (as `kpi`, the bot and a sync open it): the hand
+    counts of ``DEALS`` (win rate 2/3), then 2/4 after a lost deal is added, from the same kept plan."""
     from metrics_core.backends import connect
 
     db = tmp_path / "crm.duckdb"
     writer = DuckDBBackend(str(db))
-    writer.connection.execute(
-        "CREATE TABLE deals AS SELECT * FROM (VALUES (1, 'SMB', 'won', 100.0, DATE '2026-01-10'), "
-        "(2, 'ENT', 'won', 300.0, DATE '2026-02-11'), (3, 'SMB', 'lost', 50.0, DATE '2026-03-01'), "
-        "(4, 'ENT', 'won', 1000.0, DATE '2025-12-31')) v(id, segment, stage, amount, closed_at)")
+    writer.connection.execute(DEALS)
     backend = connect(f"duckdb:///{db}", base_dir=tmp_path)
     writer.close()
     assert backend._plans_max > 0

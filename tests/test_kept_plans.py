@@ -14,6 +14,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from metrics_core.api import KPI
 from metrics_core.backends.duckdb import QUERY, DuckDBBackend
@@ -252,3 +254,30 @@ def test_a_raw_answer_asked_again_runs_from_its_kept_plan_and_stays_right(tmp_pa
     by_seg = kpi.query("revenue 2026-Q1 by segment", as_of=as_of, use_cache=False)
     assert {r["segment"]: r["value"] for r in by_seg.breakdown_columns.records()} == {"SMB": 100, "ENT": 300}
     backend.close()
+
+
+PIECES = ["SELECT", "WITH", "x AS (", ")", "*", "FROM", "t", "t_v", "read_parquet('a/*.parquet')", "'f.csv'",
+          "JOIN", "ON true", "main.", "(VALUES (1))", "AS v_(y)", ",", "WHERE x IN (", "range(3)", "--c\n", ";"]
+
+
+def _outcome(engine: DuckDBBackend, sql: str) -> tuple[str, object]:
+    try:
+        return "rows", engine.run(sql, {}).records()
+    except Exception as e:  # noqa: BLE001 - the kind of failure is what is compared
+        return "error", type(e).__name__
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.one_of(st.text(max_size=80), st.lists(st.sampled_from(PIECES), max_size=14).map(" ".join)))
+def test_any_text_gives_what_it_gives_without_kept_plans(engine: DuckDBBackend, sql: str) -> None:
+    """Whatever the text (DuckDB may not even parse it), judging it never raises, and running it three
+    times on an engine that keeps plans gives what it gives on one that keeps none: the same rows or
+    the same kind of error, each time."""
+    assert isinstance(DuckDBBackend._tables_only(engine.connection.cursor(), sql), bool)
+    plain = DuckDBBackend(":memory:")
+    for e in (engine, plain):
+        e.connection.execute("CREATE OR REPLACE TABLE t AS SELECT range AS x FROM range(5)")
+        e.connection.execute("CREATE OR REPLACE VIEW t_v AS SELECT * FROM t")
+    expected = _outcome(plain, sql)
+    assert [_outcome(engine, sql) for _ in range(3)] == [expected] * 3
+    plain.close()

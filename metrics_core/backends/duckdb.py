@@ -44,8 +44,8 @@ class DuckDBBackend:
         of a small one). Only a query without parameters that reads nothing but base tables of
         DuckDB databases (``_tables_only``): a plan reads a table's rows as they are when it runs,
         and DuckDB binds it again when a table is replaced, but a plan over a file glob, a view of
-        one or a table function would keep reading the files matched when it was made. A one-off
-        statement (`kpi query`, the doctor) is never prepared, so it pays nothing for this."""
+        one or a table function would keep reading the files matched when it was made. A statement
+        run only once (a `kpi query` process asks one question) is never prepared: it pays nothing."""
         self.url = f"duckdb:///{path}"
         self.path = path
         if path != ":memory:":

@@ -225,6 +225,7 @@ def test_a_plan_is_never_kept_over_files_views_or_table_functions(tmp_path: Path
     ("SELECT * FROM t WHERE x IN (SELECT * FROM read_csv('x.csv'))", False),
     ("SELECT * FROM 'x.parquet'", False),
     ("SELEC oops", False),
+    ("SELECT 1 AS a FROM t; SELECT 2 AS a FROM t", False),  # two statements: the last one answers
 ])
 def test_which_statements_may_keep_a_plan(sql: str, keeps: bool) -> None:
     engine = DuckDBBackend(":memory:")
@@ -258,6 +259,10 @@ def test_a_raw_answer_asked_again_runs_from_its_kept_plan_and_stays_right(tmp_pa
 
 PIECES = ["SELECT", "WITH", "x AS (", ")", "*", "FROM", "t", "t_v", "read_parquet('a/*.parquet')", "'f.csv'",
           "JOIN", "ON true", "main.", "(VALUES (1))", "AS v_(y)", ",", "WHERE x IN (", "range(3)", "--c\n", ";"]
+QUERIES = ["SELECT 1 AS a FROM t", "SELECT 2 AS a FROM t", "SELECT count(*) AS a FROM t_v", "SELECT max(x) AS a FROM t",
+           "WITH c AS (SELECT x FROM t) SELECT sum(x) AS a FROM c", "SELECT count(*) AS a FROM range(3)"]
+TEXTS = st.one_of(st.text(max_size=80), st.lists(st.sampled_from(PIECES), max_size=14).map(" ".join),
+                  st.lists(st.sampled_from(QUERIES), min_size=1, max_size=3).map("; ".join))
 
 
 def _outcome(engine: DuckDBBackend, sql: str) -> tuple[str, object]:
@@ -268,7 +273,7 @@ def _outcome(engine: DuckDBBackend, sql: str) -> tuple[str, object]:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.one_of(st.text(max_size=80), st.lists(st.sampled_from(PIECES), max_size=14).map(" ".join)))
+@given(TEXTS)
 def test_any_text_gives_what_it_gives_without_kept_plans(engine: DuckDBBackend, sql: str) -> None:
     """Whatever the text (DuckDB may not even parse it), judging it never raises, and running it three
     times on an engine that keeps plans gives what it gives on one that keeps none: the same rows or

@@ -165,18 +165,18 @@ class DuckDBBackend:
 
     @staticmethod
     def _tables_only(cur: duckdb.DuckDBPyConnection, sql: str) -> bool:
-        """Whether ``sql`` reads nothing but base tables of DuckDB databases: no table function
-        (``read_parquet``, ``read_csv``), no file named as a table, no view, no table of an attached
-        database of another kind. Judged from DuckDB's own parse of it, against its catalog now."""
+        """Whether ``sql`` is one query that reads nothing but base tables of DuckDB databases: no table
+        function (``read_parquet``, ``read_csv``), no file named as a table, no view, no table of an
+        attached database of another kind. Judged from DuckDB's own parse of it, against its catalog now."""
         try:
             tree = json.loads(cur.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
             refs: list[tuple[str, str, str]] = []
             ctes: set[str] = set()
-            if tree.get("error") or not _walk(tree, refs, ctes):
-                return False
+            if tree.get("error") or len(tree["statements"]) != 1 or not _walk(tree, refs, ctes):
+                return False  # "PREPARE p AS a; b" would prepare a, run b, and EXECUTE a where b answered
             tables = _lower(cur.execute(TABLES).fetchall())
             views = {name.lower() for (name,) in cur.execute("SELECT view_name FROM duckdb_views()").fetchall()}
-        except (duckdb.Error, ValueError, TypeError, AttributeError):  # another shape of DuckDB's parse
+        except (duckdb.Error, ValueError, TypeError, AttributeError, KeyError):  # another shape of DuckDB's parse
             return False
         for catalog, schema, name in refs:
             if name in views or any(kind != "duckdb" and t == name for kind, _d, _s, t in tables):

@@ -19,6 +19,7 @@ import duckdb
 from ..columns import Columns
 from ..errors import ConfigError, DataError
 from ..i18n import N_, _
+from ..memo import Memo
 
 WHERE = N_("a relative path is relative to definitions.yaml; an absolute one needs four slashes: "
          "duckdb:////data/crm.duckdb")
@@ -69,6 +70,8 @@ class DuckDBBackend:
         self._plan_names = itertools.count()
         self._plan_cursors: weakref.WeakSet[duckdb.DuckDBPyConnection] = weakref.WeakSet()
         self._generation = 0  # bumped by every statement run here that is not a query: plans made before go
+        # whether a statement may keep a plan, judged once for every thread (keyed by the generation too)
+        self._verdicts = Memo(4 * max(reuse_plans, 1))
 
     @classmethod
     def from_url(cls, url: str, *, base_dir: Path, read_only: bool = False,
@@ -150,7 +153,7 @@ class DuckDBBackend:
             plans.clear()
             self._local.generation = self._generation
         entry = plans.get(sql)
-        if entry == SEEN and self._tables_only(cur, sql):
+        if entry == SEEN and self._verdicts.get((self._generation, sql), lambda: self._tables_only(cur, sql)):
             entry = f"kpi_plan_{next(self._plan_names)}"
             cur.execute(f"PREPARE {entry} AS {sql}")  # a failing statement is not kept (it stays SEEN)
         elif entry == SEEN:

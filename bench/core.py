@@ -24,9 +24,9 @@ the 12 months before), three ways on one DuckDB connection:
 Rounds are interleaved (every question, every way, then the next round), so load on the machine
 hits all columns alike; cells are the median with [min–max]. For the rows whose ratio is over 0.9
 the summary also gives each round's own ratio (its hand SQL and kpi raw ran back to back), median
-[min–max]: a row at parity changes sides of 1.0 between runs, and this shows by how much. "same" compares every value of the
-answer (window totals, comparison, segment rows, series months) with the hand SQL's, relative
-1e-9. Memory is this process's own peak RSS (getrusage(RUSAGE_SELF)), and the cold ``kpi query``
+[min–max]: a row at parity changes sides of 1.0 between runs, and this shows by how much. "same"
+compares every value of the answer (window totals, comparison, segment rows, series months) with
+the hand SQL's, relative 1e-9. Memory is this process's own peak RSS (getrusage(RUSAGE_SELF)), and the cold ``kpi query``
 process is measured by ``/usr/bin/time -v`` on that process itself.
 
 Measured 2026-12-01 07:26-07:28 UTC, M, 2 cores, 7 rounds, nothing else of ours running (main
